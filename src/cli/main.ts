@@ -1,0 +1,50 @@
+/**
+ * `pgpo` entry point: a table of sub-commands, each in its own file under src/cli/commands,
+ * loaded lazily so that `pgpo verify` never pays for the model engine's start-up.
+ */
+import { CliError } from './args.ts';
+
+export interface Command {
+  readonly summary: string;
+  readonly run: (argv: string[]) => Promise<number>;
+}
+
+type Loader = () => Promise<Command>;
+
+const commands: Record<string, Loader> = {
+  reshape: async () => (await import('./commands/reshape.ts')).command,
+};
+
+function usage(): string {
+  return [
+    'pgpo — Perception-Grounded Policy Optimization for vision-language models',
+    '',
+    'usage: pgpo <command> [options]     (pgpo <command> --help for its options)',
+    '',
+    'commands:',
+    ...Object.keys(commands).map((name) => `  ${name}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`pgpo: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const command = await load();
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
