@@ -131,6 +131,10 @@ export const configSchema = z.strictObject({
     seed: int(0),
     /** Stop after this many consecutive steps whose loss or gradients were NaN/Inf. */
     max_nonfinite_in_row: int(1),
+    /** Write example rollouts (rollouts/) and per-token dependencies (tokens/) every N steps (and at step 1); 0: never. */
+    log_rollouts_freq: int(0),
+    /** Example rollouts kept per logged step. */
+    log_examples: int(0),
   }),
   eval: z.strictObject({
     /** Test problems evaluated (the first n of the test split). */
@@ -191,7 +195,7 @@ export const DEFAULTS: TrainConfig = {
     },
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
-  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3 },
+  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 

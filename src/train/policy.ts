@@ -108,6 +108,8 @@ export interface Policy {
   step(opts: OptimStep): Promise<StepResult>;
   /** Clears the gradient buffer without a step. */
   zeroGrad(): void;
+  /** Forgets the optimizer's moments and step count (RL starting from a warm-started checkpoint). */
+  resetOptimizer(): void;
   /** The accumulated gradient flattened into one host vector (analyses: policy-gradient variance). */
   gradVector(): Promise<Float32Array>;
 

@@ -72,13 +72,13 @@ export class RunDir {
    * Writes a checkpoint: `write(dir)` fills a temporary directory, which is then renamed into
    * place; latest.json is updated atomically; older checkpoints beyond `keep` are removed.
    */
-  saveCheckpoint(step: number, keep: number, write: (dir: string) => void): CheckpointRef {
+  async saveCheckpoint(step: number, keep: number, write: (dir: string) => void | Promise<void>): Promise<CheckpointRef> {
     mkdirSync(this.checkpoints, { recursive: true });
     const name = stepDir(step);
     const tmp = join(this.checkpoints, `.${name}.tmp`);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    write(tmp);
+    await write(tmp);
     const final = join(this.checkpoints, name);
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);

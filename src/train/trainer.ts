@@ -1,0 +1,175 @@
+/**
+ * The RL trainer loop: run directory, resume, checkpoints, the NaN guard, Ctrl-C, progress.
+ * One step's work is rl-step.ts. Exact resume rests on two facts: every random choice of step k
+ * comes from root.fork('step:k') (nothing carried over from earlier steps), and the checkpoint
+ * holds everything else that changes: weights, optimizer moments, the data cursor and counters.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../data/atomic-write.ts';
+import { Rng } from '../engine/rng.ts';
+import { configToYaml, type TrainConfig } from './config.ts';
+import { exampleLines, tokenLines } from './logging.ts';
+import type { Policy, PolicyFactory } from './policy.ts';
+import { ProblemStream, type Problem, type RewardFn } from './problems.ts';
+import { Progress } from './progress.ts';
+import { rlStep } from './rl-step.ts';
+import { RunDir } from './run-dir.ts';
+import { learningRate } from './schedule.ts';
+
+export interface TrainerState {
+  /** Last completed step. */
+  readonly step: number;
+  /** Next position in the problem stream. */
+  readonly cursor: number;
+  readonly nonfiniteInRow: number;
+  readonly nonfiniteTotal: number;
+}
+
+export interface TrainOptions {
+  readonly config: TrainConfig;
+  readonly out: string;
+  readonly factory: PolicyFactory;
+  readonly problems: readonly Problem[];
+  readonly reward: RewardFn;
+  /** Continue the run in `out` from its latest checkpoint. */
+  readonly resume?: boolean;
+  /** Aborting it stops after the current step, with a checkpoint. */
+  readonly signal?: AbortSignal;
+  readonly progressStream?: ConstructorParameters<typeof Progress>[0]['stream'];
+  readonly log?: (line: string) => void;
+}
+
+export type StopReason = 'done' | 'interrupted' | 'nonfinite';
+
+export interface TrainResult {
+  readonly stopped: StopReason;
+  readonly reason: string | null;
+  readonly state: TrainerState;
+  readonly checkpoint: string | null;
+}
+
+export class TrainError extends Error {}
+
+const STATE_FILE = 'trainer.json';
+const POLICY_DIR = 'policy';
+
+/** Loads the policy of a checkpoint directory (`.../checkpoints/step-N`) or a bare policy dir. */
+export async function loadCheckpointPolicy(factory: PolicyFactory, dir: string): Promise<Policy> {
+  const inner = join(dir, POLICY_DIR);
+  const { policy } = await factory.load(existsSync(inner) ? inner : dir);
+  return policy;
+}
+
+async function initialPolicy(config: TrainConfig, factory: PolicyFactory): Promise<Policy> {
+  const init = config.worker.actor.init_checkpoint;
+  if (init === null) return factory.create(config.worker.actor.model, config.trainer.seed);
+  if (!existsSync(init)) throw new TrainError(`worker.actor.init_checkpoint: ${init} does not exist`);
+  const policy = await loadCheckpointPolicy(factory, resolveLatest(init));
+  policy.resetOptimizer();
+  return policy;
+}
+
+/** A run directory resolves to its latest checkpoint; a checkpoint directory to itself. */
+export function resolveLatest(path: string): string {
+  const rd = new RunDir(path);
+  const latest = rd.latest();
+  return latest ? latest.dir : path;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { config } = opts;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const rd = new RunDir(opts.out);
+  let state: TrainerState = { step: 0, cursor: 0, nonfiniteInRow: 0, nonfiniteTotal: 0 };
+  let policy: Policy;
+  if (opts.resume) {
+    const latest = rd.latest();
+    if (!latest) throw new TrainError(`--resume ${opts.out}: no checkpoint found under ${rd.checkpoints}`);
+    policy = await loadCheckpointPolicy(opts.factory, latest.dir);
+    state = JSON.parse(readFileSync(join(latest.dir, STATE_FILE), 'utf8')) as TrainerState;
+    rd.truncateMetrics(state.step);
+    writeFileAtomic(rd.configPath, configToYaml(config));
+    log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})`);
+  } else {
+    if (rd.holdsRun()) throw new TrainError(`${opts.out} already holds a run: pass --resume ${opts.out} to continue it, or choose another --out`);
+    rd.init(configToYaml(config));
+    policy = await initialPolicy(config, opts.factory);
+  }
+  const usesRef = config.algorithm.use_kl_loss && config.algorithm.kl_coef > 0;
+  const refPolicy = usesRef ? await initialPolicy(config, opts.factory) : null;
+
+  const stream = new ProblemStream(opts.problems, config.trainer.seed);
+  const root = Rng.seeded(config.trainer.seed).fork('rl');
+  const total = config.trainer.total_steps;
+  const progress = new Progress({ total, label: `${config.algorithm.name}`, stream: opts.progressStream });
+  let lastCheckpoint: string | null = rd.latest()?.dir ?? null;
+
+  const save = async (s: TrainerState) => {
+    const ref = await rd.saveCheckpoint(s.step, config.trainer.save_limit, async (dir) => {
+      await policy.save(join(dir, POLICY_DIR), { step: s.step, algorithm: config.algorithm.name });
+      writeFileSync(join(dir, STATE_FILE), JSON.stringify(s, null, 2) + '\n');
+    });
+    lastCheckpoint = ref.dir;
+  };
+
+  let stopped: StopReason = 'done';
+  let reason: string | null = null;
+  try {
+    while (state.step < total) {
+      const step = state.step + 1;
+      const t0 = performance.now();
+      const res = await rlStep({
+        config,
+        policy,
+        refPolicy,
+        reward: opts.reward,
+        stream,
+        cursor: state.cursor,
+        rng: root.fork(`step:${step}`),
+        lr: learningRate(config.worker.actor.optim, step, total),
+      });
+      const nonfiniteInRow = res.nonfinite ? state.nonfiniteInRow + 1 : 0;
+      state = { step, cursor: res.cursor, nonfiniteInRow, nonfiniteTotal: state.nonfiniteTotal + (res.nonfinite ? 1 : 0) };
+      rd.appendMetrics({ step, ...res.metrics, nonfinite_skips: state.nonfiniteTotal, time_step: (performance.now() - t0) / 1000 });
+      const every = config.trainer.log_rollouts_freq;
+      if (every > 0 && (step % every === 0 || step === 1)) {
+        await writeRolloutLogs(rd.path, step, res.rollouts, policy, config.trainer.log_examples);
+      }
+      if (res.nonfinite) log(`step ${step}: update skipped, ${res.nonfiniteReason} (${nonfiniteInRow} in a row)`);
+      progress.update(step, { reward: res.metrics.reward ?? NaN, acc: res.metrics.accuracy ?? NaN, len: res.metrics.response_length ?? NaN });
+      if (nonfiniteInRow >= config.trainer.max_nonfinite_in_row) {
+        stopped = 'nonfinite';
+        reason = `stopped after ${nonfiniteInRow} steps in a row with a non-finite loss or gradient (trainer.max_nonfinite_in_row = ${config.trainer.max_nonfinite_in_row}); last: ${res.nonfiniteReason}`;
+        break;
+      }
+      if (opts.signal?.aborted) {
+        stopped = 'interrupted';
+        break;
+      }
+      if (step % config.trainer.save_freq === 0 || step === total) await save(state);
+    }
+    if (stopped === 'interrupted') {
+      await save(state);
+      progress.log(`interrupted: checkpoint written at step ${state.step}; continue with --resume ${opts.out}`);
+    }
+  } finally {
+    progress.finish();
+    policy.dispose();
+    refPolicy?.dispose();
+  }
+  if (stopped === 'nonfinite') log(reason!);
+  return { stopped, reason, state, checkpoint: lastCheckpoint };
+}
+
+async function writeRolloutLogs(runDir: string, step: number, rollouts: Parameters<typeof exampleLines>[0], policy: Policy, examples: number): Promise<void> {
+  const name = `step-${String(step).padStart(6, '0')}.jsonl`;
+  const ex = await exampleLines(rollouts, policy, examples, step);
+  mkdirSync(join(runDir, 'rollouts'), { recursive: true });
+  writeFileAtomic(join(runDir, 'rollouts', name), ex.join(''));
+  const tok = tokenLines(rollouts, policy);
+  if (tok.length) {
+    mkdirSync(join(runDir, 'tokens'), { recursive: true });
+    writeFileAtomic(join(runDir, 'tokens', name), tok.join(''));
+  }
+}

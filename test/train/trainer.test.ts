@@ -1,0 +1,123 @@
+/**
+ * The trainer's logic on a pure-JS toy policy (fast): every algorithm runs and logs the metrics,
+ * Ctrl-C style interruption + resume reproduces an uninterrupted run exactly, the NaN guard
+ * skips, counts and stops. The same properties on the real model, with a SIGKILLed child
+ * process, are in trainer-model.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { makeRgbImage } from '../../src/data/image.ts';
+import { ALGORITHMS, resolveConfig, type TrainConfig } from '../../src/train/config.ts';
+import type { Problem, RewardFn } from '../../src/train/problems.ts';
+import { RunDir } from '../../src/train/run-dir.ts';
+import { train } from '../../src/train/trainer.ts';
+import { ToyPolicy, toyFactory } from './toy-policy.ts';
+
+function problems(n: number): Problem[] {
+  return Array.from({ length: n }, (_, i) => {
+    const img = makeRgbImage(8, 8);
+    img.data.fill((i * 61) % 256);
+    return { id: `p${i}`, problem: `<image>q${i}`, answer: String(i % 3), image: img, family: ['a', 'b'][i % 2], variant: 'v', imageValues: [String(i % 3)], textValues: [] };
+  });
+}
+
+/** A learnable toy reward: correct when the response length has the answer's parity. */
+const reward: RewardFn = (text, answer) => {
+  const accuracy = text.length % 2 === Number(answer) % 2 ? 1 : 0;
+  const format = text.length <= 6 ? 1 : 0;
+  return { accuracy, format, reward: 0.9 * accuracy + 0.1 * format };
+};
+
+function config(algo: string, overrides: Array<[string, string]> = []): TrainConfig {
+  return resolveConfig({
+    preset: 'tiny',
+    algo,
+    overrides: [['worker.actor.optim.lr', '0.05'], ['algorithm.max_filter_rounds', '1'], ['trainer.log_rollouts_freq', '1'], ...overrides],
+  });
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pgpo-trainer-'));
+const quiet = { log: () => {}, progressStream: { write: () => true } };
+
+for (const algo of ALGORITHMS) {
+  test(`a two-step ${algo} run completes and writes the metrics`, async () => {
+    const out = tmp();
+    const res = await train({ config: config(algo), out, factory: toyFactory, problems: problems(12), reward, ...quiet });
+    assert.equal(res.stopped, 'done');
+    const metrics = new RunDir(out).readMetrics();
+    assert.equal(metrics.length, 2);
+    for (const key of ['step', 'reward', 'accuracy', 'format', 'entropy', 'response_length', 'grad_norm', 'clip_frac', 'approx_kl', 'dropped_groups', 'time_sample', 'time_score', 'time_update', 'time_step']) {
+      assert.ok(key in metrics[1], `metrics lack ${key}`);
+    }
+    if (algo === 'pgpo') {
+      for (const key of ['dep_mean', 'dep_top10_share', 'log1p_dep_mean', 'weight_mean', 'weight_std', 'frac_amplified']) assert.ok(key in metrics[1], `pgpo metrics lack ${key}`);
+      assert.ok(readdirSync(join(out, 'tokens')).length > 0, 'pgpo writes per-token dependencies');
+    }
+    assert.ok(existsSync(join(out, 'config.yaml')));
+    assert.ok(existsSync(join(out, 'checkpoints', 'step-000002', 'policy', 'toy.json')));
+    const ex = readFileSync(join(out, 'rollouts', 'step-000001.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(ex.length > 0 && typeof ex[0].image_png === 'string' && Array.isArray(ex[0].pieces));
+  });
+}
+
+test('interrupting and resuming reproduces an uninterrupted run exactly', async () => {
+  const cfg = config('pgpo', [['trainer.total_steps', '4'], ['trainer.save_freq', '10']]);
+  const a = tmp();
+  await train({ config: cfg, out: a, factory: toyFactory, problems: problems(12), reward, ...quiet });
+
+  const b = tmp();
+  const ctl = new AbortController();
+  let steps = 0;
+  const counting = {
+    ...quiet,
+    progressStream: {
+      write: () => {
+        if (++steps === 2) ctl.abort(); // "Ctrl-C" during step 2: it finishes, checkpoints, stops
+        return true;
+      },
+    },
+  };
+  const first = await train({ config: cfg, out: b, factory: toyFactory, problems: problems(12), reward, signal: ctl.signal, ...counting });
+  assert.equal(first.stopped, 'interrupted');
+  assert.equal(first.state.step, 2);
+  const second = await train({ config: cfg, out: b, factory: toyFactory, problems: problems(12), reward, resume: true, ...quiet });
+  assert.equal(second.stopped, 'done');
+
+  const strip = (ms: Array<Record<string, unknown>>) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('time_'))));
+  assert.deepEqual(strip(new RunDir(b).readMetrics()), strip(new RunDir(a).readMetrics()));
+  const wa = JSON.parse(readFileSync(join(a, 'checkpoints', 'step-000004', 'policy', 'toy.json'), 'utf8'));
+  const wb = JSON.parse(readFileSync(join(b, 'checkpoints', 'step-000004', 'policy', 'toy.json'), 'utf8'));
+  assert.deepEqual(wb.W, wa.W);
+  assert.deepEqual(wb.m, wa.m);
+});
+
+test('a fresh run refuses a directory that already holds one', async () => {
+  const out = tmp();
+  await train({ config: config('dapo'), out, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await assert.rejects(train({ config: config('dapo'), out, factory: toyFactory, problems: problems(12), reward, ...quiet }), /already holds a run.*--resume/);
+});
+
+test('the NaN guard skips non-finite updates, counts them, and stops after max_nonfinite_in_row', async () => {
+  const out = tmp();
+  const poisoned = {
+    ...toyFactory,
+    async create(preset: 'tiny' | 'small', seed: number) {
+      const p = (await toyFactory.create(preset, seed)) as ToyPolicy;
+      p.poison = true;
+      return p;
+    },
+  };
+  const lines: string[] = [];
+  const cfg = config('dapo', [['trainer.total_steps', '10'], ['trainer.max_nonfinite_in_row', '3'], ['algorithm.online_filtering', 'false']]);
+  const res = await train({ config: cfg, out, factory: poisoned, problems: problems(12), reward, progressStream: quiet.progressStream, log: (l) => lines.push(l) });
+  assert.equal(res.stopped, 'nonfinite');
+  assert.equal(res.state.step, 3);
+  assert.match(res.reason!, /3 steps in a row.*gradient norm was NaN/);
+  const metrics = new RunDir(out).readMetrics();
+  assert.deepEqual(metrics.map((m) => m.nonfinite_skips), [1, 2, 3]);
+  assert.deepEqual(metrics.map((m) => m.updates), [0, 0, 0]);
+  assert.ok(lines.some((l) => l.includes('update skipped')));
+});
