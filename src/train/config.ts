@@ -136,6 +136,18 @@ export const configSchema = z.strictObject({
     /** Example rollouts kept per logged step. */
     log_examples: int(0),
   }),
+  /** Supervised warm start (`pgpo sft`) on the gold solutions of the generated suite. */
+  sft: z.strictObject({
+    total_steps: int(1),
+    /** Problems per step. */
+    batch_size: int(1),
+    lr: positive,
+    warmup_steps: int(0),
+    min_lr_ratio: prob,
+    weight_decay: nonNegative,
+    max_grad_norm: positive.nullable(),
+    save_freq: int(1),
+  }),
   eval: z.strictObject({
     /** Test problems evaluated (the first n of the test split). */
     n: int(1),
@@ -196,6 +208,7 @@ export const DEFAULTS: TrainConfig = {
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8 },
+  sft: { total_steps: 600, batch_size: 32, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 
@@ -207,6 +220,7 @@ export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
     data: { suite: { dir: 'data/suite-tiny', n_train: 64, n_test: 16 }, rollout_batch_size: 2 },
     worker: { actor: { model: 'tiny', global_batch_size: 2 }, rollout: { n: 4, max_new_tokens: 12 } },
     trainer: { total_steps: 2, save_freq: 1 },
+    sft: { total_steps: 4, batch_size: 4, save_freq: 2, warmup_steps: 1 },
     eval: { n: 8, k: 2 },
   },
   small: {},

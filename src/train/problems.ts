@@ -31,7 +31,7 @@ export class ProblemStream {
 
   constructor(
     readonly problems: readonly Problem[],
-    private readonly seed: number,
+    private readonly seed: number | string,
   ) {
     if (problems.length === 0) throw new Error('the training set is empty');
   }

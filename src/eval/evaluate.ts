@@ -1,0 +1,112 @@
+/**
+ * avg@k evaluation (the paper's protocol: k = 8 samples per problem at temperature 1.0; greedy
+ * as an option): the share of correct samples, overall, per family, per variant and per
+ * (family, variant) cell. Deterministic for a seed.
+ */
+import type { Policy } from '../train/policy.ts';
+import type { Problem, RewardFn } from '../train/problems.ts';
+import { Rng } from '../engine/rng.ts';
+
+export interface EvalOptions {
+  readonly k: number;
+  readonly temperature: number;
+  readonly greedy: boolean;
+  readonly maxNewTokens: number;
+  readonly seed: number;
+  /** Prompts per sampling call. */
+  readonly batchPrompts?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface Cell {
+  /** Mean accuracy over problems x samples. */
+  readonly accuracy: number;
+  /** Problems. */
+  readonly n: number;
+}
+
+export interface ProblemResult {
+  readonly id: string;
+  readonly family: string;
+  readonly variant: string;
+  readonly correct: number;
+  readonly k: number;
+  /** The first sample's text, for a look at what the policy writes. */
+  readonly sample: string;
+}
+
+export interface EvalReport {
+  readonly k: number;
+  readonly temperature: number;
+  readonly greedy: boolean;
+  readonly overall: Cell;
+  readonly format: number;
+  readonly by_family: Record<string, Cell>;
+  readonly by_variant: Record<string, Cell>;
+  readonly by_family_variant: Record<string, Cell>;
+  readonly problems: ProblemResult[];
+}
+
+function cells(results: readonly ProblemResult[], key: (r: ProblemResult) => string): Record<string, Cell> {
+  const acc = new Map<string, { s: number; n: number }>();
+  for (const r of results) {
+    const c = acc.get(key(r)) ?? { s: 0, n: 0 };
+    c.s += r.correct / r.k;
+    c.n++;
+    acc.set(key(r), c);
+  }
+  return Object.fromEntries([...acc].sort(([a], [b]) => a.localeCompare(b)).map(([name, c]) => [name, { accuracy: c.s / c.n, n: c.n }]));
+}
+
+export async function evaluate(policy: Policy, problems: readonly Problem[], reward: RewardFn, o: EvalOptions): Promise<EvalReport> {
+  const k = o.greedy ? 1 : o.k;
+  const per = o.batchPrompts ?? 16;
+  const rng = Rng.seeded(o.seed).fork('eval');
+  const results: ProblemResult[] = [];
+  let formatSum = 0;
+  for (let start = 0; start < problems.length; start += per) {
+    const chunk = problems.slice(start, start + per);
+    const rollouts = await policy.sample(
+      chunk.map((p) => ({ image: p.image, prompt: policy.encodePrompt(p.problem) })),
+      { n: k, temperature: o.temperature, topP: 1, maxNewTokens: o.maxNewTokens, greedy: o.greedy, seed: rng.fork(`chunk:${start}`).u32() },
+    );
+    chunk.forEach((p, i) => {
+      const texts = rollouts.slice(i * k, (i + 1) * k).map((r) => policy.decode(r.tokens));
+      const scores = texts.map((t) => reward(t, p.answer));
+      formatSum += scores.reduce((a, s) => a + s.format, 0);
+      results.push({ id: p.id, family: p.family, variant: p.variant, correct: scores.reduce((a, s) => a + s.accuracy, 0), k, sample: texts[0] });
+    });
+    o.onProgress?.(Math.min(problems.length, start + per), problems.length);
+  }
+  const overall = cells(results, () => 'all').all ?? { accuracy: NaN, n: 0 };
+  return {
+    k,
+    temperature: o.temperature,
+    greedy: o.greedy,
+    overall,
+    format: formatSum / Math.max(1, results.length * k),
+    by_family: cells(results, (r) => r.family),
+    by_variant: cells(results, (r) => r.variant),
+    by_family_variant: cells(results, (r) => `${r.family}/${r.variant}`),
+    problems: results,
+  };
+}
+
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
+
+/** A plain-text table: rows are families (and the overall), one column per report. */
+export function formatEvalTable(reports: ReadonlyArray<readonly [string, EvalReport]>): string {
+  const families = [...new Set(reports.flatMap(([, r]) => Object.keys(r.by_family)))];
+  const variants = [...new Set(reports.flatMap(([, r]) => Object.keys(r.by_variant)))];
+  const w = Math.max(18, ...families.map((f) => f.length + 2), ...variants.map((v) => v.length + 2));
+  const head = ''.padEnd(w) + reports.map(([name]) => name.padStart(12)).join('');
+  const row = (label: string, get: (r: EvalReport) => number | undefined) => label.padEnd(w) + reports.map(([, r]) => pct(get(r)).padStart(12)).join('');
+  const lines = [head];
+  for (const f of families) lines.push(row(f, (r) => r.by_family[f]?.accuracy));
+  lines.push(''.padEnd(w + 12 * reports.length, '-'));
+  for (const v of variants) lines.push(row(v, (r) => r.by_variant[v]?.accuracy));
+  lines.push(''.padEnd(w + 12 * reports.length, '-'));
+  lines.push(row(`overall (avg@${reports[0]?.[1].k ?? '?'})`, (r) => r.overall.accuracy));
+  lines.push(row('format', (r) => r.format));
+  return lines.join('\n');
+}

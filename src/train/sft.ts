@@ -1,0 +1,108 @@
+/**
+ * Supervised warm start: teacher forcing on the gold solutions (`<think>…</think> \boxed{…}`)
+ * of the generated suite, so RL starts from a policy that knows the format and reads some
+ * values right. Same run directory, checkpoints, resume and Ctrl-C as the RL trainer.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configToYaml, type TrainConfig } from './config.ts';
+import type { Policy, PolicyFactory, ScoreItem } from './policy.ts';
+import { ProblemStream, type Problem } from './problems.ts';
+import { Progress } from './progress.ts';
+import { RunDir } from './run-dir.ts';
+import { learningRate } from './schedule.ts';
+import { loadCheckpointPolicy, TrainError } from './trainer.ts';
+import { writeFileAtomic } from '../data/atomic-write.ts';
+
+export interface SftOptions {
+  readonly config: TrainConfig;
+  readonly out: string;
+  readonly factory: PolicyFactory;
+  readonly problems: readonly Problem[];
+  readonly resume?: boolean;
+  readonly signal?: AbortSignal;
+  readonly progressStream?: ConstructorParameters<typeof Progress>[0]['stream'];
+  readonly log?: (line: string) => void;
+}
+
+interface SftState {
+  readonly step: number;
+  readonly cursor: number;
+}
+
+export interface SftResult {
+  readonly stopped: 'done' | 'interrupted';
+  readonly state: SftState;
+  readonly checkpoint: string | null;
+}
+
+/** The gold response of a problem as the policy's tokens, eos included. */
+export function goldItem(policy: Policy, p: Problem): ScoreItem {
+  if (p.solution === undefined) throw new TrainError(`problem ${p.id} has no gold solution: SFT needs the generated suite`);
+  return { image: p.image, prompt: policy.encodePrompt(p.problem), response: [...policy.encode(p.solution), policy.eos] };
+}
+
+export async function sft(opts: SftOptions): Promise<SftResult> {
+  const { config } = opts;
+  const s = config.sft;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const rd = new RunDir(opts.out);
+  let state: SftState = { step: 0, cursor: 0 };
+  let policy: Policy;
+  if (opts.resume) {
+    const latest = rd.latest();
+    if (!latest) throw new TrainError(`--resume ${opts.out}: no checkpoint found under ${rd.checkpoints}`);
+    policy = await loadCheckpointPolicy(opts.factory, latest.dir);
+    state = JSON.parse(readFileSync(join(latest.dir, 'trainer.json'), 'utf8')) as SftState;
+    rd.truncateMetrics(state.step);
+    writeFileAtomic(rd.configPath, configToYaml(config));
+    log(`resuming SFT in ${opts.out} from step ${state.step}`);
+  } else {
+    if (rd.holdsRun()) throw new TrainError(`${opts.out} already holds a run: pass --resume ${opts.out} to continue it, or choose another --out`);
+    rd.init(configToYaml(config));
+    policy = await opts.factory.create(config.worker.actor.model, config.trainer.seed);
+    log(`SFT: fresh ${config.worker.actor.model} policy, ${policy.paramCount.toLocaleString('en-US')} parameters`);
+  }
+  const stream = new ProblemStream(opts.problems, `sft:${config.trainer.seed}`);
+  const progress = new Progress({ total: s.total_steps, label: 'sft', stream: opts.progressStream });
+  let checkpoint: string | null = rd.latest()?.dir ?? null;
+  const save = async (st: SftState) => {
+    const ref = await rd.saveCheckpoint(st.step, config.trainer.save_limit, async (dir) => {
+      await policy.save(join(dir, 'policy'), { step: st.step, stage: 'sft' });
+      writeFileSync(join(dir, 'trainer.json'), JSON.stringify(st, null, 2) + '\n');
+    });
+    checkpoint = ref.dir;
+  };
+  let stopped: SftResult['stopped'] = 'done';
+  try {
+    while (state.step < s.total_steps) {
+      const step = state.step + 1;
+      const t0 = performance.now();
+      let cursor = state.cursor;
+      const items = Array.from({ length: s.batch_size }, () => goldItem(policy, stream.at(cursor++)));
+      const tokens = items.reduce((a, it) => a + it.response.length, 0);
+      const lr = learningRate({ lr: s.lr, schedule: 'cosine', warmup_steps: s.warmup_steps, min_lr_ratio: s.min_lr_ratio }, step, s.total_steps);
+      const { nll } = await policy.sftBackward(items, 1 / tokens);
+      const o = config.worker.actor.optim;
+      const res = await policy.step({ lr, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
+      state = { step, cursor };
+      const loss = nll / tokens;
+      rd.appendMetrics({ step, loss, tokens, lr, grad_norm: res.gradNorm, applied: res.applied, time_step: (performance.now() - t0) / 1000 });
+      if (!res.applied) log(`sft step ${step}: non-finite gradient (norm ${res.gradNorm}), update skipped`);
+      progress.update(step, { loss });
+      if (opts.signal?.aborted) {
+        stopped = 'interrupted';
+        break;
+      }
+      if (step % s.save_freq === 0 || step === s.total_steps) await save(state);
+    }
+    if (stopped === 'interrupted') {
+      await save(state);
+      progress.log(`interrupted: checkpoint written at step ${state.step}; continue with --resume ${opts.out}`);
+    }
+  } finally {
+    progress.finish();
+    policy.dispose();
+  }
+  return { stopped, state, checkpoint };
+}
