@@ -23,13 +23,7 @@ describe('pgpo report in headless Chromium', () => {
   const reportPath = join(OUT, 'report.html');
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      assert.fail(
-        `Chromium is missing at ${CHROMIUM}: the report's browser check cannot run. ` +
-          'Run `sh scripts/ensure-chromium.sh` (npm test runs it as pretest; it needs root or password-less sudo and network for apt-get), ' +
-          'or point PGPO_CHROMIUM at a Chromium binary.',
-      );
-    }
+    if (!existsSync(CHROMIUM)) return; // the test below fails and says why
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     writeFixtureCompare(join(work, 'cmp'));
@@ -56,6 +50,13 @@ describe('pgpo report in headless Chromium', () => {
   });
 
   it('loads cleanly, renders every chart and heatmap, and saves a screenshot', async () => {
+    if (!existsSync(CHROMIUM)) {
+      assert.fail(
+        `Chromium is missing at ${CHROMIUM}: the report's browser check cannot run. ` +
+          'Run `sh scripts/ensure-chromium.sh` (npm test runs it as pretest; it needs root or password-less sudo and network for apt-get), ' +
+          'or point PGPO_CHROMIUM at a Chromium binary.',
+      );
+    }
     const page = await context!.newPage();
     const errors: string[] = [];
     const requests: string[] = [];
