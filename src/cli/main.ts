@@ -13,6 +13,7 @@ type Loader = () => Promise<Command>;
 
 const commands: Record<string, Loader> = {
   reshape: async () => (await import('./commands/reshape.ts')).command,
+  report: async () => (await import('./commands/report.ts')).command,
 };
 
 function usage(): string {

@@ -1,0 +1,259 @@
+/**
+ * Reads what `pgpo train` and `pgpo compare` leave on disk, for the report: a run directory
+ * (config.yaml, metrics.jsonl, rollouts/, tokens/, eval.json) or a compare directory
+ * (compare.json + runs/<algo>-seed<k>/). Validates as it reads; every error names the file and
+ * line. Nothing here computes: the analyses live in analyses.ts.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export class RunDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunDataError';
+  }
+}
+
+const num = z.number().nullable().optional();
+
+/** One line of metrics.jsonl; every field but `step` may be missing or null. Extra keys kept. */
+const MetricRowSchema = z.looseObject({
+  step: z.number().int().nonnegative(),
+  reward: num,
+  accuracy: num,
+  format: num,
+  entropy: num,
+  response_length: num,
+  dep_mean: num,
+  dep_top10_share: num,
+  dep_gini: num,
+  log1p_dep_mean: num,
+  weight_mean: num,
+  weight_std: num,
+  weight_max: num,
+  frac_amplified: num,
+  grad_norm: num,
+  clip_frac: num,
+  approx_kl: num,
+  dropped_groups: num,
+  time_sample: num,
+  time_score: num,
+  time_update: num,
+  time_step: num,
+  pg_var: num,
+  pg_var_uniform: num,
+  lr: num,
+});
+export type MetricRow = z.infer<typeof MetricRowSchema>;
+
+/** Per-token data of one response: tokens/step-NNNNNN.jsonl lines (and a subset of rollouts). */
+const TokenRecordSchema = z.looseObject({
+  family: z.string(),
+  variant: z.string(),
+  pieces: z.array(z.string()),
+  dep: z.array(z.number()),
+  image_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  text_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+});
+export type TokenRecord = z.infer<typeof TokenRecordSchema>;
+
+/** An example rollout: rollouts/step-NNNNNN.jsonl lines. */
+const RolloutSchema = z.looseObject({
+  ...TokenRecordSchema.shape,
+  step: z.number().int().nonnegative(),
+  problem: z.string(),
+  answer: z.union([z.string(), z.number()]).transform(String),
+  image_png: z.string().default(''),
+  weights: z.array(z.number()).default([]),
+  advantage: z.number(),
+  reward: z.number(),
+  accuracy: z.union([z.literal(0), z.literal(1), z.boolean().transform((b) => (b ? 1 : 0))]),
+});
+export type Rollout = z.infer<typeof RolloutSchema>;
+
+const Acc = z.object({ accuracy: z.number(), n: z.number() });
+const EvalSchema = z.looseObject({
+  ckpt: z.union([z.string(), z.number()]).optional(),
+  k: z.number().optional(),
+  temperature: z.number().optional(),
+  greedy: z.boolean().optional(),
+  overall: Acc,
+  by_family: z.record(z.string(), Acc).default({}),
+  by_variant: z.record(z.string(), Acc).default({}),
+  by_family_variant: z.record(z.string(), Acc).default({}),
+});
+export type EvalResult = z.infer<typeof EvalSchema>;
+
+const Cell = z.object({ mean: z.number().nullable(), lo: z.number().nullable(), hi: z.number().nullable(), n: z.number() });
+const CompareSchema = z.looseObject({
+  algos: z.array(z.string()),
+  seeds: z.number(),
+  columns: z.array(z.string()),
+  rows: z.array(z.object({ algo: z.string(), cells: z.array(Cell) })),
+  budget: z.unknown().optional(),
+  date: z.string().optional(),
+});
+export type CompareTable = z.infer<typeof CompareSchema>;
+
+export interface RunData {
+  readonly path: string;
+  /** Directory name, e.g. `pgpo-seed0`. */
+  readonly name: string;
+  /** config.yaml's algorithm.name, else the name's part before `-seed`. */
+  readonly algo: string;
+  readonly seed: number | null;
+  readonly config: Record<string, unknown>;
+  readonly metrics: MetricRow[];
+  /** Example rollouts from every rollouts/ file, by step. */
+  readonly rollouts: Rollout[];
+  /** Bulk token records of the LAST tokens/ file (the latest policy); the last rollouts/ file's when there is none. */
+  readonly tokens: TokenRecord[];
+  /** The step the token records come from, or null when there are none. */
+  readonly tokensStep: number | null;
+  readonly eval: EvalResult | null;
+}
+
+export interface CompareData {
+  readonly path: string;
+  readonly table: CompareTable;
+  readonly runs: RunData[];
+}
+
+function issueText(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.length ? i.path.join('.') : '(line)'}: ${i.message}`).join('; ');
+}
+
+/** Parses a JSONL file with a schema. A cut-off LAST line (a crash mid-write) is dropped; any other bad line is an error. */
+function readJsonl<T>(file: string, schema: z.ZodType<T>, check?: (v: T) => string | null): T[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
+  const out: T[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      if (i === lines.length - 1) return; // truncated by a crash mid-write
+      throw new RunDataError(`${file}:${i + 1}: not valid JSON`);
+    }
+    const r = schema.safeParse(raw);
+    if (!r.success) throw new RunDataError(`${file}:${i + 1}: ${issueText(r.error)}`);
+    const problem = check?.(r.data);
+    if (problem) throw new RunDataError(`${file}:${i + 1}: ${problem}`);
+    out.push(r.data);
+  });
+  return out;
+}
+
+function checkTokens(r: { pieces: string[]; dep: number[]; weights?: number[] }): string | null {
+  if (r.dep.length !== r.pieces.length) return `dep has ${r.dep.length} values but pieces has ${r.pieces.length}`;
+  if (r.weights && r.weights.length && r.weights.length !== r.pieces.length) return `weights has ${r.weights.length} values but pieces has ${r.pieces.length}`;
+  const bad = r.dep.findIndex((x) => !Number.isFinite(x) || x < -1e-9);
+  if (bad >= 0) return `dep[${bad}] = ${r.dep[bad]}: S_t must be finite and non-negative`;
+  return null;
+}
+
+function readJson<T>(file: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new RunDataError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new RunDataError(`${file}: ${issueText(r.error)}`);
+  return r.data;
+}
+
+/** step-000120.jsonl files of a folder, by step. */
+function stepFiles(dir: string): Array<{ step: number; file: string }> {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((n) => /^step-(\d+)\.jsonl$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), file: join(dir, m[0]) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+export function isRunDir(path: string): boolean {
+  return existsSync(join(path, 'metrics.jsonl')) || existsSync(join(path, 'config.yaml'));
+}
+
+export function isCompareDir(path: string): boolean {
+  return existsSync(join(path, 'compare.json'));
+}
+
+export function loadRun(path: string): RunData {
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new RunDataError(`${path}: not a directory`);
+  if (!isRunDir(path)) throw new RunDataError(`${path}: not a run directory (no metrics.jsonl or config.yaml)`);
+  const name = basename(path.replace(/\/+$/, ''));
+  let config: Record<string, unknown> = {};
+  const configPath = join(path, 'config.yaml');
+  if (existsSync(configPath)) {
+    try {
+      const parsed: unknown = parseYaml(readFileSync(configPath, 'utf8'));
+      if (parsed && typeof parsed === 'object') config = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new RunDataError(`${configPath}: not valid YAML (${(err as Error).message})`);
+    }
+  }
+  const algoFromConfig = (config.algorithm as { name?: unknown } | undefined)?.name;
+  const nameMatch = /^(.*?)-seed(\d+)$/.exec(name);
+  const algo = typeof algoFromConfig === 'string' ? algoFromConfig : (nameMatch?.[1] ?? name);
+  const seedFromConfig = (config.seed ?? (config.trainer as { seed?: unknown } | undefined)?.seed) as unknown;
+  const seed = nameMatch ? Number(nameMatch[2]) : typeof seedFromConfig === 'number' ? seedFromConfig : null;
+
+  const metricsPath = join(path, 'metrics.jsonl');
+  const metrics = existsSync(metricsPath) ? readJsonl(metricsPath, MetricRowSchema).sort((a, b) => a.step - b.step) : [];
+  const rollouts = stepFiles(join(path, 'rollouts')).flatMap(({ file }) => readJsonl(file, RolloutSchema, checkTokens));
+  const tokenFiles = stepFiles(join(path, 'tokens'));
+  let tokens: TokenRecord[] = [];
+  let tokensStep: number | null = null;
+  if (tokenFiles.length) {
+    const last = tokenFiles[tokenFiles.length - 1];
+    tokens = readJsonl(last.file, TokenRecordSchema, checkTokens);
+    tokensStep = last.step;
+  } else if (rollouts.length) {
+    tokensStep = rollouts[rollouts.length - 1].step;
+    tokens = rollouts.filter((r) => r.step === tokensStep);
+  }
+  const evalPath = join(path, 'eval.json');
+  const evalResult = existsSync(evalPath) ? readJson(evalPath, EvalSchema) : null;
+  return { path, name, algo, seed, config, metrics, rollouts, tokens, tokensStep, eval: evalResult };
+}
+
+export function loadCompare(path: string): CompareData {
+  const table = readJson(join(path, 'compare.json'), CompareSchema);
+  table.rows.forEach((row, i) => {
+    if (row.cells.length !== table.columns.length) {
+      throw new RunDataError(`${join(path, 'compare.json')}: rows[${i}] (${row.algo}) has ${row.cells.length} cells for ${table.columns.length} columns`);
+    }
+  });
+  const runsDir = join(path, 'runs');
+  const runs = existsSync(runsDir)
+    ? readdirSync(runsDir)
+        .sort()
+        .map((n) => join(runsDir, n))
+        .filter((p) => statSync(p).isDirectory() && isRunDir(p))
+        .map(loadRun)
+    : [];
+  return { path, table, runs };
+}
+
+/** Each path as a compare directory (compare.json) or a run directory. */
+export function loadInputs(paths: readonly string[]): { compares: CompareData[]; runs: RunData[] } {
+  const compares: CompareData[] = [];
+  const runs: RunData[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new RunDataError(`${p}: no such directory`);
+    if (isCompareDir(p)) {
+      const c = loadCompare(p);
+      compares.push(c);
+      runs.push(...c.runs);
+    } else runs.push(loadRun(p));
+  }
+  return { compares, runs };
+}

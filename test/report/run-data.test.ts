@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadInputs, loadRun, RunDataError } from '../../src/report/run-data.ts';
+import { writeFixtureCompare, writeFixtureRun } from './fixture.ts';
+
+describe('reading run and compare directories', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpo-rundata-'));
+  it('reads a run: algorithm from config, seed from the name, metrics, rollouts, the last tokens file, eval', () => {
+    const p = join(dir, 'pgpo-seed3');
+    writeFixtureRun(p, { algo: 'pgpo', seed: 3, steps: 20 });
+    const r = loadRun(p);
+    assert.equal(r.algo, 'pgpo');
+    assert.equal(r.seed, 3);
+    assert.equal(r.metrics.length, 20);
+    assert.equal(r.rollouts.length, 8);
+    assert.equal(r.tokensStep, 20);
+    assert.equal(r.tokens.length, 40);
+    assert.equal(r.eval?.k, 8);
+  });
+  it('drops a metrics line cut by a crash, but names the file and line of any other bad line', () => {
+    const p = join(dir, 'dapo-seed0');
+    writeFixtureRun(p, { algo: 'dapo', seed: 0, steps: 12 });
+    appendFileSync(join(p, 'metrics.jsonl'), '{"step": 13, "accur');
+    assert.equal(loadRun(p).metrics.length, 12);
+    writeFileSync(join(p, 'metrics.jsonl'), '{"step": 1}\n{"step": "two"}\n{"step": 3}\n');
+    assert.throws(() => loadRun(p), (e: Error) => e instanceof RunDataError && /metrics\.jsonl:2: step/.test(e.message));
+    writeFileSync(join(p, 'metrics.jsonl'), '{"step": 1}\n');
+    writeFileSync(join(p, 'tokens', 'step-000012.jsonl'), JSON.stringify({ family: 'f', variant: 'v', pieces: ['a', 'b'], dep: [0.1] }) + '\n');
+    assert.throws(() => loadRun(p), /step-000012\.jsonl:1: dep has 1 values but pieces has 2/);
+  });
+  it('reads a compare directory and its runs; rejects a row with the wrong number of cells', () => {
+    const p = join(dir, 'cmp');
+    writeFixtureCompare(p, { steps: 12 });
+    const { compares, runs } = loadInputs([p]);
+    assert.equal(compares.length, 1);
+    assert.deepEqual(runs.map((r) => r.name), ['dapo-seed0', 'pgpo-seed0']);
+    writeFileSync(join(p, 'compare.json'), JSON.stringify({ algos: ['a'], seeds: 1, columns: ['x', 'y'], rows: [{ algo: 'a', cells: [{ mean: 1, lo: 1, hi: 1, n: 1 }] }] }));
+    assert.throws(() => loadInputs([p]), /rows\[0\] \(a\) has 1 cells for 2 columns/);
+    assert.throws(() => loadInputs([join(dir, 'nope')]), /no such directory/);
+  });
+});
