@@ -26,3 +26,4 @@ export * from './metrics.ts';
 export * from './pgpo.ts';
 export * from './baselines/vppo.ts';
 export * from './baselines/papo.ts';
+export * from './pg-variance.ts';

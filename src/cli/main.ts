@@ -12,6 +12,11 @@ export interface Command {
 type Loader = () => Promise<Command>;
 
 const commands: Record<string, Loader> = {
+  pipeline: async () => (await import('./commands/pipeline.ts')).command,
+  sft: async () => (await import('./commands/sft.ts')).command,
+  train: async () => (await import('./commands/train.ts')).command,
+  eval: async () => (await import('./commands/eval.ts')).command,
+  compare: async () => (await import('./commands/compare.ts')).command,
   reshape: async () => (await import('./commands/reshape.ts')).command,
   report: async () => (await import('./commands/report.ts')).command,
 };

@@ -135,6 +135,10 @@ export const configSchema = z.strictObject({
     log_rollouts_freq: int(0),
     /** Example rollouts kept per logged step. */
     log_examples: int(0),
+    /** Measure the policy-gradient variance (pg_var) every N steps; 0: never (it costs extra backward passes). */
+    pg_var_freq: int(0),
+    /** Chunks M of the pg_var estimator. */
+    pg_var_chunks: int(2),
   }),
   /** Supervised warm start (`pgpo sft`) on the gold solutions of the generated suite. */
   sft: z.strictObject({
@@ -207,7 +211,7 @@ export const DEFAULTS: TrainConfig = {
     },
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
-  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8 },
+  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
   sft: { total_steps: 600, batch_size: 32, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };

@@ -27,6 +27,7 @@ import {
   weightStats,
   type TokenRows,
 } from '../algo/index.ts';
+import { chunkRanges, GradientVarianceAccumulator } from '../algo/pg-variance.ts';
 import type { RgbImage } from '../data/image.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { TrainConfig } from './config.ts';
@@ -65,6 +66,8 @@ export interface StepContext {
   /** Randomness of this step only (a fork of the run's root by step number). */
   readonly rng: Rng;
   readonly lr: number;
+  /** Measure the policy-gradient variance (pg_var, docs/analyses.md) on this step's batch. */
+  readonly measurePgVar?: boolean;
 }
 
 export interface StepResult {
@@ -246,6 +249,24 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   groups.forEach((g, i) => perGroup.set(g, [...(perGroup.get(g) ?? []), i]));
   const groupIds = [...perGroup.keys()];
   const needEntropy = actor.entropy_coef > 0 || alg.name === 'papo';
+  if (ctx.measurePgVar && groupIds.length >= 2) {
+    const m = Math.min(config.trainer.pg_var_chunks, groupIds.length);
+    const measure = async (adv: readonly Float64Array[]) => {
+      const acc = new GradientVarianceAccumulator();
+      for (const [a, b] of chunkRanges(groupIds.length, m)) {
+        const idx = groupIds.slice(a, b).flatMap((g) => perGroup.get(g)!);
+        const lo = idx.map((i) => logpOld[i]);
+        const pl = computePolicyLoss('ppo-clip', { logpNew: lo, logpOld: lo, advantages: idx.map((i) => adv[i]) }, { aggregation: 'token-mean', clipLow: actor.clip_ratio_low, clipHigh: actor.clip_ratio_high, dualClip: actor.clip_ratio_dual });
+        await policy.backward(idx.map((i) => items[i]), toF32(pl.grad), { mode: 'image' });
+        acc.add(await policy.gradVector());
+        policy.zeroGrad();
+      }
+      return acc.result().relative;
+    };
+    extra.pg_var = await measure(tokenAdv);
+    // the same batch and chunks with every token weight 1: the DAPO/GRPO loss, for a paired comparison
+    if (alg.name === 'pgpo' || alg.name === 'vppo') extra.pg_var_uniform = await measure(items.map((it, i) => new Float64Array(it.response.length).fill(advantages[i])));
+  }
   let fresh = true; // no update since sampling: the sampling log-probs are the current ones
   const losses: number[] = [];
   const clipFracs: number[] = [];

@@ -128,6 +128,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         cursor: state.cursor,
         rng: root.fork(`step:${step}`),
         lr: learningRate(config.worker.actor.optim, step, total),
+        measurePgVar: config.trainer.pg_var_freq > 0 && (step % config.trainer.pg_var_freq === 0 || step === 1),
       });
       const nonfiniteInRow = res.nonfinite ? state.nonfiniteInRow + 1 : 0;
       state = { step, cursor: res.cursor, nonfiniteInRow, nonfiniteTotal: state.nonfiniteTotal + (res.nonfinite ? 1 : 0) };

@@ -35,7 +35,7 @@ function config(algo: string, overrides: Array<[string, string]> = []): TrainCon
   return resolveConfig({
     preset: 'tiny',
     algo,
-    overrides: [['worker.actor.optim.lr', '0.05'], ['algorithm.max_filter_rounds', '1'], ['trainer.log_rollouts_freq', '1'], ...overrides],
+    overrides: [['worker.actor.optim.lr', '0.05'], ['trainer.pg_var_freq', '1'], ['trainer.pg_var_chunks', '2'], ['data.rollout_batch_size', '4'], ['algorithm.max_filter_rounds', '1'], ['trainer.log_rollouts_freq', '1'], ...overrides],
   });
 }
 
@@ -53,6 +53,8 @@ for (const algo of ALGORITHMS) {
       assert.ok(key in metrics[1], `metrics lack ${key}`);
     }
     if (algo === 'pgpo') {
+      assert.equal(typeof metrics[0].pg_var, 'number', 'pg_var measured at step 1');
+      assert.equal(typeof metrics[0].pg_var_uniform, 'number');
       for (const key of ['dep_mean', 'dep_top10_share', 'log1p_dep_mean', 'weight_mean', 'weight_std', 'frac_amplified']) assert.ok(key in metrics[1], `pgpo metrics lack ${key}`);
       assert.ok(readdirSync(join(out, 'tokens')).length > 0, 'pgpo writes per-token dependencies');
     }

@@ -1,0 +1,52 @@
+/**
+ * `npm run bench:train`: the time of one RL step of each algorithm on the `small` model, with its
+ * breakdown (sampling, reward + extra scoring passes, update). Every algorithm starts from the
+ * same policy with the same seed, so all of them train on the same sampled batch. Dynamic
+ * sampling is off so that every step has the same amount of work. Starts from the pipeline's
+ * base checkpoint when there is one (runs/pipeline/base), else from a fresh policy.
+ *   node --import tsx bench/train.bench.ts [--steps 3] [--base DIR]
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ALGORITHMS, resolveConfig } from '../src/train/config.ts';
+import { RunDir } from '../src/train/run-dir.ts';
+import { loadProblems, policyFactory, reward } from '../src/train/sources.ts';
+import { train } from '../src/train/trainer.ts';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const steps = Number(opt('steps', '3'));
+const base = opt('base', 'runs/pipeline/base');
+const useBase = existsSync(base) && new RunDir(base).latest() !== null;
+
+const rows: Array<{ algo: string; sample: number; score: number; update: number; total: number }> = [];
+for (const algo of ALGORITHMS) {
+  const config = resolveConfig({
+    algo,
+    overrides: [
+      ['trainer.total_steps', String(steps + 1)],
+      ['trainer.save_freq', '1000'],
+      ['trainer.log_rollouts_freq', '0'],
+      ['algorithm.online_filtering', 'false'],
+      ...(useBase ? ([['worker.actor.init_checkpoint', base]] as Array<[string, string]>) : []),
+    ],
+  });
+  const problems = await loadProblems(config, 'train');
+  const out = mkdtempSync(join(tmpdir(), `pgpo-bench-${algo}-`));
+  await train({ config, out, factory: policyFactory, problems, reward: reward(), log: () => {}, progressStream: { write: () => true } });
+  // step 1 compiles the programs; steps 2.. are timed
+  const m = new RunDir(out).readMetrics().slice(1);
+  const avg = (k: string) => m.reduce((a, r) => a + (r[k] as number), 0) / m.length;
+  rows.push({ algo, sample: avg('time_sample'), score: avg('time_score'), update: avg('time_update'), total: avg('time_step') });
+  process.stderr.write(`${algo}: ${avg('time_step').toFixed(2)} s/step\n`);
+}
+const dapo = rows.find((r) => r.algo === 'dapo')!.total;
+const cfg = resolveConfig({});
+console.log(`\nOne RL step on \`small\`: ${cfg.data.rollout_batch_size} prompts x ${cfg.worker.rollout.n} rollouts, max ${cfg.worker.rollout.max_new_tokens} new tokens, mean of ${steps} steps after a warm-up step, ${useBase ? `from ${base}` : 'from a fresh policy'}.\n`);
+console.log('| algorithm | sampling (s) | reward + scoring (s) | update (s) | step (s) | vs DAPO |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const r of rows) console.log(`| ${r.algo} | ${r.sample.toFixed(2)} | ${r.score.toFixed(2)} | ${r.update.toFixed(2)} | ${r.total.toFixed(2)} | ${(r.total / dapo).toFixed(2)}x |`);

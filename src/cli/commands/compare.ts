@@ -1,0 +1,121 @@
+/**
+ * `pgpo compare --algos base,grpo,dapo,papo,vppo,pgpo --seeds 3 [--budget STEPS] [--ablation] --out DIR`
+ * Every arm trains from the same base checkpoint, on the same data, for the same number of
+ * steps, once per seed (trainer.seed = 0..seeds-1), and is evaluated avg@k on the test split.
+ * Each run is an ordinary run directory under DIR/runs/<arm>-seed<k>, resumed if cut short and
+ * skipped if complete, so an interrupted comparison re-run loses nothing. Writes
+ * DIR/compare.json (read by `pgpo report`) and DIR/compare.md.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../data/atomic-write.ts';
+import { ablationArms, algoArms, compareTable, DEFAULT_ARMS, formatCompareTable, type Arm } from '../../eval/compare.ts';
+import { evaluate, type EvalReport } from '../../eval/evaluate.ts';
+import { ALGORITHMS } from '../../train/config.ts';
+import { formatDuration } from '../../train/progress.ts';
+import { RunDir } from '../../train/run-dir.ts';
+import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
+import { loadCheckpointPolicy, resolveLatest, train } from '../../train/trainer.ts';
+import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
+import type { Command } from '../main.ts';
+import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+
+const flags: Record<string, FlagSpec> = {
+  algos: { type: 'string', description: `comma-separated: base and any of ${ALGORITHMS.join(', ')} (default ${DEFAULT_ARMS.join(',')})` },
+  ablation: { type: 'boolean', description: 'PGPO ablations instead: no-norm, suppress-only, boost-only, tau x beta grid' },
+  seeds: { type: 'string', description: 'seeds per arm (default 3)' },
+  budget: { type: 'string', description: 'RL steps per run (default trainer.total_steps)' },
+  base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base)' },
+  out: { type: 'string', description: 'output directory' },
+  ...CONFIG_FLAGS,
+  help: { type: 'boolean', description: 'show this help' },
+};
+const USAGE = 'pgpo compare --out DIR [--algos base,grpo,dapo,papo,vppo,pgpo] [--seeds 3] [--budget STEPS] [--ablation] [--base CKPT] [key.path=value ...]';
+
+export const command: Command = {
+  summary: 'train and evaluate several algorithms (or PGPO ablations) from one base, over seeds',
+  async run(argv) {
+    const args = parseArgs(argv, flags, 'compare');
+    if (boolFlag(args, 'help')) {
+      process.stdout.write(helpText(USAGE, flags) + '\n');
+      return 0;
+    }
+    const out = stringFlag(args, 'out');
+    if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
+    const seeds = numberFlag(args, 'seeds', 3, { integer: true, min: 1 });
+    const base = stringFlag(args, 'base', 'runs/pipeline/base');
+    if (!existsSync(base) || !new RunDir(base).latest()) throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm start\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
+    let arms: Arm[];
+    if (boolFlag(args, 'ablation')) arms = ablationArms();
+    else {
+      const names = stringFlag(args, 'algos', DEFAULT_ARMS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+      for (const n of names) if (n !== 'base' && !(ALGORITHMS as readonly string[]).includes(n)) throw new CliError(`--algos: unknown algorithm "${n}" (have: base, ${ALGORITHMS.join(', ')})`);
+      arms = algoArms(names);
+    }
+    const probe = configFrom(args);
+    const budget = numberFlag(args, 'budget', probe.trainer.total_steps, { integer: true, min: 1 });
+    const t0 = performance.now();
+    const log = (s: string) => process.stderr.write(`[compare ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
+    mkdirSync(join(out, 'runs'), { recursive: true });
+    const test = (await loadProblems(probe, 'test')).slice(0, probe.eval.n);
+    const trainSet = await loadProblems(probe, 'train');
+
+    return withInterrupt(async (signal) => {
+      const results: Array<{ arm: string; reports: EvalReport[] }> = [];
+      for (const arm of arms) {
+        const reports: EvalReport[] = [];
+        for (let seed = 0; seed < seeds; seed++) {
+          if (signal.aborted) return 130;
+          const dir = join(out, 'runs', `${arm.name}-seed${seed}`);
+          const overrides: Array<[string, string]> = [
+            ['worker.actor.init_checkpoint', base],
+            ['trainer.seed', String(seed)],
+            ['trainer.total_steps', String(budget)],
+            ...(arm.overrides as Array<[string, string]>),
+            ...args.overrides,
+          ];
+          const config = configFrom({ ...args, overrides }, arm.algo === 'base' ? undefined : arm.algo);
+          let ckpt: string;
+          if (arm.algo === 'base') {
+            mkdirSync(dir, { recursive: true });
+            ckpt = resolveLatest(base);
+          } else {
+            const rd = new RunDir(dir);
+            if (rd.latest()?.step !== budget) {
+              log(`${arm.name} seed ${seed}: training ${budget} steps -> ${dir}`);
+              const r = await train({ config, out: dir, factory: policyFactory, problems: trainSet, reward: reward(), resume: rd.latest() !== null, signal, log });
+              if (r.stopped === 'interrupted') return 130;
+            }
+            ckpt = rd.latest()!.dir;
+          }
+          const evalPath = join(dir, 'eval.json');
+          let report: EvalReport;
+          if (existsSync(evalPath)) report = JSON.parse(readFileSync(evalPath, 'utf8')) as EvalReport;
+          else {
+            log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems`);
+            const policy = await loadCheckpointPolicy(policyFactory, ckpt);
+            report = await evaluate(policy, test, reward(), {
+              k: config.eval.k,
+              temperature: config.eval.temperature,
+              greedy: config.eval.greedy,
+              maxNewTokens: config.worker.rollout.max_new_tokens,
+              seed: 1000 + seed,
+            });
+            policy.dispose();
+            writeFileAtomic(evalPath, JSON.stringify({ ckpt, split: 'test', ...report }, null, 2) + '\n');
+          }
+          reports.push(report);
+        }
+        results.push({ arm: arm.name, reports });
+      }
+      const table = compareTable(results, seeds);
+      const doc = { ...table, budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n }, base, date: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000 };
+      writeFileAtomic(join(out, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
+      const md = `avg@${probe.eval.k} accuracy (%) on ${test.length} test problems, mean ± 95% t-interval over ${seeds} seed(s), ${budget} RL steps per run:\n\n${formatCompareTable(table)}\n`;
+      writeFileAtomic(join(out, 'compare.md'), md);
+      process.stdout.write(md);
+      log(`wrote ${join(out, 'compare.json')}; see it with: npx pgpo report ${out} --out ${join(out, 'report.html')}`);
+      return 0;
+    });
+  },
+};

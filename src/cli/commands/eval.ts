@@ -1,0 +1,67 @@
+/**
+ * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]`
+ */
+import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../../data/atomic-write.ts';
+import { evaluate, formatEvalTable } from '../../eval/evaluate.ts';
+import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
+import { loadCheckpointPolicy, resolveLatest } from '../../train/trainer.ts';
+import { Progress } from '../../train/progress.ts';
+import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
+import type { Command } from '../main.ts';
+import { CONFIG_FLAGS, configFrom } from '../session.ts';
+
+const flags: Record<string, FlagSpec> = {
+  ckpt: { type: 'string', description: 'checkpoint directory, or a run directory (its latest checkpoint)' },
+  split: { type: 'string', description: 'test|train (default test)' },
+  k: { type: 'string', description: 'samples per problem: avg@k (default eval.k = 8)' },
+  temperature: { type: 'string', description: 'sampling temperature (default eval.temperature = 1.0)' },
+  greedy: { type: 'boolean', description: 'greedy decoding (k = 1)' },
+  n: { type: 'string', description: 'problems to evaluate (default eval.n)' },
+  out: { type: 'string', description: 'where to write eval.json (default: beside the checkpoint\'s run)' },
+  ...CONFIG_FLAGS,
+  help: { type: 'boolean', description: 'show this help' },
+};
+const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]';
+
+export const command: Command = {
+  summary: 'avg@k accuracy per family and variant',
+  async run(argv) {
+    const args = parseArgs(argv, flags, 'eval');
+    if (boolFlag(args, 'help')) {
+      process.stdout.write(helpText(USAGE, flags) + '\n');
+      return 0;
+    }
+    const ckpt = stringFlag(args, 'ckpt');
+    if (!ckpt) throw new CliError(`pgpo eval: --ckpt is required\n${USAGE}`);
+    if (!existsSync(ckpt)) throw new CliError(`pgpo eval: --ckpt ${ckpt} does not exist`);
+    const split = stringFlag(args, 'split', 'test');
+    if (split !== 'test' && split !== 'train') throw new CliError(`--split must be test or train, got "${split}"`);
+    const config = configFrom(args);
+    const e = config.eval;
+    const k = numberFlag(args, 'k', e.k, { integer: true, min: 1 });
+    const temperature = numberFlag(args, 'temperature', e.temperature, { min: 0 });
+    const n = numberFlag(args, 'n', e.n, { integer: true, min: 1 });
+    const greedy = boolFlag(args, 'greedy') || e.greedy;
+    const dir = resolveLatest(ckpt);
+    const policy = await loadCheckpointPolicy(policyFactory, dir);
+    const problems = (await loadProblems(config, split)).slice(0, n);
+    const progress = new Progress({ total: problems.length, label: 'eval' });
+    const report = await evaluate(policy, problems, reward(), {
+      k,
+      temperature,
+      greedy,
+      maxNewTokens: config.worker.rollout.max_new_tokens,
+      seed: config.trainer.seed,
+      onProgress: (done) => progress.update(done),
+    });
+    progress.finish();
+    policy.dispose();
+    const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), 'eval.json');
+    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, ...report }, null, 2) + '\n');
+    process.stdout.write(formatEvalTable([[split, report]]) + '\n');
+    process.stderr.write(`wrote ${out}\n`);
+    return 0;
+  },
+};

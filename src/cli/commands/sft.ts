@@ -1,0 +1,41 @@
+/**
+ * `pgpo sft --out DIR [--resume DIR] [key=value ...]`: supervised warm start on the gold solutions.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadYaml } from '../../train/config-merge.ts';
+import { sft } from '../../train/sft.ts';
+import { loadProblems, policyFactory } from '../../train/sources.ts';
+import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
+import type { Command } from '../main.ts';
+import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+
+const flags: Record<string, FlagSpec> = {
+  out: { type: 'string', description: 'run directory to create' },
+  resume: { type: 'string', description: 'continue the SFT run in this directory' },
+  ...CONFIG_FLAGS,
+  help: { type: 'boolean', description: 'show this help' },
+};
+const USAGE = 'pgpo sft --out DIR [--preset tiny|small] [--config FILE] [sft.total_steps=N ...]\n       pgpo sft --resume DIR';
+
+export const command: Command = {
+  summary: 'supervised warm start of a fresh policy on gold solutions',
+  async run(argv) {
+    const args = parseArgs(argv, flags, 'sft');
+    if (boolFlag(args, 'help')) {
+      process.stdout.write(helpText(USAGE, flags) + '\n');
+      return 0;
+    }
+    if (args.positionals.length) throw new CliError(`pgpo sft: unexpected argument "${args.positionals[0]}"\n${USAGE}`);
+    const resume = stringFlag(args, 'resume');
+    const out = resume ?? stringFlag(args, 'out');
+    if (!out) throw new CliError(`pgpo sft: --out DIR is required\n${USAGE}`);
+    const base = resume ? loadYaml(readFileSync(join(resume, 'config.yaml'), 'utf8'), join(resume, 'config.yaml')).value : undefined;
+    const config = configFrom(args, undefined, base);
+    const problems = await loadProblems(config, 'train');
+    const res = await withInterrupt((signal) => sft({ config, out, factory: policyFactory, problems, resume: Boolean(resume), signal }));
+    if (res.stopped === 'interrupted') return 130;
+    process.stderr.write(`done: ${res.state.step} SFT steps; checkpoint ${res.checkpoint}\n`);
+    return 0;
+  },
+};

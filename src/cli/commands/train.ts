@@ -1,0 +1,61 @@
+/**
+ * `pgpo train --algo grpo|dapo|pgpo|vppo|papo --out DIR [--init CKPT] [--resume DIR] [key=value ...]`
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadYaml } from '../../train/config-merge.ts';
+import { ALGORITHMS } from '../../train/config.ts';
+import { train } from '../../train/trainer.ts';
+import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
+import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
+import type { Command } from '../main.ts';
+import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+
+const flags: Record<string, FlagSpec> = {
+  algo: { type: 'string', description: `${ALGORITHMS.join('|')} (default pgpo, on the DAPO recipe)` },
+  out: { type: 'string', description: 'run directory to create' },
+  init: { type: 'string', description: 'start from this checkpoint or run directory (worker.actor.init_checkpoint)' },
+  resume: { type: 'string', description: 'continue the run in this directory from its latest checkpoint' },
+  ...CONFIG_FLAGS,
+  help: { type: 'boolean', description: 'show this help' },
+};
+const USAGE = 'pgpo train --algo pgpo --out DIR [--preset tiny|small] [--config FILE] [--init CKPT] [key.path=value ...]\n       pgpo train --resume DIR [key.path=value ...]';
+
+export const command: Command = {
+  summary: 'RL training (GRPO, DAPO, PGPO, VPPO, PAPO)',
+  async run(argv) {
+    const args = parseArgs(argv, flags, 'train');
+    if (boolFlag(args, 'help')) {
+      process.stdout.write(helpText(USAGE, flags) + '\n');
+      return 0;
+    }
+    if (args.positionals.length) throw new CliError(`pgpo train: unexpected argument "${args.positionals[0]}"\n${USAGE}`);
+    const resume = stringFlag(args, 'resume');
+    const init = stringFlag(args, 'init');
+    const overrides = init ? [...args.overrides, ['worker.actor.init_checkpoint', init] as [string, string]] : args.overrides;
+    let out: string;
+    let config;
+    if (resume) {
+      if (stringFlag(args, 'out') && stringFlag(args, 'out') !== resume) throw new CliError('pgpo train: --resume continues the run in place; do not also give --out');
+      let text: string;
+      try {
+        text = readFileSync(join(resume, 'config.yaml'), 'utf8');
+      } catch {
+        throw new CliError(`pgpo train: --resume ${resume}: no config.yaml there (not a run directory)`);
+      }
+      const base = loadYaml(text, join(resume, 'config.yaml')).value;
+      config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'), base);
+      out = resume;
+    } else {
+      out = stringFlag(args, 'out') ?? '';
+      if (!out) throw new CliError(`pgpo train: --out DIR is required\n${USAGE}`);
+      config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'));
+    }
+    const problems = await loadProblems(config, 'train');
+    const res = await withInterrupt((signal) => train({ config, out, factory: policyFactory, problems, reward: reward(), resume: Boolean(resume), signal }));
+    if (res.stopped === 'interrupted') return 130;
+    if (res.stopped === 'nonfinite') return 1;
+    process.stderr.write(`done: ${res.state.step} steps; checkpoint ${res.checkpoint}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * The comparison in the paper's shape: one row per algorithm (or ablation arm), one column per
+ * task family and variant group, each cell the mean avg@k over seeds with a 95% interval
+ * (Student t over the per-seed values). Pure: it takes eval reports, returns the table.
+ */
+import type { EvalReport } from './evaluate.ts';
+
+export interface Arm {
+  /** Row name, e.g. `pgpo` or `tau0.2-beta1`. */
+  readonly name: string;
+  /** `base`: evaluate the base checkpoint only; else the algorithm to train. */
+  readonly algo: string;
+  readonly overrides: ReadonlyArray<readonly [string, string]>;
+}
+
+export const DEFAULT_ARMS = ['base', 'grpo', 'dapo', 'papo', 'vppo', 'pgpo'];
+
+export function algoArms(names: readonly string[]): Arm[] {
+  return names.map((name) => ({ name, algo: name, overrides: [] }));
+}
+
+/** The paper's Tables 2 and 3: components, then the tau x beta grid. */
+export function ablationArms(): Arm[] {
+  const v = (name: string, variant: string): Arm => ({ name, algo: 'pgpo', overrides: [['algorithm.pgpo.variant', variant]] });
+  const arms: Arm[] = [v('pgpo', 'pgpo'), v('no-norm', 'pgpo-no-norm'), v('suppress-only', 'suppress-only'), v('boost-only', 'boost-only')];
+  for (const tau of [0.2, 0.4, 0.6]) {
+    for (const beta of [1.0, 2.0]) {
+      if (tau === 0.4 && beta === 2.0) continue; // the default: the `pgpo` row
+      arms.push({ name: `tau${tau}-beta${beta}`, algo: 'pgpo', overrides: [['algorithm.pgpo.tau', String(tau)], ['algorithm.pgpo.beta', String(beta)]] });
+    }
+  }
+  return arms;
+}
+
+/** Two-sided 97.5% Student t quantiles for 1..30 degrees of freedom. */
+const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+export interface Cell {
+  readonly mean: number | null;
+  readonly lo: number | null;
+  readonly hi: number | null;
+  readonly n: number;
+}
+
+/** Mean and 95% t interval of per-seed values (a single seed: no interval). */
+export function meanInterval(values: readonly number[]): Cell {
+  const n = values.length;
+  if (n === 0) return { mean: null, lo: null, hi: null, n: 0 };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, lo: null, hi: null, n };
+  const sd = Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  const half = (T975[Math.min(n - 2, T975.length - 1)] * sd) / Math.sqrt(n);
+  return { mean, lo: mean - half, hi: mean + half, n };
+}
+
+/** Columns: each family, then each variant, then overall. */
+export function columnsOf(reports: readonly EvalReport[]): string[] {
+  const fam = [...new Set(reports.flatMap((r) => Object.keys(r.by_family)))].sort();
+  const order = ['text-dominant', 'text-lite', 'vision-intensive', 'vision-dominant', 'vision-only'];
+  const vars = [...new Set(reports.flatMap((r) => Object.keys(r.by_variant)))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return [...fam, ...vars, 'overall'];
+}
+
+function valueOf(r: EvalReport, column: string): number | undefined {
+  if (column === 'overall') return r.overall.accuracy;
+  return r.by_family[column]?.accuracy ?? r.by_variant[column]?.accuracy;
+}
+
+export interface CompareTable {
+  readonly algos: string[];
+  readonly seeds: number;
+  readonly columns: string[];
+  readonly rows: Array<{ algo: string; cells: Cell[] }>;
+}
+
+export function compareTable(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>, seeds: number): CompareTable {
+  const columns = columnsOf(results.flatMap((r) => r.reports));
+  return {
+    algos: results.map((r) => r.arm),
+    seeds,
+    columns,
+    rows: results.map((r) => ({
+      algo: r.arm,
+      cells: columns.map((c) => meanInterval(r.reports.map((x) => valueOf(x, c)).filter((v): v is number => v !== undefined))),
+    })),
+  };
+}
+
+/** Markdown: `mean ± half-width` in percent. */
+export function formatCompareTable(t: CompareTable): string {
+  const cell = (c: Cell) => (c.mean === null ? '–' : c.lo === null ? (100 * c.mean).toFixed(1) : `${(100 * c.mean).toFixed(1)} ± ${((100 * (c.hi! - c.lo)) / 2).toFixed(1)}`);
+  const lines = [`| algorithm | ${t.columns.join(' | ')} |`, `|---|${t.columns.map(() => '---:').join('|')}|`];
+  for (const r of t.rows) lines.push(`| ${r.algo} | ${r.cells.map(cell).join(' | ')} |`);
+  return lines.join('\n');
+}
