@@ -1,0 +1,311 @@
+/**
+ * The one training configuration: a zod schema with EasyR1-like names (data.*, algorithm.*,
+ * worker.actor.*, worker.rollout.*, trainer.*), the one table of defaults, and the layering
+ *   defaults <- preset (--preset tiny|small) <- recipe of the algorithm (--algo) <- YAML file
+ *   <- dotted command-line overrides (algorithm.pgpo.tau=0.3).
+ * Unknown keys and bad values are errors naming the key and where it was set.
+ */
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { ADVANTAGE_ESTIMATORS } from '../algo/advantage.ts';
+import { LOSS_AGGREGATIONS } from '../algo/aggregation.ts';
+import { DEPENDENCY_ESTIMATORS } from '../algo/dependency.ts';
+import { KL_ESTIMATORS } from '../algo/kl.ts';
+import { RESHAPE_VARIANTS } from '../algo/reshape.ts';
+import { ConfigError, deepMerge, getPath, isPlainObject, loadYaml, parseOverrideValue, setPath, type Plain } from './config-merge.ts';
+
+export const ALGORITHMS = ['grpo', 'dapo', 'pgpo', 'vppo', 'papo'] as const;
+export type AlgorithmName = (typeof ALGORITHMS)[number];
+export const RECIPES = ['grpo', 'dapo'] as const;
+export const PRESETS = ['tiny', 'small'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+const int = (min: number) => z.number().int().min(min);
+const prob = z.number().min(0).max(1);
+const positive = z.number().positive();
+const nonNegative = z.number().min(0);
+
+export const configSchema = z.strictObject({
+  data: z.strictObject({
+    /** EasyR1-format dataset (parquet or JSONL) for training; null: the generated suite. */
+    train_files: z.string().nullable(),
+    /** EasyR1-format dataset for evaluation; null: the generated suite's test split. */
+    val_files: z.string().nullable(),
+    prompt_key: z.string().min(1),
+    answer_key: z.string().min(1),
+    image_key: z.string().min(1),
+    suite: z.strictObject({
+      /** Where the generated suite is written (and reused when present). */
+      dir: z.string().min(1),
+      n_train: int(1),
+      n_test: int(1),
+      families: z.array(z.string()).min(1),
+      variants: z.array(z.string()).min(1),
+      seed: int(0),
+    }),
+    /** Prompts per RL step (each sampled worker.rollout.n times). */
+    rollout_batch_size: int(1),
+  }),
+  algorithm: z.strictObject({
+    name: z.enum(ALGORITHMS),
+    /** The base recipe: grpo (KL loss, seq-mean) or dapo (dynamic sampling, clip-higher, token-mean). */
+    recipe: z.enum(RECIPES),
+    adv_estimator: z.enum(ADVANTAGE_ESTIMATORS),
+    adv_eps: positive,
+    /** DAPO dynamic sampling: drop groups whose filter_key is equal for every response, refill. */
+    online_filtering: z.boolean(),
+    filter_key: z.enum(['accuracy', 'reward']),
+    /** Extra sampling rounds allowed to refill the batch after filtering (the cap). */
+    max_filter_rounds: int(0),
+    use_kl_loss: z.boolean(),
+    kl_penalty: z.enum(KL_ESTIMATORS),
+    kl_coef: nonNegative,
+    kl_clamp: positive,
+    pgpo: z.strictObject({
+      variant: z.enum(RESHAPE_VARIANTS),
+      tau: prob,
+      beta: nonNegative,
+      eps: positive,
+      quantile: prob,
+      floor: nonNegative,
+      /** k3 (the paper's), k1, k2, or exact (full-vocabulary KL from the logit rows). */
+      estimator: z.enum(DEPENDENCY_ESTIMATORS),
+    }),
+    vppo: z.strictObject({
+      /** Probability of blackening each model patch of the perturbed image. */
+      mask_prob: prob,
+      scale_min: prob,
+      top_fraction: prob,
+      clamp_max: positive,
+      /** coef * mean(-logp) added to the loss. */
+      entropy_penalty: nonNegative,
+    }),
+    papo: z.strictObject({
+      mask_prob: prob,
+      perception_coef: nonNegative,
+      entropy_coef_original: nonNegative,
+      entropy_coef_masked: nonNegative,
+    }),
+  }),
+  worker: z.strictObject({
+    actor: z.strictObject({
+      /** Model preset for a fresh model (tiny|small); ignored when init_checkpoint is set. */
+      model: z.enum(PRESETS),
+      /** Checkpoint to start RL from (the warm-started base); null: `pgpo train` requires --init or this. */
+      init_checkpoint: z.string().nullable(),
+      optim: z.strictObject({
+        lr: positive,
+        weight_decay: nonNegative,
+        betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
+        eps: positive,
+        schedule: z.enum(['constant', 'cosine']),
+        warmup_steps: int(0),
+        min_lr_ratio: prob,
+      }),
+      /** Global-norm gradient clipping; null disables. */
+      max_grad_norm: positive.nullable(),
+      ppo_epochs: int(1),
+      /** Prompts per policy update (mini-batch); the rollout batch is split into mini-batches of this size. */
+      global_batch_size: int(1),
+      clip_ratio_low: z.number().min(0).lt(1),
+      clip_ratio_high: nonNegative,
+      clip_ratio_dual: z.number().gt(1).nullable(),
+      loss_agg_mode: z.enum(LOSS_AGGREGATIONS),
+      /** Entropy bonus: loss -= entropy_coef * H (verl's entropy_coeff). */
+      entropy_coef: nonNegative,
+    }),
+    rollout: z.strictObject({
+      n: int(2),
+      temperature: positive,
+      top_p: z.number().gt(0).max(1),
+      max_new_tokens: int(1),
+    }),
+  }),
+  trainer: z.strictObject({
+    total_steps: int(1),
+    /** Checkpoint every N steps (and at the end, and on Ctrl-C). */
+    save_freq: int(1),
+    /** Keep the last K checkpoints. */
+    save_limit: int(1),
+    seed: int(0),
+    /** Stop after this many consecutive steps whose loss or gradients were NaN/Inf. */
+    max_nonfinite_in_row: int(1),
+  }),
+  eval: z.strictObject({
+    /** Test problems evaluated (the first n of the test split). */
+    n: int(1),
+    /** Samples per problem: avg@k. */
+    k: int(1),
+    temperature: nonNegative,
+    /** Greedy decoding instead of sampling (then k is forced to 1). */
+    greedy: z.boolean(),
+  }),
+});
+
+export type TrainConfig = z.infer<typeof configSchema>;
+
+const ALL_FAMILIES = ['geometry', 'chart', 'counting', 'choice', 'arithmetic'];
+const ALL_VARIANTS = ['text-dominant', 'text-lite', 'vision-intensive', 'vision-dominant', 'vision-only'];
+
+/** Every default, in one place. */
+export const DEFAULTS: TrainConfig = {
+  data: {
+    train_files: null,
+    val_files: null,
+    prompt_key: 'problem',
+    answer_key: 'answer',
+    image_key: 'images',
+    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: ALL_FAMILIES, variants: ALL_VARIANTS, seed: 1234 },
+    rollout_batch_size: 16,
+  },
+  algorithm: {
+    name: 'pgpo',
+    recipe: 'dapo',
+    adv_estimator: 'grpo',
+    adv_eps: 1e-6,
+    online_filtering: true,
+    filter_key: 'accuracy',
+    max_filter_rounds: 2,
+    use_kl_loss: false,
+    kl_penalty: 'k3',
+    kl_coef: 0.01,
+    kl_clamp: 10,
+    pgpo: { variant: 'pgpo', tau: 0.4, beta: 2.0, eps: 1e-8, quantile: 0.5, floor: 0.1, estimator: 'k3' },
+    vppo: { mask_prob: 0.5, scale_min: 0.9, top_fraction: 0.4, clamp_max: 10, entropy_penalty: 0.06 },
+    papo: { mask_prob: 0.6, perception_coef: 0.01, entropy_coef_original: 0.03, entropy_coef_masked: 0.03 },
+  },
+  worker: {
+    actor: {
+      model: 'small',
+      init_checkpoint: null,
+      optim: { lr: 1e-4, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
+      max_grad_norm: 1.0,
+      ppo_epochs: 1,
+      global_batch_size: 16,
+      clip_ratio_low: 0.2,
+      clip_ratio_high: 0.28,
+      clip_ratio_dual: 3.0,
+      loss_agg_mode: 'token-mean',
+      entropy_coef: 0,
+    },
+    rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
+  },
+  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3 },
+  eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** Size presets: `tiny` for tests (seconds), `small` the default. */
+export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
+  tiny: {
+    data: { suite: { dir: 'data/suite-tiny', n_train: 64, n_test: 16 }, rollout_batch_size: 2 },
+    worker: { actor: { model: 'tiny', global_batch_size: 2 }, rollout: { n: 4, max_new_tokens: 12 } },
+    trainer: { total_steps: 2, save_freq: 1 },
+    eval: { n: 8, k: 2 },
+  },
+  small: {},
+};
+
+/** What each base recipe sets (GRPO as EasyR1's defaults; DAPO as its paper; PGPO.md §5). */
+export const RECIPE_OVERLAYS: Record<(typeof RECIPES)[number], DeepPartial<TrainConfig>> = {
+  grpo: {
+    algorithm: { online_filtering: false, use_kl_loss: true },
+    worker: { actor: { clip_ratio_high: 0.2, loss_agg_mode: 'seq-mean-token-mean' } },
+  },
+  dapo: {
+    algorithm: { online_filtering: true, use_kl_loss: false },
+    worker: { actor: { clip_ratio_high: 0.28, loss_agg_mode: 'token-mean' } },
+  },
+};
+
+/** The recipe an algorithm runs on unless algorithm.recipe says otherwise. */
+export const DEFAULT_RECIPE: Record<AlgorithmName, (typeof RECIPES)[number]> = {
+  grpo: 'grpo',
+  dapo: 'dapo',
+  pgpo: 'dapo',
+  vppo: 'dapo',
+  papo: 'dapo',
+};
+
+export interface ConfigSources {
+  /** --preset */
+  readonly preset?: string;
+  /** --algo */
+  readonly algo?: string;
+  /** --config FILE */
+  readonly file?: string;
+  /** dotted overrides in command-line order */
+  readonly overrides?: ReadonlyArray<readonly [string, string]>;
+  /** A config saved in a run directory (resume): used as the base instead of the layers. */
+  readonly base?: Plain;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${what} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** Builds, validates and returns the resolved config; errors name the key and its source. */
+export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
+  let fileValue: Plain = {};
+  let lineOf: (p: readonly PropertyKey[]) => number | undefined = () => undefined;
+  if (sources.file) {
+    let text: string;
+    try {
+      text = readFileSync(sources.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config ${sources.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const loaded = loadYaml(text, sources.file);
+    fileValue = loaded.value;
+    lineOf = loaded.lineOf;
+  }
+  let overrides: Plain = {};
+  const overrideKeys = new Set<string>();
+  for (const [key, raw] of sources.overrides ?? []) {
+    overrides = setPath(overrides, key, parseOverrideValue(raw));
+    overrideKeys.add(key);
+  }
+  if (sources.algo) overrides = setPath(overrides, 'algorithm.name', oneOf(sources.algo, ALGORITHMS, '--algo'));
+
+  let layered: Plain;
+  if (sources.base) {
+    layered = deepMerge(sources.base, fileValue);
+  } else {
+    const preset = oneOf(sources.preset ?? 'small', PRESETS, '--preset');
+    const user = deepMerge(fileValue, overrides);
+    const name = (getPath(user, ['algorithm', 'name']) ?? DEFAULTS.algorithm.name) as AlgorithmName;
+    const recipe = (getPath(user, ['algorithm', 'recipe']) ?? DEFAULT_RECIPE[name as AlgorithmName] ?? 'dapo') as (typeof RECIPES)[number];
+    layered = deepMerge(DEFAULTS as unknown as Plain, PRESET_OVERLAYS[preset] as Plain);
+    if ((RECIPES as readonly string[]).includes(recipe)) {
+      layered = deepMerge(layered, RECIPE_OVERLAYS[recipe] as Plain);
+      layered = setPath(layered, 'algorithm.recipe', recipe);
+    }
+    layered = deepMerge(layered, fileValue);
+  }
+  const merged = deepMerge(layered, overrides);
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+    const key = keyPath.map(String).join('.');
+    const fromOverride = [...overrideKeys].some((k) => k === key || key.startsWith(k + '.') || k.startsWith(key + '.'));
+    const line = lineOf(keyPath);
+    const where = fromOverride ? ' (set on the command line)' : sources.file && line ? ` (${sources.file}:${line})` : sources.file && getPath(fileValue, keyPath) !== undefined ? ` (${sources.file})` : '';
+    if (issue.code === 'unrecognized_keys') {
+      const parent = getPath(DEFAULTS, issue.path);
+      const known = isPlainObject(parent) ? Object.keys(parent).join(', ') : '';
+      throw new ConfigError(`unknown config key "${key}"${where}${known ? `; known keys under ${issue.path.length ? issue.path.join('.') : 'the top level'}: ${known}` : ''}`);
+    }
+    const got = getPath(merged, keyPath);
+    throw new ConfigError(`config key "${key}"${where}: ${issue.message}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`);
+  }
+  return parsed.data;
+}
+
+export function configToYaml(config: TrainConfig): string {
+  return stringify(config, { lineWidth: 0 });
+}

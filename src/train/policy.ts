@@ -1,0 +1,125 @@
+/**
+ * What the trainer needs from a policy, and nothing more: the seam between the RL loop and the
+ * model. Everything crossing it is plain host data (token ids, Float32Arrays, RGB images), so the
+ * loop, the evaluation and the tests never touch the engine. `src/model` implements it.
+ *
+ * Gradient contract: `backward`, `sftBackward` ACCUMULATE into the policy's gradient buffer;
+ * `step` clips, applies AdamW and clears it. Upstream gradients are those of the whole batch
+ * loss (src/algo's losses already include aggregation coefficients), so summing the micro-batch
+ * contributions gives the exact gradient of the batch loss.
+ */
+import type { RgbImage } from '../data/image.ts';
+
+/** `image`: normal pass; `text-only`: every image token masked, positions unchanged (PGPO). */
+export type AttentionMode = 'image' | 'text-only';
+
+export interface PromptInput {
+  readonly image: RgbImage;
+  /** Prompt token ids, bos first (from `encodePrompt`). */
+  readonly prompt: readonly number[];
+}
+
+export interface SampleOptions {
+  /** Rollouts per prompt (the group size G). */
+  readonly n: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly maxNewTokens: number;
+  /** Greedy (argmax) decoding; temperature and topP are then ignored. */
+  readonly greedy?: boolean;
+  /** Any uint32; the same seed gives the same rollouts. */
+  readonly seed: number;
+  readonly entropy?: boolean;
+}
+
+export interface Rollout {
+  /** Generated ids, eos included when it was sampled. */
+  readonly tokens: number[];
+  /** log pi(token | prefix) under the sampling policy at temperature 1 (the old-policy log-probs). */
+  readonly logp: Float32Array;
+  /** Entropy of the (temperature-1) next-token distribution at each step, when asked. */
+  readonly entropy?: Float32Array;
+  /** True if it ended with eos (false: cut at maxNewTokens). */
+  readonly finished: boolean;
+}
+
+export interface ScoreItem {
+  readonly image: RgbImage;
+  readonly prompt: readonly number[];
+  readonly response: readonly number[];
+}
+
+export interface ScoreOptions {
+  readonly mode: AttentionMode;
+  readonly entropy?: boolean;
+  /** Full log-softmax rows (response length x vocab), for the exact KL estimator. */
+  readonly rows?: boolean;
+}
+
+export interface Scored {
+  readonly logp: Float32Array[];
+  readonly entropy?: Float32Array[];
+  /** rows[i] is a (len_i x vocab) row-major Float32Array. */
+  readonly rows?: Float32Array[];
+}
+
+export interface OptimStep {
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  /** Global-norm clip; null: none. */
+  readonly maxGradNorm: number | null;
+}
+
+export interface StepResult {
+  /** Global norm of the accumulated gradient before clipping (NaN/Inf if any entry is). */
+  readonly gradNorm: number;
+  /** False if the gradient was not finite: nothing was changed (the buffer is cleared). */
+  readonly applied: boolean;
+}
+
+export interface Policy {
+  readonly vocabSize: number;
+  readonly paramCount: number;
+  /** Side of the square RGB images the model takes. */
+  readonly imageSize: number;
+  readonly patchSize: number;
+  readonly eos: number;
+  /** Problem text (with its `<image>` marker) -> prompt ids, bos first. */
+  encodePrompt(problem: string): number[];
+  /** Text -> ids (no specials), for gold responses. */
+  encode(text: string): number[];
+  /** Ids -> text, specials dropped. */
+  decode(ids: readonly number[]): string;
+
+  /** Prompts x n rollouts, in order: rollouts of prompt 0 first. */
+  sample(prompts: readonly PromptInput[], opts: SampleOptions): Promise<Rollout[]>;
+  score(items: readonly ScoreItem[], opts: ScoreOptions): Promise<Scored>;
+  /** Accumulates d(loss)/d(params) given d(loss)/d(logp) (and optionally d(loss)/d(entropy)). */
+  backward(
+    items: readonly ScoreItem[],
+    dLogp: readonly Float32Array[],
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
+  ): Promise<void>;
+  /** Teacher forcing on gold responses: accumulates grad of (sum of token NLL) * scale; returns the NLL sum and token count. */
+  sftBackward(items: readonly ScoreItem[], scale: number): Promise<{ nll: number; tokens: number }>;
+  /** Clip, AdamW, clear the gradient buffer. */
+  step(opts: OptimStep): Promise<StepResult>;
+  /** Clears the gradient buffer without a step. */
+  zeroGrad(): void;
+  /** The accumulated gradient flattened into one host vector (analyses: policy-gradient variance). */
+  gradVector(): Promise<Float32Array>;
+
+  /** Writes weights, optimizer state and a JSON sidecar into dir (atomically: tmp + rename). */
+  save(dir: string, meta?: Record<string, unknown>): Promise<void>;
+  /** Frees device memory. */
+  dispose(): void;
+}
+
+/** How a policy comes to be: fresh from a preset and a seed, or from a saved directory. */
+export interface PolicyFactory {
+  create(preset: 'tiny' | 'small', seed: number): Promise<Policy>;
+  /** Loads weights, optimizer state and config; `meta` is the sidecar's user metadata. */
+  load(dir: string): Promise<{ policy: Policy; meta: Record<string, unknown> }>;
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { configToYaml, DEFAULTS, resolveConfig } from '../../src/train/config.ts';
+import { ConfigError } from '../../src/train/config-merge.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pgpo-config-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('training config', () => {
+  it('defaults are valid and PGPO on the DAPO recipe', () => {
+    const c = resolveConfig();
+    assert.equal(c.algorithm.name, 'pgpo');
+    assert.equal(c.algorithm.recipe, 'dapo');
+    assert.equal(c.algorithm.online_filtering, true);
+    assert.equal(c.worker.actor.clip_ratio_high, 0.28);
+    assert.equal(c.worker.actor.loss_agg_mode, 'token-mean');
+    assert.equal(c.algorithm.pgpo.tau, 0.4);
+    assert.equal(c.algorithm.pgpo.beta, 2.0);
+    assert.deepEqual(resolveConfig({ base: DEFAULTS as never }), DEFAULTS);
+  });
+  it('--algo grpo switches to the GRPO recipe; pgpo on GRPO by config', () => {
+    const g = resolveConfig({ algo: 'grpo' });
+    assert.equal(g.algorithm.recipe, 'grpo');
+    assert.equal(g.algorithm.online_filtering, false);
+    assert.equal(g.algorithm.use_kl_loss, true);
+    assert.equal(g.worker.actor.loss_agg_mode, 'seq-mean-token-mean');
+    const pg = resolveConfig({ algo: 'pgpo', overrides: [['algorithm.recipe', 'grpo']] });
+    assert.equal(pg.algorithm.name, 'pgpo');
+    assert.equal(pg.algorithm.online_filtering, false);
+    assert.equal(pg.worker.actor.clip_ratio_high, 0.2);
+  });
+  it('layers: preset < recipe < file < overrides', () => {
+    const f = file('a.yaml', 'worker:\n  actor:\n    clip_ratio_high: 0.3\ntrainer:\n  total_steps: 7\n');
+    const c = resolveConfig({ preset: 'tiny', file: f, overrides: [['trainer.total_steps', '9'], ['algorithm.pgpo.variant', 'boost-only']] });
+    assert.equal(c.worker.actor.clip_ratio_high, 0.3);
+    assert.equal(c.trainer.total_steps, 9);
+    assert.equal(c.worker.actor.model, 'tiny');
+    assert.equal(c.algorithm.pgpo.variant, 'boost-only');
+  });
+  it('override values are read as YAML scalars', () => {
+    const c = resolveConfig({ overrides: [['worker.actor.max_grad_norm', 'null'], ['data.suite.families', '[geometry, chart]'], ['eval.greedy', 'true']] });
+    assert.equal(c.worker.actor.max_grad_norm, null);
+    assert.deepEqual(c.data.suite.families, ['geometry', 'chart']);
+    assert.equal(c.eval.greedy, true);
+  });
+  it('unknown keys are errors naming the key, the source and the known keys', () => {
+    assert.throws(() => resolveConfig({ overrides: [['algorithm.pgpo.taux', '0.3']] }), (e: unknown) => e instanceof ConfigError && /unknown config key "algorithm.pgpo.taux" \(set on the command line\); known keys under algorithm.pgpo: variant, tau, beta/.test(e.message));
+    const f = file('b.yaml', 'trainer:\n  total_steps: 3\n  bogus: 1\n');
+    assert.throws(() => resolveConfig({ file: f }), new RegExp(`unknown config key "trainer.bogus" \\(${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3\\)`));
+  });
+  it('bad values are errors naming the key and the value', () => {
+    assert.throws(() => resolveConfig({ overrides: [['algorithm.pgpo.tau', '1.5']] }), /config key "algorithm.pgpo.tau" \(set on the command line\): Too big.*got 1.5/);
+    const f = file('c.yaml', 'worker:\n  rollout:\n    n: one\n');
+    assert.throws(() => resolveConfig({ file: f }), /config key "worker.rollout.n" \(.*c.yaml:3\): .*got "one"/);
+    assert.throws(() => resolveConfig({ algo: 'ppo' }), /--algo must be one of grpo, dapo, pgpo, vppo, papo/);
+    assert.throws(() => resolveConfig({ preset: 'huge' }), /--preset must be one of tiny, small/);
+  });
+  it('invalid YAML names the file and line', () => {
+    const f = file('d.yaml', 'trainer:\n  total_steps: [1,\n');
+    assert.throws(() => resolveConfig({ file: f }), /d.yaml(:\d+)?: invalid YAML/);
+  });
+  it('the saved YAML reloads to the same config', () => {
+    const c = resolveConfig({ algo: 'vppo', preset: 'tiny' });
+    const again = resolveConfig({ base: parse(configToYaml(c)) });
+    assert.deepEqual(again, c);
+  });
+});
