@@ -13,6 +13,8 @@ type Loader = () => Promise<Command>;
 
 const commands: Record<string, Loader> = {
   reshape: async () => (await import('./commands/reshape.ts')).command,
+  data: async () => (await import('./commands/data.ts')).command,
+  verify: async () => (await import('./commands/verify.ts')).command,
 };
 
 function usage(): string {
