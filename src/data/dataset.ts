@@ -63,13 +63,14 @@ export function countMarkers(text: string): number {
 
 /** Raw records of a file, each with its 1-based row number. */
 async function readRecords(file: string): Promise<Array<{ row: number; record: unknown }>> {
+  const format = formatOf(file);
   let buf: Buffer;
   try {
     buf = readFileSync(file);
   } catch (err) {
     throw new DatasetError(file, null, null, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (formatOf(file) === 'parquet') {
+  if (format === 'parquet') {
     const { parquetReadObjects } = await import('hyparquet');
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
     let rows: Array<Record<string, unknown>>;
@@ -105,6 +106,11 @@ function imageSources(file: string, row: number, field: string, value: unknown):
       return asPath(v);
     }
     if (v instanceof Uint8Array) return { kind: 'bytes', bytes: v };
+    if (Array.isArray(v)) {
+      const bytes = decodeBytes(v);
+      if (bytes) return { kind: 'bytes', bytes };
+      throw new DatasetError(file, row, where, 'expected image bytes (integers 0-255)');
+    }
     if (v !== null && typeof v === 'object') {
       const o = v as { bytes?: unknown; path?: unknown };
       const bytes = decodeBytes(o.bytes);
