@@ -279,3 +279,19 @@ test('extraction reports where the answer came from', () => {
   assert.deepEqual(extractAnswer('the answer is C', 'C'), { text: 'C', from: 'letter' });
   assert.equal(extractAnswer('the answer is C', '5'), null);
 });
+
+test('pathological expressions a policy might write are refused quickly, not evaluated', () => {
+  const cases: Array<[string, string]> = [
+    ['9^{9^{9^{9}}}', '2'],
+    ['\\sum_{n=1}^{1000000} n', '500000500000'],
+    ['1000!', '1'],
+    ['(x+y+z+w)^{40}', '(x+y+z+w)^{39}'],
+    ['(a+b)(c+d)(e+f)(g+h)(i+j)(k+l)(m+n)(o+p)(q+r)(s+t)(u+v)', '(b+a)(c+d)(e+f)(g+h)(i+j)(k+l)(m+n)(o+p)(q+r)(s+t)(u+w)'],
+    ['\\frac{1}{0}', '1'],
+  ];
+  for (const [pred, gold] of cases) {
+    const t = performance.now();
+    assert.equal(isEquivalent(pred, gold), false, pred);
+    assert.ok(performance.now() - t < 500, `${pred} took ${(performance.now() - t).toFixed(0)} ms`);
+  }
+});
