@@ -19,6 +19,8 @@ const commands: Record<string, Loader> = {
   compare: async () => (await import('./commands/compare.ts')).command,
   reshape: async () => (await import('./commands/reshape.ts')).command,
   report: async () => (await import('./commands/report.ts')).command,
+  data: async () => (await import('./commands/data.ts')).command,
+  verify: async () => (await import('./commands/verify.ts')).command,
 };
 
 function usage(): string {

@@ -1,0 +1,154 @@
+/**
+ * `pgpo data generate`: write a generated task suite as an EasyR1-format dataset (parquet, or
+ * JSONL plus PNG files). `pgpo data inspect FILE`: validate a dataset and summarise it — rows
+ * per family and variant, image sizes, text lengths, a few examples.
+ */
+import { join } from 'node:path';
+import { DatasetError, readDataset } from '../../data/dataset.ts';
+import { instanceRow } from '../../data/generated.ts';
+import { imageInfo } from '../../data/image-codec.ts';
+import { writeDataset } from '../../data/write-dataset.ts';
+import { DEFAULT_IMAGE_SIZE, generateSuite } from '../../tasks/suite.ts';
+import { FAMILY_NAMES, VARIANT_NAMES, type Difficulty, type FamilyName, type VariantName } from '../../tasks/types.ts';
+import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
+import type { Command } from '../main.ts';
+
+const generateFlags: Record<string, FlagSpec> = {
+  out: { type: 'string', description: 'output directory (writes DIR/<split>.parquet or DIR/<split>.jsonl + DIR/images/)' },
+  n: { type: 'string', description: 'number of problems' },
+  families: { type: 'string', multiple: true, description: `comma-separated subset of ${FAMILY_NAMES.join(',')} (default all)` },
+  variants: { type: 'string', multiple: true, description: `comma-separated subset of ${VARIANT_NAMES.join(',')} (default all)` },
+  split: { type: 'string', description: 'train|test (default train)' },
+  seed: { type: 'string', description: 'seed, integer or string (default 0)' },
+  difficulty: { type: 'string', description: '1|2|3 (default 1)' },
+  format: { type: 'string', description: 'parquet|jsonl (default parquet)' },
+  'image-size': { type: 'string', description: `image side in pixels, >= 32 (default ${DEFAULT_IMAGE_SIZE})` },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+const inspectFlags: Record<string, FlagSpec> = {
+  'prompt-key': { type: 'string', description: 'problem column (default problem)' },
+  'answer-key': { type: 'string', description: 'answer column (default answer)' },
+  'image-key': { type: 'string', description: 'images column (default images)' },
+  examples: { type: 'string', description: 'examples to print (default 3)' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--format parquet|jsonl] [--image-size 48]';
+const INSPECT_USAGE = 'pgpo data inspect FILE [--prompt-key problem] [--answer-key answer] [--image-key images] [--examples 3]';
+
+function listFlag<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T[] | undefined {
+  const raw = args.flags[name];
+  if (raw === undefined) return undefined;
+  const items = (Array.isArray(raw) ? raw : [String(raw)]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const it of items) if (!(allowed as readonly string[]).includes(it)) throw new CliError(`--${name}: unknown "${it}" (choose from ${allowed.join(', ')})`);
+  if (items.length === 0) throw new CliError(`--${name} needs at least one value`);
+  return [...new Set(items)] as T[];
+}
+
+function noExtras(args: ParsedArgs, sub: string, usage: string, positionals = 0): void {
+  const extra = [...args.positionals.slice(positionals), ...args.overrides.map((o) => o.join('='))];
+  if (extra.length) throw new CliError(`pgpo data ${sub}: unexpected argument "${extra[0]}"\n${usage}`);
+}
+
+async function generate(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, generateFlags, 'data generate');
+  if (args.flags.help) return help(GENERATE_USAGE, generateFlags);
+  noExtras(args, 'generate', GENERATE_USAGE);
+  const out = stringFlag(args, 'out');
+  if (!out || args.flags.n === undefined) throw new CliError(`pgpo data generate: --out and --n are required\n${GENERATE_USAGE}`);
+  const n = numberFlag(args, 'n', 0, { integer: true, min: 1, max: 10_000_000 });
+  const split = stringFlag(args, 'split', 'train');
+  if (split !== 'train' && split !== 'test') throw new CliError(`--split must be train or test, got "${split}"`);
+  const format = stringFlag(args, 'format', 'parquet');
+  if (format !== 'parquet' && format !== 'jsonl') throw new CliError(`--format must be parquet or jsonl, got "${format}"`);
+  const seedRaw = stringFlag(args, 'seed', '0');
+  const seed = /^-?\d+$/.test(seedRaw) && Number.isSafeInteger(Number(seedRaw)) ? Number(seedRaw) : seedRaw;
+  const difficulty = numberFlag(args, 'difficulty', 1, { integer: true, min: 1, max: 3 }) as Difficulty;
+  const imageSize = numberFlag(args, 'image-size', DEFAULT_IMAGE_SIZE, { integer: true, min: 32, max: 2048 });
+  const families = listFlag<FamilyName>(args, 'families', FAMILY_NAMES);
+  const variants = listFlag<VariantName>(args, 'variants', VARIANT_NAMES);
+
+  const suite = generateSuite({ n, split, seed, difficulty, imageSize, ...(families && { families }), ...(variants && { variants }) });
+  const file = join(out, `${split}.${format}`);
+  await writeDataset(file, suite.map(instanceRow));
+  process.stdout.write(`wrote ${suite.length} ${split} problems (seed ${JSON.stringify(seed)}, difficulty ${difficulty}, ${imageSize}px) to ${file}\n`);
+  return 0;
+}
+
+function count<T>(items: readonly T[]): Map<T, number> {
+  const m = new Map<T, number>();
+  for (const x of items) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}
+
+async function inspect(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, inspectFlags, 'data inspect');
+  if (args.flags.help) return help(INSPECT_USAGE, inspectFlags);
+  noExtras(args, 'inspect', INSPECT_USAGE, 1);
+  const file = args.positionals[0];
+  if (!file) throw new CliError(`pgpo data inspect: which file?\n${INSPECT_USAGE}`);
+  const nExamples = numberFlag(args, 'examples', 3, { integer: true, min: 0 });
+  const keys = {
+    promptKey: stringFlag(args, 'prompt-key', 'problem'),
+    answerKey: stringFlag(args, 'answer-key', 'answer'),
+    imageKey: stringFlag(args, 'image-key', 'images'),
+  };
+  let rows;
+  try {
+    rows = await readDataset(file, keys);
+  } catch (err) {
+    if (err instanceof DatasetError) throw new CliError(`pgpo data inspect: ${err.message}`, 1);
+    throw err;
+  }
+  const sizes: string[] = [];
+  for (const r of rows) {
+    for (const [i, src] of r.images.entries()) {
+      try {
+        const info = await imageInfo(src);
+        sizes.push(`${info.width}x${info.height} ${info.format}`);
+      } catch (err) {
+        throw new CliError(`pgpo data inspect: ${new DatasetError(file, r.row, `${keys.imageKey}[${i}]`, `unreadable image: ${(err as Error).message}`).message}`, 1);
+      }
+    }
+  }
+  const field = (r: (typeof rows)[number], k: string) => (typeof r.fields[k] === 'string' ? (r.fields[k] as string) : '-');
+  const lines: string[] = [`${file}: ${rows.length} rows, ${sizes.length} images`];
+  const table = (title: string, m: Map<string, number>) => {
+    lines.push('', title);
+    for (const [k, v] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) lines.push(`  ${k.padEnd(32)} ${v}`);
+  };
+  table('family / variant:', count(rows.map((r) => `${field(r, 'family')} / ${field(r, 'variant')}`)));
+  table('image sizes:', count(sizes));
+  const len = (xs: number[]) => (xs.length ? `mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)}, max ${Math.max(...xs)}` : '-');
+  lines.push('', 'characters:', `  ${keys.promptKey.padEnd(32)} ${len(rows.map((r) => r.problem.length))}`, `  ${keys.answerKey.padEnd(32)} ${len(rows.map((r) => r.answer.length))}`);
+  const sols = rows.map((r) => r.fields.solution).filter((s): s is string => typeof s === 'string');
+  if (sols.length) lines.push(`  ${'solution'.padEnd(32)} ${len(sols.map((s) => s.length))}`);
+  for (const r of rows.slice(0, nExamples)) {
+    lines.push('', `row ${r.row} (${field(r, 'family')}, ${field(r, 'variant')}):`, `  ${keys.promptKey}: ${r.problem}`, `  ${keys.answerKey}: ${r.answer}`);
+    if (typeof r.fields.solution === 'string') lines.push(`  solution: ${r.fields.solution}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+function help(usage: string, spec: Record<string, FlagSpec>): number {
+  process.stdout.write(helpText(usage, spec) + '\n');
+  return 0;
+}
+
+const USAGE = `usage: pgpo data <generate|inspect> [options]\n  ${GENERATE_USAGE}\n  ${INSPECT_USAGE}`;
+
+export const command: Command = {
+  summary: 'generate the task suite as an EasyR1 dataset, or inspect a dataset',
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'generate') return generate(rest);
+    if (sub === 'inspect') return inspect(rest);
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(USAGE + '\n');
+      return sub === undefined ? 2 : 0;
+    }
+    throw new CliError(`pgpo data: unknown subcommand "${sub}"\n${USAGE}`);
+  },
+};
