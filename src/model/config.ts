@@ -38,8 +38,10 @@ export interface BatchingConfig {
   readonly promptBuckets: readonly number[];
   /** Response buckets, ascending; the last one is the longest response accepted. */
   readonly responseBuckets: readonly number[];
-  /** Upper bound on G x (prefix + R x response) tokens in one micro-batch. */
+  /** Upper bound on rows x sequence slots in one scoring/gradient micro-batch. */
   readonly tokensPerMicroBatch: number;
+  /** Rollout rows (prompts x n) decoded together in one sampling call. */
+  readonly sampleRows: number;
 }
 
 export interface ModelConfig {
@@ -55,19 +57,19 @@ export interface ModelConfig {
 export const PRESETS = {
   tiny: {
     preset: 'tiny',
-    image: { size: 16, patch: 8 },
+    image: { size: 48, patch: 16 },
     vision: { width: 16, layers: 1, heads: 2, mlp: 32 },
-    decoder: { width: 32, layers: 2, heads: 2, mlp: 64, maxText: 64 },
-    pieces: ['<think>', '</think>', '\\boxed{'],
-    batching: { promptBuckets: [8, 16], responseBuckets: [8, 16, 32], tokensPerMicroBatch: 256 },
+    decoder: { width: 32, layers: 2, heads: 2, mlp: 64, maxText: 160 },
+    pieces: DEFAULT_PIECES,
+    batching: { promptBuckets: [32, 48, 64, 96], responseBuckets: [16, 32, 48, 64], tokensPerMicroBatch: 2048, sampleRows: 32 },
   },
   small: {
     preset: 'small',
-    image: { size: 64, patch: 8 },
+    image: { size: 48, patch: 8 },
     vision: { width: 96, layers: 2, heads: 4, mlp: 256 },
-    decoder: { width: 128, layers: 4, heads: 4, mlp: 512, maxText: 224 },
+    decoder: { width: 128, layers: 4, heads: 4, mlp: 512, maxText: 160 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [24, 48, 96], responseBuckets: [32, 64, 128], tokensPerMicroBatch: 4096 },
+    batching: { promptBuckets: [32, 48, 64, 96], responseBuckets: [16, 32, 48, 64], tokensPerMicroBatch: 8192, sampleRows: 128 },
   },
 } as const satisfies Record<string, ModelConfig>;
 

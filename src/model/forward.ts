@@ -33,10 +33,16 @@ export function encodeImage(P: PolicyParams, cfg: ModelConfig, patches: np.Array
   return linear(v.proj, layerNorm(v.lnf, x));
 }
 
-/** Token + position embeddings of text ids [B, T] at position ids [B, T] -> [B, T, C]. */
+/**
+ * Token + position embeddings of text ids [B, T] at position ids [B, T] -> [B, T, C].
+ * Lookups are one-hot matmuls: the gradient of a gather is a scatter, which jax-js cannot jit
+ * (docs/engine-notes.md); with V and the position table in the hundreds this costs little.
+ */
 function embedText(P: PolicyParams, ids: np.Array, pos: np.Array): np.Array {
   const d = P.decoder;
-  return np.take(d.tok.ref, ids, 0).add(np.take(d.pos.ref, pos, 0));
+  const [V] = d.tok.shape;
+  const [S] = d.pos.shape;
+  return np.matmul(nn.oneHot(ids, V), d.tok.ref).add(np.matmul(nn.oneHot(pos, S), d.pos.ref));
 }
 
 /**
@@ -71,9 +77,9 @@ export function scoreForward(
   }
   for (const layer of d.layers) x = block(layer, x, bias.ref, cfg.decoder.heads);
   bias.dispose();
-  const h = layerNorm(d.lnf, x.slice(null, [off + Tp - 1, off + Tp - 1 + Tr])); // [B, Tr, C]
+  const h = layerNorm(d.lnf, x.slice([], [off + Tp - 1, off + Tp - 1 + Tr])); // [B, Tr, C]
   const rows = nn.logSoftmax(np.matmul(h, d.head.ref), -1); // [B, Tr, V]
-  const logp = np.takeAlongAxis(rows.ref, targets.reshape([...targets.shape, 1]), -1).reshape(targets.shape);
+  const logp = rows.ref.mul(nn.oneHot(targets, rows.shape[2])).sum(-1); // [B, Tr]
   const entropy = np.exp(rows.ref).mul(rows.ref).sum(-1).mul(-1);
   return { logp, entropy, rows };
 }
@@ -100,7 +106,7 @@ export function prefill(P: PolicyParams, cfg: ModelConfig, patches: np.Array, id
   }
   bias.dispose();
   const S0 = x.shape[1];
-  const last = layerNorm(d.lnf, x.slice(null, [S0 - 1, S0])).reshape([x.shape[0], cfg.decoder.width]);
+  const last = layerNorm(d.lnf, x.slice([], [S0 - 1, S0])).reshape([x.shape[0], cfg.decoder.width]);
   return { k: np.stack(ks, 0), v: np.stack(vs, 0), logits: np.matmul(last, d.head.ref) };
 }
 

@@ -363,7 +363,7 @@ export class VlmPolicy implements Policy {
 
   async sample(prompts: readonly PromptInput[], opts: SampleOptions): Promise<Rollout[]> {
     const rng = Rng.seeded(opts.seed).fork('sample');
-    const per = Math.max(1, Math.floor(this.config.batching.samplePrompts / opts.n)) || 1;
+    const per = Math.max(1, Math.floor(this.config.batching.sampleRows / opts.n)) || 1;
     const out: Rollout[] = [];
     for (let s = 0; s < prompts.length; s += per) out.push(...(await this.sampleChunk(prompts.slice(s, s + per), opts, rng.fork(`chunk:${s}`))));
     return out;
@@ -419,7 +419,7 @@ export class VlmPolicy implements Policy {
     ) as unknown as (...a: unknown[]) => [np.Array, np.Array, np.Array];
     let [kc, vc, logitsArr] = pre(refTree(this.params as unknown as ParamTree), f32(patches, [Pc, N, F]), i32(ids, [Pc, Tp]), i32(pos, [Pc, Tp]), f32(bias, [Pc, 1, S0, S0]));
     const first = (await logitsArr.data()) as Float32Array;
-    let logits = new Float32Array(B * V);
+    let logits: Float32Array = new Float32Array(B * V);
     for (let r = 0; r < B; r++) logits.set(first.subarray(Math.floor(r / n) * V, (Math.floor(r / n) + 1) * V), r * V);
 
     const step = this.jit(`decode:${B}:${S}`, () =>

@@ -1,0 +1,89 @@
+/**
+ * Where the training commands get their three ingredients: the policy (src/model), the reward
+ * (src/reward) and the problems — the generated suite (src/tasks), or EasyR1-format datasets
+ * given by data.train_files / data.val_files (src/data).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDataset, writeDataset } from '../data/index.ts';
+import { instanceRow } from '../data/generated.ts';
+import { policyFactory as vlmFactory } from '../model/policy.ts';
+import { computeReward } from '../reward/index.ts';
+import { DEFAULT_IMAGE_SIZE, generateSuite, type FamilyName, type TaskInstance, type VariantName } from '../tasks/index.ts';
+import type { TrainConfig } from './config.ts';
+import type { PolicyFactory } from './policy.ts';
+import type { Problem, RewardFn } from './problems.ts';
+
+export const policyFactory: PolicyFactory = vlmFactory;
+
+export function reward(): RewardFn {
+  return (text, answer) => computeReward(text, answer);
+}
+
+type Split = 'train' | 'test';
+
+function suiteConfig(config: TrainConfig, split: Split) {
+  const s = config.data.suite;
+  return {
+    n: split === 'train' ? s.n_train : s.n_test,
+    families: s.families as FamilyName[],
+    variants: s.variants as VariantName[],
+    split,
+    seed: s.seed,
+    imageSize: DEFAULT_IMAGE_SIZE,
+  };
+}
+
+const cache = new Map<string, TaskInstance[]>();
+
+/** The generated suite's instances for a split (deterministic; cached in-process). */
+export function suiteInstances(config: TrainConfig, split: Split): TaskInstance[] {
+  const cfg = suiteConfig(config, split);
+  const key = JSON.stringify(cfg);
+  let got = cache.get(key);
+  if (!got) cache.set(key, (got = generateSuite(cfg)));
+  return got;
+}
+
+function fromInstance(t: TaskInstance): Problem {
+  return {
+    id: t.id,
+    problem: t.problem,
+    answer: t.answer,
+    image: t.image,
+    family: t.family,
+    variant: t.variant,
+    solution: t.solution,
+    imageValues: t.imageValues,
+    textValues: t.textValues,
+  };
+}
+
+export async function loadProblems(config: TrainConfig, split: Split): Promise<Problem[]> {
+  const file = split === 'train' ? config.data.train_files : config.data.val_files;
+  if (file) {
+    const d = config.data;
+    const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageSize: DEFAULT_IMAGE_SIZE });
+    return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution }));
+  }
+  return suiteInstances(config, split).map(fromInstance);
+}
+
+/**
+ * Writes the generated suite as EasyR1-format parquet under data.suite.dir (train.parquet,
+ * test.parquet) unless present: the exact problems a run trains and evaluates on, for people and
+ * for other trainers. Returns a line saying what it did.
+ */
+export async function ensureSuite(config: TrainConfig): Promise<string> {
+  const dir = config.data.suite.dir;
+  const done: string[] = [];
+  for (const split of ['train', 'test'] as const) {
+    const file = join(dir, `${split}.parquet`);
+    if (existsSync(file)) continue;
+    mkdirSync(dir, { recursive: true });
+    await writeDataset(file, suiteInstances(config, split).map(instanceRow));
+    done.push(file);
+  }
+  const s = config.data.suite;
+  return done.length ? `wrote ${done.join(', ')} (${s.n_train} train / ${s.n_test} test problems)` : `reusing ${dir} (${s.n_train} train / ${s.n_test} test problems)`;
+}
