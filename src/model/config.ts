@@ -69,7 +69,7 @@ export const PRESETS = {
     vision: { width: 96, layers: 2, heads: 4, mlp: 256 },
     decoder: { width: 128, layers: 4, heads: 4, mlp: 512, maxText: 160 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [32, 48, 64, 96], responseBuckets: [16, 32, 48, 64], tokensPerMicroBatch: 8192, sampleRows: 128 },
+    batching: { promptBuckets: [32, 48, 64, 96], responseBuckets: [16, 32, 48, 64], tokensPerMicroBatch: 2048, sampleRows: 128 },
   },
 } as const satisfies Record<string, ModelConfig>;
 
