@@ -44,19 +44,31 @@ globalThis.postMessage = (data) => parentPort.postMessage(data);
 parentPort.on('message', (data) => { if (typeof self.onmessage === 'function') self.onmessage({ data }); });
 `;
 
-/** A worker on its own thread. Messages posted before the source is loaded are queued. */
+/**
+ * A worker on its own thread. Messages posted before the source is loaded are queued.
+ *
+ * The thread keeps the process alive only while it owes a reply: jax-js answers every message it
+ * posts (init -> ready, kernel/routine -> done) exactly once, so we ref the worker on the first
+ * outstanding message and unref it on the last reply. An always-ref'd worker hangs every script
+ * and test at exit; an always-unref'd one lets Node exit (code 13) in the middle of an `await`.
+ */
 class ThreadWorker {
   onmessage: Handler = null;
   onerror: ((e: { message: string }) => void) | null = null;
   private worker: NodeWorker | null = null;
   private readonly pending: unknown[] = [];
+  private owed = 0;
 
   constructor(url: string | URL) {
     void blobSource(url).then((src) => {
       const w = new NodeWorker(THREAD_PRELUDE + src, { eval: true });
-      w.unref(); // kernel threads must not keep the process alive
-      w.on('message', (data) => this.onmessage?.({ data }));
+      w.on('message', (data) => {
+        if (--this.owed === 0) w.unref();
+        this.onmessage?.({ data });
+      });
       w.on('error', (err) => this.onerror?.({ message: String(err?.message ?? err) }));
+      // After the listeners: adding a 'message' listener re-refs the worker.
+      if (this.owed === 0) w.unref();
       this.worker = w;
       for (const m of this.pending) w.postMessage(m);
       this.pending.length = 0;
@@ -64,6 +76,7 @@ class ThreadWorker {
   }
 
   postMessage(m: unknown): void {
+    if (this.owed++ === 0) this.worker?.ref();
     if (this.worker) this.worker.postMessage(m);
     else this.pending.push(m);
   }

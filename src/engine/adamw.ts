@@ -1,0 +1,111 @@
+/**
+ * AdamW (Loshchilov & Hutter: decoupled weight decay, bias-corrected moments) and global-norm
+ * gradient clipping over a parameter tree, each one jitted call over the whole tree. Written here
+ * because @jax-js/optax is not on the registry. Hyperparameters travel as scalar arrays, so a
+ * changing learning rate or step count never recompiles.
+ *
+ * Update for every leaf p with gradient g (c = clip scale, t = step number from 1):
+ *   g' = c g;  m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2
+ *   p  = p - lr * ( (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  +  wd_p * p )
+ * where wd_p = weightDecay for matrices (rank >= 2: linear weights, embeddings) and 0 for
+ * vectors (biases, norm gains), the usual choice.
+ */
+
+import { numpy as np, jit, tree as jtree } from './jax.ts';
+import { type ParamTree, zerosLike, disposeTree, refTree } from './tree.ts';
+
+export interface AdamWHyper {
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+
+export interface AdamWState {
+  m: ParamTree;
+  v: ParamTree;
+  /** Updates applied so far (bias correction uses t + 1 for the next one). */
+  t: number;
+}
+
+export function adamwInit(params: ParamTree): AdamWState {
+  return { m: zerosLike(params), v: zerosLike(params), t: 0 };
+}
+
+type Scalars = { lr: np.Array; b1: np.Array; b2: np.Array; eps: np.Array; wd: np.Array; clip: np.Array; bc1: np.Array; bc2: np.Array };
+
+const scalar = (x: number) => np.array(new Float32Array([x])).reshape([]);
+
+// One program for the whole tree. Every argument is consumed (jit's ownership rule).
+const update = jit((p: ParamTree, g: ParamTree, m: ParamTree, v: ParamTree, h: Scalars) => {
+  const [ps, def] = jtree.flatten(p) as [np.Array[], jtree.JsTreeDef];
+  const [gs] = jtree.flatten(g) as [np.Array[], unknown];
+  const [ms] = jtree.flatten(m) as [np.Array[], unknown];
+  const [vs] = jtree.flatten(v) as [np.Array[], unknown];
+  const np_: np.Array[] = [];
+  const nm: np.Array[] = [];
+  const nv: np.Array[] = [];
+  for (let i = 0; i < ps.length; i++) {
+    const gi = gs[i].mul(h.clip.ref);
+    const mi = ms[i].mul(h.b1.ref).add(gi.ref.mul(np.subtract(1, h.b1.ref)));
+    const vi = vs[i].mul(h.b2.ref).add(np.square(gi).mul(np.subtract(1, h.b2.ref)));
+    const mhat = mi.ref.div(h.bc1.ref);
+    const vhat = vi.ref.div(h.bc2.ref);
+    let step = mhat.div(np.sqrt(vhat).add(h.eps.ref));
+    const pi = ps[i];
+    if (pi.ndim >= 2) step = step.add(pi.ref.mul(h.wd.ref));
+    np_.push(pi.sub(step.mul(h.lr.ref)));
+    nm.push(mi);
+    nv.push(vi);
+  }
+  jtree.dispose(h);
+  return [jtree.unflatten(def, np_), jtree.unflatten(def, nm), jtree.unflatten(def, nv)] as [ParamTree, ParamTree, ParamTree];
+});
+
+const sumSquares = jit((g: ParamTree) => {
+  const leaves = jtree.leaves(g) as np.Array[];
+  let s = np.square(leaves[0]).sum();
+  for (let i = 1; i < leaves.length; i++) s = s.add(np.square(leaves[i]).sum());
+  return s;
+});
+
+/** Global L2 norm of a gradient tree (NaN/Inf if any entry is). Borrows g. */
+export async function globalNorm(g: ParamTree): Promise<number> {
+  const s = await sumSquares(refTree(g)).data();
+  return Math.sqrt(s[0]);
+}
+
+/** The factor that brings a gradient of norm `norm` down to `maxNorm` (1 if already within). */
+export function clipScale(norm: number, maxNorm: number | null): number {
+  if (maxNorm === null || !(norm > maxNorm)) return 1;
+  return maxNorm / (norm + 1e-6);
+}
+
+/**
+ * One AdamW update. Consumes `params` and `grads`, replaces `state.m`/`state.v`, increments
+ * `state.t`, returns the new parameters. `clip` multiplies the gradient first.
+ */
+export function adamwStep(params: ParamTree, grads: ParamTree, state: AdamWState, hp: AdamWHyper, clip = 1): ParamTree {
+  const t = state.t + 1;
+  const [b1, b2] = hp.betas;
+  const h: Scalars = {
+    lr: scalar(hp.lr),
+    b1: scalar(b1),
+    b2: scalar(b2),
+    eps: scalar(hp.eps),
+    wd: scalar(hp.weightDecay),
+    clip: scalar(clip),
+    bc1: scalar(1 - b1 ** t),
+    bc2: scalar(1 - b2 ** t),
+  };
+  const [p, m, v] = update(params, grads, state.m, state.v, h);
+  state.m = m;
+  state.v = v;
+  state.t = t;
+  return p;
+}
+
+export function disposeAdamW(state: AdamWState): void {
+  disposeTree(state.m);
+  disposeTree(state.v);
+}
