@@ -1,0 +1,121 @@
+/**
+ * Every size of the vision-language policy in one object, with named presets: `tiny` for tests
+ * (compiles in a second or two) and `small`, the default, sized for RL on a 2-core CPU. The
+ * reasoning behind `small` is in docs/model.md. Configs are plain JSON: checkpoints store them.
+ */
+
+import { DEFAULT_PIECES } from './tokenizer.ts';
+
+export interface ImageConfig {
+  /** Square input side in pixels; images of another size are rejected (render at this size). */
+  readonly size: number;
+  /** Square patch side in pixels; `size` must be a multiple. N = (size / patch)^2 image tokens. */
+  readonly patch: number;
+}
+
+export interface TransformerConfig {
+  /** Residual width C. */
+  readonly width: number;
+  readonly layers: number;
+  /** Attention heads H; width must be a multiple (head size D = C / H). */
+  readonly heads: number;
+  /** MLP hidden width M. */
+  readonly mlp: number;
+}
+
+export interface DecoderConfig extends TransformerConfig {
+  /** Longest text (bos + prompt + response) the position table covers. */
+  readonly maxText: number;
+}
+
+/**
+ * Fixed micro-batch shapes, so jit compiles a handful of programs per process and no single call
+ * holds more intermediates than the wasm heap (4 GiB) allows. A batch is cut into micro-batches
+ * of G groups x R rollouts; lengths are padded up to the next bucket.
+ */
+export interface BatchingConfig {
+  /** Prompt buckets (bos included), ascending; the last one is the longest prompt accepted. */
+  readonly promptBuckets: readonly number[];
+  /** Response buckets, ascending; the last one is the longest response accepted. */
+  readonly responseBuckets: readonly number[];
+  /** Upper bound on G x (prefix + R x response) tokens in one scoring / gradient micro-batch. */
+  readonly tokensPerMicroBatch: number;
+  /** Upper bound on prompts x rollouts decoded together by `sample`. */
+  readonly maxDecodeRows: number;
+}
+
+export interface ModelConfig {
+  readonly preset: string;
+  readonly image: ImageConfig;
+  readonly vision: TransformerConfig;
+  readonly decoder: DecoderConfig;
+  /** Multi-character tokens, matched greedily longest-first (see tokenizer.ts). */
+  readonly pieces: readonly string[];
+  readonly batching: BatchingConfig;
+}
+
+export const PRESETS = {
+  tiny: {
+    preset: 'tiny',
+    image: { size: 48, patch: 16 },
+    vision: { width: 16, layers: 1, heads: 2, mlp: 32 },
+    decoder: { width: 32, layers: 2, heads: 2, mlp: 64, maxText: 192 },
+    pieces: DEFAULT_PIECES,
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 1024, maxDecodeRows: 64 },
+  },
+  small: {
+    preset: 'small',
+    image: { size: 48, patch: 8 },
+    vision: { width: 64, layers: 2, heads: 2, mlp: 128 },
+    decoder: { width: 128, layers: 4, heads: 4, mlp: 384, maxText: 192 },
+    pieces: DEFAULT_PIECES,
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, maxDecodeRows: 256 },
+  },
+} as const satisfies Record<string, ModelConfig>;
+
+export type PresetName = keyof typeof PRESETS;
+
+/** A preset by name, optionally with some fields replaced. */
+export function modelConfig(name: PresetName = 'small', overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const base = PRESETS[name];
+  if (!base) throw new Error(`unknown model preset '${name}' (have: ${Object.keys(PRESETS).join(', ')})`);
+  const cfg = { ...base, ...overrides } as ModelConfig;
+  validateConfig(cfg);
+  return cfg;
+}
+
+/** Derived sizes used throughout the model. */
+export function dims(cfg: ModelConfig) {
+  const side = cfg.image.size / cfg.image.patch;
+  return {
+    /** image tokens */
+    N: side * side,
+    /** features per patch */
+    F: cfg.image.patch * cfg.image.patch * 3,
+    C: cfg.decoder.width,
+    Cv: cfg.vision.width,
+    H: cfg.decoder.heads,
+    D: cfg.decoder.width / cfg.decoder.heads,
+    /** positions in the decoder's table: N image tokens then maxText text tokens */
+    positions: side * side + cfg.decoder.maxText,
+  };
+}
+
+export function validateConfig(cfg: ModelConfig): void {
+  const bad = (msg: string) => {
+    throw new Error(`model config '${cfg.preset}': ${msg}`);
+  };
+  const { size, patch } = cfg.image;
+  if (!(Number.isInteger(size) && Number.isInteger(patch) && patch > 0 && size % patch === 0)) {
+    bad(`image.size (${size}) must be a positive multiple of image.patch (${patch})`);
+  }
+  for (const [name, t] of [['vision', cfg.vision], ['decoder', cfg.decoder]] as const) {
+    if (t.width % t.heads !== 0) bad(`${name}.width (${t.width}) must be a multiple of ${name}.heads (${t.heads})`);
+    if (t.layers < 1 || t.mlp < 1) bad(`${name} needs at least one layer and a positive mlp width`);
+  }
+  const b = cfg.batching;
+  const asc = (xs: readonly number[]) => xs.length > 0 && xs.every((x, i) => Number.isInteger(x) && x > 0 && (i === 0 || x > xs[i - 1]));
+  if (!asc(b.promptBuckets) || !asc(b.responseBuckets)) bad('batching buckets must be ascending positive integers');
+  const longest = b.promptBuckets[b.promptBuckets.length - 1] + b.responseBuckets[b.responseBuckets.length - 1];
+  if (longest > cfg.decoder.maxText) bad(`longest prompt + response bucket (${longest}) exceeds decoder.maxText (${cfg.decoder.maxText})`);
+}

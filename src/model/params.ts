@@ -1,0 +1,115 @@
+/**
+ * The policy's parameter tree, its types and its initialisation. Shapes use the legend in
+ * src/model/index.ts. Initialisation follows GPT-2: N(0, 0.02) weights, residual output
+ * projections scaled by 1/sqrt(2 * layers) so the residual stream does not grow with depth,
+ * zero biases, unit norm gains. All randomness comes from the `Rng` passed in.
+ */
+
+import type { Rng } from '../engine/rng.ts';
+import { numpy as np, f32 } from '../engine/jax.ts';
+import type { ModelConfig, TransformerConfig } from './config.ts';
+import { dims } from './config.ts';
+
+export type Linear = { w: np.Array; b: np.Array };
+export type Norm = { g: np.Array; b: np.Array };
+
+/** One pre-norm transformer block (vision and decoder share the shape). */
+export type Block = {
+  ln1: Norm;
+  qkv: Linear; // w [C, 3C]
+  out: Linear; // w [C, C]
+  ln2: Norm;
+  fc: Linear; // w [C, M]
+  proj: Linear; // w [M, C]
+};
+
+export type VisionParams = {
+  patch: Linear; // w [F, Cv]: one linear map per patch (a ViT's "patch embedding")
+  pos: np.Array; // [N, Cv] learned 2-D position, one row per patch
+  layers: Block[];
+  lnf: Norm;
+  proj: Linear; // w [Cv, C]: the projector into the decoder's width
+};
+
+export type DecoderParams = {
+  tok: np.Array; // [V, C]
+  pos: np.Array; // [N + maxText, C]: rows 0..N-1 image tokens, N.. text
+  layers: Block[];
+  lnf: Norm;
+  head: np.Array; // [C, V]
+};
+
+export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
+
+function normal(rng: Rng, shape: number[], std: number): np.Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+  return f32(data, shape);
+}
+
+const zeros = (shape: number[]) => np.zeros(shape, { dtype: np.float32 });
+const ones = (shape: number[]) => np.ones(shape, { dtype: np.float32 });
+
+function initBlock(rng: Rng, t: TransformerConfig): Block {
+  const C = t.width;
+  const resid = 0.02 / Math.sqrt(2 * t.layers);
+  return {
+    ln1: { g: ones([C]), b: zeros([C]) },
+    qkv: { w: normal(rng, [C, 3 * C], 0.02), b: zeros([3 * C]) },
+    out: { w: normal(rng, [C, C], resid), b: zeros([C]) },
+    ln2: { g: ones([C]), b: zeros([C]) },
+    fc: { w: normal(rng, [C, t.mlp], 0.02), b: zeros([t.mlp]) },
+    proj: { w: normal(rng, [t.mlp, C], resid), b: zeros([C]) },
+  };
+}
+
+/** Fresh parameters for `cfg` with vocabulary size V. */
+export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams {
+  const { N, F, C, Cv, positions } = dims(cfg);
+  const r = rng.fork('init');
+  const vision: VisionParams = {
+    patch: { w: normal(r, [F, Cv], 0.02), b: zeros([Cv]) },
+    pos: normal(r, [N, Cv], 0.02),
+    layers: Array.from({ length: cfg.vision.layers }, () => initBlock(r, cfg.vision)),
+    lnf: { g: ones([Cv]), b: zeros([Cv]) },
+    proj: { w: normal(r, [Cv, C], 0.02), b: zeros([C]) },
+  };
+  const decoder: DecoderParams = {
+    tok: normal(r, [V, C], 0.02),
+    pos: normal(r, [positions, C], 0.02),
+    layers: Array.from({ length: cfg.decoder.layers }, () => initBlock(r, cfg.decoder)),
+    lnf: { g: ones([C]), b: zeros([C]) },
+    head: normal(r, [C, V], 0.02),
+  };
+  return { vision, decoder };
+}
+
+/** Every parameter's path and shape, computed from the config alone (checkpoint validation). */
+export function paramShapes(cfg: ModelConfig, V: number): Map<string, number[]> {
+  const { N, F, C, Cv, positions } = dims(cfg);
+  const m = new Map<string, number[]>();
+  const block = (prefix: string, t: TransformerConfig) => {
+    const c = t.width;
+    m.set(`${prefix}.ln1.g`, [c]).set(`${prefix}.ln1.b`, [c]);
+    m.set(`${prefix}.qkv.w`, [c, 3 * c]).set(`${prefix}.qkv.b`, [3 * c]);
+    m.set(`${prefix}.out.w`, [c, c]).set(`${prefix}.out.b`, [c]);
+    m.set(`${prefix}.ln2.g`, [c]).set(`${prefix}.ln2.b`, [c]);
+    m.set(`${prefix}.fc.w`, [c, t.mlp]).set(`${prefix}.fc.b`, [t.mlp]);
+    m.set(`${prefix}.proj.w`, [t.mlp, c]).set(`${prefix}.proj.b`, [c]);
+  };
+  m.set('vision.patch.w', [F, Cv]).set('vision.patch.b', [Cv]).set('vision.pos', [N, Cv]);
+  for (let l = 0; l < cfg.vision.layers; l++) block(`vision.layers.${l}`, cfg.vision);
+  m.set('vision.lnf.g', [Cv]).set('vision.lnf.b', [Cv]).set('vision.proj.w', [Cv, C]).set('vision.proj.b', [C]);
+  m.set('decoder.tok', [V, C]).set('decoder.pos', [positions, C]);
+  for (let l = 0; l < cfg.decoder.layers; l++) block(`decoder.layers.${l}`, cfg.decoder);
+  m.set('decoder.lnf.g', [C]).set('decoder.lnf.b', [C]).set('decoder.head', [C, V]);
+  return m;
+}
+
+/** Parameter count from the config alone. */
+export function countParams(cfg: ModelConfig, V: number): number {
+  let n = 0;
+  for (const s of paramShapes(cfg, V).values()) n += s.reduce((a, b) => a * b, 1);
+  return n;
+}

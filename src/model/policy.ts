@@ -1,0 +1,521 @@
+/**
+ * The compact VLM as the trainer's `Policy` (src/train/policy.ts): host data in, host data out.
+ * This class owns the parameters, the AdamW state and the gradient buffer, packs requests into
+ * fixed-shape micro-batches (src/model/batch.ts) and runs the jitted programs of
+ * src/model/forward.ts and src/model/decode.ts. Checkpoints are a directory:
+ *   model.safetensors      weights, by dotted path ('decoder.layers.0.qkv.w')
+ *   optimizer.safetensors  AdamW moments 'm.<path>', 'v.<path>'; metadata t = updates so far
+ *   policy.json            sidecar: format, config, vocabulary, step, user metadata (written last)
+ */
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  AttentionMode,
+  OptimStep,
+  Policy,
+  PolicyFactory,
+  PromptInput,
+  Rollout,
+  ScoreItem,
+  ScoreOptions,
+  Scored,
+  SampleOptions,
+  StepResult,
+} from '../train/policy.ts';
+import { writeFileAtomic } from '../data/atomic-write.ts';
+import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
+import { Rng } from '../engine/rng.ts';
+import { type ParamTree, disposeTree, fromNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
+import { type AdamWState, adamwInit, adamwStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
+import { type ModelConfig, type PresetName, dims, modelConfig, validateConfig } from './config.ts';
+import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
+import { type PolicyParams, initParams, paramShapes } from './params.ts';
+import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
+import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
+import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, pow2ceil, slotWeights } from './batch.ts';
+import { pickToken } from './sampling.ts';
+
+export const CHECKPOINT_FORMAT = 'pgpo-policy/1';
+/** The `<image>` marker in problem texts; dropped by `encodePrompt` (the image goes first). */
+export const IMAGE_MARKER = '<image>';
+
+// ---------------------------------------------------------------------------------------------
+// Jitted programs, one set per (config, mode, options), shared by every policy in the process
+// (a policy loaded from a checkpoint reuses the compiled programs of the one that saved it).
+// ---------------------------------------------------------------------------------------------
+
+type Jitted = (...args: any[]) => any;
+const programs = new Map<string, Jitted>();
+
+function program(cfg: ModelConfig, name: string, make: () => Jitted): Jitted {
+  const key = `${JSON.stringify(cfg)}|${name}`;
+  let f = programs.get(key);
+  if (!f) {
+    f = make();
+    programs.set(key, f);
+  }
+  return f;
+}
+
+function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean): Jitted {
+  return program(cfg, `score:${mode}:${entropy}:${rows}`, () =>
+    jit((params: PolicyParams, b: BatchArrays) => {
+      const targets = b.respIds.ref;
+      const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
+      const keepRows = rows ? lsm.ref : null;
+      const [logp, ent] = tokenStats(lsm, targets, entropy);
+      const out: Record<string, np.Array> = { logp };
+      if (ent) out.entropy = ent;
+      if (keepRows) out.rows = keepRows;
+      return out;
+    }),
+  );
+}
+
+/** acc + scale * d/dparams sum(wLogp * logp + wEnt * ent); also returns sum(wLogp * logp + ...). */
+function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean): Jitted {
+  return program(cfg, `grad:${mode}:${withEntropy}`, () =>
+    jit((params: PolicyParams, acc: ParamTree, b: BatchArrays, w: { logp: np.Array; ent?: np.Array }, scale: np.Array) => {
+      const f = (p: PolicyParams) => weightedObjective(p, b, w.logp, w.ent ?? null, mode, cfg);
+      const [value, g] = valueAndGrad(f)(params);
+      const next = jtree.map((a: np.Array, d: np.Array) => a.add(d.mul(scale.ref)), acc, g as ParamTree);
+      scale.dispose();
+      return [next, value];
+    }),
+  );
+}
+
+function prefillProgram(cfg: ModelConfig): Jitted {
+  return program(cfg, 'prefill', () => jit((params: PolicyParams, b: PrefixBatch) => prefill(params, b, cfg)));
+}
+
+function stepProgram(cfg: ModelConfig): Jitted {
+  return program(cfg, 'decode', () =>
+    jit((params: PolicyParams, prefix: PrefixState, k: np.Array[], v: np.Array[], token: np.Array, pos: np.Array, t: np.Array) =>
+      decodeStep(params, prefix, k, v, token, pos, t, cfg),
+    ),
+  );
+}
+
+/** Host micro-batch -> device arrays (the layout of `BatchArrays`). */
+function toDevice(hb: HostBatch, cfg: ModelConfig): BatchArrays {
+  const { N, F } = dims(cfg);
+  const { G, R, P, T } = hb;
+  const b: BatchArrays = {
+    promptIds: i32(hb.promptIds, [G, P]),
+    promptPos: i32(hb.promptPos, [G, P]),
+    promptValid: f32(hb.promptValid, [G, P]),
+    respIds: i32(hb.respIds, [G, R, T]),
+    respPos: i32(hb.respPos, [G, R, T]),
+  };
+  if (hb.patches) b.patches = f32(hb.patches, [G, N, F]);
+  return b;
+}
+
+function checkMode(mode: AttentionMode): ForwardMode {
+  if (mode !== 'image' && mode !== 'text-only') throw new Error(`unknown attention mode '${mode}' (image | text-only)`);
+  return mode;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class VlmPolicy implements Policy {
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  private params: PolicyParams;
+  private opt: AdamWState;
+  private grads: ParamTree;
+  private disposed = false;
+
+  constructor(config: ModelConfig, tokenizer: Tokenizer, params: PolicyParams, opt?: AdamWState) {
+    validateConfig(config);
+    this.config = config;
+    this.tokenizer = tokenizer;
+    this.params = params;
+    this.opt = opt ?? adamwInit(params);
+    this.grads = zerosLike(params);
+  }
+
+  /** A fresh policy from a preset (or a full config) and a seed. Starts the engine if needed. */
+  static async create(preset: PresetName | ModelConfig = 'small', seed = 0): Promise<VlmPolicy> {
+    await initEngine();
+    const cfg = typeof preset === 'string' ? modelConfig(preset) : preset;
+    const tok = Tokenizer.fromPieces(cfg.pieces);
+    return new VlmPolicy(cfg, tok, initParams(cfg, tok.size, Rng.seeded(seed)));
+  }
+
+  get vocabSize(): number {
+    return this.tokenizer.size;
+  }
+  get paramCount(): number {
+    return paramCount(this.params);
+  }
+  get imageSize(): number {
+    return this.config.image.size;
+  }
+  get patchSize(): number {
+    return this.config.image.patch;
+  }
+  get eos(): number {
+    return EOS;
+  }
+  /** Optimizer updates applied so far. */
+  get updates(): number {
+    return this.opt.t;
+  }
+
+  /**
+   * Problem text -> [bos, ...tokens]. The `<image>` marker (and whitespace right after it) is
+   * dropped: the image's tokens always come first in the sequence, before bos, whatever the
+   * marker's place in the text.
+   */
+  encodePrompt(problem: string): number[] {
+    const text = problem.split(IMAGE_MARKER).map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part)).join('');
+    return [BOS, ...this.tokenizer.encode(text)];
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode(ids);
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('this policy was disposed');
+  }
+
+  // ------------------------------------------------------------------------------- scoring
+
+  async score(items: readonly ScoreItem[], opts: ScoreOptions): Promise<Scored> {
+    return this.scoreAs(items, checkMode(opts.mode), opts);
+  }
+
+  /** `score` with the internal modes too (tests compare `text-only` with `text-only-masked`). */
+  async scoreAs(items: readonly ScoreItem[], mode: ForwardMode, opts: { entropy?: boolean; rows?: boolean } = {}): Promise<Scored> {
+    this.live();
+    const V = this.vocabSize;
+    const logp: Float32Array[] = items.map((it) => new Float32Array(it.response.length));
+    const entropy = opts.entropy ? items.map((it) => new Float32Array(it.response.length)) : undefined;
+    const rows = opts.rows ? items.map((it) => new Float32Array(it.response.length * V)) : undefined;
+    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows);
+    for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
+      const out = run(refTree(this.params), toDevice(hb, this.config)) as Record<string, np.Array>;
+      const lp = await toF32(out.logp);
+      const en = out.entropy ? await toF32(out.entropy) : null;
+      const rw = out.rows ? await toF32(out.rows) : null;
+      hb.slots.forEach((idx, s) => {
+        if (idx < 0) return;
+        const n = items[idx].response.length;
+        logp[idx].set(lp.subarray(s * hb.T, s * hb.T + n));
+        if (en && entropy) entropy[idx].set(en.subarray(s * hb.T, s * hb.T + n));
+        if (rw && rows) rows[idx].set(rw.subarray(s * hb.T * V, (s * hb.T + n) * V));
+      });
+    }
+    return { logp, ...(entropy ? { entropy } : {}), ...(rows ? { rows } : {}) };
+  }
+
+  // ------------------------------------------------------------------------------- gradients
+
+  async backward(
+    items: readonly ScoreItem[],
+    dLogp: readonly Float32Array[],
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
+  ): Promise<void> {
+    const check = (name: string, xs: readonly Float32Array[]) => {
+      if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
+      xs.forEach((x, i) => {
+        if (x.length !== items[i].response.length) throw new Error(`backward: ${name}[${i}] has ${x.length} values for a ${items[i].response.length}-token response`);
+      });
+    };
+    check('dLogp', dLogp);
+    if (opts.dEntropy) check('dEntropy', opts.dEntropy);
+    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1);
+  }
+
+  /** `backward` in any internal mode; returns the sum of w * logp (+ w * entropy). */
+  async accumulate(
+    items: readonly PackItem[],
+    mode: ForwardMode,
+    wLogp: (i: number) => ArrayLike<number>,
+    wEnt: ((i: number) => ArrayLike<number>) | null,
+    scale: number,
+  ): Promise<number> {
+    this.live();
+    const run = gradProgram(this.config, mode, wEnt !== null);
+    const len = (i: number) => items[i].response.length;
+    let total = 0;
+    for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
+      const shape = [hb.G, hb.R, hb.T];
+      const wl = f32(slotWeights(hb, wLogp, len), shape);
+      const w = wEnt ? { logp: wl, ent: f32(slotWeights(hb, wEnt, len), shape) } : { logp: wl };
+      const [acc, value] = run(refTree(this.params), this.grads, toDevice(hb, this.config), w, f32([scale], []));
+      this.grads = acc;
+      total += (await toF32(value))[0];
+    }
+    return total;
+  }
+
+  async sftBackward(items: readonly ScoreItem[], scale: number): Promise<{ nll: number; tokens: number }> {
+    // d/dparams of scale * NLL = scale * d/dparams sum(-1 * logp): weights -1 on every real token.
+    const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
+    const negLogp = await this.accumulate(items, 'image', minusOnes, null, scale);
+    return { nll: -negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
+  }
+
+  async step(o: OptimStep): Promise<StepResult> {
+    this.live();
+    const gradNorm = await globalNorm(this.grads);
+    if (!Number.isFinite(gradNorm)) {
+      this.zeroGrad();
+      return { gradNorm, applied: false };
+    }
+    const hp = { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay };
+    this.params = adamwStep(this.params, this.grads, this.opt, hp, clipScale(gradNorm, o.maxGradNorm)) as PolicyParams;
+    this.grads = zerosLike(this.params);
+    return { gradNorm, applied: true };
+  }
+
+  zeroGrad(): void {
+    this.live();
+    disposeTree(this.grads);
+    this.grads = zerosLike(this.params);
+  }
+
+  async gradVector(): Promise<Float32Array> {
+    this.live();
+    const host = await treeToHost(this.grads);
+    const out = new Float32Array(this.paramCount);
+    let at = 0;
+    for (const t of host.values()) {
+      out.set(t.data, at);
+      at += t.data.length;
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------- sampling
+
+  async sample(prompts: readonly PromptInput[], o: SampleOptions): Promise<Rollout[]> {
+    this.live();
+    const cfg = this.config;
+    if (!(Number.isInteger(o.n) && o.n >= 1)) throw new Error(`sample: n must be a positive integer, got ${o.n}`);
+    if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new Error(`sample: maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
+    const Tmax = bucketFor(o.maxNewTokens, cfg.batching.responseBuckets, 'maxNewTokens');
+    const rng = Rng.seeded(o.seed >>> 0).fork('sample');
+    const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
+    const R = o.n;
+    // Prompts per decoding micro-batch: a power of two, at most maxDecodeRows / R rows.
+    const G = Math.min(pow2ceil(prompts.length), Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, cfg.batching.maxDecodeRows / R)))));
+    const out: Rollout[] = [];
+    for (let start = 0; start < prompts.length; start += G) {
+      out.push(...(await this.sampleChunk(prompts.slice(start, start + G), G, R, Tmax, o, pick, rng)));
+    }
+    return out;
+  }
+
+  private async sampleChunk(
+    prompts: readonly PromptInput[],
+    G: number,
+    R: number,
+    Tmax: number,
+    o: SampleOptions,
+    pick: { temperature: number; topP: number; greedy: boolean },
+    rng: Rng,
+  ): Promise<Rollout[]> {
+    const cfg = this.config;
+    const { N } = dims(cfg);
+    const V = this.vocabSize;
+    const H = cfg.decoder.heads;
+    const D = cfg.decoder.width / H;
+    // The prefix: pack the prompts as groups with empty responses.
+    const items: PackItem[] = [];
+    for (const p of prompts) items.push({ image: p.image, prompt: p.prompt, response: [] });
+    for (let g = prompts.length; g < G; g++) items.push({ ...items[0], image: items[0].image });
+    for (const p of prompts) {
+      if (p.prompt.length + o.maxNewTokens > cfg.decoder.maxText) {
+        throw new Error(`sample: prompt (${p.prompt.length}) + maxNewTokens (${o.maxNewTokens}) exceed the model's ${cfg.decoder.maxText} text positions`);
+      }
+    }
+    const P = bucketFor(Math.max(...items.map((it) => it.prompt.length)), cfg.batching.promptBuckets, 'a prompt');
+    const [prefix, first] = prefillProgram(cfg)(refTree(this.params), prefixArrays(items, cfg, P)) as [PrefixState, np.Array];
+    let logits = await toF32(first); // [G, V]; every response of group g starts from row g
+    let rowOf = (g: number, _r: number) => g;
+
+    const n = prompts.length;
+    const tokens: number[][] = Array.from({ length: n * R }, () => []);
+    const logps: number[][] = Array.from({ length: n * R }, () => []);
+    const ents: number[][] = Array.from({ length: n * R }, () => []);
+    const done = new Uint8Array(n * R);
+    const cur = new Int32Array(G * R).fill(PAD);
+    const pos = new Int32Array(G * R).fill(N);
+    let k: np.Array[] = Array.from({ length: cfg.decoder.layers }, () => np.zeros([G, H, R, Tmax, D]));
+    let v: np.Array[] = Array.from({ length: cfg.decoder.layers }, () => np.zeros([G, H, R, Tmax, D]));
+    try {
+      for (let t = 0; t < o.maxNewTokens; t++) {
+        let open = 0;
+        for (let g = 0; g < n; g++) {
+          for (let r = 0; r < R; r++) {
+            const i = g * R + r;
+            if (done[i]) continue;
+            const c = pickToken(logits, rowOf(g, r) * V, V, pick, rng);
+            tokens[i].push(c.token);
+            logps[i].push(c.logp);
+            ents[i].push(c.entropy);
+            if (c.token === EOS) done[i] = 1;
+            else open++;
+            cur[i] = c.token;
+            pos[i] = N + prompts[g].prompt.length + t;
+          }
+        }
+        if (open === 0 || t === o.maxNewTokens - 1) break;
+        const [lg, k2, v2] = stepProgram(cfg)(
+          refTree(this.params),
+          refTree(prefix),
+          k,
+          v,
+          i32(cur, [G, R]),
+          i32(pos, [G, R]),
+          i32([t], [1]),
+        ) as [np.Array, np.Array[], np.Array[]];
+        k = k2;
+        v = v2;
+        logits = await toF32(lg); // [G, R, V]
+        rowOf = (g, r) => g * R + r;
+      }
+    } finally {
+      disposeTree(k);
+      disposeTree(v);
+      disposeTree(prefix);
+    }
+    return tokens.map((tk, i) => ({
+      tokens: tk,
+      logp: Float32Array.from(logps[i]),
+      ...(o.entropy ? { entropy: Float32Array.from(ents[i]) } : {}),
+      finished: tk[tk.length - 1] === EOS,
+    }));
+  }
+
+  // ------------------------------------------------------------------------------- checkpoints
+
+  async save(dir: string, meta: Record<string, unknown> = {}): Promise<void> {
+    this.live();
+    mkdirSync(dir, { recursive: true });
+    const weights = await treeToHost(this.params);
+    writeSafetensors(join(dir, 'model.safetensors'), weights, { format: CHECKPOINT_FORMAT });
+    const m = await treeToHost(this.opt.m);
+    const v = await treeToHost(this.opt.v);
+    const moments: [string, { shape: number[]; data: Float32Array }][] = [
+      ...[...m].map(([n, t]) => [`m.${n}`, t] as [string, typeof t]),
+      ...[...v].map(([n, t]) => [`v.${n}`, t] as [string, typeof t]),
+    ];
+    writeSafetensors(join(dir, 'optimizer.safetensors'), moments, { t: String(this.opt.t) });
+    const sidecar = {
+      format: CHECKPOINT_FORMAT,
+      config: this.config,
+      vocab: this.tokenizer.vocab,
+      updates: this.opt.t,
+      paramCount: this.paramCount,
+      savedAt: new Date().toISOString(),
+      meta,
+    };
+    writeFileAtomic(join(dir, 'policy.json'), JSON.stringify(sidecar, null, 2) + '\n');
+  }
+
+  static async load(dir: string): Promise<{ policy: VlmPolicy; meta: Record<string, unknown> }> {
+    await initEngine();
+    const sidecarPath = join(dir, 'policy.json');
+    if (!existsSync(sidecarPath)) throw new Error(`${dir}: no policy.json (not a policy checkpoint, or an unfinished save)`);
+    let side: { format?: unknown; config?: ModelConfig; vocab?: string[]; meta?: Record<string, unknown> };
+    try {
+      side = JSON.parse(readFileSync(sidecarPath, 'utf8'));
+    } catch (err) {
+      throw new Error(`${sidecarPath}: not valid JSON (${(err as Error).message})`);
+    }
+    if (side.format !== CHECKPOINT_FORMAT) throw new Error(`${sidecarPath}: format ${JSON.stringify(side.format)}, expected "${CHECKPOINT_FORMAT}"`);
+    if (!side.config || !Array.isArray(side.vocab)) throw new Error(`${sidecarPath}: lacks config or vocab`);
+    const cfg = side.config;
+    validateConfig(cfg);
+    const tok = Tokenizer.fromVocab(side.vocab);
+    const shapes = paramShapes(cfg, tok.size);
+    const w = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes });
+    const moments = new Map<string, number[]>();
+    for (const [n, s] of shapes) moments.set(`m.${n}`, s).set(`v.${n}`, s);
+    const o = readSafetensors(join(dir, 'optimizer.safetensors'), { expect: moments });
+    const t = Number(o.metadata.t);
+    if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
+    const sub = (prefix: string) => [...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]);
+    // Rebuild trees in the order of `paramShapes` (= initParams' insertion order).
+    const ordered = <X>(m: Map<string, X> | [string, X][]) => {
+      const map = new Map(m);
+      return [...shapes.keys()].map((n) => [n, map.get(n)!] as [string, X]);
+    };
+    const params = treeFromHost(ordered(w.tensors)) as PolicyParams;
+    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'))), v: treeFromHost(ordered(sub('v.'))), t };
+    return { policy: new VlmPolicy(cfg, tok, params, opt), meta: side.meta ?? {} };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeTree(this.params);
+    disposeTree(this.grads);
+    disposeAdamW(this.opt);
+  }
+
+  /** Parameter paths and host copies (tests, analyses). */
+  async weights(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    return treeToHost(this.params);
+  }
+
+  /** AdamW moments as host copies (tests). */
+  async optimizerState(): Promise<{ m: Map<string, { shape: number[]; data: Float32Array }>; v: Map<string, { shape: number[]; data: Float32Array }>; t: number }> {
+    return { m: await treeToHost(this.opt.m), v: await treeToHost(this.opt.v), t: this.opt.t };
+  }
+
+  /** Replaces one weight (finite-difference tests). */
+  setWeight(name: string, data: Float32Array): void {
+    const leaves = namedLeaves(this.params);
+    const hit = leaves.find(([n]) => n === name);
+    if (!hit) throw new Error(`no parameter '${name}'`);
+    if (hit[1].size !== data.length) throw new Error(`parameter '${name}' has ${hit[1].size} values, got ${data.length}`);
+    const shape = [...hit[1].shape];
+    const rebuilt = leaves.map(([n, a]) => [n, n === name ? f32(data, shape) : a] as [string, np.Array]);
+    hit[1].dispose();
+    this.params = fromNamed(rebuilt) as PolicyParams;
+  }
+}
+
+/** The prefill's input: one group per item, prompts left-padded to P (batch.ts's layout). */
+function prefixArrays(items: readonly PackItem[], cfg: ModelConfig, P: number): PrefixBatch {
+  const { N, F } = dims(cfg);
+  const G = items.length;
+  const patches = new Float32Array(G * N * F);
+  const promptIds = new Int32Array(G * P).fill(PAD);
+  const promptPos = new Int32Array(G * P).fill(N);
+  const promptValid = new Float32Array(G * P);
+  items.forEach((it, g) => {
+    patches.set(imagePatches(it.image, cfg), g * N * F);
+    const L = it.prompt.length;
+    for (let j = 0; j < L; j++) {
+      const col = g * P + (P - L) + j;
+      promptIds[col] = it.prompt[j];
+      promptPos[col] = N + j;
+      promptValid[col] = 1;
+    }
+  });
+  return {
+    patches: f32(patches, [G, N, F]),
+    promptIds: i32(promptIds, [G, P]),
+    promptPos: i32(promptPos, [G, P]),
+    promptValid: f32(promptValid, [G, P]),
+  };
+}
+
+export const policyFactory: PolicyFactory = {
+  create: (preset, seed) => VlmPolicy.create(preset, seed),
+  load: (dir) => VlmPolicy.load(dir),
+};
