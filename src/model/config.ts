@@ -38,10 +38,10 @@ export interface BatchingConfig {
   readonly promptBuckets: readonly number[];
   /** Response buckets, ascending; the last one is the longest response accepted. */
   readonly responseBuckets: readonly number[];
-  /** Upper bound on rows x sequence slots in one scoring/gradient micro-batch. */
+  /** Upper bound on G x (prefix + R x response) tokens in one scoring / gradient micro-batch. */
   readonly tokensPerMicroBatch: number;
-  /** Rollout rows (prompts x n) decoded together in one sampling call. */
-  readonly sampleRows: number;
+  /** Upper bound on prompts x rollouts decoded together by `sample`. */
+  readonly maxDecodeRows: number;
 }
 
 export interface ModelConfig {
@@ -59,17 +59,17 @@ export const PRESETS = {
     preset: 'tiny',
     image: { size: 48, patch: 16 },
     vision: { width: 16, layers: 1, heads: 2, mlp: 32 },
-    decoder: { width: 32, layers: 2, heads: 2, mlp: 64, maxText: 160 },
+    decoder: { width: 32, layers: 2, heads: 2, mlp: 64, maxText: 192 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [32, 48, 64, 96], responseBuckets: [16, 32, 48, 64], tokensPerMicroBatch: 2048, sampleRows: 32 },
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 1024, maxDecodeRows: 64 },
   },
   small: {
     preset: 'small',
     image: { size: 48, patch: 8 },
-    vision: { width: 96, layers: 2, heads: 4, mlp: 256 },
-    decoder: { width: 128, layers: 4, heads: 4, mlp: 512, maxText: 160 },
+    vision: { width: 64, layers: 2, heads: 2, mlp: 128 },
+    decoder: { width: 128, layers: 4, heads: 4, mlp: 384, maxText: 192 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [32, 48, 64, 96], responseBuckets: [16, 32, 48, 64], tokensPerMicroBatch: 2048, sampleRows: 128 },
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, maxDecodeRows: 256 },
   },
 } as const satisfies Record<string, ModelConfig>;
 

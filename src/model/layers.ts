@@ -95,8 +95,8 @@ export function attendShared(
     .add(biasP);
   const ss = np.matmul(q, ks.transpose([0, 1, 2, 4, 3])).add(biasS); // [G, H, R, Tq, Ts]
   const p = nn.softmax(np.concatenate([sp, ss], -1), -1); // [G, H, R, Tq, Tp + Ts]
-  const pp = p.ref.slice(null, null, null, null, [0, Tp]).reshape([G, H, R * Tq, Tp]);
-  const ps = p.slice(null, null, null, null, [Tp, Tp + Ts]);
+  const pp = p.ref.slice([], [], [], [], [0, Tp]).reshape([G, H, R * Tq, Tp]);
+  const ps = p.slice([], [], [], [], [Tp, Tp + Ts]);
   const fromPrefix = np.matmul(pp, vp).reshape([G, H, R, Tq, D]);
   return fromPrefix.add(np.matmul(ps, vs));
 }

@@ -1,509 +1,518 @@
 /**
- * The compact VLM behind the trainer's `Policy` seam (src/train/policy.ts): host data in and out,
- * jitted jax-js programs inside. This file lays sequences out (padding, positions, attention
- * biases), cuts batches into fixed-shape micro-batches (jit compiles once per shape; the wasm heap
- * has a 4 GiB ceiling), samples tokens on the host, and owns parameters, gradients and AdamW.
- * The math of the passes is forward.ts.
+ * The compact VLM as the trainer's `Policy` (src/train/policy.ts): host data in, host data out.
+ * This class owns the parameters, the AdamW state and the gradient buffer, packs requests into
+ * fixed-shape micro-batches (src/model/batch.ts) and runs the jitted programs of
+ * src/model/forward.ts and src/model/decode.ts. Checkpoints are a directory:
+ *   model.safetensors      weights, by dotted path ('decoder.layers.0.qkv.w')
+ *   optimizer.safetensors  AdamW moments 'm.<path>', 'v.<path>'; metadata t = updates so far
+ *   policy.json            sidecar: format, config, vocabulary, step, user metadata (written last)
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type {
+  AttentionMode,
+  OptimStep,
+  Policy,
+  PolicyFactory,
+  PromptInput,
+  Rollout,
+  ScoreItem,
+  ScoreOptions,
+  Scored,
+  SampleOptions,
+  StepResult,
+} from '../train/policy.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
-import type { RgbImage } from '../data/image.ts';
-import { adamwInit, adamwStep, clipScale, disposeAdamW, globalNorm, type AdamWState } from '../engine/adamw.ts';
-import { f32, i32, initEngine, jit, numpy as np, valueAndGrad } from '../engine/jax.ts';
+import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
-import { readSafetensors, writeSafetensors, type HostTensor } from '../engine/safetensors.ts';
-import { addTrees, disposeTree, namedLeaves, refTree, treeFromHost, treeToHost, type ParamTree } from '../engine/tree.ts';
-import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../train/policy.ts';
-import { dims, modelConfig, validateConfig, type ModelConfig, type PresetName } from './config.ts';
-import { decodeStep, prefill, scoreForward } from './forward.ts';
-import { countParams, initParams, paramShapes, type PolicyParams } from './params.ts';
+import { type ParamTree, disposeTree, fromNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
+import { type AdamWState, adamwInit, adamwStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
+import { type ModelConfig, type PresetName, dims, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
+import { type PolicyParams, initParams, paramShapes } from './params.ts';
+import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
+import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
+import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, pow2ceil, slotWeights } from './batch.ts';
+import { pickToken } from './sampling.ts';
 
-const MASKED = -1e9;
-const FORMAT = 'pgpo-vlm/1';
-const IMAGE_MARKER = '<image>';
+export const CHECKPOINT_FORMAT = 'pgpo-policy/1';
+/** The `<image>` marker in problem texts; dropped by `encodePrompt` (the image goes first). */
+export const IMAGE_MARKER = '<image>';
 
-/** Smallest bucket >= n; the error names what overflowed. */
-function bucket(n: number, buckets: readonly number[], what: string): number {
-  for (const b of buckets) if (b >= n) return b;
-  throw new Error(`${what} of ${n} tokens exceeds the longest bucket (${buckets[buckets.length - 1]}); raise the model's batching buckets`);
-}
+// ---------------------------------------------------------------------------------------------
+// Jitted programs, one set per (config, mode, options), shared by every policy in the process
+// (a policy loaded from a checkpoint reuses the compiled programs of the one that saved it).
+// ---------------------------------------------------------------------------------------------
 
-/** RGB image -> [N, F] patch features in [-0.5, 0.5], patches row-major, features (y, x, channel). */
-export function patchify(image: RgbImage, size: number, patch: number): Float32Array {
-  if (image.width !== size || image.height !== size) throw new Error(`the model takes ${size}x${size} images, got ${image.width}x${image.height} (render or resize to ${size})`);
-  const side = size / patch;
-  const F = patch * patch * 3;
-  const out = new Float32Array(side * side * F);
-  for (let py = 0; py < side; py++) {
-    for (let px = 0; px < side; px++) {
-      const base = (py * side + px) * F;
-      let f = 0;
-      for (let y = 0; y < patch; y++) {
-        const row = ((py * patch + y) * size + px * patch) * 3;
-        for (let x = 0; x < patch * 3; x++) out[base + f++] = image.data[row + x] / 255 - 0.5;
-      }
-    }
+type Jitted = (...args: any[]) => any;
+const programs = new Map<string, Jitted>();
+
+function program(cfg: ModelConfig, name: string, make: () => Jitted): Jitted {
+  const key = `${JSON.stringify(cfg)}|${name}`;
+  let f = programs.get(key);
+  if (!f) {
+    f = make();
+    programs.set(key, f);
   }
-  return out;
+  return f;
 }
 
-/** Host log-softmax (float64). */
-function logSoftmax(row: ArrayLike<number>, from: number, V: number, temperature = 1): Float64Array {
-  const out = new Float64Array(V);
-  let mx = -Infinity;
-  for (let j = 0; j < V; j++) mx = Math.max(mx, row[from + j] / temperature);
-  let s = 0;
-  for (let j = 0; j < V; j++) s += Math.exp(row[from + j] / temperature - mx);
-  const lse = mx + Math.log(s);
-  for (let j = 0; j < V; j++) out[j] = row[from + j] / temperature - lse;
-  return out;
+function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean): Jitted {
+  return program(cfg, `score:${mode}:${entropy}:${rows}`, () =>
+    jit((params: PolicyParams, b: BatchArrays) => {
+      const targets = b.respIds.ref;
+      const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
+      const keepRows = rows ? lsm.ref : null;
+      const [logp, ent] = tokenStats(lsm, targets, entropy);
+      const out: Record<string, np.Array> = { logp };
+      if (ent) out.entropy = ent;
+      if (keepRows) out.rows = keepRows;
+      return out;
+    }),
+  );
 }
 
-/** Samples from log-probs with nucleus (top-p) truncation. */
-function sampleToken(ls: Float64Array, topP: number, rng: Rng): number {
-  const V = ls.length;
-  let order: number[] | null = null;
-  let limit = V;
-  if (topP < 1) {
-    order = Array.from({ length: V }, (_, j) => j).sort((a, b) => ls[b] - ls[a] || a - b);
-    let c = 0;
-    for (limit = 0; limit < V; ) {
-      c += Math.exp(ls[order[limit++]]);
-      if (c >= topP) break;
-    }
-  }
-  let total = 0;
-  for (let i = 0; i < limit; i++) total += Math.exp(ls[order ? order[i] : i]);
-  let u = rng.float() * total;
-  for (let i = 0; i < limit; i++) {
-    const j = order ? order[i] : i;
-    u -= Math.exp(ls[j]);
-    if (u < 0) return j;
-  }
-  return order ? order[limit - 1] : V - 1;
+/** acc + scale * d/dparams sum(wLogp * logp + wEnt * ent); also returns sum(wLogp * logp + ...). */
+function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean): Jitted {
+  return program(cfg, `grad:${mode}:${withEntropy}`, () =>
+    jit((params: PolicyParams, acc: ParamTree, b: BatchArrays, w: { logp: np.Array; ent?: np.Array }, scale: np.Array) => {
+      const f = (p: PolicyParams) => weightedObjective(p, b, w.logp, w.ent ?? null, mode, cfg);
+      const [value, g] = valueAndGrad(f)(params);
+      const next = jtree.map((a: np.Array, d: np.Array) => a.add(d.mul(scale.ref)), acc, g as ParamTree);
+      scale.dispose();
+      return [next, value];
+    }),
+  );
 }
 
-interface Layout {
-  ids: Int32Array;
-  pos: Int32Array;
-  targets: Int32Array;
-  bias: Float32Array;
-  patches: Float32Array | null;
-  Tp: number;
-  Tr: number;
-  Sq: number;
+function prefillProgram(cfg: ModelConfig): Jitted {
+  return program(cfg, 'prefill', () => jit((params: PolicyParams, b: PrefixBatch) => prefill(params, b, cfg)));
 }
+
+function stepProgram(cfg: ModelConfig): Jitted {
+  return program(cfg, 'decode', () =>
+    jit((params: PolicyParams, prefix: PrefixState, k: np.Array[], v: np.Array[], token: np.Array, pos: np.Array, t: np.Array) =>
+      decodeStep(params, prefix, k, v, token, pos, t, cfg),
+    ),
+  );
+}
+
+/** Host micro-batch -> device arrays (the layout of `BatchArrays`). */
+function toDevice(hb: HostBatch, cfg: ModelConfig): BatchArrays {
+  const { N, F } = dims(cfg);
+  const { G, R, P, T } = hb;
+  const b: BatchArrays = {
+    promptIds: i32(hb.promptIds, [G, P]),
+    promptPos: i32(hb.promptPos, [G, P]),
+    promptValid: f32(hb.promptValid, [G, P]),
+    respIds: i32(hb.respIds, [G, R, T]),
+    respPos: i32(hb.respPos, [G, R, T]),
+  };
+  if (hb.patches) b.patches = f32(hb.patches, [G, N, F]);
+  return b;
+}
+
+function checkMode(mode: AttentionMode): ForwardMode {
+  if (mode !== 'image' && mode !== 'text-only') throw new Error(`unknown attention mode '${mode}' (image | text-only)`);
+  return mode;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export class VlmPolicy implements Policy {
-  readonly vocabSize: number;
-  readonly paramCount: number;
-  readonly imageSize: number;
-  readonly patchSize: number;
-  readonly eos = EOS;
-  private grad: ParamTree | null = null;
-  private readonly jits = new Map<string, (...args: never[]) => unknown>();
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  private params: PolicyParams;
+  private opt: AdamWState;
+  private grads: ParamTree;
+  private disposed = false;
 
-  private constructor(
-    readonly config: ModelConfig,
-    readonly tokenizer: Tokenizer,
-    private params: PolicyParams,
-    private opt: AdamWState,
-  ) {
-    this.vocabSize = tokenizer.size;
-    this.paramCount = countParams(config, tokenizer.size);
-    this.imageSize = config.image.size;
-    this.patchSize = config.image.patch;
+  constructor(config: ModelConfig, tokenizer: Tokenizer, params: PolicyParams, opt?: AdamWState) {
+    validateConfig(config);
+    this.config = config;
+    this.tokenizer = tokenizer;
+    this.params = params;
+    this.opt = opt ?? adamwInit(params);
+    this.grads = zerosLike(params);
   }
 
-  static async create(preset: PresetName, seed: number): Promise<VlmPolicy> {
+  /** A fresh policy from a preset (or a full config) and a seed. Starts the engine if needed. */
+  static async create(preset: PresetName | ModelConfig = 'small', seed = 0): Promise<VlmPolicy> {
     await initEngine();
-    const cfg = modelConfig(preset);
+    const cfg = typeof preset === 'string' ? modelConfig(preset) : preset;
     const tok = Tokenizer.fromPieces(cfg.pieces);
-    const params = initParams(cfg, tok.size, Rng.seeded(seed).fork('model'));
-    return new VlmPolicy(cfg, tok, params, adamwInit(params as unknown as ParamTree));
+    return new VlmPolicy(cfg, tok, initParams(cfg, tok.size, Rng.seeded(seed)));
   }
 
-  static async load(dir: string): Promise<{ policy: VlmPolicy; meta: Record<string, unknown> }> {
-    await initEngine();
-    const sidecarPath = join(dir, 'model.json');
-    let side: { format: string; config: ModelConfig; vocab: string[]; adam_t: number; meta: Record<string, unknown> };
-    try {
-      side = JSON.parse(readFileSync(sidecarPath, 'utf8'));
-    } catch (err) {
-      throw new Error(`cannot read checkpoint sidecar ${sidecarPath}: ${(err as Error).message}`);
-    }
-    if (side.format !== FORMAT) throw new Error(`${sidecarPath}: format "${side.format}", expected "${FORMAT}"`);
-    validateConfig(side.config);
-    const tok = Tokenizer.fromVocab(side.vocab);
-    const shapes = paramShapes(side.config, tok.size);
-    const weights = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes });
-    const optShapes = new Map<string, number[]>();
-    for (const [n, s] of shapes) optShapes.set(`m.${n}`, s).set(`v.${n}`, s);
-    const opt = readSafetensors(join(dir, 'optimizer.safetensors'), { expect: optShapes });
-    const pick = (prefix: string) => [...shapes.keys()].map((n) => [n, opt.tensors.get(prefix + n)!] as [string, HostTensor]);
-    const params = treeFromHost([...shapes.keys()].map((n) => [n, weights.tensors.get(n)!])) as unknown as PolicyParams;
-    const state: AdamWState = { m: treeFromHost(pick('m.')), v: treeFromHost(pick('v.')), t: side.adam_t };
-    return { policy: new VlmPolicy(side.config, tok, params, state), meta: side.meta ?? {} };
+  get vocabSize(): number {
+    return this.tokenizer.size;
+  }
+  get paramCount(): number {
+    return paramCount(this.params);
+  }
+  get imageSize(): number {
+    return this.config.image.size;
+  }
+  get patchSize(): number {
+    return this.config.image.patch;
+  }
+  get eos(): number {
+    return EOS;
+  }
+  /** Optimizer updates applied so far. */
+  get updates(): number {
+    return this.opt.t;
+  }
+
+  /**
+   * Problem text -> [bos, ...tokens]. The `<image>` marker (and whitespace right after it) is
+   * dropped: the image's tokens always come first in the sequence, before bos, whatever the
+   * marker's place in the text.
+   */
+  encodePrompt(problem: string): number[] {
+    const text = problem.split(IMAGE_MARKER).map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part)).join('');
+    return [BOS, ...this.tokenizer.encode(text)];
   }
 
   encode(text: string): number[] {
     return this.tokenizer.encode(text);
   }
 
-  /** The image goes first in the sequence, so the `<image>` marker itself is dropped. */
-  encodePrompt(problem: string): number[] {
-    return [BOS, ...this.tokenizer.encode(problem.split(IMAGE_MARKER).join(''))];
-  }
-
   decode(ids: readonly number[]): string {
     return this.tokenizer.decode(ids);
   }
 
-  private jit<F extends (...args: never[]) => unknown>(key: string, make: () => F): F {
-    let f = this.jits.get(key);
-    if (!f) this.jits.set(key, (f = make()));
-    return f as F;
+  private live(): void {
+    if (this.disposed) throw new Error('this policy was disposed');
   }
 
-  // ---- layout -------------------------------------------------------------------------------
-
-  /** Teacher-forcing layout of `rows` (padded with empty rows up to `MB`). */
-  private layout(items: readonly ScoreItem[], mode: AttentionMode, MB: number): Layout {
-    const cfg = this.config;
-    const { N, F } = dims(cfg);
-    const b = cfg.batching;
-    const Tp = bucket(Math.max(...items.map((it) => it.prompt.length)), b.promptBuckets, 'a prompt');
-    const Tr = bucket(Math.max(1, ...items.map((it) => it.response.length)), b.responseBuckets, 'a response');
-    const T = Tp + Tr;
-    const img = mode === 'image' ? N : 0;
-    const Sq = img + T;
-    const ids = new Int32Array(MB * T);
-    const pos = new Int32Array(MB * T);
-    const targets = new Int32Array(MB * Tr);
-    const bias = new Float32Array(MB * Sq * Sq).fill(MASKED);
-    const patches = mode === 'image' ? new Float32Array(MB * N * F) : null;
-    const valid = new Uint8Array(Sq);
-    items.forEach((it, r) => {
-      const Lp = it.prompt.length;
-      const Lr = it.response.length;
-      valid.fill(0);
-      for (let s = 0; s < img; s++) valid[s] = 1;
-      for (let j = 0; j < Lp; j++) {
-        const slot = Tp - Lp + j;
-        ids[r * T + slot] = it.prompt[j];
-        pos[r * T + slot] = N + j;
-        valid[img + slot] = 1;
-      }
-      for (let t = 0; t < Lr; t++) {
-        ids[r * T + Tp + t] = it.response[t];
-        pos[r * T + Tp + t] = N + Lp + t;
-        targets[r * Tr + t] = it.response[t];
-        valid[img + Tp + t] = 1;
-      }
-      const o = r * Sq * Sq;
-      for (let q = 0; q < Sq; q++) for (let k = 0; k <= q; k++) if (valid[k]) bias[o + q * Sq + k] = 0;
-      if (patches) patches.set(patchify(it.image, cfg.image.size, cfg.image.patch), r * N * F);
-    });
-    return { ids, pos, targets, bias, patches, Tp, Tr, Sq };
-  }
-
-  /** Rows per micro-batch for a sequence of `Sq` slots: the token budget over Sq, at least 1. */
-  private microBatch(items: readonly ScoreItem[], mode: AttentionMode): number {
-    const b = this.config.batching;
-    const { N } = dims(this.config);
-    const Tp = bucket(Math.max(...items.map((it) => it.prompt.length)), b.promptBuckets, 'a prompt');
-    const Tr = bucket(Math.max(1, ...items.map((it) => it.response.length)), b.responseBuckets, 'a response');
-    const Sq = (mode === 'image' ? N : 0) + Tp + Tr;
-    return Math.max(1, Math.floor(b.tokensPerMicroBatch / Sq));
-  }
-
-  private inputs(l: Layout, MB: number): np.Array[] {
-    const { N, F } = dims(this.config);
-    const T = l.Tp + l.Tr;
-    const xs = [i32(l.ids, [MB, T]), i32(l.pos, [MB, T]), f32(l.bias, [MB, 1, l.Sq, l.Sq]), i32(l.targets, [MB, l.Tr])];
-    return l.patches ? [f32(l.patches, [MB, N, F]), ...xs] : xs;
-  }
-
-  // ---- scoring and gradients ------------------------------------------------------------------
-
-  private scoreProgram(mode: AttentionMode, rows: boolean) {
-    const cfg = this.config;
-    return this.jit(`score:${mode}:${rows}`, () =>
-      jit((P: PolicyParams, ...xs: np.Array[]) => {
-        const [patches, ids, pos, bias, targets] = mode === 'image' ? xs : [null, ...xs];
-        const Tp = ids!.shape[1] - targets!.shape[1];
-        const out = scoreForward(P, cfg, patches, ids!, pos!, bias!, targets!, Tp);
-        if (!rows) {
-          out.rows.dispose();
-          return [out.logp, out.entropy];
-        }
-        return [out.logp, out.entropy, out.rows];
-      }),
-    );
-  }
-
-  private gradProgram(mode: AttentionMode) {
-    const cfg = this.config;
-    return this.jit(`grad:${mode}`, () =>
-      jit(
-        valueAndGrad((P: PolicyParams, dLogp: np.Array, dEnt: np.Array, ...xs: np.Array[]) => {
-          const [patches, ids, pos, bias, targets] = mode === 'image' ? xs : [null, ...xs];
-          const Tp = ids!.shape[1] - targets!.shape[1];
-          const out = scoreForward(P, cfg, patches, ids!, pos!, bias!, targets!, Tp);
-          out.rows.dispose();
-          return out.logp.mul(dLogp).sum().add(out.entropy.mul(dEnt).sum());
-        }),
-      ),
-    );
-  }
+  // ------------------------------------------------------------------------------- scoring
 
   async score(items: readonly ScoreItem[], opts: ScoreOptions): Promise<Scored> {
-    const logp: Float32Array[] = [];
-    const entropy: Float32Array[] = [];
-    const rows: Float32Array[] = [];
-    if (items.length === 0) return { logp, entropy: opts.entropy ? entropy : undefined, rows: opts.rows ? rows : undefined };
-    const MB = this.microBatch(items, opts.mode);
-    const V = this.vocabSize;
-    const prog = this.scoreProgram(opts.mode, Boolean(opts.rows)) as unknown as (...a: unknown[]) => np.Array[];
-    for (let s = 0; s < items.length; s += MB) {
-      const chunk = items.slice(s, s + MB);
-      const l = this.layout(chunk, opts.mode, MB);
-      const out = prog(refTree(this.params as unknown as ParamTree), ...this.inputs(l, MB));
-      const lp = (await out[0].data()) as Float32Array;
-      const en = (await out[1].data()) as Float32Array;
-      const rw = opts.rows ? ((await out[2].data()) as Float32Array) : null;
-      chunk.forEach((it, r) => {
-        const L = it.response.length;
-        logp.push(lp.slice(r * l.Tr, r * l.Tr + L));
-        entropy.push(en.slice(r * l.Tr, r * l.Tr + L));
-        if (rw) rows.push(rw.slice(r * l.Tr * V, (r * l.Tr + L) * V));
-      });
-    }
-    return { logp, entropy: opts.entropy ? entropy : undefined, rows: opts.rows ? rows : undefined };
+    return this.scoreAs(items, checkMode(opts.mode), opts);
   }
 
-  /** Accumulates grad of sum(dLogp * logp + dEnt * entropy); returns that sum. */
-  private async accumulate(items: readonly ScoreItem[], dLogp: readonly ArrayLike<number>[], dEnt: readonly ArrayLike<number>[] | undefined, mode: AttentionMode): Promise<number> {
-    if (items.length === 0) return 0;
-    const MB = this.microBatch(items, mode);
-    const prog = this.gradProgram(mode) as unknown as (...a: unknown[]) => [np.Array, ParamTree];
-    let total = 0;
-    for (let s = 0; s < items.length; s += MB) {
-      const chunk = items.slice(s, s + MB);
-      const l = this.layout(chunk, mode, MB);
-      const gl = new Float32Array(MB * l.Tr);
-      const ge = new Float32Array(MB * l.Tr);
-      chunk.forEach((it, r) => {
-        const i = s + r;
-        if (dLogp[i].length !== it.response.length) throw new Error(`backward: response ${i} has ${it.response.length} tokens but ${dLogp[i].length} upstream gradients`);
-        for (let t = 0; t < it.response.length; t++) {
-          gl[r * l.Tr + t] = dLogp[i][t];
-          if (dEnt) ge[r * l.Tr + t] = dEnt[i][t];
-        }
+  /** `score` with the internal modes too (tests compare `text-only` with `text-only-masked`). */
+  async scoreAs(items: readonly ScoreItem[], mode: ForwardMode, opts: { entropy?: boolean; rows?: boolean } = {}): Promise<Scored> {
+    this.live();
+    const V = this.vocabSize;
+    const logp: Float32Array[] = items.map((it) => new Float32Array(it.response.length));
+    const entropy = opts.entropy ? items.map((it) => new Float32Array(it.response.length)) : undefined;
+    const rows = opts.rows ? items.map((it) => new Float32Array(it.response.length * V)) : undefined;
+    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows);
+    for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
+      const out = run(refTree(this.params), toDevice(hb, this.config)) as Record<string, np.Array>;
+      const lp = await toF32(out.logp);
+      const en = out.entropy ? await toF32(out.entropy) : null;
+      const rw = out.rows ? await toF32(out.rows) : null;
+      hb.slots.forEach((idx, s) => {
+        if (idx < 0) return;
+        const n = items[idx].response.length;
+        logp[idx].set(lp.subarray(s * hb.T, s * hb.T + n));
+        if (en && entropy) entropy[idx].set(en.subarray(s * hb.T, s * hb.T + n));
+        if (rw && rows) rows[idx].set(rw.subarray(s * hb.T * V, (s * hb.T + n) * V));
       });
-      const [value, g] = prog(refTree(this.params as unknown as ParamTree), f32(gl, [MB, l.Tr]), f32(ge, [MB, l.Tr]), ...this.inputs(l, MB));
-      total += ((await value.data()) as Float32Array)[0];
-      this.grad = this.grad ? addTrees(this.grad, g) : g;
+    }
+    return { logp, ...(entropy ? { entropy } : {}), ...(rows ? { rows } : {}) };
+  }
+
+  // ------------------------------------------------------------------------------- gradients
+
+  async backward(
+    items: readonly ScoreItem[],
+    dLogp: readonly Float32Array[],
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
+  ): Promise<void> {
+    const check = (name: string, xs: readonly Float32Array[]) => {
+      if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
+      xs.forEach((x, i) => {
+        if (x.length !== items[i].response.length) throw new Error(`backward: ${name}[${i}] has ${x.length} values for a ${items[i].response.length}-token response`);
+      });
+    };
+    check('dLogp', dLogp);
+    if (opts.dEntropy) check('dEntropy', opts.dEntropy);
+    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1);
+  }
+
+  /** `backward` in any internal mode; returns the sum of w * logp (+ w * entropy). */
+  async accumulate(
+    items: readonly PackItem[],
+    mode: ForwardMode,
+    wLogp: (i: number) => ArrayLike<number>,
+    wEnt: ((i: number) => ArrayLike<number>) | null,
+    scale: number,
+  ): Promise<number> {
+    this.live();
+    const run = gradProgram(this.config, mode, wEnt !== null);
+    const len = (i: number) => items[i].response.length;
+    let total = 0;
+    for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
+      const shape = [hb.G, hb.R, hb.T];
+      const wl = f32(slotWeights(hb, wLogp, len), shape);
+      const w = wEnt ? { logp: wl, ent: f32(slotWeights(hb, wEnt, len), shape) } : { logp: wl };
+      const [acc, value] = run(refTree(this.params), this.grads, toDevice(hb, this.config), w, f32([scale], []));
+      this.grads = acc;
+      total += (await toF32(value))[0];
     }
     return total;
   }
 
-  async backward(items: readonly ScoreItem[], dLogp: readonly Float32Array[], opts: { mode: AttentionMode; dEntropy?: readonly Float32Array[] }): Promise<void> {
-    await this.accumulate(items, dLogp, opts.dEntropy, opts.mode);
-  }
-
   async sftBackward(items: readonly ScoreItem[], scale: number): Promise<{ nll: number; tokens: number }> {
-    if (!(scale > 0)) throw new Error(`sftBackward: scale must be > 0, got ${scale}`);
-    const up = items.map((it) => new Float32Array(it.response.length).fill(-scale));
-    const value = await this.accumulate(items, up, undefined, 'image');
-    return { nll: value / scale, tokens: items.reduce((a, it) => a + it.response.length, 0) };
+    // d/dparams of scale * NLL = scale * d/dparams sum(-1 * logp): weights -1 on every real token.
+    const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
+    const negLogp = await this.accumulate(items, 'image', minusOnes, null, scale);
+    return { nll: -negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
   }
 
   async step(o: OptimStep): Promise<StepResult> {
-    if (!this.grad) return { gradNorm: 0, applied: true };
-    const g = this.grad;
-    this.grad = null;
-    const gradNorm = await globalNorm(g);
+    this.live();
+    const gradNorm = await globalNorm(this.grads);
     if (!Number.isFinite(gradNorm)) {
-      disposeTree(g);
+      this.zeroGrad();
       return { gradNorm, applied: false };
     }
-    const clip = clipScale(gradNorm, o.maxGradNorm);
-    this.params = adamwStep(this.params as unknown as ParamTree, g, this.opt, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay }, clip) as unknown as PolicyParams;
+    const hp = { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay };
+    this.params = adamwStep(this.params, this.grads, this.opt, hp, clipScale(gradNorm, o.maxGradNorm)) as PolicyParams;
+    this.grads = zerosLike(this.params);
     return { gradNorm, applied: true };
   }
 
   zeroGrad(): void {
-    disposeTree(this.grad);
-    this.grad = null;
-  }
-
-  resetOptimizer(): void {
-    disposeAdamW(this.opt);
-    this.opt = adamwInit(this.params as unknown as ParamTree);
+    this.live();
+    disposeTree(this.grads);
+    this.grads = zerosLike(this.params);
   }
 
   async gradVector(): Promise<Float32Array> {
-    const leaves = namedLeaves(this.params as unknown as ParamTree);
+    this.live();
+    const host = await treeToHost(this.grads);
     const out = new Float32Array(this.paramCount);
-    if (!this.grad) return out;
-    const host = await treeToHost(this.grad);
-    let k = 0;
-    for (const [name] of leaves) {
-      const t = host.get(name)!;
-      out.set(t.data, k);
-      k += t.data.length;
+    let at = 0;
+    for (const t of host.values()) {
+      out.set(t.data, at);
+      at += t.data.length;
     }
     return out;
   }
 
-  // ---- sampling -------------------------------------------------------------------------------
+  // ------------------------------------------------------------------------------- sampling
 
-  async sample(prompts: readonly PromptInput[], opts: SampleOptions): Promise<Rollout[]> {
-    const rng = Rng.seeded(opts.seed).fork('sample');
-    const per = Math.max(1, Math.floor(this.config.batching.sampleRows / opts.n)) || 1;
+  async sample(prompts: readonly PromptInput[], o: SampleOptions): Promise<Rollout[]> {
+    this.live();
+    const cfg = this.config;
+    if (!(Number.isInteger(o.n) && o.n >= 1)) throw new Error(`sample: n must be a positive integer, got ${o.n}`);
+    if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new Error(`sample: maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
+    const Tmax = bucketFor(o.maxNewTokens, cfg.batching.responseBuckets, 'maxNewTokens');
+    const rng = Rng.seeded(o.seed >>> 0).fork('sample');
+    const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
+    const R = o.n;
+    // Prompts per decoding micro-batch: a power of two, at most maxDecodeRows / R rows.
+    const G = Math.min(pow2ceil(prompts.length), Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, cfg.batching.maxDecodeRows / R)))));
     const out: Rollout[] = [];
-    for (let s = 0; s < prompts.length; s += per) out.push(...(await this.sampleChunk(prompts.slice(s, s + per), opts, rng.fork(`chunk:${s}`))));
+    for (let start = 0; start < prompts.length; start += G) {
+      out.push(...(await this.sampleChunk(prompts.slice(start, start + G), G, R, Tmax, o, pick, rng)));
+    }
     return out;
   }
 
-  private async sampleChunk(prompts: readonly PromptInput[], opts: SampleOptions, rng: Rng): Promise<Rollout[]> {
+  private async sampleChunk(
+    prompts: readonly PromptInput[],
+    G: number,
+    R: number,
+    Tmax: number,
+    o: SampleOptions,
+    pick: { temperature: number; topP: number; greedy: boolean },
+    rng: Rng,
+  ): Promise<Rollout[]> {
     const cfg = this.config;
-    const { N, F } = dims(cfg);
-    const b = cfg.batching;
+    const { N } = dims(cfg);
     const V = this.vocabSize;
-    const n = opts.n;
-    // prompt rows padded to a power of two, so a handful of shapes cover every call
-    let Pc = 1;
-    while (Pc < prompts.length) Pc *= 2;
-    const Tp = bucket(Math.max(...prompts.map((p) => p.prompt.length)), b.promptBuckets, 'a prompt');
-    const Tmax = bucket(opts.maxNewTokens, b.responseBuckets, 'max_new_tokens');
-    const S0 = N + Tp;
-    const S = S0 + Tmax;
-    const B = Pc * n;
-    const L = cfg.decoder.layers;
     const H = cfg.decoder.heads;
     const D = cfg.decoder.width / H;
-
-    // prefill the distinct prompts
-    const ids = new Int32Array(Pc * Tp);
-    const pos = new Int32Array(Pc * Tp);
-    const bias = new Float32Array(Pc * S0 * S0).fill(MASKED);
-    const patches = new Float32Array(Pc * N * F);
-    const valid = new Uint8Array(S0);
-    const lens: number[] = [];
-    for (let r = 0; r < Pc; r++) {
-      const p = prompts[Math.min(r, prompts.length - 1)];
-      const Lp = p.prompt.length;
-      lens.push(Lp);
-      valid.fill(0);
-      for (let s = 0; s < N; s++) valid[s] = 1;
-      for (let j = 0; j < Lp; j++) {
-        ids[r * Tp + Tp - Lp + j] = p.prompt[j];
-        pos[r * Tp + Tp - Lp + j] = N + j;
-        valid[N + Tp - Lp + j] = 1;
+    // The prefix: pack the prompts as groups with empty responses.
+    const items: PackItem[] = [];
+    for (const p of prompts) items.push({ image: p.image, prompt: p.prompt, response: [] });
+    for (let g = prompts.length; g < G; g++) items.push({ ...items[0], image: items[0].image });
+    for (const p of prompts) {
+      if (p.prompt.length + o.maxNewTokens > cfg.decoder.maxText) {
+        throw new Error(`sample: prompt (${p.prompt.length}) + maxNewTokens (${o.maxNewTokens}) exceed the model's ${cfg.decoder.maxText} text positions`);
       }
-      for (let q = 0; q < S0; q++) for (let k = 0; k <= q; k++) if (valid[k]) bias[r * S0 * S0 + q * S0 + k] = 0;
-      patches.set(patchify(p.image, cfg.image.size, cfg.image.patch), r * N * F);
     }
-    const pre = this.jit(`prefill:${Pc}:${Tp}:${n}:${Tmax}`, () =>
-      jit((P: PolicyParams, pt: np.Array, id: np.Array, ps: np.Array, bs: np.Array) => {
-        const r = prefill(P, cfg, pt, id, ps, bs);
-        // every prompt's cache repeated for its n rollouts, then Tmax empty slots
-        const grow = (c: np.Array) =>
-          np.concatenate([np.repeat(c, n, 1), np.zeros([L, B, H, Tmax, D], { dtype: np.float32 })], 3);
-        return [grow(r.k), grow(r.v), r.logits];
-      }),
-    ) as unknown as (...a: unknown[]) => [np.Array, np.Array, np.Array];
-    let [kc, vc, logitsArr] = pre(refTree(this.params as unknown as ParamTree), f32(patches, [Pc, N, F]), i32(ids, [Pc, Tp]), i32(pos, [Pc, Tp]), f32(bias, [Pc, 1, S0, S0]));
-    const first = (await logitsArr.data()) as Float32Array;
-    let logits: Float32Array = new Float32Array(B * V);
-    for (let r = 0; r < B; r++) logits.set(first.subarray(Math.floor(r / n) * V, (Math.floor(r / n) + 1) * V), r * V);
+    const P = bucketFor(Math.max(...items.map((it) => it.prompt.length)), cfg.batching.promptBuckets, 'a prompt');
+    const [prefix, first] = prefillProgram(cfg)(refTree(this.params), prefixArrays(items, cfg, P)) as [PrefixState, np.Array];
+    let logits = await toF32(first); // [G, V]; every response of group g starts from row g
+    let rowOf = (g: number, _r: number) => g;
 
-    const step = this.jit(`decode:${B}:${S}`, () =>
-      jit((P: PolicyParams, k: np.Array, v: np.Array, tok: np.Array, ps: np.Array, slot: np.Array, bs: np.Array) => {
-        const r = decodeStep(P, cfg, k, v, tok, ps, slot, bs);
-        return [r.k, r.v, r.logits];
-      }),
-    ) as unknown as (...a: unknown[]) => [np.Array, np.Array, np.Array];
-
-    const rows = prompts.length * n; // real rows; the rest pad the shape
-    const tokens: number[][] = Array.from({ length: rows }, () => []);
-    const logps: number[][] = Array.from({ length: rows }, () => []);
-    const ents: number[][] = Array.from({ length: rows }, () => []);
-    const done = new Uint8Array(B);
-    for (let r = rows; r < B; r++) done[r] = 1;
-    const keyBias = new Float32Array(B * S).fill(MASKED);
-    for (let r = 0; r < B; r++) {
-      const Lp = lens[Math.floor(r / n)];
-      for (let s = 0; s < N; s++) keyBias[r * S + s] = 0;
-      for (let j = 0; j < Lp; j++) keyBias[r * S + N + Tp - Lp + j] = 0;
-    }
-    const tok = new Int32Array(B);
-    const posNow = new Int32Array(B);
-    for (let t = 0; t < opts.maxNewTokens; t++) {
-      for (let r = 0; r < rows; r++) {
-        if (done[r]) {
-          tok[r] = PAD;
-          continue;
+    const n = prompts.length;
+    const tokens: number[][] = Array.from({ length: n * R }, () => []);
+    const logps: number[][] = Array.from({ length: n * R }, () => []);
+    const ents: number[][] = Array.from({ length: n * R }, () => []);
+    const done = new Uint8Array(n * R);
+    const cur = new Int32Array(G * R).fill(PAD);
+    const pos = new Int32Array(G * R).fill(N);
+    let k: np.Array[] = Array.from({ length: cfg.decoder.layers }, () => np.zeros([G, H, R, Tmax, D]));
+    let v: np.Array[] = Array.from({ length: cfg.decoder.layers }, () => np.zeros([G, H, R, Tmax, D]));
+    try {
+      for (let t = 0; t < o.maxNewTokens; t++) {
+        let open = 0;
+        for (let g = 0; g < n; g++) {
+          for (let r = 0; r < R; r++) {
+            const i = g * R + r;
+            if (done[i]) continue;
+            const c = pickToken(logits, rowOf(g, r) * V, V, pick, rng);
+            tokens[i].push(c.token);
+            logps[i].push(c.logp);
+            ents[i].push(c.entropy);
+            if (c.token === EOS) done[i] = 1;
+            else open++;
+            cur[i] = c.token;
+            pos[i] = N + prompts[g].prompt.length + t;
+          }
         }
-        const ls = logSoftmax(logits, r * V, V);
-        let id: number;
-        if (opts.greedy) {
-          id = 0;
-          for (let j = 1; j < V; j++) if (ls[j] > ls[id]) id = j;
-        } else id = sampleToken(opts.temperature === 1 ? ls : logSoftmax(logits, r * V, V, opts.temperature), opts.topP, rng);
-        tokens[r].push(id);
-        logps[r].push(ls[id]);
-        if (opts.entropy) {
-          let h = 0;
-          for (let j = 0; j < V; j++) h -= Math.exp(ls[j]) * ls[j];
-          ents[r].push(h);
-        }
-        tok[r] = id;
-        if (id === EOS) done[r] = 1;
+        if (open === 0 || t === o.maxNewTokens - 1) break;
+        const [lg, k2, v2] = stepProgram(cfg)(
+          refTree(this.params),
+          refTree(prefix),
+          k,
+          v,
+          i32(cur, [G, R]),
+          i32(pos, [G, R]),
+          i32([t], [1]),
+        ) as [np.Array, np.Array[], np.Array[]];
+        k = k2;
+        v = v2;
+        logits = await toF32(lg); // [G, R, V]
+        rowOf = (g, r) => g * R + r;
       }
-      if (done.every((d) => d === 1) || t === opts.maxNewTokens - 1) break;
-      const slot = new Float32Array(S);
-      slot[S0 + t] = 1;
-      for (let r = 0; r < B; r++) {
-        keyBias[r * S + S0 + t] = 0;
-        posNow[r] = N + lens[Math.floor(r / n)] + t;
-      }
-      [kc, vc, logitsArr] = step(refTree(this.params as unknown as ParamTree), kc, vc, i32(tok, [B]), i32(posNow, [B]), f32(slot, [1, 1, S, 1]), f32(keyBias, [B, 1, 1, S]));
-      logits = (await logitsArr.data()) as Float32Array;
+    } finally {
+      disposeTree(k);
+      disposeTree(v);
+      disposeTree(prefix);
     }
-    kc.dispose();
-    vc.dispose();
-    return tokens.map((tk, r) => ({
+    return tokens.map((tk, i) => ({
       tokens: tk,
-      logp: Float32Array.from(logps[r]),
-      entropy: opts.entropy ? Float32Array.from(ents[r]) : undefined,
+      logp: Float32Array.from(logps[i]),
+      ...(o.entropy ? { entropy: Float32Array.from(ents[i]) } : {}),
       finished: tk[tk.length - 1] === EOS,
     }));
   }
 
-  // ---- checkpoints ----------------------------------------------------------------------------
+  // ------------------------------------------------------------------------------- checkpoints
 
   async save(dir: string, meta: Record<string, unknown> = {}): Promise<void> {
+    this.live();
     mkdirSync(dir, { recursive: true });
-    const p = await treeToHost(this.params as unknown as ParamTree);
-    writeSafetensors(join(dir, 'model.safetensors'), p, { format: FORMAT });
+    const weights = await treeToHost(this.params);
+    writeSafetensors(join(dir, 'model.safetensors'), weights, { format: CHECKPOINT_FORMAT });
     const m = await treeToHost(this.opt.m);
     const v = await treeToHost(this.opt.v);
-    const opt: Array<[string, HostTensor]> = [...[...m].map(([n, t]) => [`m.${n}`, t] as [string, HostTensor]), ...[...v].map(([n, t]) => [`v.${n}`, t] as [string, HostTensor])];
-    writeSafetensors(join(dir, 'optimizer.safetensors'), opt, { format: FORMAT });
-    // the sidecar last: a directory without it is not a checkpoint
-    writeFileAtomic(join(dir, 'model.json'), JSON.stringify({ format: FORMAT, config: this.config, vocab: this.tokenizer.vocab, adam_t: this.opt.t, params: this.paramCount, meta }, null, 1) + '\n');
+    const moments: [string, { shape: number[]; data: Float32Array }][] = [
+      ...[...m].map(([n, t]) => [`m.${n}`, t] as [string, typeof t]),
+      ...[...v].map(([n, t]) => [`v.${n}`, t] as [string, typeof t]),
+    ];
+    writeSafetensors(join(dir, 'optimizer.safetensors'), moments, { t: String(this.opt.t) });
+    const sidecar = {
+      format: CHECKPOINT_FORMAT,
+      config: this.config,
+      vocab: this.tokenizer.vocab,
+      updates: this.opt.t,
+      paramCount: this.paramCount,
+      savedAt: new Date().toISOString(),
+      meta,
+    };
+    writeFileAtomic(join(dir, 'policy.json'), JSON.stringify(sidecar, null, 2) + '\n');
+  }
+
+  static async load(dir: string): Promise<{ policy: VlmPolicy; meta: Record<string, unknown> }> {
+    await initEngine();
+    const sidecarPath = join(dir, 'policy.json');
+    if (!existsSync(sidecarPath)) throw new Error(`${dir}: no policy.json (not a policy checkpoint, or an unfinished save)`);
+    let side: { format?: unknown; config?: ModelConfig; vocab?: string[]; meta?: Record<string, unknown> };
+    try {
+      side = JSON.parse(readFileSync(sidecarPath, 'utf8'));
+    } catch (err) {
+      throw new Error(`${sidecarPath}: not valid JSON (${(err as Error).message})`);
+    }
+    if (side.format !== CHECKPOINT_FORMAT) throw new Error(`${sidecarPath}: format ${JSON.stringify(side.format)}, expected "${CHECKPOINT_FORMAT}"`);
+    if (!side.config || !Array.isArray(side.vocab)) throw new Error(`${sidecarPath}: lacks config or vocab`);
+    const cfg = side.config;
+    validateConfig(cfg);
+    const tok = Tokenizer.fromVocab(side.vocab);
+    const shapes = paramShapes(cfg, tok.size);
+    const w = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes });
+    const moments = new Map<string, number[]>();
+    for (const [n, s] of shapes) moments.set(`m.${n}`, s).set(`v.${n}`, s);
+    const o = readSafetensors(join(dir, 'optimizer.safetensors'), { expect: moments });
+    const t = Number(o.metadata.t);
+    if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
+    const sub = (prefix: string) => [...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]);
+    // Rebuild trees in the order of `paramShapes` (= initParams' insertion order).
+    const ordered = <X>(m: Map<string, X> | [string, X][]) => {
+      const map = new Map(m);
+      return [...shapes.keys()].map((n) => [n, map.get(n)!] as [string, X]);
+    };
+    const params = treeFromHost(ordered(w.tensors)) as PolicyParams;
+    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'))), v: treeFromHost(ordered(sub('v.'))), t };
+    return { policy: new VlmPolicy(cfg, tok, params, opt), meta: side.meta ?? {} };
   }
 
   dispose(): void {
-    disposeTree(this.params as unknown as ParamTree);
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeTree(this.params);
+    disposeTree(this.grads);
     disposeAdamW(this.opt);
-    this.zeroGrad();
   }
+
+  /** Parameter paths and host copies (tests, analyses). */
+  async weights(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    return treeToHost(this.params);
+  }
+
+  /** AdamW moments as host copies (tests). */
+  async optimizerState(): Promise<{ m: Map<string, { shape: number[]; data: Float32Array }>; v: Map<string, { shape: number[]; data: Float32Array }>; t: number }> {
+    return { m: await treeToHost(this.opt.m), v: await treeToHost(this.opt.v), t: this.opt.t };
+  }
+
+  /** Replaces one weight (finite-difference tests). */
+  setWeight(name: string, data: Float32Array): void {
+    const leaves = namedLeaves(this.params);
+    const hit = leaves.find(([n]) => n === name);
+    if (!hit) throw new Error(`no parameter '${name}'`);
+    if (hit[1].size !== data.length) throw new Error(`parameter '${name}' has ${hit[1].size} values, got ${data.length}`);
+    const shape = [...hit[1].shape];
+    const rebuilt = leaves.map(([n, a]) => [n, n === name ? f32(data, shape) : a] as [string, np.Array]);
+    hit[1].dispose();
+    this.params = fromNamed(rebuilt) as PolicyParams;
+  }
+}
+
+/** The prefill's input: one group per item, prompts left-padded to P (batch.ts's layout). */
+function prefixArrays(items: readonly PackItem[], cfg: ModelConfig, P: number): PrefixBatch {
+  const { N, F } = dims(cfg);
+  const G = items.length;
+  const patches = new Float32Array(G * N * F);
+  const promptIds = new Int32Array(G * P).fill(PAD);
+  const promptPos = new Int32Array(G * P).fill(N);
+  const promptValid = new Float32Array(G * P);
+  items.forEach((it, g) => {
+    patches.set(imagePatches(it.image, cfg), g * N * F);
+    const L = it.prompt.length;
+    for (let j = 0; j < L; j++) {
+      const col = g * P + (P - L) + j;
+      promptIds[col] = it.prompt[j];
+      promptPos[col] = N + j;
+      promptValid[col] = 1;
+    }
+  });
+  return {
+    patches: f32(patches, [G, N, F]),
+    promptIds: i32(promptIds, [G, P]),
+    promptPos: i32(promptPos, [G, P]),
+    promptValid: f32(promptValid, [G, P]),
+  };
 }
 
 export const policyFactory: PolicyFactory = {

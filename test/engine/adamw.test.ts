@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initEngine, f32 } from '../../src/engine/jax.ts';
+import { adamwInit, adamwStep, globalNorm, clipScale } from '../../src/engine/adamw.ts';
+import { treeToHost, type ParamTree } from '../../src/engine/tree.ts';
+
+await initEngine();
+
+/** The same update in float64 JavaScript, written from the paper's algorithm. */
+function reference(p: number[], g: number[], steps: number, o: { lr: number; b1: number; b2: number; eps: number; wd: number }, decay: boolean) {
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  const q = [...p];
+  for (let t = 1; t <= steps; t++) {
+    for (let i = 0; i < q.length; i++) {
+      m[i] = o.b1 * m[i] + (1 - o.b1) * g[i];
+      v[i] = o.b2 * v[i] + (1 - o.b2) * g[i] * g[i];
+      const mh = m[i] / (1 - o.b1 ** t);
+      const vh = v[i] / (1 - o.b2 ** t);
+      q[i] -= o.lr * (mh / (Math.sqrt(vh) + o.eps) + (decay ? o.wd * q[i] : 0));
+    }
+  }
+  return { q, m, v };
+}
+
+test('AdamW matches a hand-computed update (decay on matrices only, bias correction)', async () => {
+  const o = { lr: 0.1, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0.5 };
+  const w = [0.5, -1, 2, 0.25];
+  const b = [1, -2];
+  const gw = [0.1, -0.2, 0.3, 0.05];
+  const gb = [-1, 0.5];
+  let params: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
+  const state = adamwInit(params);
+  for (let s = 0; s < 3; s++) {
+    const grads: ParamTree = { w: f32(gw, [2, 2]), b: f32(gb, [2]) };
+    params = adamwStep(params, grads, state, { lr: o.lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: o.wd });
+  }
+  assert.equal(state.t, 3);
+  const got = await treeToHost(params);
+  const rw = reference(w, gw, 3, o, true);
+  const rb = reference(b, gb, 3, o, false);
+  const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
+  close(got.get('w')!.data, rw.q);
+  close(got.get('b')!.data, rb.q);
+  const m = await treeToHost(state.m);
+  close(m.get('w')!.data, rw.m);
+  const v = await treeToHost(state.v);
+  close(v.get('b')!.data, rb.v);
+});
+
+test('global norm and clip scale', async () => {
+  const g: ParamTree = { a: f32([3, 0], [2]), b: f32([[0, 4]].flat(), [1, 2]) };
+  assert.ok(Math.abs((await globalNorm(g)) - 5) < 1e-6);
+  assert.equal(clipScale(5, null), 1);
+  assert.equal(clipScale(5, 10), 1);
+  assert.ok(Math.abs(clipScale(5, 1) - 0.2) < 1e-6);
+  assert.equal(clipScale(NaN, 1), 1);
+  const bad: ParamTree = { a: f32([NaN, 1], [2]) };
+  assert.ok(Number.isNaN(await globalNorm(bad)));
+});
