@@ -263,7 +263,7 @@ export class VlmPolicy implements Policy {
     // d/dparams of scale * NLL = scale * d/dparams sum(-1 * logp): weights -1 on every real token.
     const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
     const negLogp = await this.accumulate(items, 'image', minusOnes, null, scale);
-    return { nll: -negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
+    return { nll: negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
   }
 
   async step(o: OptimStep): Promise<StepResult> {
@@ -277,6 +277,12 @@ export class VlmPolicy implements Policy {
     this.params = adamwStep(this.params, this.grads, this.opt, hp, clipScale(gradNorm, o.maxGradNorm)) as PolicyParams;
     this.grads = zerosLike(this.params);
     return { gradNorm, applied: true };
+  }
+
+  resetOptimizer(): void {
+    this.live();
+    disposeAdamW(this.opt);
+    this.opt = adamwInit(this.params);
   }
 
   zeroGrad(): void {

@@ -19,7 +19,7 @@ const quiet = { log: () => {}, progressStream: { write: () => true } };
 
 test('every algorithm runs two steps on the tiny model and logs its metrics', async () => {
   for (const algo of ALGORITHMS) {
-    const config = resolveConfig({ preset: 'tiny', algo, overrides: [['trainer.log_rollouts_freq', '1']] });
+    const config = resolveConfig({ preset: 'tiny', algo, overrides: [['trainer.log_rollouts_freq', '1'], ['algorithm.online_filtering', 'false']] });
     const problems = await loadProblems(config, 'train');
     const out = tmp();
     const res = await train({ config, out, factory: policyFactory, problems, reward: reward(), ...quiet });
