@@ -263,7 +263,7 @@ export class VlmPolicy implements Policy {
     // d/dparams of scale * NLL = scale * d/dparams sum(-1 * logp): weights -1 on every real token.
     const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
     const negLogp = await this.accumulate(items, 'image', minusOnes, null, scale);
-    return { nll: -negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
+    return { nll: negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
   }
 
   async step(o: OptimStep): Promise<StepResult> {
@@ -469,6 +469,11 @@ export class VlmPolicy implements Policy {
   /** Parameter paths and host copies (tests, analyses). */
   async weights(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
     return treeToHost(this.params);
+  }
+
+  /** The accumulated gradient by parameter path, as host copies (tests, analyses). */
+  async gradients(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    return treeToHost(this.grads);
   }
 
   /** AdamW moments as host copies (tests). */
