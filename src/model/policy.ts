@@ -477,6 +477,11 @@ export class VlmPolicy implements Policy {
     return treeToHost(this.params);
   }
 
+  /** The accumulated gradient by parameter path, as host copies (tests, analyses). */
+  async gradients(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    return treeToHost(this.grads);
+  }
+
   /** AdamW moments as host copies (tests). */
   async optimizerState(): Promise<{ m: Map<string, { shape: number[]; data: Float32Array }>; v: Map<string, { shape: number[]; data: Float32Array }>; t: number }> {
     return { m: await treeToHost(this.opt.m), v: await treeToHost(this.opt.v), t: this.opt.t };
