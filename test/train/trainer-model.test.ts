@@ -82,3 +82,14 @@ test('config errors name the key and exit 2 before anything runs', () => {
   assert.match(r2.stderr, /worker\.rollout\.temperature.*command line/);
   assert.ok(!existsSync(join(out, 'config.yaml')), 'nothing written');
 });
+
+test('the NaN guard stops a diverging run on the real model, with the reason', () => {
+  const out = tmp();
+  // an absurd learning rate overflows the weights after the first update: the loss becomes NaN
+  const r = cli(['train', '--preset', 'tiny', '--algo', 'dapo', '--out', out, 'trainer.total_steps=8', 'trainer.max_nonfinite_in_row=2', 'worker.actor.optim.lr=1e30', 'worker.actor.max_grad_norm=null', 'algorithm.online_filtering=false']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /stopped after 2 steps in a row with a non-finite loss or gradient/);
+  const m = new RunDir(out).readMetrics();
+  assert.ok(m.length < 8, `stopped early (${m.length} steps)`);
+  assert.equal(m[m.length - 1].nonfinite_skips, 2);
+});

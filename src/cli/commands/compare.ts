@@ -23,7 +23,7 @@ import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
 const flags: Record<string, FlagSpec> = {
   algos: { type: 'string', description: `comma-separated: base and any of ${ALGORITHMS.join(', ')} (default ${DEFAULT_ARMS.join(',')})` },
   ablation: { type: 'boolean', description: 'PGPO ablations instead: no-norm, suppress-only, boost-only, tau x beta grid' },
-  seeds: { type: 'string', description: 'seeds per arm (default 3)' },
+  seeds: { type: 'string', description: 'seeds per arm (default 3; 2 with --ablation)' },
   budget: { type: 'string', description: 'RL steps per run (default trainer.total_steps)' },
   base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base)' },
   out: { type: 'string', description: 'output directory' },
@@ -42,7 +42,8 @@ export const command: Command = {
     }
     const out = stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
-    const seeds = numberFlag(args, 'seeds', 3, { integer: true, min: 1 });
+    // default budgets: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)
+    const seeds = numberFlag(args, 'seeds', boolFlag(args, 'ablation') ? 2 : 3, { integer: true, min: 1 });
     const base = stringFlag(args, 'base', 'runs/pipeline/base');
     if (!existsSync(base) || !new RunDir(base).latest()) throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm start\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
     let arms: Arm[];

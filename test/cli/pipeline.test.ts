@@ -1,0 +1,32 @@
+/**
+ * The main job end to end on the tiny preset: data, warm start, base eval, RL, trained eval, the
+ * table; then a second run reuses every stage instead of redoing it.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pgpo.js');
+
+test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reusing finished stages', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpo-pipeline-'));
+  const args = [BIN, 'pipeline', '--preset', 'tiny', '--out', join(dir, 'p'), `data.suite.dir=${join(dir, 'suite')}`];
+  const env = { ...process.env, CI: 'true' };
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  for (const stage of ['1/5 data', '2/5 warm start', '3/5 evaluating the base', '4/5 RL', '5/5 evaluating the trained']) assert.ok(r.stderr.includes(stage), `stage ${stage}`);
+  assert.match(r.stdout, /avg@2 accuracy on 8 test problems/);
+  assert.match(r.stdout, /overall \(avg@2\)/);
+  assert.match(r.stdout, /gain: [+-]\d+\.\d points overall/);
+  assert.ok(existsSync(join(dir, 'suite', 'train.parquet')) && existsSync(join(dir, 'suite', 'test.parquet')));
+  assert.equal(readFileSync(join(dir, 'p', 'summary.txt'), 'utf8').trim(), r.stdout.trim());
+
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /warm start: reusing/);
+  assert.match(again.stderr, /RL: reusing/);
+  assert.match(again.stderr, /eval base: reusing/);
+});
