@@ -53,7 +53,8 @@ const TokenRecordSchema = z.looseObject({
   family: z.string(),
   variant: z.string(),
   pieces: z.array(z.string()),
-  dep: z.array(z.number()),
+  /** null for algorithms that measure no dependency (GRPO, DAPO, PAPO): read as []. */
+  dep: z.array(z.number()).nullable().transform((v) => v ?? []),
   image_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
   text_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
 });
@@ -66,7 +67,7 @@ const RolloutSchema = z.looseObject({
   problem: z.string(),
   answer: z.union([z.string(), z.number()]).transform(String),
   image_png: z.string().default(''),
-  weights: z.array(z.number()).default([]),
+  weights: z.array(z.number()).nullable().default([]).transform((v) => v ?? []),
   advantage: z.number(),
   reward: z.number(),
   accuracy: z.union([z.literal(0), z.literal(1), z.boolean().transform((b) => (b ? 1 : 0))]),
@@ -149,7 +150,7 @@ function readJsonl<T>(file: string, schema: z.ZodType<T>, check?: (v: T) => stri
 }
 
 function checkTokens(r: { pieces: string[]; dep: number[]; weights?: number[] }): string | null {
-  if (r.dep.length !== r.pieces.length) return `dep has ${r.dep.length} values but pieces has ${r.pieces.length}`;
+  if (r.dep.length && r.dep.length !== r.pieces.length) return `dep has ${r.dep.length} values but pieces has ${r.pieces.length}`;
   if (r.weights && r.weights.length && r.weights.length !== r.pieces.length) return `weights has ${r.weights.length} values but pieces has ${r.pieces.length}`;
   const bad = r.dep.findIndex((x) => !Number.isFinite(x) || x < -1e-9);
   if (bad >= 0) return `dep[${bad}] = ${r.dep[bad]}: S_t must be finite and non-negative`;

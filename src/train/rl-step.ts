@@ -176,10 +176,13 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const rewards = flat.map((x) => x.g.scores[x.k].reward);
   const groups = flat.map((x) => x.gi);
 
-  if (items.length === 0) {
+  // a policy whose weights blew up samples with NaN log-probs: nothing below can use them
+  const badLogp = logpOld.findIndex((row) => row.some((x) => !Number.isFinite(x)));
+  if (items.length === 0 || badLogp >= 0) {
+    const reason = badLogp >= 0 ? `the sampling log-probs were not finite (response ${badLogp})` : null;
     // every group was dropped and the cap reached: nothing to learn from this step
     const none = { loss: null, grad_norm: null, clip_frac: null, approx_kl: null, updates: 0, lr: ctx.lr };
-    return { cursor, metrics: { ...base, ...none, time_sample: (tSampled - t0) / 1000, time_score: 0, time_update: 0 }, nonfinite: false, nonfiniteReason: null, rollouts: [] };
+    return { cursor, metrics: { ...base, ...none, time_sample: (tSampled - t0) / 1000, time_score: 0, time_update: 0 }, nonfinite: reason !== null, nonfiniteReason: reason, rollouts: [] };
   }
 
   // 3-4. advantages and token weights
@@ -290,6 +293,10 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
         const s = await policy.score(mbItems, { mode: 'image', entropy: needEntropy });
         logpNew = s.logp;
         entNew = s.entropy ?? null;
+      }
+      if (logpNew.some((row) => row.some((x) => !Number.isFinite(x)))) {
+        nonfiniteReason = 'the current log-probs were not finite';
+        continue;
       }
       const pl = computePolicyLoss(
         'ppo-clip',
