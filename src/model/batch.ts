@@ -129,7 +129,8 @@ export function packBatches(items: readonly PackItem[], cfg: ModelConfig, o: Pac
     }
   }
   const S = P + (o.withImage ? N : 0);
-  const G = Math.min(pow2floor(Math.max(1, Math.floor(b.tokensPerMicroBatch / (S + R * T)))), pow2ceil(groups.length));
+  // G: a power of two that fits the token budget, or all the groups if fewer (one shape per call).
+  const G = Math.min(pow2floor(Math.max(1, Math.floor(b.tokensPerMicroBatch / (S + R * T)))), groups.length);
   const out: HostBatch[] = [];
   for (let start = 0; start < groups.length; start += G) {
     const chunk = groups.slice(start, start + G);

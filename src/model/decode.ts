@@ -10,7 +10,7 @@
 
 import { numpy as np } from '../engine/jax.ts';
 import type { ModelConfig } from './config.ts';
-import { type BatchArrays, biases, prefixBlock, prefixInput, responseBlock } from './forward.ts';
+import { type BatchArrays, biases, headLogits, prefixBlock, prefixInput, responseBlock } from './forward.ts';
 import { MASKED, layerNorm } from './layers.ts';
 import type { PolicyParams } from './params.ts';
 
@@ -41,7 +41,7 @@ export function prefill(params: PolicyParams, b: PrefixBatch, cfg: ModelConfig):
   }
   bias.pp.dispose();
   const last = hp.slice([], [S - 1, S]).reshape([G, C]);
-  return [{ k, v, sp: bias.sp }, np.matmul(layerNorm(d.lnf, last), d.head.ref)];
+  return [{ k, v, sp: bias.sp }, headLogits(d, layerNorm(d.lnf, last))];
 }
 
 /**
@@ -84,6 +84,6 @@ export function decodeStep(
   ss.dispose();
   prefix.sp.dispose();
   const C = hs.shape[3];
-  const logits = np.matmul(layerNorm(d.lnf, hs.reshape([G * R, C])), d.head.ref).reshape([G, R, -1]);
+  const logits = headLogits(d, layerNorm(d.lnf, hs.reshape([G * R, C]))).reshape([G, R, -1]);
   return [logits, newK, newV];
 }

@@ -212,7 +212,13 @@ export function responseLogits(params: PolicyParams, b: BatchArrays, mode: Forwa
   const C = hp.shape[2];
   const last = hp.slice([], [S - 1, S]).reshape([G, 1, 1, C]); // [G, 1, 1, C]
   const rows = np.concatenate([np.broadcastTo(last, [G, R, 1, C]), hs.slice([], [], [0, T - 1])], 2); // [G, R, T, C]
-  return np.matmul(layerNorm(d.lnf, rows).reshape([G * R * T, C]), d.head.ref).reshape([G, R, T, -1]);
+  return headLogits(d, layerNorm(d.lnf, rows).reshape([G * R * T, C])).reshape([G, R, T, -1]);
+}
+
+/** Normalised rows x [B, C] -> logits [B, V] (the head's padding columns sliced off). */
+export function headLogits(d: DecoderParams, x: np.Array): np.Array {
+  const V = d.tok.shape[0];
+  return np.matmul(x, d.head.ref).slice([], [0, V]);
 }
 
 /** log-softmax rows [..., V] -> (log-prob of each target [...], entropy [...] or null). */

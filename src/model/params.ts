@@ -36,10 +36,20 @@ export type DecoderParams = {
   pos: np.Array; // [N + maxText, C]: rows 0..N-1 image tokens, N.. text
   layers: Block[];
   lnf: Norm;
-  head: np.Array; // [C, V]
+  head: np.Array; // [C, headWidth(V)]: columns past V are padding, sliced off (see headWidth)
 };
 
 export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
+
+/**
+ * Columns of the output head: V rounded up to a multiple of 16. jax-js 0.1.25's matrix product is
+ * 8-14x slower when the output has a column count that is not a multiple of 4 (162, our
+ * vocabulary, hits it; docs/engine-notes.md), so the head computes padded logits and
+ * `headLogits` slices the first V off. Padding columns never receive a gradient.
+ */
+export function headWidth(V: number): number {
+  return Math.ceil(V / 16) * 16;
+}
 
 function normal(rng: Rng, shape: number[], std: number): np.Array {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -80,7 +90,7 @@ export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams 
     pos: normal(r, [positions, C], 0.02),
     layers: Array.from({ length: cfg.decoder.layers }, () => initBlock(r, cfg.decoder)),
     lnf: { g: ones([C]), b: zeros([C]) },
-    head: normal(r, [C, V], 0.02),
+    head: normal(r, [C, headWidth(V)], 0.02),
   };
   return { vision, decoder };
 }
@@ -103,7 +113,7 @@ export function paramShapes(cfg: ModelConfig, V: number): Map<string, number[]> 
   m.set('vision.lnf.g', [Cv]).set('vision.lnf.b', [Cv]).set('vision.proj.w', [Cv, C]).set('vision.proj.b', [C]);
   m.set('decoder.tok', [V, C]).set('decoder.pos', [positions, C]);
   for (let l = 0; l < cfg.decoder.layers; l++) block(`decoder.layers.${l}`, cfg.decoder);
-  m.set('decoder.lnf.g', [C]).set('decoder.lnf.b', [C]).set('decoder.head', [C, V]);
+  m.set('decoder.lnf.g', [C]).set('decoder.lnf.b', [C]).set('decoder.head', [C, headWidth(V)]);
   return m;
 }
 

@@ -34,7 +34,7 @@ import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { type PolicyParams, initParams, paramShapes } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
-import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, pow2ceil, slotWeights } from './batch.ts';
+import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
 import { pickToken } from './sampling.ts';
 
 export const CHECKPOINT_FORMAT = 'pgpo-policy/1';
@@ -314,8 +314,9 @@ export class VlmPolicy implements Policy {
     const rng = Rng.seeded(o.seed >>> 0).fork('sample');
     const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
     const R = o.n;
-    // Prompts per decoding micro-batch: a power of two, at most maxDecodeRows / R rows.
-    const G = Math.min(pow2ceil(prompts.length), Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, cfg.batching.maxDecodeRows / R)))));
+    // Prompts per decoding micro-batch: all of them if they fit in maxDecodeRows, else a power of
+    // two that does (the last micro-batch is padded to the same shape).
+    const G = Math.min(prompts.length, 2 ** Math.floor(Math.log2(Math.max(1, cfg.batching.maxDecodeRows / R))));
     const out: Rollout[] = [];
     for (let start = 0; start < prompts.length; start += G) {
       out.push(...(await this.sampleChunk(prompts.slice(start, start + G), G, R, Tmax, o, pick, rng)));

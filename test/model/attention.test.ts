@@ -92,7 +92,7 @@ test('sampling stops a rollout at eos', async () => {
   // Final norm outputs all ones and the head reads only the eos column: eos is (nearly) certain.
   const w = await p.weights();
   const C = w.get('decoder.lnf.g')!.shape[0];
-  const V = p.vocabSize;
+  const V = w.get('decoder.head')!.shape[1]; // padded head width
   p.setWeight('decoder.lnf.g', new Float32Array(C));
   p.setWeight('decoder.lnf.b', new Float32Array(C).fill(1));
   const head = new Float32Array(C * V);
