@@ -64,7 +64,8 @@ function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, row
     jit((params: PolicyParams, b: BatchArrays) => {
       const targets = b.respIds.ref;
       const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
-      const keepRows = rows ? lsm.ref : null;
+      const V = params.decoder.tok.shape[0];
+      const keepRows = rows ? lsm.ref.slice([], [], [], [0, V]) : null;
       const [logp, ent] = tokenStats(lsm, targets, entropy);
       const out: Record<string, np.Array> = { logp };
       if (ent) out.entropy = ent;
