@@ -88,15 +88,17 @@ export function attendShared(
 ): np.Array {
   const [G, H, R, Tq, D] = q.shape;
   const Tp = kp.shape[2];
-  const Ts = ks.shape[3];
   const sp = np
     .matmul(q.ref.reshape([G, H, R * Tq, D]), kp.transpose([0, 1, 3, 2])) // [G, H, R*Tq, Tp]
     .reshape([G, H, R, Tq, Tp])
     .add(biasP);
   const ss = np.matmul(q, ks.transpose([0, 1, 2, 4, 3])).add(biasS); // [G, H, R, Tq, Ts]
-  const p = nn.softmax(np.concatenate([sp, ss], -1), -1); // [G, H, R, Tq, Tp + Ts]
-  const pp = p.ref.slice([], [], [], [], [0, Tp]).reshape([G, H, R * Tq, Tp]);
-  const ps = p.slice([], [], [], [], [Tp, Tp + Ts]);
-  const fromPrefix = np.matmul(pp, vp).reshape([G, H, R, Tq, D]);
-  return fromPrefix.add(np.matmul(ps, vs));
+  // One softmax over both segments without concatenating them (a concatenation is two extra
+  // full copies in jax-js): a shared max, then exp and the normaliser per segment.
+  const m = np.maximum(sp.ref.max(-1, { keepdims: true }), ss.ref.max(-1, { keepdims: true }));
+  const ep = np.exp(sp.sub(m.ref));
+  const es = np.exp(ss.sub(m));
+  const z = ep.ref.sum(-1, { keepdims: true }).add(es.ref.sum(-1, { keepdims: true }));
+  const fromPrefix = np.matmul(ep.reshape([G, H, R * Tq, Tp]), vp).reshape([G, H, R, Tq, D]);
+  return fromPrefix.add(np.matmul(es, vs)).div(z);
 }
