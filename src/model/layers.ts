@@ -1,6 +1,6 @@
 /**
- * The transformer's building blocks as pure jax-js functions: linear, layer norm, MLP, head
- * splitting, and the two attention cores (one segment; and a query segment attending to a shared
+ * The transformer's building blocks as pure jax-js functions: linear, layer norm, MLP, and the
+ * two attention cores (one segment; and a query segment attending to a shared
  * prefix plus its own keys, which is what lets R rollouts share one image + prompt).
  *
  * Ownership convention for the whole model: parameters are BORROWED (every use takes `.ref`),
@@ -36,26 +36,6 @@ export function layerNorm(p: Norm, x: np.Array, eps = 1e-5): np.Array {
 /** Position-wise MLP: [..., C] -> [..., M] -> gelu -> [..., C]. */
 export function mlp(p: Block, x: np.Array): np.Array {
   return linear(p.proj, nn.gelu(linear(p.fc, x)));
-}
-
-/**
- * Fused q, k, v for a [B, T, C] input: one matmul, then split into heads.
- * Returns q (already scaled by 1/sqrt(D)), k, v, each [B, H, T, D].
- */
-export function qkvHeads(p: Linear, h: np.Array, H: number): [np.Array, np.Array, np.Array] {
-  const [B, T, C] = h.shape;
-  const D = C / H;
-  const qkv = linear(p, h).reshape([B, T, 3, H, D]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, D]
-  const q = qkv.ref.slice(0).mul(1 / Math.sqrt(D));
-  const k = qkv.ref.slice(1);
-  const v = qkv.slice(2);
-  return [q, k, v];
-}
-
-/** [B, H, T, D] -> [B, T, C] */
-export function mergeHeads(x: np.Array): np.Array {
-  const [B, H, T, D] = x.shape;
-  return x.transpose([0, 2, 1, 3]).reshape([B, T, H * D]);
 }
 
 /**
