@@ -45,6 +45,7 @@ const a = random.normal(random.key(1), [n, n]);
 const b = random.normal(random.key(2), [n, n]);
 const mm = jit((x: np.Array, y: np.Array) => np.matmul(x, y));
 const ceiling = await best(async () => (await mm(a.ref, b.ref).data()).length);
+// (best of `reps`, like every row: on a shared machine the best run is the least disturbed.)
 const ceilingGflops = (2 * n ** 3) / ceiling.best / 1e6;
 
 const pol = await VlmPolicy.create(preset, 1);

@@ -69,7 +69,7 @@ export const PRESETS = {
     vision: { width: 64, layers: 2, heads: 2, mlp: 128 },
     decoder: { width: 128, layers: 4, heads: 4, mlp: 384, maxText: 192 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, maxDecodeRows: 256 },
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, maxDecodeRows: 160 },
   },
 } as const satisfies Record<string, ModelConfig>;
 

@@ -41,7 +41,8 @@ export function prefill(params: PolicyParams, b: PrefixBatch, cfg: ModelConfig):
   }
   bias.pp.dispose();
   const last = hp.slice([], [S - 1, S]).reshape([G, C]);
-  return [{ k, v, sp: bias.sp }, headLogits(d, layerNorm(d.lnf, last))];
+  const V = d.tok.shape[0];
+  return [{ k, v, sp: bias.sp }, headLogits(d, layerNorm(d.lnf, last)).slice([], [0, V])];
 }
 
 /**
@@ -84,6 +85,7 @@ export function decodeStep(
   ss.dispose();
   prefix.sp.dispose();
   const C = hs.shape[3];
-  const logits = headLogits(d, layerNorm(d.lnf, hs.reshape([G * R, C]))).reshape([G, R, -1]);
+  const V = d.tok.shape[0];
+  const logits = headLogits(d, layerNorm(d.lnf, hs.reshape([G * R, C]))).slice([], [0, V]).reshape([G, R, V]);
   return [logits, newK, newV];
 }

@@ -58,10 +58,13 @@ function heads(p: Block, x: np.Array, H: number): [np.Array, np.Array, np.Array]
   return [qkv.ref.slice(0).mul(1 / Math.sqrt(D)), qkv.ref.slice(1), qkv.slice(2)];
 }
 
-/** [B, H, T, D] -> [B, T, C] */
+/**
+ * [B, H, T, D] -> [B, T, C]. Heads are concatenated along the last axis rather than transposed:
+ * jax-js fuses a transpose into the next matmul's reads, which made the output projection 3-10x
+ * slower than on a contiguous input (docs/engine-notes.md).
+ */
 function merge(x: np.Array): np.Array {
-  const [B, H, T, D] = x.shape;
-  return x.transpose([0, 2, 1, 3]).reshape([B, T, H * D]);
+  return np.concatenate(np.unstack(x, 1), -1);
 }
 
 /** One pre-norm block with full (bidirectional) attention over a [B, T, C] sequence. */
@@ -87,12 +90,15 @@ export function encodeImage(p: VisionParams, patches: np.Array, cfg: ModelConfig
  * Not `np.take`: its gradient is a scatter, which jax-js 0.1.25 cannot compile inside `jit`
  * ("routine primitive scatter input is not imm", docs/engine-notes.md). The one-hot product is
  * differentiable everywhere and costs K multiply-adds per output value (K is a few hundred here).
+ * The table is zero-padded to a multiple of 16 rows so that the gradient's matmul, whose output
+ * is [K, C] (or its transpose), stays off jax-js's slow path for odd column counts.
  */
 export function lookup(table: np.Array, ids: np.Array): np.Array {
   const [K, C] = table.shape;
+  const Kp = Math.ceil(K / 16) * 16;
+  const padded = Kp === K ? table : np.concatenate([table, np.zeros([Kp - K, C])], 0);
   const shape = ids.shape;
-  const n = ids.size;
-  return np.matmul(nn.oneHot(ids.reshape([n]), K), table).reshape([...shape, C]);
+  return np.matmul(nn.oneHot(ids.reshape([ids.size]), Kp), padded).reshape([...shape, C]);
 }
 
 /** Token + position embedding: ids, pos [...] int32 -> [..., C]. */
@@ -142,10 +148,9 @@ function groupedHeads(p: Block, x: np.Array, H: number): [np.Array, np.Array, np
   return [qkv.ref.slice(0).mul(1 / Math.sqrt(D)), qkv.ref.slice(1), qkv.slice(2)];
 }
 
-/** [G, H, R, T, D] -> [G, R, T, C] */
+/** [G, H, R, T, D] -> [G, R, T, C] (concatenated heads, as `merge`). */
 function groupedMerge(x: np.Array): np.Array {
-  const [G, H, R, T, D] = x.shape;
-  return x.transpose([0, 2, 3, 1, 4]).reshape([G, R, T, H * D]);
+  return np.concatenate(np.unstack(x, 1), -1);
 }
 
 /** The prefix half of a decoder block: hp [G, S, C] -> hp, and this layer's k, v [G, H, S, D]. */
@@ -186,9 +191,9 @@ export function responseBlock(
 }
 
 /**
- * Next-token logits for every response position: row k predicts response token k, so row 0
+ * Next-token logits (over the padded head) for every response position: row k predicts response token k, so row 0
  * comes from the prefix's last row (the last prompt token, shared by the R responses) and row k
- * from response row k - 1. Returns [G, R, T, V].
+ * from response row k - 1. Returns [G, R, T, Vp].
  */
 export function responseLogits(params: PolicyParams, b: BatchArrays, mode: ForwardMode, cfg: ModelConfig): np.Array {
   const d = params.decoder;
@@ -215,17 +220,26 @@ export function responseLogits(params: PolicyParams, b: BatchArrays, mode: Forwa
   return headLogits(d, layerNorm(d.lnf, rows).reshape([G * R * T, C])).reshape([G, R, T, -1]);
 }
 
-/** Normalised rows x [B, C] -> logits [B, V] (the head's padding columns sliced off). */
+/**
+ * Normalised rows x [B, C] -> logits [B, Vp] over the padded head (params.ts `headWidth`), the
+ * padding columns pushed to MASKED: they get probability exactly 0 and no gradient. Masking
+ * rather than slicing keeps the gradient's matmul at Vp columns (jax-js moves a slice's pad
+ * after the matmul, back onto the slow path).
+ */
 export function headLogits(d: DecoderParams, x: np.Array): np.Array {
   const V = d.tok.shape[0];
-  return np.matmul(x, d.head.ref).slice([], [0, V]);
+  const Vp = d.head.shape[1];
+  const logits = np.matmul(x, d.head.ref);
+  if (Vp === V) return logits;
+  return logits.add(np.where(np.less(np.arange(0, Vp, 1, { dtype: np.int32 }), V), 0, MASKED));
 }
 
-/** log-softmax rows [..., V] -> (log-prob of each target [...], entropy [...] or null). */
+/** log-softmax rows [..., Vp] -> (log-prob of each target [...], entropy [...] or null). */
 export function tokenStats(lsm: np.Array, targets: np.Array, entropy: boolean): [np.Array, np.Array | null] {
   // A one-hot mask rather than takeAlongAxis: the latter's gradient is a scatter (see `lookup`).
   const V = lsm.shape[lsm.ndim - 1];
   const logp = lsm.ref.mul(nn.oneHot(targets, V)).sum(-1);
+  // Masked padding columns: exp(lsm) is exactly 0 there, so they add 0 * (-1e9) = 0.
   if (!entropy) {
     lsm.dispose();
     return [logp, null];

@@ -1,6 +1,6 @@
 /**
- * The transformer's building blocks as pure jax-js functions: linear, layer norm, MLP, head
- * splitting, and the two attention cores (one segment; and a query segment attending to a shared
+ * The transformer's building blocks as pure jax-js functions: linear, layer norm, MLP, and the
+ * two attention cores (one segment; and a query segment attending to a shared
  * prefix plus its own keys, which is what lets R rollouts share one image + prompt).
  *
  * Ownership convention for the whole model: parameters are BORROWED (every use takes `.ref`),
@@ -39,26 +39,6 @@ export function mlp(p: Block, x: np.Array): np.Array {
 }
 
 /**
- * Fused q, k, v for a [B, T, C] input: one matmul, then split into heads.
- * Returns q (already scaled by 1/sqrt(D)), k, v, each [B, H, T, D].
- */
-export function qkvHeads(p: Linear, h: np.Array, H: number): [np.Array, np.Array, np.Array] {
-  const [B, T, C] = h.shape;
-  const D = C / H;
-  const qkv = linear(p, h).reshape([B, T, 3, H, D]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, D]
-  const q = qkv.ref.slice(0).mul(1 / Math.sqrt(D));
-  const k = qkv.ref.slice(1);
-  const v = qkv.slice(2);
-  return [q, k, v];
-}
-
-/** [B, H, T, D] -> [B, T, C] */
-export function mergeHeads(x: np.Array): np.Array {
-  const [B, H, T, D] = x.shape;
-  return x.transpose([0, 2, 1, 3]).reshape([B, T, H * D]);
-}
-
-/**
  * Plain attention. q [B, H, Tq, D] (pre-scaled), k, v [B, H, Tk, D], bias broadcastable to
  * [B, H, Tq, Tk] or null  ->  [B, H, Tq, D].
  */
@@ -88,15 +68,17 @@ export function attendShared(
 ): np.Array {
   const [G, H, R, Tq, D] = q.shape;
   const Tp = kp.shape[2];
-  const Ts = ks.shape[3];
   const sp = np
     .matmul(q.ref.reshape([G, H, R * Tq, D]), kp.transpose([0, 1, 3, 2])) // [G, H, R*Tq, Tp]
     .reshape([G, H, R, Tq, Tp])
     .add(biasP);
   const ss = np.matmul(q, ks.transpose([0, 1, 2, 4, 3])).add(biasS); // [G, H, R, Tq, Ts]
-  const p = nn.softmax(np.concatenate([sp, ss], -1), -1); // [G, H, R, Tq, Tp + Ts]
-  const pp = p.ref.slice([], [], [], [], [0, Tp]).reshape([G, H, R * Tq, Tp]);
-  const ps = p.slice([], [], [], [], [Tp, Tp + Ts]);
-  const fromPrefix = np.matmul(pp, vp).reshape([G, H, R, Tq, D]);
-  return fromPrefix.add(np.matmul(ps, vs));
+  // One softmax over both segments without concatenating them (a concatenation is two extra
+  // full copies in jax-js): a shared max, then exp and the normaliser per segment.
+  const m = np.maximum(sp.ref.max(-1, { keepdims: true }), ss.ref.max(-1, { keepdims: true }));
+  const ep = np.exp(sp.sub(m.ref));
+  const es = np.exp(ss.sub(m));
+  const z = ep.ref.sum(-1, { keepdims: true }).add(es.ref.sum(-1, { keepdims: true }));
+  const fromPrefix = np.matmul(ep.reshape([G, H, R * Tq, Tp]), vp).reshape([G, H, R, Tq, D]);
+  return fromPrefix.add(np.matmul(es, vs)).div(z);
 }

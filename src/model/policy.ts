@@ -64,7 +64,8 @@ function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, row
     jit((params: PolicyParams, b: BatchArrays) => {
       const targets = b.respIds.ref;
       const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
-      const keepRows = rows ? lsm.ref : null;
+      const V = params.decoder.tok.shape[0];
+      const keepRows = rows ? lsm.ref.slice([], [], [], [0, V]) : null;
       const [logp, ent] = tokenStats(lsm, targets, entropy);
       const out: Record<string, np.Array> = { logp };
       if (ent) out.entropy = ent;
@@ -314,9 +315,9 @@ export class VlmPolicy implements Policy {
     const rng = Rng.seeded(o.seed >>> 0).fork('sample');
     const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
     const R = o.n;
-    // Prompts per decoding micro-batch: all of them if they fit in maxDecodeRows, else a power of
-    // two that does (the last micro-batch is padded to the same shape).
-    const G = Math.min(prompts.length, 2 ** Math.floor(Math.log2(Math.max(1, cfg.batching.maxDecodeRows / R))));
+    // Prompts per decoding micro-batch: all of them if they fit in maxDecodeRows, else as many as
+    // fit (the last micro-batch is padded to the same shape, so one program serves them all).
+    const G = Math.min(prompts.length, Math.max(1, Math.floor(cfg.batching.maxDecodeRows / R)));
     const out: Rollout[] = [];
     for (let start = 0; start < prompts.length; start += G) {
       out.push(...(await this.sampleChunk(prompts.slice(start, start + G), G, R, Tmax, o, pick, rng)));

@@ -199,7 +199,7 @@ export const DEFAULTS: TrainConfig = {
     actor: {
       model: 'small',
       init_checkpoint: null,
-      optim: { lr: 1e-4, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
+      optim: { lr: 3e-4, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
       max_grad_norm: 1.0,
       ppo_epochs: 1,
       global_batch_size: 8,
@@ -211,9 +211,9 @@ export const DEFAULTS: TrainConfig = {
     },
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
-  trainer: { total_steps: 30, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
+  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
   sft: { total_steps: 250, batch_size: 32, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
-  eval: { n: 128, k: 8, temperature: 1.0, greedy: false },
+  eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
