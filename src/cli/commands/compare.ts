@@ -20,11 +20,14 @@ import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type F
 import type { Command } from '../main.ts';
 import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
 
+/** RL steps per run: 5 algorithms x 3 seeds x 30 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
+const DEFAULT_BUDGET = 30;
+
 const flags: Record<string, FlagSpec> = {
   algos: { type: 'string', description: `comma-separated: base and any of ${ALGORITHMS.join(', ')} (default ${DEFAULT_ARMS.join(',')})` },
   ablation: { type: 'boolean', description: 'PGPO ablations instead: no-norm, suppress-only, boost-only, tau x beta grid' },
   seeds: { type: 'string', description: 'seeds per arm (default 3; 2 with --ablation)' },
-  budget: { type: 'string', description: 'RL steps per run (default trainer.total_steps)' },
+  budget: { type: 'string', description: `RL steps per run (default ${DEFAULT_BUDGET})` },
   base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base)' },
   out: { type: 'string', description: 'output directory' },
   ...CONFIG_FLAGS,
@@ -54,7 +57,7 @@ export const command: Command = {
       arms = algoArms(names);
     }
     const probe = configFrom(args);
-    const budget = numberFlag(args, 'budget', probe.trainer.total_steps, { integer: true, min: 1 });
+    const budget = numberFlag(args, 'budget', DEFAULT_BUDGET, { integer: true, min: 1 });
     const t0 = performance.now();
     const log = (s: string) => process.stderr.write(`[compare ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
     mkdirSync(join(out, 'runs'), { recursive: true });
