@@ -2,6 +2,9 @@
  * What the training commands share: the config from --preset/--algo/--config/overrides, and
  * Ctrl-C handling (first: finish the step, checkpoint, exit 130; second: quit at once).
  */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../train/config-merge.ts';
 import { resolveConfig, type TrainConfig } from '../train/config.ts';
 import { TrainError } from '../train/trainer.ts';
@@ -43,4 +46,30 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Runs `pgpo <args>` in a child process and resolves with its exit code. Long jobs chain stages
+ * this way so that each stage starts on a fresh wasm heap (jax-js's grows with every new shape of
+ * a process's lifetime; see docs/engine-notes.md). Ctrl-C reaches the child too (same process
+ * group): it checkpoints and exits 130, and the parent then stops.
+ */
+export function runChild(args: readonly string[], opts: { quietStdout?: boolean } = {}): Promise<number> {
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'pgpo.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', opts.quietStdout ? 'ignore' : 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+  });
+}
+
+/** The flags a child stage needs to resolve the same config: --preset, --config, overrides. */
+export function configArgs(args: ParsedArgs, extra: ReadonlyArray<readonly [string, string]> = []): string[] {
+  const out: string[] = [];
+  const preset = stringFlag(args, 'preset');
+  const file = stringFlag(args, 'config');
+  if (preset) out.push('--preset', preset);
+  if (file) out.push('--config', file);
+  for (const [k, v] of [...args.overrides, ...extra]) out.push(`${k}=${v}`);
+  return out;
 }

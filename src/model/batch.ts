@@ -129,8 +129,11 @@ export function packBatches(items: readonly PackItem[], cfg: ModelConfig, o: Pac
     }
   }
   const S = P + (o.withImage ? N : 0);
-  // G: a power of two that fits the token budget, or all the groups if fewer (one shape per call).
-  const G = Math.min(pow2floor(Math.max(1, Math.floor(b.tokensPerMicroBatch / (S + R * T)))), groups.length);
+  // G: a power of two that fits the token budget, or the next power of two above the number of
+  // groups if fewer (padding groups are free of responses). Only powers of two: every distinct G
+  // is another jit program and other buffer sizes, and a long RL run that met every G from 1 to 8
+  // (dynamic sampling keeps a varying number of groups) fragmented the wasm heap past 4 GiB.
+  const G = Math.min(pow2floor(Math.max(1, Math.floor(b.tokensPerMicroBatch / (S + R * T)))), pow2ceil(groups.length));
   const out: HostBatch[] = [];
   for (let start = 0; start < groups.length; start += G) {
     const chunk = groups.slice(start, start + G);

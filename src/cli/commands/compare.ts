@@ -10,15 +10,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { ablationArms, algoArms, compareTable, DEFAULT_ARMS, formatCompareTable, type Arm } from '../../eval/compare.ts';
-import { evaluate, type EvalReport } from '../../eval/evaluate.ts';
+import type { EvalReport } from '../../eval/evaluate.ts';
 import { ALGORITHMS } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
-import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
-import { loadCheckpointPolicy, resolveLatest, train } from '../../train/trainer.ts';
+import { loadProblems } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
-import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 
 /** RL steps per run: 5 algorithms x 3 seeds x 30 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
 const DEFAULT_BUDGET = 30;
@@ -62,7 +61,6 @@ export const command: Command = {
     const log = (s: string) => process.stderr.write(`[compare ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
     mkdirSync(join(out, 'runs'), { recursive: true });
     const test = (await loadProblems(probe, 'test')).slice(0, probe.eval.n);
-    const trainSet = await loadProblems(probe, 'train');
 
     return withInterrupt(async (signal) => {
       const results: Array<{ arm: string; reports: EvalReport[] }> = [];
@@ -79,35 +77,30 @@ export const command: Command = {
             ...args.overrides,
           ];
           const config = configFrom({ ...args, overrides }, arm.algo === 'base' ? undefined : arm.algo);
+          // each run and each evaluation in its own process: a fresh wasm heap (session.ts runChild)
+          const childArgs = configArgs({ ...args, overrides: [] }, overrides);
           let ckpt: string;
           if (arm.algo === 'base') {
             mkdirSync(dir, { recursive: true });
-            ckpt = resolveLatest(base);
+            ckpt = base;
           } else {
             const rd = new RunDir(dir);
             if (rd.latest()?.step !== budget) {
               log(`${arm.name} seed ${seed}: training ${budget} steps -> ${dir}`);
-              const r = await train({ config, out: dir, factory: policyFactory, problems: trainSet, reward: reward(), resume: rd.latest() !== null, signal, log });
-              if (r.stopped === 'interrupted') return 130;
+              const code = await runChild(['train', ...(rd.latest() ? ['--resume', dir] : ['--out', dir, '--algo', arm.algo]), ...childArgs], { quietStdout: true });
+              if (code === 130) return 130;
+              if (code !== 0) throw new CliError(`pgpo compare: training ${dir} exited with ${code}; re-run the same command to continue`, code);
             }
-            ckpt = rd.latest()!.dir;
+            ckpt = dir;
           }
           const evalPath = join(dir, 'eval.json');
-          let report: EvalReport;
-          if (existsSync(evalPath)) report = JSON.parse(readFileSync(evalPath, 'utf8')) as EvalReport;
-          else {
+          if (!existsSync(evalPath)) {
             log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems`);
-            const policy = await loadCheckpointPolicy(policyFactory, ckpt);
-            report = await evaluate(policy, test, reward(), {
-              k: config.eval.k,
-              temperature: config.eval.temperature,
-              greedy: config.eval.greedy,
-              maxNewTokens: config.worker.rollout.max_new_tokens,
-              seed: 1000 + seed,
-            });
-            policy.dispose();
-            writeFileAtomic(evalPath, JSON.stringify({ ckpt, split: 'test', ...report }, null, 2) + '\n');
+            const code = await runChild(['eval', '--ckpt', ckpt, '--out', evalPath, ...childArgs], { quietStdout: true });
+            if (code === 130) return 130;
+            if (code !== 0) throw new CliError(`pgpo compare: evaluating ${ckpt} exited with ${code}; re-run the same command to continue`, code);
           }
+          const report = JSON.parse(readFileSync(evalPath, 'utf8')) as EvalReport;
           reports.push(report);
         }
         results.push({ arm: arm.name, reports });

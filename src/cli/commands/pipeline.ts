@@ -10,16 +10,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
-import { evaluate, formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
-import type { TrainConfig } from '../../train/config.ts';
-import { formatDuration, Progress } from '../../train/progress.ts';
+import { formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
+import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
-import { sft } from '../../train/sft.ts';
-import { ensureSuite, loadProblems, policyFactory, reward } from '../../train/sources.ts';
-import { loadCheckpointPolicy, train } from '../../train/trainer.ts';
+import { ensureSuite } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
-import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
+
+class StageFailed extends Error {
+  constructor(
+    readonly stage: string,
+    readonly code: number,
+  ) {
+    super(`${stage} exited with ${code}`);
+  }
+}
 
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'pipeline directory (default runs/pipeline)' },
@@ -31,32 +37,6 @@ const USAGE = 'pgpo pipeline [--out runs/pipeline] [--preset tiny|small] [--algo
 
 function stageDone(dir: string, steps: number): boolean {
   return new RunDir(dir).latest()?.step === steps;
-}
-
-async function evalStage(config: TrainConfig, ckptRun: string, label: string, log: (s: string) => void): Promise<EvalReport> {
-  const path = join(ckptRun, 'eval.json');
-  if (existsSync(path)) {
-    log(`${label}: reusing ${path}`);
-    return JSON.parse(readFileSync(path, 'utf8')) as EvalReport;
-  }
-  const latest = new RunDir(ckptRun).latest();
-  if (!latest) throw new CliError(`no checkpoint in ${ckptRun}`);
-  const policy = await loadCheckpointPolicy(policyFactory, latest.dir);
-  const problems = (await loadProblems(config, 'test')).slice(0, config.eval.n);
-  const progress = new Progress({ total: problems.length, label });
-  const e = config.eval;
-  const report = await evaluate(policy, problems, reward(), {
-    k: e.k,
-    temperature: e.temperature,
-    greedy: e.greedy,
-    maxNewTokens: config.worker.rollout.max_new_tokens,
-    seed: config.trainer.seed,
-    onProgress: (d) => progress.update(d),
-  });
-  progress.finish();
-  policy.dispose();
-  writeFileAtomic(path, JSON.stringify({ ckpt: latest.dir, split: 'test', ...report }, null, 2) + '\n');
-  return report;
 }
 
 export const command: Command = {
@@ -78,34 +58,56 @@ export const command: Command = {
       stringFlag(args, 'algo'),
     );
 
+    // every stage but the first runs in its own process: a fresh wasm heap each (runChild)
+    const cfgArgs = configArgs(args);
+    const stage = async (argv: string[]) => {
+      const code = await runChild([...argv, ...cfgArgs], { quietStdout: true });
+      if (code !== 0) throw new StageFailed(argv[0], code);
+    };
     return withInterrupt(async (signal) => {
-      log(`1/5 data: ${await ensureSuite(config)}`);
-      const trainSet = await loadProblems(config, 'train');
+      try {
+        log(`1/5 data: ${await ensureSuite(config)}`);
 
-      if (stageDone(baseDir, config.sft.total_steps)) log(`2/5 warm start: reusing ${baseDir}`);
-      else {
-        log(`2/5 warm start: ${config.sft.total_steps} SFT steps of ${config.sft.batch_size} gold solutions -> ${baseDir}`);
-        const r = await sft({ config, out: baseDir, factory: policyFactory, problems: trainSet, resume: new RunDir(baseDir).latest() !== null, signal, log });
-        if (r.stopped === 'interrupted') return 130;
+        if (stageDone(baseDir, config.sft.total_steps)) log(`2/5 warm start: reusing ${baseDir}`);
+        else {
+          log(`2/5 warm start: ${config.sft.total_steps} SFT steps of ${config.sft.batch_size} gold solutions -> ${baseDir}`);
+          await stage(['sft', ...(new RunDir(baseDir).latest() ? ['--resume', baseDir] : ['--out', baseDir])]);
+        }
+        if (signal.aborted) return 130;
+
+        const baseEval = join(baseDir, 'eval.json');
+        if (existsSync(baseEval)) log(`3/5 eval base: reusing ${baseEval}`);
+        else {
+          log(`3/5 evaluating the base policy (avg@${config.eval.k}, ${config.eval.n} test problems)`);
+          await stage(['eval', '--ckpt', baseDir, '--out', baseEval]);
+        }
+        if (signal.aborted) return 130;
+
+        const steps = config.trainer.total_steps;
+        if (stageDone(rlDir, steps)) log(`4/5 RL: reusing ${rlDir}`);
+        else {
+          log(`4/5 RL: ${config.algorithm.name} for ${steps} steps of ${config.data.rollout_batch_size} prompts x ${config.worker.rollout.n} rollouts -> ${rlDir}`);
+          const resume = new RunDir(rlDir).latest() !== null;
+          await stage(['train', ...(resume ? ['--resume', rlDir] : ['--out', rlDir, '--algo', config.algorithm.name, '--init', baseDir])]);
+        }
+        if (signal.aborted) return 130;
+
+        const rlEval = join(rlDir, 'eval.json');
+        if (existsSync(rlEval)) log(`5/5 eval trained: reusing ${rlEval}`);
+        else {
+          log('5/5 evaluating the trained policy');
+          await stage(['eval', '--ckpt', rlDir, '--out', rlEval]);
+        }
+      } catch (err) {
+        if (err instanceof StageFailed) {
+          if (err.code === 130) return 130;
+          log(`stopped: the ${err.stage} stage exited with ${err.code}; re-run to continue from the last checkpoint`);
+          return err.code;
+        }
+        throw err;
       }
-      if (signal.aborted) return 130;
-
-      log('3/5 evaluating the base policy');
-      const base = await evalStage(config, baseDir, 'eval base', log);
-      if (signal.aborted) return 130;
-
-      const steps = config.trainer.total_steps;
-      if (stageDone(rlDir, steps)) log(`4/5 RL: reusing ${rlDir}`);
-      else {
-        log(`4/5 RL: ${config.algorithm.name} for ${steps} steps of ${config.data.rollout_batch_size} prompts x ${config.worker.rollout.n} rollouts -> ${rlDir}`);
-        const r = await train({ config, out: rlDir, factory: policyFactory, problems: trainSet, reward: reward(), resume: new RunDir(rlDir).latest() !== null, signal, log });
-        if (r.stopped === 'interrupted') return 130;
-        if (r.stopped === 'nonfinite') return 1;
-      }
-      if (signal.aborted) return 130;
-
-      log('5/5 evaluating the trained policy');
-      const trained = await evalStage(config, rlDir, 'eval trained', log);
+      const base = JSON.parse(readFileSync(join(baseDir, 'eval.json'), 'utf8')) as EvalReport;
+      const trained = JSON.parse(readFileSync(join(rlDir, 'eval.json'), 'utf8')) as EvalReport;
 
       const name = config.algorithm.name;
       const gain = trained.overall.accuracy - base.overall.accuracy;
