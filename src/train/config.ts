@@ -199,7 +199,7 @@ export const DEFAULTS: TrainConfig = {
     actor: {
       model: 'small',
       init_checkpoint: null,
-      optim: { lr: 3e-4, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
+      optim: { lr: 3e-5, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
       max_grad_norm: 1.0,
       ppo_epochs: 1,
       global_batch_size: 8,
