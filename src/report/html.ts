@@ -171,7 +171,7 @@ function curvesSection(rs: readonly RunStyle[]): string {
 // ------------------------------------------------------------------------------------------------
 
 function dependencySection(rs: readonly RunStyle[]): string {
-  const withTokens = rs.filter(({ run }) => run.tokens.length > 0);
+  const withTokens = rs.filter(({ run }) => run.tokens.some((t) => t.dep.length > 0)); // GRPO, DAPO, PAPO measure no S
   if (!withTokens.length) return '<p class="note">No per-token data (tokens/ or rollouts/) in these runs.</p>';
   const hists = withTokens.map(({ run, color }) => {
     const h = dependencyHistogram(run.tokens.flatMap((t) => t.dep));
