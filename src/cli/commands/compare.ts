@@ -19,8 +19,8 @@ import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type F
 import type { Command } from '../main.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 
-/** RL steps per run: 5 algorithms x 3 seeds x 30 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
-const DEFAULT_BUDGET = 30;
+/** RL steps per run: 5 algorithms x 3 seeds x 25 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
+const DEFAULT_BUDGET = 25;
 
 const flags: Record<string, FlagSpec> = {
   algos: { type: 'string', description: `comma-separated: base and any of ${ALGORITHMS.join(', ')} (default ${DEFAULT_ARMS.join(',')})` },
