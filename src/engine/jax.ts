@@ -7,7 +7,7 @@
 import './worker-shim.ts';
 import { init, defaultDevice, numpy as np } from '@jax-js/jax';
 
-export { engineThreads } from './worker-shim.ts';
+export { engineHeapBytes, engineThreads } from './worker-shim.ts';
 export * from '@jax-js/jax';
 
 let ready: Promise<void> | null = null;

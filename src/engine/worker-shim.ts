@@ -27,6 +27,23 @@ interface MessageEventLike {
 
 type Handler = ((e: MessageEventLike) => void) | null;
 
+// The wasm backend's linear memory, seen in the `init` message jax-js posts to each worker. Kept
+// only to report its size (engineHeapBytes): the heap grows and never shrinks, up to 4 GiB.
+interface LinearMemory {
+  readonly buffer: { readonly byteLength: number };
+}
+let heap: LinearMemory | null = null;
+const WasmMemory = (globalThis as { WebAssembly?: { Memory: abstract new (...args: never[]) => unknown } }).WebAssembly?.Memory;
+function observe(m: unknown): void {
+  const mem = typeof m === 'object' && m !== null ? (m as { memory?: unknown }).memory : undefined;
+  if (heap === null && WasmMemory !== undefined && mem instanceof WasmMemory) heap = mem as LinearMemory;
+}
+
+/** Bytes of wasm linear memory the engine holds now (0 before it starts). */
+export function engineHeapBytes(): number {
+  return heap?.buffer.byteLength ?? 0;
+}
+
 /** Reads a blob: URL's text synchronously is impossible; jax-js's source is fetched once, async. */
 function blobSource(url: string | URL): Promise<string> {
   const href = String(url);
@@ -76,6 +93,7 @@ class ThreadWorker {
   }
 
   postMessage(m: unknown): void {
+    observe(m);
     if (this.owed++ === 0) this.worker?.ref();
     if (this.worker) this.worker.postMessage(m);
     else this.pending.push(m);
@@ -114,6 +132,7 @@ class InlineWorker {
   }
 
   postMessage(m: unknown): void {
+    observe(m);
     if (this.scope) this.deliver(m);
     else this.pending.push(m);
   }

@@ -93,3 +93,34 @@ export function formatCompareTable(t: CompareTable): string {
   for (const r of t.rows) lines.push(`| ${r.algo} | ${r.cells.map(cell).join(' | ')} |`);
   return lines.join('\n');
 }
+
+export interface PairedGain {
+  /** Mean over the shared problems of (trained - base) per-problem accuracy. */
+  readonly gain: number;
+  /** 95% interval of the gain (normal approximation: 1.96 standard errors), null below 2 problems. */
+  readonly lo: number | null;
+  readonly hi: number | null;
+  /** Problems present in both reports. */
+  readonly n: number;
+}
+
+/**
+ * The gain of `trained` over `base` paired by problem: d_i = c_i/k - b_i/k' on each problem both
+ * evaluated, gain = mean d_i, interval mean ± 1.96 sd(d)/sqrt(n). Pairing removes the variance
+ * between problems (easy vs hard) that two unpaired accuracies carry, so the interval says how
+ * much of a difference the sampling noise of the two evaluations alone could produce.
+ */
+export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
+  const before = new Map(base.problems.map((p) => [p.id, p.correct / p.k]));
+  const d: number[] = [];
+  for (const p of trained.problems) {
+    const b = before.get(p.id);
+    if (b !== undefined) d.push(p.correct / p.k - b);
+  }
+  const n = d.length;
+  if (n === 0) return { gain: trained.overall.accuracy - base.overall.accuracy, lo: null, hi: null, n: 0 };
+  const gain = d.reduce((a, x) => a + x, 0) / n;
+  if (n < 2) return { gain, lo: null, hi: null, n };
+  const se = Math.sqrt(d.reduce((a, x) => a + (x - gain) ** 2, 0) / (n - 1) / n);
+  return { gain, lo: gain - 1.96 * se, hi: gain + 1.96 * se, n };
+}

@@ -111,6 +111,8 @@ export interface PackOptions {
   readonly withImage: boolean;
   /** Largest R (responses per group) in one micro-batch. */
   readonly maxR?: number;
+  /** Token budget of one micro-batch (default: the config's tokensPerMicroBatch). */
+  readonly tokens?: number;
 }
 
 /** Items -> micro-batches of fixed shape [G, R, P, T] (the last one padded with empty groups). */
@@ -133,7 +135,7 @@ export function packBatches(items: readonly PackItem[], cfg: ModelConfig, o: Pac
   // groups if fewer (padding groups are free of responses). Only powers of two: every distinct G
   // is another jit program and other buffer sizes, and a long RL run that met every G from 1 to 8
   // (dynamic sampling keeps a varying number of groups) fragmented the wasm heap past 4 GiB.
-  const G = Math.min(pow2floor(Math.max(1, Math.floor(b.tokensPerMicroBatch / (S + R * T)))), pow2ceil(groups.length));
+  const G = Math.min(pow2floor(Math.max(1, Math.floor((o.tokens ?? b.tokensPerMicroBatch) / (S + R * T)))), pow2ceil(groups.length));
   const out: HostBatch[] = [];
   for (let start = 0; start < groups.length; start += G) {
     const chunk = groups.slice(start, start + G);

@@ -38,8 +38,15 @@ export interface BatchingConfig {
   readonly promptBuckets: readonly number[];
   /** Response buckets, ascending; the last one is the longest response accepted. */
   readonly responseBuckets: readonly number[];
-  /** Upper bound on G x (prefix + R x response) tokens in one scoring / gradient micro-batch. */
+  /** Upper bound on G x (prefix + R x response) tokens in one scoring micro-batch. */
   readonly tokensPerMicroBatch: number;
+  /**
+   * The same bound for gradient micro-batches, which hold every intermediate of the backward
+   * pass: jax-js keeps a jitted call's intermediates in the wasm heap, and a PAPO run (two image
+   * modes, entropy terms: more programs) at 4,096 tokens crossed the heap's 4 GiB. Absent in
+   * checkpoints written before it existed: the preset's value applies (gradTokens()).
+   */
+  readonly gradTokensPerMicroBatch?: number;
   /** Upper bound on prompts x rollouts decoded together by `sample`. */
   readonly maxDecodeRows: number;
 }
@@ -61,7 +68,7 @@ export const PRESETS = {
     vision: { width: 16, layers: 1, heads: 2, mlp: 32 },
     decoder: { width: 32, layers: 2, heads: 2, mlp: 64, maxText: 192 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 1024, maxDecodeRows: 64 },
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 1024, gradTokensPerMicroBatch: 1024, maxDecodeRows: 64 },
   },
   small: {
     preset: 'small',
@@ -69,7 +76,7 @@ export const PRESETS = {
     vision: { width: 64, layers: 2, heads: 2, mlp: 128 },
     decoder: { width: 128, layers: 4, heads: 4, mlp: 384, maxText: 192 },
     pieces: DEFAULT_PIECES,
-    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, maxDecodeRows: 160 },
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, gradTokensPerMicroBatch: 2048, maxDecodeRows: 160 },
   },
 } as const satisfies Record<string, ModelConfig>;
 
@@ -101,6 +108,12 @@ export function dims(cfg: ModelConfig) {
   };
 }
 
+/** The gradient micro-batch budget: the config's, else its preset's, else the scoring budget. */
+export function gradTokens(cfg: ModelConfig): number {
+  const presets: Record<string, ModelConfig> = PRESETS;
+  return cfg.batching.gradTokensPerMicroBatch ?? presets[cfg.preset]?.batching.gradTokensPerMicroBatch ?? cfg.batching.tokensPerMicroBatch;
+}
+
 export function validateConfig(cfg: ModelConfig): void {
   const bad = (msg: string) => {
     throw new Error(`model config '${cfg.preset}': ${msg}`);
@@ -116,6 +129,8 @@ export function validateConfig(cfg: ModelConfig): void {
   const b = cfg.batching;
   const asc = (xs: readonly number[]) => xs.length > 0 && xs.every((x, i) => Number.isInteger(x) && x > 0 && (i === 0 || x > xs[i - 1]));
   if (!asc(b.promptBuckets) || !asc(b.responseBuckets)) bad('batching buckets must be ascending positive integers');
+  const budgets: Array<[string, number | undefined]> = [['tokensPerMicroBatch', b.tokensPerMicroBatch], ['gradTokensPerMicroBatch', b.gradTokensPerMicroBatch]];
+  for (const [name, v] of budgets) if (v !== undefined && !(Number.isInteger(v) && v > 0)) bad(`batching.${name} (${v}) must be a positive integer`);
   const longest = b.promptBuckets[b.promptBuckets.length - 1] + b.responseBuckets[b.responseBuckets.length - 1];
   if (longest > cfg.decoder.maxText) bad(`longest prompt + response bucket (${longest}) exceeds decoder.maxText (${cfg.decoder.maxText})`);
 }

@@ -29,7 +29,7 @@ import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
 import { type AdamWState, adamwInit, adamwStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
 import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
-import { type ModelConfig, type PresetName, dims, modelConfig, validateConfig } from './config.ts';
+import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { type PolicyParams, initParams, paramShapes } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
@@ -249,7 +249,7 @@ export class VlmPolicy implements Policy {
     const run = gradProgram(this.config, mode, wEnt !== null);
     const len = (i: number) => items[i].response.length;
     let total = 0;
-    for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
+    for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only', tokens: gradTokens(this.config) })) {
       const shape = [hb.G, hb.R, hb.T];
       const wl = f32(slotWeights(hb, wLogp, len), shape);
       const w = wEnt ? { logp: wl, ent: f32(slotWeights(hb, wEnt, len), shape) } : { logp: wl };

@@ -36,11 +36,18 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** Aborting it stops after the current step, with a checkpoint. */
   readonly signal?: AbortSignal;
+  /**
+   * Asked after every step: a reason (not null) checkpoints the run and stops it with 'restart',
+   * for a fresh process to resume. The CLI asks it of the wasm heap, which never shrinks.
+   */
+  readonly restartWhen?: () => string | null;
+  /** Numbers from the machinery running the model, added to every metrics line (e.g. heap size). */
+  readonly engineStats?: () => Record<string, number>;
   readonly progressStream?: ConstructorParameters<typeof Progress>[0]['stream'];
   readonly log?: (line: string) => void;
 }
 
-export type StopReason = 'done' | 'interrupted' | 'nonfinite';
+export type StopReason = 'done' | 'interrupted' | 'nonfinite' | 'restart';
 
 export interface TrainResult {
   readonly stopped: StopReason;
@@ -132,7 +139,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
       const nonfiniteInRow = res.nonfinite ? state.nonfiniteInRow + 1 : 0;
       state = { step, cursor: res.cursor, nonfiniteInRow, nonfiniteTotal: state.nonfiniteTotal + (res.nonfinite ? 1 : 0) };
-      rd.appendMetrics({ step, ...res.metrics, nonfinite_skips: state.nonfiniteTotal, time_step: (performance.now() - t0) / 1000 });
+      rd.appendMetrics({ step, ...res.metrics, nonfinite_skips: state.nonfiniteTotal, time_step: (performance.now() - t0) / 1000, ...opts.engineStats?.() });
       const every = config.trainer.log_rollouts_freq;
       if (every > 0 && (step % every === 0 || step === 1)) {
         await writeRolloutLogs(rd.path, step, res.rollouts, policy, config.trainer.log_examples);
@@ -148,11 +155,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         stopped = 'interrupted';
         break;
       }
+      const restart = step < total ? (opts.restartWhen?.() ?? null) : null;
+      if (restart !== null) {
+        stopped = 'restart';
+        reason = restart;
+        break;
+      }
       if (step % config.trainer.save_freq === 0 || step === total) await save(state);
     }
-    if (stopped === 'interrupted') {
+    if (stopped === 'interrupted' || stopped === 'restart') {
       await save(state);
-      progress.log(`interrupted: checkpoint written at step ${state.step}; continue with --resume ${opts.out}`);
+      if (stopped === 'interrupted') progress.log(`interrupted: checkpoint written at step ${state.step}; continue with --resume ${opts.out}`);
     }
   } finally {
     progress.finish();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ablationArms, compareTable, formatCompareTable, meanInterval } from '../../src/eval/compare.ts';
+import { ablationArms, compareTable, formatCompareTable, meanInterval, pairedGain } from '../../src/eval/compare.ts';
 import type { EvalReport } from '../../src/eval/evaluate.ts';
 
 const report = (overall: number, geo: number, vo: number): EvalReport => ({
@@ -44,4 +44,24 @@ test('ablation arms: components and the tau x beta grid without repeating the de
   assert.deepEqual(names.slice(0, 4), ['pgpo', 'no-norm', 'suppress-only', 'boost-only']);
   assert.equal(names.length, 4 + 5);
   assert.ok(names.includes('tau0.2-beta1') && names.includes('tau0.6-beta2') && !names.includes('tau0.4-beta2'));
+});
+
+test('paired gain: mean per-problem difference with a 95% interval, over the shared problems only', () => {
+  const withProblems = (correct: number[], ids = correct.map((_, i) => `p${i}`)): EvalReport => ({
+    ...report(0, 0, 0),
+    problems: correct.map((c, i) => ({ id: ids[i], family: 'geometry', variant: 'vision-only', correct: c, k: 8, sample: '' })),
+  });
+  const base = withProblems([0, 2, 4, 8]);
+  const trained = withProblems([2, 2, 6, 8, 1], ['p0', 'p1', 'p2', 'p3', 'extra']);
+  const g = pairedGain(base, trained);
+  // differences 2/8, 0, 2/8, 0: mean 1/8, sd = 0.1443..., se = sd/2
+  assert.equal(g.n, 4);
+  assert.ok(Math.abs(g.gain - 0.125) < 1e-12);
+  const sd = Math.sqrt((2 * 0.125 ** 2 + 2 * 0.125 ** 2) / 3);
+  assert.ok(Math.abs(g.hi! - g.gain - (1.96 * sd) / 2) < 1e-12);
+  // the same reports give zero gain and a zero-width interval
+  const same = pairedGain(base, base);
+  assert.equal(same.gain, 0);
+  assert.equal(same.lo, 0);
+  assert.equal(same.hi, 0);
 });

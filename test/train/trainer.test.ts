@@ -96,6 +96,25 @@ test('interrupting and resuming reproduces an uninterrupted run exactly', async 
   assert.deepEqual(wb.m, wa.m);
 });
 
+test('a restart request checkpoints the run, and resuming it in a fresh start matches an uninterrupted run', async () => {
+  const cfg = config('dapo', [['trainer.total_steps', '4'], ['trainer.save_freq', '10']]);
+  const a = tmp();
+  await train({ config: cfg, out: a, factory: toyFactory, problems: problems(12), reward, engineStats: () => ({ heap_mib: 7 }), ...quiet });
+  assert.ok(new RunDir(a).readMetrics().every((m) => m.heap_mib === 7), 'engine stats land in every metrics line');
+
+  const b = tmp();
+  let asked = 0;
+  const first = await train({ config: cfg, out: b, factory: toyFactory, problems: problems(12), reward, restartWhen: () => (++asked === 3 ? 'heap full' : null), ...quiet });
+  assert.equal(first.stopped, 'restart');
+  assert.equal(first.reason, 'heap full');
+  assert.equal(first.state.step, 3);
+  assert.equal(new RunDir(b).latest()?.step, 3, 'checkpointed where it stopped, although save_freq is 10');
+  const second = await train({ config: cfg, out: b, factory: toyFactory, problems: problems(12), reward, resume: true, restartWhen: () => 'heap full', ...quiet });
+  assert.equal(second.stopped, 'done', 'never asked after the last step: the run ends normally');
+  const strip = (ms: Array<Record<string, unknown>>) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('time_') && k !== 'heap_mib')));
+  assert.deepEqual(strip(new RunDir(b).readMetrics()), strip(new RunDir(a).readMetrics()));
+});
+
 test('a fresh run refuses a directory that already holds one', async () => {
   const out = tmp();
   await train({ config: config('dapo'), out, factory: toyFactory, problems: problems(12), reward, ...quiet });

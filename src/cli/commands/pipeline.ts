@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
+import { pairedGain } from '../../eval/compare.ts';
 import { formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
@@ -110,7 +111,11 @@ export const command: Command = {
       const trained = JSON.parse(readFileSync(join(rlDir, 'eval.json'), 'utf8')) as EvalReport;
 
       const name = config.algorithm.name;
-      const gain = trained.overall.accuracy - base.overall.accuracy;
+      const g = pairedGain(base, trained);
+      const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+      const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${g.n} problems`;
+      // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
+      const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';
       const lines = [
         '',
         `avg@${base.k} accuracy on ${base.overall.n} test problems (temperature ${base.temperature}):`,
@@ -119,7 +124,8 @@ export const command: Command = {
           [name, trained],
         ]),
         '',
-        `gain: ${gain >= 0 ? '+' : ''}${(100 * gain).toFixed(1)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%), measured in ${formatDuration((performance.now() - t0) / 1000)}`,
+        `gain: ${pts(g.gain)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%${interval})${verdict}`,
+        `measured in ${formatDuration((performance.now() - t0) / 1000)}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
       writeFileAtomic(join(out, 'summary.txt'), lines.join('\n') + '\n');

@@ -9,7 +9,15 @@ import { train } from '../../train/trainer.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
-import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+import { engineHeapBytes } from '../../engine/jax.ts';
+import { CONFIG_FLAGS, configFrom, runChild, withInterrupt } from '../session.ts';
+
+/**
+ * jax-js's wasm heap only grows (a new size class for each new tensor size, never returned) and
+ * fails at 4 GiB; a long run that meets many shapes (PAPO's extra passes) reaches it. Above this
+ * the run checkpoints and continues in a fresh process, which resumes it exactly.
+ */
+const HEAP_RESTART_BYTES = 3 * 2 ** 30;
 
 const flags: Record<string, FlagSpec> = {
   algo: { type: 'string', description: `${ALGORITHMS.join('|')} (default pgpo, on the DAPO recipe)` },
@@ -52,8 +60,25 @@ export const command: Command = {
       config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'));
     }
     const problems = await loadProblems(config, 'train');
-    const res = await withInterrupt((signal) => train({ config, out, factory: policyFactory, problems, reward: reward(), resume: Boolean(resume), signal }));
+    const mib = () => Math.round(engineHeapBytes() / 2 ** 20);
+    const res = await withInterrupt((signal) =>
+      train({
+        config,
+        out,
+        factory: policyFactory,
+        problems,
+        reward: reward(),
+        resume: Boolean(resume),
+        signal,
+        engineStats: () => ({ heap_mib: mib() }),
+        restartWhen: () => (engineHeapBytes() > HEAP_RESTART_BYTES ? `the wasm heap holds ${mib()} MiB of its 4096` : null),
+      }),
+    );
     if (res.stopped === 'interrupted') return 130;
+    if (res.stopped === 'restart') {
+      process.stderr.write(`step ${res.state.step}: ${res.reason}; checkpointed, continuing in a fresh process\n`);
+      return runChild(['train', '--resume', out]);
+    }
     if (res.stopped === 'nonfinite') return 1;
     process.stderr.write(`done: ${res.state.step} steps; checkpoint ${res.checkpoint}\n`);
     return 0;
