@@ -18,6 +18,12 @@ export interface CheckpointRef {
 
 const stepDir = (step: number) => `step-${String(step).padStart(6, '0')}`;
 
+/** Metric keys that measure the machine, not the run (wall times, heap size): they differ between identical runs. */
+export const isMachineMetric = (key: string): boolean => key.startsWith('time_') || key === 'heap_mib';
+
+/** A metrics record without its machine measurements: what must be identical across a resume. */
+export const runMetrics = (m: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(m).filter(([k]) => !isMachineMetric(k)));
+
 export class RunDir {
   readonly checkpoints: string;
 

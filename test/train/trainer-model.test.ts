@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ALGORITHMS, resolveConfig } from '../../src/train/config.ts';
-import { RunDir } from '../../src/train/run-dir.ts';
+import { RunDir, runMetrics } from '../../src/train/run-dir.ts';
 import { loadProblems, policyFactory, reward } from '../../src/train/sources.ts';
 import { train } from '../../src/train/trainer.ts';
 
@@ -36,7 +36,7 @@ function cli(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 }
 
-const strip = (ms: Array<Record<string, unknown>>) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('time_'))));
+const strip = (ms: Array<Record<string, unknown>>) => ms.map(runMetrics);
 
 test('a run killed with SIGKILL and resumed equals an uninterrupted run', async () => {
   const common = ['--preset', 'tiny', '--algo', 'pgpo', 'trainer.total_steps=5', 'trainer.save_freq=1', 'algorithm.online_filtering=false', 'trainer.log_rollouts_freq=0'];

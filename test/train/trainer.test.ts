@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { makeRgbImage } from '../../src/data/image.ts';
 import { ALGORITHMS, resolveConfig, type TrainConfig } from '../../src/train/config.ts';
 import type { Problem, RewardFn } from '../../src/train/problems.ts';
-import { RunDir } from '../../src/train/run-dir.ts';
+import { RunDir, runMetrics } from '../../src/train/run-dir.ts';
 import { train } from '../../src/train/trainer.ts';
 import { ToyPolicy, toyFactory } from './toy-policy.ts';
 
@@ -88,7 +88,7 @@ test('interrupting and resuming reproduces an uninterrupted run exactly', async 
   const second = await train({ config: cfg, out: b, factory: toyFactory, problems: problems(12), reward, resume: true, ...quiet });
   assert.equal(second.stopped, 'done');
 
-  const strip = (ms: Array<Record<string, unknown>>) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('time_'))));
+  const strip = (ms: Array<Record<string, unknown>>) => ms.map(runMetrics);
   assert.deepEqual(strip(new RunDir(b).readMetrics()), strip(new RunDir(a).readMetrics()));
   const wa = JSON.parse(readFileSync(join(a, 'checkpoints', 'step-000004', 'policy', 'toy.json'), 'utf8'));
   const wb = JSON.parse(readFileSync(join(b, 'checkpoints', 'step-000004', 'policy', 'toy.json'), 'utf8'));
@@ -111,7 +111,7 @@ test('a restart request checkpoints the run, and resuming it in a fresh start ma
   assert.equal(new RunDir(b).latest()?.step, 3, 'checkpointed where it stopped, although save_freq is 10');
   const second = await train({ config: cfg, out: b, factory: toyFactory, problems: problems(12), reward, resume: true, restartWhen: () => 'heap full', ...quiet });
   assert.equal(second.stopped, 'done', 'never asked after the last step: the run ends normally');
-  const strip = (ms: Array<Record<string, unknown>>) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('time_') && k !== 'heap_mib')));
+  const strip = (ms: Array<Record<string, unknown>>) => ms.map(runMetrics);
   assert.deepEqual(strip(new RunDir(b).readMetrics()), strip(new RunDir(a).readMetrics()));
 });
 
