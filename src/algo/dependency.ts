@@ -16,7 +16,7 @@ import { Registry } from './registry.ts';
  */
 export type DependencyEstimator = (logpImage: ArrayLike<number>, logpText: ArrayLike<number>) => Float64Array;
 
-/** exp() of a log-ratio beyond ±20 is clamped first (as verl does) so r never overflows. */
+/** k3 only: exp() of a log-ratio beyond ±20 is clamped first (as verl does) so r never overflows. */
 const LOG_RATIO_CLAMP = 20;
 
 function logRatio(logpImage: number, logpText: number): number {
@@ -24,17 +24,20 @@ function logRatio(logpImage: number, logpText: number): number {
   return Math.max(-LOG_RATIO_CLAMP, Math.min(LOG_RATIO_CLAMP, d));
 }
 
-/** k1 = -log r = log p_image - log p_text. Unbiased, high variance, can be negative. */
+/**
+ * k1 = -log r = log p_image - log p_text. Unbiased, high variance, can be negative. No exp is
+ * taken, so the log-ratio is not clamped (clamping would cap the most visual tokens at 20).
+ */
 export const k1: DependencyEstimator = (logpImage, logpText) => {
   const out = new Float64Array(logpImage.length);
-  for (let t = 0; t < out.length; t++) out[t] = logRatio(logpText[t], logpImage[t]); // = -log r
+  for (let t = 0; t < out.length; t++) out[t] = logpImage[t] - logpText[t]; // = -log r
   return out;
 };
 
-/** k2 = (log r)^2 / 2. Biased, low variance, non-negative. */
+/** k2 = (log r)^2 / 2. Biased, low variance, non-negative. No exp, so no clamp either. */
 export const k2: DependencyEstimator = (logpImage, logpText) => {
   const out = new Float64Array(logpImage.length);
-  for (let t = 0; t < out.length; t++) out[t] = 0.5 * logRatio(logpImage[t], logpText[t]) ** 2;
+  for (let t = 0; t < out.length; t++) out[t] = 0.5 * (logpText[t] - logpImage[t]) ** 2;
   return out;
 };
 
@@ -67,6 +70,8 @@ export type DependencyEstimatorName = (typeof DEPENDENCY_ESTIMATORS)[number];
  *   KL = sum_j p_j (x_j - y_j) - lse(x) + lse(y) = u / s + (my - mx) + log(sq / s)
  * where u = sum_j e^(x_j - mx)(x_j - y_j), s and sq the shifted sums. Subtracting the maxima
  * keeps every exp in (0, 1], so any logit scale is safe. Clamped at 0 against rounding.
+ * A NaN or +Inf logit (or a row that is -Inf everywhere) has no distribution: the result is NaN,
+ * never a silent 0, so the caller's finiteness check (reshapeBatch) names the response and token.
  */
 export function exactKl(logitsImage: ArrayLike<number>, logitsText: ArrayLike<number>): number {
   const V = logitsImage.length;
@@ -90,7 +95,7 @@ export function exactKl(logitsImage: ArrayLike<number>, logitsText: ArrayLike<nu
     sq += Math.exp(logitsText[j] - my);
   }
   const kl = u / s + (my - mx) + Math.log(sq / s);
-  return kl > 0 ? kl : 0;
+  return kl > 0 || Number.isNaN(kl) ? kl : 0;
 }
 
 /**

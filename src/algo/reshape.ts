@@ -7,7 +7,7 @@
  * and the named variants the paper ablates (plus two unofficial ones). Weights are never
  * negative, so the sign of A is kept.
  */
-import { AlgoInputError } from './errors.ts';
+import { AlgoInputError, assertFinite } from './errors.ts';
 import { quantile } from './numeric.ts';
 import { Registry } from './registry.ts';
 import { DEFAULT_EPS, scoreResponse } from './score.ts';
@@ -126,7 +126,7 @@ export const reshapers = new Registry<Reshaper>('reshaping variant')
 export const RESHAPE_VARIANTS = ['pgpo', 'none', 'pgpo-no-norm', 'suppress-only', 'boost-only', 'pgpo-quantile', 'pgpo-floor'] as const;
 export type ReshapeVariant = (typeof RESHAPE_VARIANTS)[number];
 
-/** Validated entry point for one response. Zero-length responses are an error. */
+/** Validated entry point for one response. Zero-length responses and NaN/Inf values are errors. */
 export function reshapeWeights(
   variant: ReshapeVariant,
   dependency: ArrayLike<number>,
@@ -139,6 +139,7 @@ export function reshapeWeights(
       field: 'dependency',
     });
   }
+  assertFinite(dependency, 'dependency', response);
   validateReshapeOptions(options);
   return reshapers.get(variant)(dependency, options);
 }

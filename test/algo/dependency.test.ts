@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { AlgoInputError, estimateDependency, exactDependency, exactKl, k1, k2, k3, logSoftmax } from '../../src/algo/index.ts';
+import { AlgoInputError, estimateDependency, exactDependency, exactKl, k1, k2, k3, logSoftmax, reshapeBatch } from '../../src/algo/index.ts';
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -26,6 +26,12 @@ describe('single-sample dependency estimators', () => {
       }),
     );
     assert.ok(k1([-2], [-1])[0] < 0);
+  });
+
+  it('k1 and k2 take no exp, so a log-ratio beyond 20 is not clamped', () => {
+    // log r = -31 - (-1) = -30: k1 = 30, k2 = 450 (they used to be capped at 20 and 200)
+    close(k1([-1], [-31])[0], 30);
+    close(k2([-1], [-31])[0], 450);
   });
 
   it('k3 averaged over the image-conditioned distribution equals the exact KL', () => {
@@ -66,6 +72,24 @@ describe('exact KL from logit rows', () => {
   it('handles zero-probability entries (-Infinity logits)', () => {
     close(exactKl([0, -Infinity], [0, 0]), Math.log(2));
     assert.equal(exactKl([0, 0], [0, -Infinity]), Infinity);
+  });
+
+  it('NaN or +Inf logits give NaN, never a silent 0 dependency', () => {
+    for (const [x, y] of [
+      [[0, NaN], [0, 0]],
+      [[0, 0], [NaN, 0]],
+      [[0, Infinity], [0, 0]],
+      [[0, 0], [Infinity, 0]],
+      [[-Infinity, -Infinity], [0, 0]],
+    ]) {
+      assert.ok(Number.isNaN(exactKl(x, y)), `exactKl(${x}, ${y})`);
+    }
+    // through a batch, the NaN is an error naming the response and the token
+    const s = exactDependency(Float64Array.from([0, 1, NaN, 0]), Float64Array.from([0, 0, 0, 0]), 2);
+    assert.throws(
+      () => reshapeBatch([{ group: 1, reward: 1, dependency: [0, 0] }, { group: 1, reward: 0, dependency: s }]),
+      (e: unknown) => e instanceof AlgoInputError && e.where.response === 1 && e.where.position === 1,
+    );
   });
 
   it('works for a 151,936-entry vocabulary', () => {

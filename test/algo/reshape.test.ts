@@ -120,6 +120,14 @@ describe('degenerate inputs are defined', () => {
   it('zero-length responses are an error', () => {
     assert.throws(() => reshapeWeights('pgpo', [], DEFAULT_RESHAPE, 3), (e: unknown) => e instanceof AlgoInputError && e.where.response === 3);
   });
+  it('NaN or Inf dependencies are an error naming the response and position (not a silent fallback)', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      assert.throws(
+        () => reshapeWeights('pgpo', [0, bad, 1], DEFAULT_RESHAPE, 4),
+        (e: unknown) => e instanceof AlgoInputError && e.where.response === 4 && e.where.position === 1 && e.where.field === 'dependency',
+      );
+    }
+  });
   it('bad options name the field', () => {
     assert.throws(() => reshapeWeights('pgpo', [1, 2], { ...DEFAULT_RESHAPE, tau: 1.5 }), /tau must be in \[0, 1\]/);
     assert.throws(() => reshapeWeights('pgpo', [1, 2], { ...DEFAULT_RESHAPE, beta: -1 }), /beta/);

@@ -96,6 +96,11 @@ describe('VPPO', () => {
       }),
     );
   });
+  it('NaN or Inf is an error, not factors of 1 and a scrambled mask', () => {
+    assert.throws(() => vppoDependency([-1, -1], [-1, NaN]), /logp_perturbed: non-finite value NaN at position 1/);
+    assert.throws(() => vppoDependency([-1], [-1, -1]), /logp_original has 1 tokens/);
+    assert.throws(() => vppoTokenAdvantages([1, -1], [[0, 1], [NaN, 2]]), /dependency: non-finite value NaN at response 1, position 0/);
+  });
   it('token mask keeps the top ceil(40%) tokens, earlier first on ties', () => {
     assert.deepEqual(Array.from(vppoTokenMask([0.1, 0.9, 0.5, 0.2, 0.3])), [0, 1, 1, 0, 0]);
     assert.deepEqual(Array.from(vppoTokenMask([1, 1, 1])), [1, 1, 0]);

@@ -12,7 +12,7 @@
  */
 import { aggregationWeights, type AggregationOptions, type TokenRows } from '../aggregation.ts';
 import { k3 } from '../dependency.ts';
-import { AlgoInputError } from '../errors.ts';
+import { AlgoInputError, assertFinite, assertSameLength } from '../errors.ts';
 import type { TokenTermOutput } from '../kl.ts';
 
 export interface VppoOptions {
@@ -26,8 +26,11 @@ export interface VppoOptions {
 
 export const DEFAULT_VPPO: VppoOptions = Object.freeze({ scaleMin: 0.9, topFraction: 0.4, clampMax: 10 });
 
-/** Per-token dependency: k3(original, perturbed) clamped to [0, clampMax]. */
-export function vppoDependency(logpOriginal: ArrayLike<number>, logpPerturbed: ArrayLike<number>, clampMax = DEFAULT_VPPO.clampMax): Float64Array {
+/** Per-token dependency: k3(original, perturbed) clamped to [0, clampMax]. NaN/Inf log-probs are an error. */
+export function vppoDependency(logpOriginal: ArrayLike<number>, logpPerturbed: ArrayLike<number>, clampMax = DEFAULT_VPPO.clampMax, response?: number): Float64Array {
+  assertSameLength(logpOriginal, logpPerturbed, ['logp_original', 'logp_perturbed'], response);
+  assertFinite(logpOriginal, 'logp_original', response);
+  assertFinite(logpPerturbed, 'logp_perturbed', response);
   return k3(logpOriginal, logpPerturbed).map((s) => Math.min(Math.max(s, 0), clampMax));
 }
 
@@ -70,6 +73,8 @@ export interface VppoTokenAdvantages {
 /** A~_{i,t} = A_i * f_i * mask_{i,t}. */
 export function vppoTokenAdvantages(advantages: ArrayLike<number>, dependencies: TokenRows, options: VppoOptions = DEFAULT_VPPO): VppoTokenAdvantages {
   if (advantages.length !== dependencies.length) throw new AlgoInputError(`${advantages.length} advantages but ${dependencies.length} responses`, { field: 'advantages' });
+  // a NaN would silently turn every factor into 1 (min/max are NaN) and scramble the token mask
+  dependencies.forEach((row, i) => assertFinite(row, 'dependency', i));
   const factors = vppoTrajectoryFactors(dependencies, options.scaleMin);
   const masks = dependencies.map((row) => vppoTokenMask(row, options.topFraction));
   const tokenAdvantages = masks.map((mask, i) => mask.map((m) => advantages[i] * factors[i] * m));
