@@ -94,6 +94,8 @@ function addInto(target: Float64Array[], rows: TokenRows): void {
     for (let k = 0; k < t.length; k++) t[k] += rows[i][k];
   });
 }
+/** Index of the first row holding NaN or ±Inf, or -1. */
+const firstNonFinite = (rows: readonly ArrayLike<number>[]) => rows.findIndex((row) => Array.prototype.some.call(row, (x: number) => !Number.isFinite(x)));
 const zerosLike = (rows: TokenRows) => rows.map((r) => new Float64Array(r.length));
 
 /** Samples groups until B survive the filter (or the refill cap is reached). */
@@ -176,14 +178,15 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const rewards = flat.map((x) => x.g.scores[x.k].reward);
   const groups = flat.map((x) => x.gi);
 
-  // a policy whose weights blew up samples with NaN log-probs: nothing below can use them
-  const badLogp = logpOld.findIndex((row) => row.some((x) => !Number.isFinite(x)));
-  if (items.length === 0 || badLogp >= 0) {
-    const reason = badLogp >= 0 ? `the sampling log-probs were not finite (response ${badLogp})` : null;
-    // every group was dropped and the cap reached: nothing to learn from this step
+  // a step that cannot update: every group dropped with the cap reached, or a policy whose
+  // weights blew up (NaN log-probs from sampling or from an extra scoring pass)
+  const noUpdate = (reason: string | null, tScore = 0): StepResult => {
     const none = { loss: null, grad_norm: null, clip_frac: null, approx_kl: null, updates: 0, lr: ctx.lr };
-    return { cursor, metrics: { ...base, ...none, time_sample: (tSampled - t0) / 1000, time_score: 0, time_update: 0 }, nonfinite: reason !== null, nonfiniteReason: reason, rollouts: [] };
-  }
+    return { cursor, metrics: { ...base, ...none, time_sample: (tSampled - t0) / 1000, time_score: tScore, time_update: 0 }, nonfinite: reason !== null, nonfiniteReason: reason, rollouts: [] };
+  };
+  const badLogp = firstNonFinite(logpOld);
+  if (badLogp >= 0) return noUpdate(`the sampling log-probs were not finite (response ${badLogp})`);
+  if (items.length === 0) return noUpdate(null);
 
   // 3-4. advantages and token weights
   const lengths = items.map((it) => it.response.length);
@@ -198,9 +201,13 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
     if (pg.estimator === 'exact') {
       const img = await policy.score(items, { mode: 'image', rows: true });
       const txt = await policy.score(items, { mode: 'text-only', rows: true });
+      const bad = Math.max(firstNonFinite(img.logp), firstNonFinite(txt.logp));
+      if (bad >= 0) return noUpdate(`the scoring log-probs were not finite (response ${bad})`, (performance.now() - tSampled) / 1000);
       records = items.map((_, i) => ({ group: groups[i], reward: rewards[i], dependency: exactDependency(img.rows![i], txt.rows![i], policy.vocabSize) }));
     } else {
       const txt = await policy.score(items, { mode: 'text-only' });
+      const bad = firstNonFinite(txt.logp);
+      if (bad >= 0) return noUpdate(`the text-only log-probs were not finite (response ${bad})`, (performance.now() - tSampled) / 1000);
       records = items.map((_, i) => ({ group: groups[i], reward: rewards[i], logpImage: logpOld[i], logpText: txt.logp[i] }));
     }
     const res = reshapeBatch(records, {
@@ -235,6 +242,8 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
     const rng = ctx.rng.fork('vppo-mask');
     const perturbed = items.map((it) => ({ ...it, image: blackenPatches(it.image, policy.patchSize, alg.vppo.mask_prob, rng) }));
     const pert = await policy.score(perturbed, { mode: 'image' });
+    const bad = firstNonFinite(pert.logp);
+    if (bad >= 0) return noUpdate(`the perturbed-image log-probs were not finite (response ${bad})`, (performance.now() - tSampled) / 1000);
     dependency = items.map((_, i) => vppoDependency(logpOld[i], pert.logp[i], alg.vppo.clamp_max));
     const v = vppoTokenAdvantages(advantages, dependency, { scaleMin: alg.vppo.scale_min, topFraction: alg.vppo.top_fraction, clampMax: alg.vppo.clamp_max });
     tokenAdv = v.tokenAdvantages;
@@ -294,7 +303,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
         logpNew = s.logp;
         entNew = s.entropy ?? null;
       }
-      if (logpNew.some((row) => row.some((x) => !Number.isFinite(x)))) {
+      if (firstNonFinite(logpNew) >= 0) {
         nonfiniteReason = 'the current log-probs were not finite';
         continue;
       }

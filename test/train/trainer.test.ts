@@ -142,3 +142,27 @@ test('the NaN guard skips non-finite updates, counts them, and stops after max_n
   assert.deepEqual(metrics.map((m) => m.updates), [0, 0, 0]);
   assert.ok(lines.some((l) => l.includes('update skipped')));
 });
+
+test('non-finite log-probs from the extra scoring pass (PGPO text-only, VPPO perturbed) skip the step instead of crashing it', async () => {
+  for (const [algo, mode, field] of [['pgpo', 'text-only', /text-only log-probs were not finite/], ['vppo', 'image', /perturbed-image log-probs were not finite/]] as const) {
+    const out = tmp();
+    const nanScoring = {
+      ...toyFactory,
+      async create(preset: 'tiny' | 'small', seed: number) {
+        const p = (await toyFactory.create(preset, seed)) as ToyPolicy;
+        const score = p.score.bind(p);
+        // sampling stays finite; only the step's second scoring pass in `mode` returns NaN
+        p.score = async (items, opts) => {
+          const s = await score(items, opts);
+          return opts.mode === mode ? { ...s, logp: s.logp.map((r) => r.map(() => NaN)) } : s;
+        };
+        return p;
+      },
+    };
+    const cfg = config(algo, [['trainer.total_steps', '2'], ['trainer.max_nonfinite_in_row', '2'], ['algorithm.online_filtering', 'false']]);
+    const res = await train({ config: cfg, out, factory: nanScoring, problems: problems(12), reward, ...quiet });
+    assert.equal(res.stopped, 'nonfinite', algo);
+    assert.match(res.reason!, field, algo);
+    assert.deepEqual(new RunDir(out).readMetrics().map((m) => m.updates), [0, 0], algo);
+  }
+});
