@@ -30,7 +30,16 @@ export const command: Command = {
     const resume = stringFlag(args, 'resume');
     const out = resume ?? stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo sft: --out DIR is required\n${USAGE}`);
-    const base = resume ? loadYaml(readFileSync(join(resume, 'config.yaml'), 'utf8'), join(resume, 'config.yaml')).value : undefined;
+    let base;
+    if (resume) {
+      let text: string;
+      try {
+        text = readFileSync(join(resume, 'config.yaml'), 'utf8');
+      } catch {
+        throw new CliError(`pgpo sft: --resume ${resume}: no config.yaml there (not a run directory)`);
+      }
+      base = loadYaml(text, join(resume, 'config.yaml')).value;
+    }
     const config = configFrom(args, undefined, base);
     const problems = await loadProblems(config, 'train');
     const res = await withInterrupt((signal) => sft({ config, out, factory: policyFactory, problems, resume: Boolean(resume), signal }));
