@@ -13,6 +13,7 @@ import { LOSS_AGGREGATIONS } from '../algo/aggregation.ts';
 import { DEPENDENCY_ESTIMATORS } from '../algo/dependency.ts';
 import { KL_ESTIMATORS } from '../algo/kl.ts';
 import { RESHAPE_VARIANTS } from '../algo/reshape.ts';
+import { FAMILY_NAMES, VARIANT_NAMES } from '../tasks/index.ts';
 import { ConfigError, deepMerge, getPath, isPlainObject, loadYaml, parseOverrideValue, setPath, type Plain } from './config-merge.ts';
 
 export const ALGORITHMS = ['grpo', 'dapo', 'pgpo', 'vppo', 'papo'] as const;
@@ -40,8 +41,8 @@ export const configSchema = z.strictObject({
       dir: z.string().min(1),
       n_train: int(1),
       n_test: int(1),
-      families: z.array(z.string()).min(1),
-      variants: z.array(z.string()).min(1),
+      families: z.array(z.enum(FAMILY_NAMES)).min(1),
+      variants: z.array(z.enum(VARIANT_NAMES)).min(1),
       seed: int(0),
     }),
     /** Prompts per RL step (each sampled worker.rollout.n times). */
@@ -165,9 +166,6 @@ export const configSchema = z.strictObject({
 
 export type TrainConfig = z.infer<typeof configSchema>;
 
-const ALL_FAMILIES = ['geometry', 'chart', 'counting', 'choice', 'arithmetic'];
-const ALL_VARIANTS = ['text-dominant', 'text-lite', 'vision-intensive', 'vision-dominant', 'vision-only'];
-
 /** Every default, in one place. */
 export const DEFAULTS: TrainConfig = {
   data: {
@@ -176,7 +174,7 @@ export const DEFAULTS: TrainConfig = {
     prompt_key: 'problem',
     answer_key: 'answer',
     image_key: 'images',
-    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: ALL_FAMILIES, variants: ALL_VARIANTS, seed: 1234 },
+    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: [...FAMILY_NAMES], variants: [...VARIANT_NAMES], seed: 1234 },
     rollout_batch_size: 8,
   },
   algorithm: {

@@ -9,7 +9,7 @@ import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
 import { policyFactory as vlmFactory } from '../model/policy.ts';
 import { computeReward } from '../reward/index.ts';
-import { DEFAULT_IMAGE_SIZE, generateSuite, type FamilyName, type TaskInstance, type VariantName } from '../tasks/index.ts';
+import { DEFAULT_IMAGE_SIZE, generateSuite, type TaskInstance } from '../tasks/index.ts';
 import type { TrainConfig } from './config.ts';
 import type { PolicyFactory } from './policy.ts';
 import type { Problem, RewardFn } from './problems.ts';
@@ -26,8 +26,8 @@ function suiteConfig(config: TrainConfig, split: Split) {
   const s = config.data.suite;
   return {
     n: split === 'train' ? s.n_train : s.n_test,
-    families: s.families as FamilyName[],
-    variants: s.variants as VariantName[],
+    families: s.families,
+    variants: s.variants,
     split,
     seed: s.seed,
     imageSize: DEFAULT_IMAGE_SIZE,

@@ -63,6 +63,12 @@ describe('training config', () => {
     assert.throws(() => resolveConfig({ algo: 'ppo' }), /--algo must be one of grpo, dapo, pgpo, vppo, papo/);
     assert.throws(() => resolveConfig({ preset: 'huge' }), /--preset must be one of tiny, small/);
   });
+  it('suite families and variants must be names of the task suite; the error names the key', () => {
+    assert.throws(() => resolveConfig({ overrides: [['data.suite.families', '[geometry, poetry]']] }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.families.1" \(set on the command line\): .*"chart".*got "poetry"/.test(e.message));
+    const f = file('e.yaml', 'data:\n  suite:\n    variants: [vision-only, smell-only]\n');
+    assert.throws(() => resolveConfig({ file: f }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.variants.1" \(.*e.yaml(:\d+)?\): .*"vision-only".*got "smell-only"/.test(e.message));
+    assert.deepEqual(resolveConfig({ overrides: [['data.suite.variants', '[vision-only]']] }).data.suite.variants, ['vision-only']);
+  });
   it('invalid YAML names the file and line', () => {
     const f = file('d.yaml', 'trainer:\n  total_steps: [1,\n');
     assert.throws(() => resolveConfig({ file: f }), /d.yaml(:\d+)?: invalid YAML/);
