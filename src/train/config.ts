@@ -158,7 +158,8 @@ export const configSchema = z.strictObject({
     n: int(1),
     /** Samples per problem: avg@k. */
     k: int(1),
-    temperature: nonNegative,
+    /** Sampling temperature, > 0: sampling divides by it (greedy decoding is `greedy`, not 0). */
+    temperature: z.number().gt(0, 'must be > 0 (for greedy decoding set eval.greedy=true)'),
     /** Greedy decoding instead of sampling (then k is forced to 1). */
     greedy: z.boolean(),
   }),

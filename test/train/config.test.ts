@@ -69,6 +69,11 @@ describe('training config', () => {
     assert.throws(() => resolveConfig({ file: f }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.variants.1" \(.*e.yaml(:\d+)?\): .*"vision-only".*got "smell-only"/.test(e.message));
     assert.deepEqual(resolveConfig({ overrides: [['data.suite.variants', '[vision-only]']] }).data.suite.variants, ['vision-only']);
   });
+  it('a sampling temperature of 0 is an error naming the key (greedy decoding is eval.greedy)', () => {
+    assert.throws(() => resolveConfig({ overrides: [['eval.temperature', '0']] }), (e: unknown) => e instanceof ConfigError && /config key "eval.temperature" \(set on the command line\): .*eval.greedy=true.*got 0/.test(e.message));
+    assert.throws(() => resolveConfig({ overrides: [['worker.rollout.temperature', '0']] }), (e: unknown) => e instanceof ConfigError && /config key "worker.rollout.temperature" \(set on the command line\): .*got 0/.test(e.message));
+    assert.equal(resolveConfig({ overrides: [['eval.temperature', '0.5']] }).eval.temperature, 0.5);
+  });
   it('invalid YAML names the file and line', () => {
     const f = file('d.yaml', 'trainer:\n  total_steps: [1,\n');
     assert.throws(() => resolveConfig({ file: f }), /d.yaml(:\d+)?: invalid YAML/);

@@ -41,7 +41,8 @@ export const command: Command = {
     const config = configFrom(args);
     const e = config.eval;
     const k = numberFlag(args, 'k', e.k, { integer: true, min: 1 });
-    const temperature = numberFlag(args, 'temperature', e.temperature, { min: 0 });
+    const temperature = numberFlag(args, 'temperature', e.temperature);
+    if (!(temperature > 0)) throw new CliError(`--temperature must be > 0 (use --greedy for greedy decoding), got ${temperature}`);
     const n = numberFlag(args, 'n', e.n, { integer: true, min: 1 });
     const greedy = boolFlag(args, 'greedy') || e.greedy;
     const dir = resolveLatest(ckpt);

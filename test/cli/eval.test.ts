@@ -1,0 +1,22 @@
+// `pgpo eval` in a child process, as a user runs it: the argument errors caught before any model loads.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const BIN = join(import.meta.dirname, '../../bin/pgpo.js');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'eval', ...args], { encoding: 'utf8' });
+const ckpt = mkdtempSync(join(tmpdir(), 'pgpo-eval-cli-'));
+
+describe('pgpo eval', () => {
+  it('temperature 0 without greedy decoding exits 2 with one line naming the key or flag', () => {
+    const byKey = run(['--ckpt', ckpt, '--preset', 'tiny', 'eval.temperature=0']);
+    assert.equal(byKey.status, 2, byKey.stderr);
+    assert.match(byKey.stderr, /^config error: config key "eval.temperature" \(set on the command line\): .*eval.greedy=true.*\n$/);
+    const byFlag = run(['--ckpt', ckpt, '--preset', 'tiny', '--temperature', '0']);
+    assert.equal(byFlag.status, 2, byFlag.stderr);
+    assert.equal(byFlag.stderr, '--temperature must be > 0 (use --greedy for greedy decoding), got 0\n');
+  });
+});
