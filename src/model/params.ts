@@ -36,7 +36,7 @@ export type DecoderParams = {
   pos: np.Array; // [N + maxText, C]: rows 0..N-1 image tokens, N.. text
   layers: Block[];
   lnf: Norm;
-  head: np.Array; // [C, headWidth(V)]: columns past V are padding, sliced off (see headWidth)
+  head: np.Array; // [C, headWidth(V)]: columns past V are padding, masked out (see headWidth)
 };
 
 export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
@@ -45,7 +45,8 @@ export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
  * Columns of the output head: V rounded up to a multiple of 16. jax-js 0.1.25's matrix product is
  * 8-14x slower when the output has a column count that is not a multiple of 4 (162, our
  * vocabulary, hits it; docs/engine-notes.md), so the head computes padded logits and
- * `headLogits` slices the first V off. Padding columns never receive a gradient.
+ * `headLogits` (forward.ts) masks the padding columns (probability exactly 0) rather than slicing
+ * them off. Padding columns never receive a gradient.
  */
 export function headWidth(V: number): number {
   return Math.ceil(V / 16) * 16;

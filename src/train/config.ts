@@ -93,7 +93,7 @@ export const configSchema = z.strictObject({
     actor: z.strictObject({
       /** Model preset for a fresh model (tiny|small); ignored when init_checkpoint is set. */
       model: z.enum(PRESETS),
-      /** Checkpoint to start RL from (the warm-started base); null: `pgpo train` requires --init or this. */
+      /** Checkpoint to start RL from (the warm-started base, `pgpo train --init`); null: a fresh `model` policy (seeded by trainer.seed). */
       init_checkpoint: z.string().nullable(),
       optim: z.strictObject({
         lr: positive,
