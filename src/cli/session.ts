@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../train/config-merge.ts';
 import { resolveConfig, type TrainConfig } from '../train/config.ts';
 import { TrainError } from '../train/trainer.ts';
+import { RunDir } from '../train/run-dir.ts';
 import { CliError, stringFlag, type FlagSpec, type ParsedArgs } from './args.ts';
 
 export const CONFIG_FLAGS: Record<string, FlagSpec> = {
@@ -22,6 +23,16 @@ export function configFrom(args: ParsedArgs, algo?: string, base?: Record<string
     if (err instanceof ConfigError) throw new CliError(`config error: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * For `--resume DIR`: the line to print instead of resuming when DIR's latest checkpoint already
+ * reached `total` steps (the value of config key `key`); null when there is work left.
+ */
+export function completeRunNote(dir: string, total: number, key: string): string | null {
+  const step = new RunDir(dir).latest()?.step;
+  if (step === undefined || step < total) return null;
+  return `${dir} is already complete (${step} of ${total} steps); raise ${key}=${2 * Math.max(step, total)} to continue it`;
 }
 
 /** Runs `fn` with an AbortSignal wired to SIGINT/SIGTERM; maps known failures to exit codes. */

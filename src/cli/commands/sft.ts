@@ -8,7 +8,7 @@ import { sft } from '../../train/sft.ts';
 import { loadProblems, policyFactory } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
-import { CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+import { completeRunNote, CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'run directory to create' },
@@ -41,6 +41,11 @@ export const command: Command = {
       base = loadYaml(text, join(resume, 'config.yaml')).value;
     }
     const config = configFrom(args, undefined, base);
+    const note = resume ? completeRunNote(resume, config.sft.total_steps, 'sft.total_steps') : null;
+    if (note) {
+      process.stderr.write(note + '\n');
+      return 0;
+    }
     const problems = await loadProblems(config, 'train');
     const res = await withInterrupt((signal) => sft({ config, out, factory: policyFactory, problems, resume: Boolean(resume), signal }));
     if (res.stopped === 'interrupted') return 130;

@@ -10,7 +10,7 @@ import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
 import { engineHeapBytes } from '../../engine/jax.ts';
-import { CONFIG_FLAGS, configFrom, runChild, withInterrupt } from '../session.ts';
+import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, withInterrupt } from '../session.ts';
 
 /**
  * jax-js's wasm heap only grows (a new size class for each new tensor size, never returned) and
@@ -54,6 +54,11 @@ export const command: Command = {
       const base = loadYaml(text, join(resume, 'config.yaml')).value;
       config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'), base);
       out = resume;
+      const note = completeRunNote(resume, config.trainer.total_steps, 'trainer.total_steps');
+      if (note) {
+        process.stderr.write(note + '\n');
+        return 0;
+      }
     } else {
       out = stringFlag(args, 'out') ?? '';
       if (!out) throw new CliError(`pgpo train: --out DIR is required\n${USAGE}`);
