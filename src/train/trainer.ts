@@ -122,6 +122,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   let stopped: StopReason = 'done';
   let reason: string | null = null;
+  let saidNoSignal = false;
   try {
     while (state.step < total) {
       const step = state.step + 1;
@@ -145,6 +146,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await writeRolloutLogs(rd.path, step, res.rollouts, policy, config.trainer.log_examples);
       }
       if (res.nonfinite) log(`step ${step}: update skipped, ${res.nonfiniteReason} (${nonfiniteInRow} in a row)`);
+      else if (res.metrics.updates === 0 && !saidNoSignal) {
+        // every group dropped by the filter (cap reached): the step passes without an update; say it once
+        saidNoSignal = true;
+        const equal = config.algorithm.filter_key === 'accuracy' ? 'accuracies' : 'rewards';
+        const hint = config.worker.actor.init_checkpoint === null ? '; is the policy warm-started? (--init)' : '';
+        log(`step ${step}: every sampled group had equal ${equal} (nothing to learn from)${hint}`);
+      }
       progress.update(step, { reward: res.metrics.reward ?? NaN, acc: res.metrics.accuracy ?? NaN, len: res.metrics.response_length ?? NaN });
       if (nonfiniteInRow >= config.trainer.max_nonfinite_in_row) {
         stopped = 'nonfinite';
@@ -179,8 +187,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 async function writeRolloutLogs(runDir: string, step: number, rollouts: Parameters<typeof exampleLines>[0], policy: Policy, examples: number): Promise<void> {
   const name = `step-${String(step).padStart(6, '0')}.jsonl`;
   const ex = await exampleLines(rollouts, policy, examples, step);
-  mkdirSync(join(runDir, 'rollouts'), { recursive: true });
-  writeFileAtomic(join(runDir, 'rollouts', name), ex.join(''));
+  if (ex.length) {
+    mkdirSync(join(runDir, 'rollouts'), { recursive: true });
+    writeFileAtomic(join(runDir, 'rollouts', name), ex.join(''));
+  }
   const tok = tokenLines(rollouts, policy);
   if (tok.length) {
     mkdirSync(join(runDir, 'tokens'), { recursive: true });

@@ -166,3 +166,18 @@ test('non-finite log-probs from the extra scoring pass (PGPO text-only, VPPO per
     assert.deepEqual(new RunDir(out).readMetrics().map((m) => m.updates), [0, 0], algo);
   }
 });
+
+test('a step in which every group was dropped says so once per run and writes no empty rollout log', async () => {
+  const out = tmp();
+  const lines: string[] = [];
+  const flat: RewardFn = () => ({ accuracy: 0, format: 0, reward: 0 }); // every group: equal rewards
+  const cfg = config('dapo', [['trainer.total_steps', '3']]);
+  const res = await train({ config: cfg, out, factory: toyFactory, problems: problems(12), reward: flat, progressStream: quiet.progressStream, log: (l) => lines.push(l) });
+  assert.equal(res.stopped, 'done');
+  const metrics = new RunDir(out).readMetrics();
+  assert.deepEqual(metrics.map((m) => [m.kept_groups, m.updates, m.nonfinite_skips]), [[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+  const said = lines.filter((l) => l.includes('every sampled group'));
+  assert.equal(said.length, 1, lines.join('\n'));
+  assert.match(said[0], /^step 1: every sampled group had equal accuracies \(nothing to learn from\); is the policy warm-started\? \(--init\)$/);
+  assert.deepEqual(existsSync(join(out, 'rollouts')) ? readdirSync(join(out, 'rollouts')) : [], []);
+});
