@@ -5,32 +5,36 @@
 import { CliError } from './args.ts';
 
 export interface Command {
-  readonly summary: string;
   readonly run: (argv: string[]) => Promise<number>;
 }
 
-type Loader = () => Promise<Command>;
+interface Entry {
+  /** One line for `pgpo --help`; here, not in the command's module, so that help loads none. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
 
-const commands: Record<string, Loader> = {
-  pipeline: async () => (await import('./commands/pipeline.ts')).command,
-  sft: async () => (await import('./commands/sft.ts')).command,
-  train: async () => (await import('./commands/train.ts')).command,
-  eval: async () => (await import('./commands/eval.ts')).command,
-  compare: async () => (await import('./commands/compare.ts')).command,
-  reshape: async () => (await import('./commands/reshape.ts')).command,
-  report: async () => (await import('./commands/report.ts')).command,
-  data: async () => (await import('./commands/data.ts')).command,
-  verify: async () => (await import('./commands/verify.ts')).command,
+const commands: Record<string, Entry> = {
+  pipeline: { summary: 'the main job: data, warm start, base eval, RL, trained eval, table', load: async () => (await import('./commands/pipeline.ts')).command },
+  sft: { summary: 'supervised warm start of a fresh policy on gold solutions', load: async () => (await import('./commands/sft.ts')).command },
+  train: { summary: 'RL training (GRPO, DAPO, PGPO, VPPO, PAPO)', load: async () => (await import('./commands/train.ts')).command },
+  eval: { summary: 'avg@k accuracy per family and variant', load: async () => (await import('./commands/eval.ts')).command },
+  compare: { summary: 'train and evaluate several algorithms (or PGPO ablations) from one base, over seeds', load: async () => (await import('./commands/compare.ts')).command },
+  reshape: { summary: 'reshape the advantages of a rollout file (JSONL) with PGPO', load: async () => (await import('./commands/reshape.ts')).command },
+  report: { summary: 'one self-contained HTML report from run and compare directories', load: async () => (await import('./commands/report.ts')).command },
+  data: { summary: 'generate the task suite as an EasyR1 dataset, or inspect a dataset', load: async () => (await import('./commands/data.ts')).command },
+  verify: { summary: 'score a response against a gold answer with the training reward', load: async () => (await import('./commands/verify.ts')).command },
 };
 
 function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length)) + 2;
   return [
     'pgpo — Perception-Grounded Policy Optimization for vision-language models',
     '',
     'usage: pgpo <command> [options]     (pgpo <command> --help for its options)',
     '',
     'commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
   ].join('\n');
 }
 
@@ -40,13 +44,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!entry) {
     process.stderr.write(`pgpo: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
   try {
-    const command = await load();
+    const command = await entry.load();
     return await command.run(rest);
   } catch (err) {
     if (err instanceof CliError) {

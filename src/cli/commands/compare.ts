@@ -35,7 +35,6 @@ const flags: Record<string, FlagSpec> = {
 const USAGE = 'pgpo compare --out DIR [--algos base,grpo,dapo,papo,vppo,pgpo] [--seeds 3] [--budget STEPS] [--ablation] [--base CKPT] [key.path=value ...]';
 
 export const command: Command = {
-  summary: 'train and evaluate several algorithms (or PGPO ablations) from one base, over seeds',
   async run(argv) {
     const args = parseArgs(argv, flags, 'compare');
     if (boolFlag(args, 'help')) {

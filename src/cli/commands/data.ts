@@ -140,7 +140,6 @@ function help(usage: string, spec: Record<string, FlagSpec>): number {
 const USAGE = `usage: pgpo data <generate|inspect> [options]\n  ${GENERATE_USAGE}\n  ${INSPECT_USAGE}`;
 
 export const command: Command = {
-  summary: 'generate the task suite as an EasyR1 dataset, or inspect a dataset',
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'generate') return generate(rest);

@@ -26,7 +26,6 @@ const flags: Record<string, FlagSpec> = {
 const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]';
 
 export const command: Command = {
-  summary: 'avg@k accuracy per family and variant',
   async run(argv) {
     const args = parseArgs(argv, flags, 'eval');
     if (boolFlag(args, 'help')) {

@@ -41,7 +41,6 @@ function stageDone(dir: string, steps: number): boolean {
 }
 
 export const command: Command = {
-  summary: 'the main job: data, warm start, base eval, RL, trained eval, table',
   async run(argv) {
     const args = parseArgs(argv, flags, 'pipeline');
     if (boolFlag(args, 'help')) {

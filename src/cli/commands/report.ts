@@ -19,7 +19,6 @@ const flags: Record<string, FlagSpec> = {
 const USAGE = 'pgpo report RUN_DIR_OR_COMPARE_DIR... [--out report.html] [--examples 4] [--heatmap-runs 6]';
 
 export const command: Command = {
-  summary: 'one self-contained HTML report from run and compare directories',
   async run(argv) {
     const args = parseArgs(argv, flags, 'report');
     if (args.flags.help) {

@@ -48,7 +48,6 @@ export function summaryLine(s: ReshapeBatchSummary): string {
 }
 
 export const command: Command = {
-  summary: 'reshape the advantages of a rollout file (JSONL) with PGPO',
   async run(argv) {
     const args = parseArgs(argv, flags, 'reshape');
     if (args.flags.help) {

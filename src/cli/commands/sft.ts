@@ -19,7 +19,6 @@ const flags: Record<string, FlagSpec> = {
 const USAGE = 'pgpo sft --out DIR [--preset tiny|small] [--config FILE] [sft.total_steps=N ...]\n       pgpo sft --resume DIR';
 
 export const command: Command = {
-  summary: 'supervised warm start of a fresh policy on gold solutions',
   async run(argv) {
     const args = parseArgs(argv, flags, 'sft');
     if (boolFlag(args, 'help')) {

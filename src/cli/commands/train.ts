@@ -30,7 +30,6 @@ const flags: Record<string, FlagSpec> = {
 const USAGE = 'pgpo train --algo pgpo --out DIR [--preset tiny|small] [--config FILE] [--init CKPT] [key.path=value ...]\n       pgpo train --resume DIR [key.path=value ...]';
 
 export const command: Command = {
-  summary: 'RL training (GRPO, DAPO, PGPO, VPPO, PAPO)',
   async run(argv) {
     const args = parseArgs(argv, flags, 'train');
     if (boolFlag(args, 'help')) {

@@ -18,7 +18,6 @@ const flags: Record<string, FlagSpec> = {
 const USAGE = 'pgpo verify --pred TEXT|- --answer TEXT [--format-weight 0.1]';
 
 export const command: Command = {
-  summary: 'score a response against a gold answer with the training reward',
   async run(argv) {
     const args = parseArgs(argv, flags, 'verify');
     if (args.flags.help) {
