@@ -45,6 +45,13 @@ describe('pgpo data', () => {
     assert.match(i.stdout, /64x64 png\s+6/);
   });
 
+  it('generate --help: the usage line shows every flag, --difficulty included', () => {
+    const r = run(['generate', '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    const usage = r.stdout.split('\n').find((l) => l.includes('pgpo data generate'))!;
+    for (const flag of ['--out', '--n', '--families', '--variants', '--split', '--seed', '--difficulty', '--format', '--image-size']) assert.ok(usage.includes(flag), `usage lacks ${flag}: ${usage}`);
+  });
+
   it('rejects bad arguments with exit 2 and names the flag', () => {
     const r = run(['generate', '--out', dir, '--n', '5', '--families', 'geometry,poetry']);
     assert.equal(r.status, 2);

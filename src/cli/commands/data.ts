@@ -34,7 +34,7 @@ const inspectFlags: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 
-const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--format parquet|jsonl] [--image-size 48]';
+const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--difficulty 1|2|3] [--format parquet|jsonl] [--image-size 48]';
 const INSPECT_USAGE = 'pgpo data inspect FILE [--prompt-key problem] [--answer-key answer] [--image-key images] [--examples 3]';
 
 function listFlag<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T[] | undefined {
