@@ -19,4 +19,11 @@ describe('pgpo eval', () => {
     assert.equal(byFlag.status, 2, byFlag.stderr);
     assert.equal(byFlag.stderr, '--temperature must be > 0 (use --greedy for greedy decoding), got 0\n');
   });
+
+  it('--help: the usage line shows the config flags and overrides', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0, r.stderr);
+    const usage = r.stdout.split('\n').find((l) => l.includes('pgpo eval'))!;
+    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
+  });
 });

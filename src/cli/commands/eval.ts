@@ -1,5 +1,6 @@
 /**
- * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]`
+ * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]
+ *   [--preset tiny|small] [--config FILE] [key.path=value ...]`
  */
 import { dirname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
@@ -23,7 +24,7 @@ const flags: Record<string, FlagSpec> = {
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]';
+const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--preset tiny|small] [--config FILE] [key.path=value ...]';
 
 export const command: Command = {
   async run(argv) {
