@@ -260,10 +260,10 @@ export class VlmPolicy implements Policy {
     return total;
   }
 
-  async sftBackward(items: readonly ScoreItem[], scale: number): Promise<{ nll: number; tokens: number }> {
+  async sftBackward(items: readonly ScoreItem[], scale: number, opts: { readonly mode: AttentionMode } = { mode: 'image' }): Promise<{ nll: number; tokens: number }> {
     // d/dparams of scale * NLL = scale * d/dparams sum(-1 * logp): weights -1 on every real token.
     const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
-    const negLogp = await this.accumulate(items, 'image', minusOnes, null, scale);
+    const negLogp = await this.accumulate(items, checkMode(opts.mode), minusOnes, null, scale);
     return { nll: negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
   }
 

@@ -144,8 +144,12 @@ export const configSchema = z.strictObject({
   /** Supervised warm start (`pgpo sft`) on the gold solutions of the generated suite. */
   sft: z.strictObject({
     total_steps: int(1),
-    /** Problems per step. */
+    /** Examples per step (problems and drills). */
     batch_size: int(1),
+    /** Share of each batch that is reading drills: random numbers at random places, read in order (src/tasks/drills.ts). */
+    reading_drills: z.number().min(0).lt(1),
+    /** Share of each batch that is arithmetic drills: a task's computation without figure or question (scored text-only). */
+    arithmetic_drills: z.number().min(0).lt(1),
     lr: positive,
     warmup_steps: int(0),
     min_lr_ratio: prob,
@@ -211,7 +215,7 @@ export const DEFAULTS: TrainConfig = {
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
-  sft: { total_steps: 250, batch_size: 32, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
+  sft: { total_steps: 250, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 
@@ -308,7 +312,9 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
   }
   const merged = deepMerge(layered, overrides);
 
-  const parsed = configSchema.safeParse(merged);
+  const parsed = configSchema.superRefine((c, ctx) => {
+    if (c.sft.reading_drills + c.sft.arithmetic_drills >= 1) ctx.addIssue({ code: 'custom', path: ['sft', 'arithmetic_drills'], message: `sft.reading_drills + sft.arithmetic_drills must be below 1 (the rest of each batch is task problems), got ${c.sft.reading_drills} + ${c.sft.arithmetic_drills}` });
+  }).safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;

@@ -102,8 +102,11 @@ export interface Policy {
     dLogp: readonly Float32Array[],
     opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
   ): Promise<void>;
-  /** Teacher forcing on gold responses: accumulates grad of (sum of token NLL) * scale; returns the NLL sum and token count. */
-  sftBackward(items: readonly ScoreItem[], scale: number): Promise<{ nll: number; tokens: number }>;
+  /**
+   * Teacher forcing on gold responses: accumulates grad of (sum of token NLL) * scale; returns the
+   * NLL sum and token count. `mode` defaults to `image` (text-only: responses that need no image).
+   */
+  sftBackward(items: readonly ScoreItem[], scale: number, opts?: { readonly mode: AttentionMode }): Promise<{ nll: number; tokens: number }>;
   /** Clip, AdamW, clear the gradient buffer. */
   step(opts: OptimStep): Promise<StepResult>;
   /** Clears the gradient buffer without a step. */

@@ -1,7 +1,9 @@
 /**
  * Supervised warm start: teacher forcing on the gold solutions (`<think>…</think> \boxed{…}`)
  * of the generated suite, so RL starts from a policy that knows the format and reads some
- * values right. Same run directory, checkpoints, resume and Ctrl-C as the RL trainer.
+ * values right. A share of every batch is drills (src/tasks/drills.ts): reading random numbers
+ * in an image, and the suite's arithmetic without a figure — what a pretrained VLM would bring.
+ * Same run directory, checkpoints, resume and Ctrl-C as the RL trainer.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,8 @@ import { RunDir } from './run-dir.ts';
 import { learningRate } from './schedule.ts';
 import { loadCheckpointPolicy, TrainError } from './trainer.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
+import { Rng } from '../engine/rng.ts';
+import { arithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
 
 export interface SftOptions {
   readonly config: TrainConfig;
@@ -42,6 +46,23 @@ export function goldItem(policy: Policy, p: Problem): ScoreItem {
   return { image: p.image, prompt: policy.encodePrompt(p.problem), response: [...policy.encode(p.solution), policy.eos] };
 }
 
+function drillItem(policy: Policy, d: Drill): ScoreItem {
+  return { image: d.image, prompt: policy.encodePrompt(d.problem), response: [...policy.encode(d.solution), policy.eos] };
+}
+
+/** How a batch of `batch_size` splits into task problems and the two kinds of drill. */
+export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading: number; arithmetic: number } {
+  const reading = Math.round(s.batch_size * s.reading_drills);
+  const arithmetic = Math.round(s.batch_size * s.arithmetic_drills);
+  return { tasks: Math.max(1, s.batch_size - reading - arithmetic), reading, arithmetic };
+}
+
+/** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
+export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number): Drill {
+  const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
+  return kind === 'reading' ? readingDrill(rng, imageSize) : arithmeticDrill(rng, 1, imageSize);
+}
+
 export async function sft(opts: SftOptions): Promise<SftResult> {
   const { config } = opts;
   const s = config.sft;
@@ -65,6 +86,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   }
   const stream = new ProblemStream(opts.problems, `sft:${config.trainer.seed}`);
   const progress = new Progress({ total: s.total_steps, label: 'sft', stream: opts.progressStream });
+  const shares = sftBatchShares(s);
   let checkpoint: string | null = rd.latest()?.dir ?? null;
   const save = async (st: SftState) => {
     const ref = await rd.saveCheckpoint(st.step, config.trainer.save_limit, async (dir) => {
@@ -79,15 +101,34 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const step = state.step + 1;
       const t0 = performance.now();
       let cursor = state.cursor;
-      const items = Array.from({ length: s.batch_size }, () => goldItem(policy, stream.at(cursor++)));
-      const tokens = items.reduce((a, it) => a + it.response.length, 0);
+      const items = Array.from({ length: shares.tasks }, () => goldItem(policy, stream.at(cursor++)));
+      const drills = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillItem(policy, drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize)));
+      const reading = drills('reading', shares.reading);
+      const arithmetic = drills('arithmetic', shares.arithmetic);
+      const count = (its: readonly ScoreItem[]) => its.reduce((a, it) => a + it.response.length, 0);
+      const tokens = count(items) + count(reading) + count(arithmetic);
       const lr = learningRate({ lr: s.lr, schedule: 'cosine', warmup_steps: s.warmup_steps, min_lr_ratio: s.min_lr_ratio }, step, s.total_steps);
-      const { nll } = await policy.sftBackward(items, 1 / tokens);
+      // one loss, the mean NLL over every token of the batch; arithmetic drills have no figure, so they skip the image
+      const nllTask = (await policy.sftBackward(items, 1 / tokens)).nll;
+      const nllReading = reading.length ? (await policy.sftBackward(reading, 1 / tokens)).nll : 0;
+      const nllArith = arithmetic.length ? (await policy.sftBackward(arithmetic, 1 / tokens, { mode: 'text-only' })).nll : 0;
       const o = config.worker.actor.optim;
       const res = await policy.step({ lr, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
       state = { step, cursor };
-      const loss = nll / tokens;
-      rd.appendMetrics({ step, loss, tokens, lr, grad_norm: res.gradNorm, applied: res.applied, time_step: (performance.now() - t0) / 1000 });
+      const loss = (nllTask + nllReading + nllArith) / tokens;
+      const per = (nll: number, its: readonly ScoreItem[]) => (its.length ? nll / count(its) : null);
+      rd.appendMetrics({
+        step,
+        loss,
+        loss_task: per(nllTask, items),
+        loss_reading: per(nllReading, reading),
+        loss_arithmetic: per(nllArith, arithmetic),
+        tokens,
+        lr,
+        grad_norm: res.gradNorm,
+        applied: res.applied,
+        time_step: (performance.now() - t0) / 1000,
+      });
       if (!res.applied) log(`sft step ${step}: non-finite gradient (norm ${res.gradNorm}), update skipped`);
       progress.update(step, { loss });
       if (opts.signal?.aborted) {

@@ -7,7 +7,9 @@ import { makeRgbImage } from '../../src/data/image.ts';
 import { resolveConfig } from '../../src/train/config.ts';
 import type { Problem } from '../../src/train/problems.ts';
 import { RunDir } from '../../src/train/run-dir.ts';
-import { sft } from '../../src/train/sft.ts';
+import { drillAt, sft, sftBatchShares } from '../../src/train/sft.ts';
+import { policyFactory } from '../../src/model/index.ts';
+import { suiteInstances } from '../../src/train/sources.ts';
 import { toyFactory } from './toy-policy.ts';
 
 const problems: Problem[] = Array.from({ length: 6 }, (_, i) => ({ id: `p${i}`, problem: '<image>q', answer: 'a', solution: 'ab', image: makeRgbImage(8, 8), family: 'f', variant: 'v' }));
@@ -15,7 +17,8 @@ const quiet = { log: () => {}, progressStream: { write: () => true } };
 
 test('SFT lowers the loss on the gold solutions and checkpoints; resume continues', async () => {
   const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-'));
-  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '30'], ['sft.lr', '0.1'], ['sft.save_freq', '10']] });
+  // the toy policy's 8-pixel images and tiny alphabet cannot take drills (tested below on the real model)
+  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '30'], ['sft.lr', '0.1'], ['sft.save_freq', '10'], ['sft.reading_drills', '0'], ['sft.arithmetic_drills', '0']] });
   const ctl = new AbortController();
   let n = 0;
   const stream = { write: () => (++n === 12 && ctl.abort(), true) };
@@ -27,4 +30,22 @@ test('SFT lowers the loss on the gold solutions and checkpoints; resume continue
   const m = new RunDir(out).readMetrics();
   assert.deepEqual(m.map((x) => x.step), Array.from({ length: 30 }, (_, i) => i + 1));
   assert.ok((m[29].loss as number) < 0.5 * (m[0].loss as number), `loss ${m[0].loss} -> ${m[29].loss}`);
+});
+
+test('a batch is task problems plus the configured shares of reading and arithmetic drills', () => {
+  const s = resolveConfig({ overrides: [['sft.batch_size', '32'], ['sft.reading_drills', '0.25'], ['sft.arithmetic_drills', '0.15']] }).sft;
+  assert.deepEqual(sftBatchShares(s), { tasks: 19, reading: 8, arithmetic: 5 });
+  assert.throws(() => resolveConfig({ overrides: [['sft.reading_drills', '0.6'], ['sft.arithmetic_drills', '0.4']] }), /sft\.arithmetic_drills.*must be below 1/);
+  // drills are a pure function of (seed, kind, index): resume needs no drill state
+  assert.equal(drillAt(1, 'reading', 5, 48).solution, drillAt(1, 'reading', 5, 48).solution);
+  assert.notEqual(drillAt(1, 'reading', 5, 48).solution, drillAt(2, 'reading', 5, 48).solution);
+});
+
+test('SFT with drills on the tiny model logs the loss of each part of the batch', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-drills-'));
+  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '2'], ['sft.batch_size', '6'], ['sft.reading_drills', '0.34'], ['sft.arithmetic_drills', '0.17']] });
+  await sft({ config, out, factory: policyFactory, problems: suiteInstances(config, 'train'), ...quiet });
+  const m = new RunDir(out).readMetrics();
+  assert.equal(m.length, 2);
+  for (const x of m) for (const k of ['loss', 'loss_task', 'loss_reading', 'loss_arithmetic']) assert.ok(typeof x[k] === 'number' && Number.isFinite(x[k] as number) && (x[k] as number) > 0, `${k}: ${x[k]}`);
 });

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { RgbImage } from '../../src/data/image.ts';
 import { Rng } from '../../src/engine/rng.ts';
-import type { OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../../src/train/policy.ts';
+import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../../src/train/policy.ts';
 
 const SPECIALS = ['<pad>', '<bos>', '<eos>', '<image>'];
 const CHARS = ['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))];
@@ -181,12 +181,12 @@ export class ToyPolicy implements Policy {
     });
   }
 
-  async sftBackward(items: readonly ScoreItem[], scale: number): Promise<{ nll: number; tokens: number }> {
+  async sftBackward(items: readonly ScoreItem[], scale: number, opts: { readonly mode: AttentionMode } = { mode: 'image' }): Promise<{ nll: number; tokens: number }> {
     let nll = 0;
     let tokens = 0;
-    const s = await this.score(items, { mode: 'image' });
+    const s = await this.score(items, opts);
     s.logp.forEach((row) => row.forEach((x) => ((nll -= x), tokens++)));
-    await this.backward(items, s.logp.map((row) => row.map(() => -scale)), { mode: 'image' });
+    await this.backward(items, s.logp.map((row) => row.map(() => -scale)), opts);
     return { nll, tokens };
   }
 

@@ -1,0 +1,101 @@
+/**
+ * Warm-start drills: the two skills a real vision-language model brings from pretraining and a
+ * policy trained from scratch here does not — reading numbers anywhere in an image, and the
+ * arithmetic facts the task families compute with. They are SFT data only (never RL, never
+ * evaluation), drawn fresh for every index, so the model cannot memorise them and has to learn
+ * the skill.
+ *
+ * Why they exist (docs/results.md): the suite's split holds out whole value combinations, so a
+ * test problem's sum or difference never appears in a training solution, and its image is one
+ * the model has never seen. Trained on the task solutions alone, the policy memorised the
+ * training images and facts and stayed near chance on test problems. The drills teach the
+ * general skills the test needs without showing any test problem: a reading drill is random
+ * numbers at random places, an arithmetic drill is a computation with no figure and no question.
+ */
+import type { RgbImage } from '../data/image.ts';
+import type { Rng } from '../engine/rng.ts';
+import { FAMILIES } from './families/index.ts';
+import { rasterize } from './raster.ts';
+import { COLORS, draw, type Mark, type Scene } from './scene.ts';
+import { FAMILY_NAMES, type Difficulty } from './types.ts';
+import { IMAGE_MARKER } from './variants.ts';
+
+export type DrillKind = 'reading' | 'arithmetic';
+
+export interface Drill {
+  readonly kind: DrillKind;
+  /** Model-facing text with the `<image>` marker. */
+  readonly problem: string;
+  /** Gold response in the house format. */
+  readonly solution: string;
+  readonly answer: string;
+  /** Reading: the numbers drawn; arithmetic: a blank image (SFT scores it text-only). */
+  readonly image: RgbImage;
+  readonly scene: Scene;
+}
+
+export const READING_PROMPT = 'Read the numbers.';
+
+/** Six cells, 2 columns x 3 rows of the 32-unit design grid; reading order is row by row. */
+const CELLS = [0, 1, 2, 3, 4, 5].map((i) => ({ x: 1 + 16 * (i % 2), y: 2 + 10 * Math.floor(i / 2) }));
+const DISTRACTOR_COLORS = [COLORS.red, COLORS.blue, COLORS.green, COLORS.orange, COLORS.purple, COLORS.gray];
+
+/** Values like the suite's: mostly one digit (counts, bars, sides), some two (angles), a few three. */
+function drillNumber(rng: Rng): number {
+  const u = rng.range(0, 9);
+  return u < 5 ? rng.range(1, 9) : u < 9 ? rng.range(10, 99) : rng.range(100, 180);
+}
+
+/**
+ * 2-4 numbers in random cells at random offsets, 0-2 coloured shapes in the empty cells.
+ * Answer: the numbers in reading order, space-separated.
+ */
+export function readingDrill(rng: Rng, imageSize: number): Drill {
+  const count = rng.range(2, 4);
+  const order = rng.permutation(CELLS.length);
+  const used = order.slice(0, count).sort((a, b) => a - b);
+  const values = used.map(() => drillNumber(rng));
+  const marks: Mark[] = [];
+  used.forEach((cell, i) => {
+    const c = CELLS[cell];
+    // a 3-digit label is 11 units wide at 32 px: keep it inside its 16-unit cell
+    const width = 4 * String(values[i]).length - 1;
+    marks.push(draw.text(c.x + rng.range(0, 14 - width), c.y + rng.range(0, 3), String(values[i]), 'left', 'top'));
+  });
+  for (const cell of order.slice(count, count + rng.range(0, 2))) {
+    const c = CELLS[cell];
+    const color = rng.pick(DISTRACTOR_COLORS);
+    const x = c.x + rng.range(2, 10);
+    const y = c.y + rng.range(2, 5);
+    marks.push(rng.range(0, 1) === 0 ? draw.circle(x, y, 2, { fill: color }) : draw.rect(x - 2, y - 2, 4, 4, { fill: color }));
+  }
+  const answer = values.join(' ');
+  const scene = { marks };
+  return { kind: 'reading', problem: IMAGE_MARKER + READING_PROMPT, solution: `<think>${answer}</think> \\boxed{${answer}}`, answer, image: rasterize(scene, imageSize), scene };
+}
+
+/** A computation as the gold solutions write it: `180-50-60=70`, `2*(3+4)=14`. */
+const COMPUTATION = /^([0-9+\-*()]+)=(-?[0-9]+)$/;
+
+/**
+ * The computation of a random problem of the suite (any family, any kind at `difficulty`),
+ * without its figure or its question: `Compute 180-50-60.` -> `<think>180-50-60=70</think> \boxed{70}`.
+ */
+export function arithmeticDrill(rng: Rng, difficulty: Difficulty, imageSize: number): Drill {
+  for (let t = 0; t < 100; t++) {
+    const r = rng.fork(t);
+    const family = FAMILIES[r.pick(FAMILY_NAMES)];
+    const draft = family.sample(r.fork('draft'), difficulty, r.pick(family.kinds(difficulty)));
+    const m = COMPUTATION.exec(draft.compute);
+    if (!m) continue; // `max=A`, option letters: nothing to compute
+    return {
+      kind: 'arithmetic',
+      problem: `${IMAGE_MARKER}Compute ${m[1]}.`,
+      solution: `<think>${draft.compute}</think> \\boxed{${m[2]}}`,
+      answer: m[2],
+      image: rasterize({ marks: [] }, imageSize),
+      scene: { marks: [] },
+    };
+  }
+  throw new Error(`arithmeticDrill: no family at difficulty ${difficulty} produced a computation in 100 tries`);
+}
