@@ -9,6 +9,7 @@ import type { Rng } from '../engine/rng.ts';
 import { numpy as np, f32 } from '../engine/jax.ts';
 import type { ModelConfig, TransformerConfig } from './config.ts';
 import { dims } from './config.ts';
+import { OCR_OUTPUTS } from './ocr.ts';
 
 export type Linear = { w: np.Array; b: np.Array };
 export type Norm = { g: np.Array; b: np.Array };
@@ -29,6 +30,7 @@ export type VisionParams = {
   layers: Block[];
   lnf: Norm;
   proj: Linear; // w [Cv, C]: the projector into the decoder's width
+  ocr: Linear; // w [C, O]: the reading head on the image tokens (ocr.ts), trained by SFT only
 };
 
 export type DecoderParams = {
@@ -85,6 +87,8 @@ export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams 
     layers: Array.from({ length: cfg.vision.layers }, () => initBlock(r, cfg.vision)),
     lnf: { g: ones([Cv]), b: zeros([Cv]) },
     proj: { w: normal(r, [Cv, C], 0.02), b: zeros([C]) },
+    // most (patch, character) targets are 0: a prior of sigmoid(-4) ~ 2% keeps the first steps calm
+    ocr: { w: normal(r.fork('ocr'), [C, OCR_OUTPUTS], 0.02), b: np.full([OCR_OUTPUTS], -4, { dtype: np.float32 }) },
   };
   const decoder: DecoderParams = {
     tok: normal(r, [V, C], 0.02),
@@ -112,6 +116,7 @@ export function paramShapes(cfg: ModelConfig, V: number): Map<string, number[]> 
   m.set('vision.patch.w', [F, Cv]).set('vision.patch.b', [Cv]).set('vision.pos', [N, Cv]);
   for (let l = 0; l < cfg.vision.layers; l++) block(`vision.layers.${l}`, cfg.vision);
   m.set('vision.lnf.g', [Cv]).set('vision.lnf.b', [Cv]).set('vision.proj.w', [Cv, C]).set('vision.proj.b', [C]);
+  m.set('vision.ocr.w', [C, OCR_OUTPUTS]).set('vision.ocr.b', [OCR_OUTPUTS]);
   m.set('decoder.tok', [V, C]).set('decoder.pos', [positions, C]);
   for (let l = 0; l < cfg.decoder.layers; l++) block(`decoder.layers.${l}`, cfg.decoder);
   m.set('decoder.lnf.g', [C]).set('decoder.lnf.b', [C]).set('decoder.head', [C, headWidth(V)]);

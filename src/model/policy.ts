@@ -16,6 +16,7 @@ import type {
   Policy,
   PolicyFactory,
   PromptInput,
+  ReadingTarget,
   Rollout,
   ScoreItem,
   ScoreOptions,
@@ -36,6 +37,7 @@ import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weighte
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
 import { pickToken } from './sampling.ts';
+import { OCR_OUTPUTS, ocrLoss, ocrTargets } from './ocr.ts';
 
 export const CHECKPOINT_FORMAT = 'pgpo-policy/1';
 /** The `<image>` marker in problem texts; dropped by `encodePrompt` (the image goes first). */
@@ -87,6 +89,21 @@ function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean):
     }),
   );
 }
+
+/** acc + scale * d/dparams of the reading loss (ocr.ts); also returns the loss. */
+function ocrGradProgram(cfg: ModelConfig): Jitted {
+  return program(cfg, 'ocr-grad', () =>
+    jit((params: PolicyParams, acc: ParamTree, patches: np.Array, targets: np.Array, w: np.Array, scale: np.Array) => {
+      const [value, g] = valueAndGrad((p: PolicyParams) => ocrLoss(p, patches, targets, w, cfg))(params);
+      const next = jtree.map((a: np.Array, d: np.Array) => a.add(d.mul(scale.ref)), acc, g as ParamTree);
+      scale.dispose();
+      return [next, value];
+    }),
+  );
+}
+
+/** Images per reading-loss call: one fixed shape (the last call is padded with weight-0 images). */
+const OCR_IMAGES_PER_CALL = 16;
 
 function prefillProgram(cfg: ModelConfig): Jitted {
   return program(cfg, 'prefill', () => jit((params: PolicyParams, b: PrefixBatch) => prefill(params, b, cfg)));
@@ -265,6 +282,34 @@ export class VlmPolicy implements Policy {
     const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
     const negLogp = await this.accumulate(items, checkMode(opts.mode), minusOnes, null, scale);
     return { nll: negLogp, tokens: items.reduce((n, it) => n + it.response.length, 0) };
+  }
+
+  /**
+   * The vision encoder's reading loss (ocr.ts) on images whose drawn characters are known:
+   * accumulates scale * d/dparams of the summed cross-entropy; returns that sum and the number
+   * of (patch, output) terms it is summed over.
+   */
+  async visionBackward(images: readonly ReadingTarget[], scale: number): Promise<{ loss: number; terms: number }> {
+    this.live();
+    const { N, F } = dims(this.config);
+    const G = OCR_IMAGES_PER_CALL;
+    const run = ocrGradProgram(this.config);
+    let total = 0;
+    for (let at = 0; at < images.length; at += G) {
+      const part = images.slice(at, at + G);
+      const patches = new Float32Array(G * N * F);
+      const targets = new Float32Array(G * N * OCR_OUTPUTS);
+      const w = new Float32Array(G);
+      part.forEach((im, g) => {
+        patches.set(imagePatches(im.image, this.config), g * N * F);
+        targets.set(ocrTargets(im.glyphs, this.config), g * N * OCR_OUTPUTS);
+        w[g] = 1;
+      });
+      const [acc, value] = run(refTree(this.params), this.grads, f32(patches, [G, N, F]), f32(targets, [G, N, OCR_OUTPUTS]), f32(w, [G]), f32([scale], []));
+      this.grads = acc;
+      total += (await toF32(value))[0];
+    }
+    return { loss: total, terms: images.length * N * OCR_OUTPUTS };
   }
 
   async step(o: OptimStep): Promise<StepResult> {

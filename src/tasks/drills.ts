@@ -36,7 +36,11 @@ export interface Drill {
 
 export const READING_PROMPT = 'Read the numbers.';
 
-/** Six cells, 2 columns x 3 rows of the 32-unit design grid; reading order is row by row. */
+/**
+ * Six cells, 2 columns x 3 rows of the 32-unit design grid, read row by row. The answer names
+ * every cell (its number, or `-` when empty), so each part of the answer has a fixed place to
+ * look: what is learnt is reading a glyph, not searching for the next number.
+ */
 const CELLS = [0, 1, 2, 3, 4, 5].map((i) => ({ x: 1 + 16 * (i % 2), y: 2 + 10 * Math.floor(i / 2) }));
 const DISTRACTOR_COLORS = [COLORS.red, COLORS.blue, COLORS.green, COLORS.orange, COLORS.purple, COLORS.gray];
 
@@ -47,31 +51,33 @@ function drillNumber(rng: Rng): number {
 }
 
 /**
- * 2-4 numbers in random cells at random offsets, 0-2 coloured shapes in the empty cells.
- * Answer: the numbers in reading order, space-separated.
+ * Each cell holds a number (at a random offset inside it) with probability 1/2, else maybe a
+ * coloured shape; at least one number. Answer: the cells in reading order, `-` for no number.
  */
 export function readingDrill(rng: Rng, imageSize: number): Drill {
-  const count = rng.range(2, 4);
-  const order = rng.permutation(CELLS.length);
-  const used = order.slice(0, count).sort((a, b) => a - b);
-  const values = used.map(() => drillNumber(rng));
   const marks: Mark[] = [];
-  used.forEach((cell, i) => {
-    const c = CELLS[cell];
-    // a 3-digit label is 11 units wide at 32 px: keep it inside its 16-unit cell
-    const width = 4 * String(values[i]).length - 1;
-    marks.push(draw.text(c.x + rng.range(0, 14 - width), c.y + rng.range(0, 3), String(values[i]), 'left', 'top'));
-  });
-  for (const cell of order.slice(count, count + rng.range(0, 2))) {
-    const c = CELLS[cell];
-    const color = rng.pick(DISTRACTOR_COLORS);
-    const x = c.x + rng.range(2, 10);
-    const y = c.y + rng.range(2, 5);
-    marks.push(rng.range(0, 1) === 0 ? draw.circle(x, y, 2, { fill: color }) : draw.rect(x - 2, y - 2, 4, 4, { fill: color }));
+  const cells: string[] = [];
+  for (const c of CELLS) {
+    if (rng.range(0, 1) === 1) {
+      const v = String(drillNumber(rng));
+      // a 3-digit label is 11 units wide at 32 px: keep it inside its 16-unit cell
+      marks.push(draw.text(c.x + rng.range(0, 15 - 4 * v.length), c.y + rng.range(0, 3), v, 'left', 'top'));
+      cells.push(v);
+      continue;
+    }
+    cells.push('-');
+    if (rng.range(0, 2) === 0) {
+      const color = rng.pick(DISTRACTOR_COLORS);
+      const x = c.x + rng.range(2, 10);
+      const y = c.y + rng.range(2, 5);
+      marks.push(rng.range(0, 1) === 0 ? draw.circle(x, y, 2, { fill: color }) : draw.rect(x - 2, y - 2, 4, 4, { fill: color }));
+    }
   }
-  const answer = values.join(' ');
+  if (!cells.some((v) => v !== '-')) return readingDrill(rng.fork('again'), imageSize);
+  const answer = cells.join(' ');
   const scene = { marks };
-  return { kind: 'reading', problem: IMAGE_MARKER + READING_PROMPT, solution: `<think>${answer}</think> \\boxed{${answer}}`, answer, image: rasterize(scene, imageSize), scene };
+  const count = cells.filter((v) => v !== '-').length;
+  return { kind: 'reading', problem: IMAGE_MARKER + READING_PROMPT, solution: `<think>${answer}</think> \\boxed{${count}}`, answer: String(count), image: rasterize(scene, imageSize), scene };
 }
 
 /** A computation as the gold solutions write it: `180-50-60=70`, `2*(3+4)=14`. */

@@ -5,7 +5,7 @@
 export { DEFAULT_IMAGE_SIZE, DEFAULT_TEST_FRACTION, SuiteConfigSchema, generateSuite, sampleInstance } from './suite.ts';
 export type { ResolvedSuiteConfig, SuiteConfig } from './suite.ts';
 export { renderPng } from './canvas.ts';
-export { rasterize, MIN_IMAGE_SIZE } from './raster.ts';
+export { glyphPlacements, rasterize, MIN_IMAGE_SIZE } from './raster.ts';
 export { FAMILIES } from './families/index.ts';
 export { VARIANT_DESCRIPTIONS, IMAGE_MARKER } from './variants.ts';
 export { FAMILY_NAMES, VARIANT_NAMES } from './types.ts';

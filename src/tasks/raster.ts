@@ -6,7 +6,7 @@
  * are designed for a 3x5 font in a 32-unit grid.
  */
 import { makeRgbImage, type RgbImage } from '../data/image.ts';
-import { GLYPH_ADVANCE, GLYPH_HEIGHT, glyph, textWidth } from './font.ts';
+import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph, textWidth } from './font.ts';
 import { DESIGN, type Mark, type Point, type Rgb, type Scene, type TextMark } from './scene.ts';
 
 export const MIN_IMAGE_SIZE = DESIGN;
@@ -149,21 +149,48 @@ function circle(cv: Canvas, cx: number, cy: number, r: number, t: number, fill?:
   }
 }
 
-function text(cv: Canvas, m: TextMark, k: number, t: number): void {
+/** Where a text mark's glyphs land: the pixel of each glyph's top-left corner, and the pen scale. */
+function layoutText(m: TextMark, k: number, t: number): Array<{ ch: string; x: number; y: number }> {
   const w = textWidth(m.text) * t;
   const h = GLYPH_HEIGHT * t;
   const ax = m.x * k;
   const ay = m.y * k;
   const left = m.align === 'left' ? Math.round(ax) : m.align === 'right' ? Math.round(ax) - w : Math.round(ax - w / 2);
   const top = m.valign === 'top' ? Math.round(ay) : m.valign === 'bottom' ? Math.round(ay) - h : Math.round(ay - h / 2);
-  for (let i = 0; i < m.text.length; i++) {
-    const rows = glyph(m.text[i]);
-    const gx = left + i * GLYPH_ADVANCE * t;
+  return [...m.text].map((ch, i) => ({ ch, x: left + i * GLYPH_ADVANCE * t, y: top }));
+}
+
+function text(cv: Canvas, m: TextMark, k: number, t: number): void {
+  for (const g of layoutText(m, k, t)) {
+    const rows = glyph(g.ch);
     for (let r = 0; r < rows.length; r++) {
       for (let col = 0; col < rows[r].length; col++) {
-        if (rows[r][col] === '#') cv.stamp(gx + col * t, top + r * t, t, m.color);
+        if (rows[r][col] === '#') cv.stamp(g.x + col * t, g.y + r * t, t, m.color);
       }
     }
   }
+}
+
+/** A drawn character and the pixel at the centre of its glyph box, in a `size`-pixel image. */
+export interface GlyphPlacement {
+  readonly ch: string;
+  readonly cx: number;
+  readonly cy: number;
+}
+
+/**
+ * Every visible character `rasterize(scene, size)` draws (spaces left out), with its glyph's
+ * centre: ground truth of what is written where, for the vision encoder's reading loss.
+ */
+export function glyphPlacements(scene: Scene, size: number): GlyphPlacement[] {
+  const k = size / DESIGN;
+  const t = penScale(size);
+  return scene.marks.flatMap((m) =>
+    m.type !== 'text'
+      ? []
+      : layoutText(m, k, t)
+          .filter((g) => g.ch !== ' ')
+          .map((g) => ({ ch: g.ch.toUpperCase(), cx: g.x + (GLYPH_WIDTH * t) / 2, cy: g.y + (GLYPH_HEIGHT * t) / 2 })),
+  );
 }
 

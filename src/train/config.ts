@@ -150,6 +150,10 @@ export const configSchema = z.strictObject({
     reading_drills: z.number().min(0).lt(1),
     /** Share of each batch that is arithmetic drills: a task's computation without figure or question (scored text-only). */
     arithmetic_drills: z.number().min(0).lt(1),
+    /** Weight of the vision encoder's reading loss (per patch) on the batch's images, added to the token NLL; 0: off. */
+    reading_loss_coef: nonNegative,
+    /** The first N steps train the reading loss alone, so the image tokens carry what is written before the decoder trains. */
+    reading_warmup_steps: int(0),
     lr: positive,
     warmup_steps: int(0),
     min_lr_ratio: prob,
@@ -215,7 +219,7 @@ export const DEFAULTS: TrainConfig = {
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
-  sft: { total_steps: 250, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
+  sft: { total_steps: 250, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, reading_loss_coef: 1, reading_warmup_steps: 50, lr: 2e-3, warmup_steps: 30, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 100 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 
@@ -227,7 +231,7 @@ export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
     data: { suite: { dir: 'data/suite-tiny', n_train: 64, n_test: 16 }, rollout_batch_size: 2 },
     worker: { actor: { model: 'tiny', global_batch_size: 2 }, rollout: { n: 4, max_new_tokens: 12 } },
     trainer: { total_steps: 2, save_freq: 1 },
-    sft: { total_steps: 4, batch_size: 4, save_freq: 2, warmup_steps: 1 },
+    sft: { total_steps: 4, batch_size: 4, save_freq: 2, warmup_steps: 1, reading_warmup_steps: 1 },
     eval: { n: 8, k: 2 },
   },
   small: {},

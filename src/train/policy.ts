@@ -43,6 +43,12 @@ export interface Rollout {
   readonly finished: boolean;
 }
 
+/** An image and the characters drawn in it, at their glyph centres in pixels. */
+export interface ReadingTarget {
+  readonly image: RgbImage;
+  readonly glyphs: readonly { readonly ch: string; readonly cx: number; readonly cy: number }[];
+}
+
 export interface ScoreItem {
   readonly image: RgbImage;
   readonly prompt: readonly number[];
@@ -107,6 +113,12 @@ export interface Policy {
    * NLL sum and token count. `mode` defaults to `image` (text-only: responses that need no image).
    */
   sftBackward(items: readonly ScoreItem[], scale: number, opts?: { readonly mode: AttentionMode }): Promise<{ nll: number; tokens: number }>;
+  /**
+   * Optional: a direct reading loss for the vision encoder on images whose drawn characters are
+   * known (the VLM's is src/model/ocr.ts). Accumulates scale * its gradient; returns the summed
+   * loss and the number of terms summed. SFT uses it when the policy has it.
+   */
+  visionBackward?(images: readonly ReadingTarget[], scale: number): Promise<{ loss: number; terms: number }>;
   /** Clip, AdamW, clear the gradient buffer. */
   step(opts: OptimStep): Promise<StepResult>;
   /** Clears the gradient buffer without a step. */

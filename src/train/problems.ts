@@ -6,6 +6,7 @@
  */
 import type { RgbImage } from '../data/image.ts';
 import { Rng } from '../engine/rng.ts';
+import type { ReadingTarget } from './policy.ts';
 
 export interface Problem {
   readonly id: string;
@@ -20,6 +21,8 @@ export interface Problem {
   /** Values the image shows / the text also writes (generated suite only; used by analyses). */
   readonly imageValues?: readonly string[];
   readonly textValues?: readonly string[];
+  /** What the image writes, character by character at its glyph centre (generated suite only; SFT's reading loss). */
+  readonly glyphs?: ReadingTarget['glyphs'];
 }
 
 /** Scores a response text against the answer (src/reward's computeReward). */

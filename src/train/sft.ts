@@ -17,6 +17,7 @@ import { loadCheckpointPolicy, TrainError } from './trainer.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { Rng } from '../engine/rng.ts';
 import { arithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
+import { glyphPlacements } from '../tasks/raster.ts';
 
 export interface SftOptions {
   readonly config: TrainConfig;
@@ -101,28 +102,41 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const step = state.step + 1;
       const t0 = performance.now();
       let cursor = state.cursor;
-      const items = Array.from({ length: shares.tasks }, () => goldItem(policy, stream.at(cursor++)));
-      const drills = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillItem(policy, drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize)));
-      const reading = drills('reading', shares.reading);
-      const arithmetic = drills('arithmetic', shares.arithmetic);
+      const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
+      const drillsOf = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize));
+      const readingDrills = drillsOf('reading', shares.reading);
+      const items = problems.map((p) => goldItem(policy, p));
+      const reading = readingDrills.map((d) => drillItem(policy, d));
+      const arithmetic = drillsOf('arithmetic', shares.arithmetic).map((d) => drillItem(policy, d));
       const count = (its: readonly ScoreItem[]) => its.reduce((a, it) => a + it.response.length, 0);
-      const tokens = count(items) + count(reading) + count(arithmetic);
       const lr = learningRate({ lr: s.lr, schedule: 'cosine', warmup_steps: s.warmup_steps, min_lr_ratio: s.min_lr_ratio }, step, s.total_steps);
-      // one loss, the mean NLL over every token of the batch; arithmetic drills have no figure, so they skip the image
-      const nllTask = (await policy.sftBackward(items, 1 / tokens)).nll;
-      const nllReading = reading.length ? (await policy.sftBackward(reading, 1 / tokens)).nll : 0;
-      const nllArith = arithmetic.length ? (await policy.sftBackward(arithmetic, 1 / tokens, { mode: 'text-only' })).nll : 0;
+      // the vision encoder's reading loss on every image whose writing is known (per patch, times its weight)
+      const readable = [
+        ...problems.flatMap((p) => (p.glyphs ? [{ image: p.image, glyphs: p.glyphs }] : [])),
+        ...readingDrills.map((d) => ({ image: d.image, glyphs: glyphPlacements(d.scene, policy.imageSize) })),
+      ];
+      const readingLoss = s.reading_loss_coef > 0 && policy.visionBackward && readable.length ? policy.visionBackward : null;
+      // reading warm-up: the first steps train the reading loss alone (when there is one)
+      const warmup = readingLoss !== null && step <= s.reading_warmup_steps;
+      const tokens = warmup ? 0 : count(items) + count(reading) + count(arithmetic);
+      const patches = readable.length * (policy.imageSize / policy.patchSize) ** 2;
+      const ocr = readingLoss ? (await readingLoss.call(policy, readable, s.reading_loss_coef / patches)).loss / patches : null;
+      // the token loss: the mean NLL over every token of the batch; arithmetic drills have no figure, so they skip the image
+      const nllTask = warmup ? 0 : (await policy.sftBackward(items, 1 / tokens)).nll;
+      const nllReading = warmup || !reading.length ? 0 : (await policy.sftBackward(reading, 1 / tokens)).nll;
+      const nllArith = warmup || !arithmetic.length ? 0 : (await policy.sftBackward(arithmetic, 1 / tokens, { mode: 'text-only' })).nll;
       const o = config.worker.actor.optim;
       const res = await policy.step({ lr, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
       state = { step, cursor };
-      const loss = (nllTask + nllReading + nllArith) / tokens;
-      const per = (nll: number, its: readonly ScoreItem[]) => (its.length ? nll / count(its) : null);
+      const loss = warmup ? null : (nllTask + nllReading + nllArith) / tokens;
+      const per = (nll: number, its: readonly ScoreItem[]) => (!warmup && its.length ? nll / count(its) : null);
       rd.appendMetrics({
         step,
         loss,
         loss_task: per(nllTask, items),
         loss_reading: per(nllReading, reading),
         loss_arithmetic: per(nllArith, arithmetic),
+        loss_ocr: ocr,
         tokens,
         lr,
         grad_norm: res.gradNorm,
@@ -130,7 +144,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
         time_step: (performance.now() - t0) / 1000,
       });
       if (!res.applied) log(`sft step ${step}: non-finite gradient (norm ${res.gradNorm}), update skipped`);
-      progress.update(step, { loss });
+      progress.update(step, warmup ? { ocr: ocr ?? NaN } : { loss: loss ?? NaN });
       if (opts.signal?.aborted) {
         stopped = 'interrupted';
         break;

@@ -9,7 +9,7 @@ import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
 import { policyFactory as vlmFactory } from '../model/policy.ts';
 import { computeReward } from '../reward/index.ts';
-import { DEFAULT_IMAGE_SIZE, generateSuite, type TaskInstance } from '../tasks/index.ts';
+import { DEFAULT_IMAGE_SIZE, generateSuite, glyphPlacements, type TaskInstance } from '../tasks/index.ts';
 import type { TrainConfig } from './config.ts';
 import type { PolicyFactory } from './policy.ts';
 import type { Problem, RewardFn } from './problems.ts';
@@ -56,6 +56,7 @@ function fromInstance(t: TaskInstance): Problem {
     solution: t.solution,
     imageValues: t.imageValues,
     textValues: t.textValues,
+    glyphs: glyphPlacements(t.scene, t.image.width),
   };
 }
 

@@ -122,3 +122,23 @@ test('backward rejects upstream gradients that do not match the responses', asyn
   await assert.rejects(pol.backward(items, [new Float32Array(1)], { mode: 'image' }), /dLogp has 1 rows for 4 items/);
   await assert.rejects(pol.backward(items, items.map(() => new Float32Array(1)), { mode: 'image' }), /dLogp\[0\] has 1 values/);
 });
+
+test("the vision encoder's reading loss: its gradient matches finite differences and reaches no decoder weight", async () => {
+  const rng = Rng.seeded(17);
+  const images = items.map((it, i) => ({ image: it.image, glyphs: [{ ch: String(i % 10), cx: 5 + 9 * i, cy: 20 }, { ch: 'A', cx: 40, cy: 7 }] }));
+  const scale = 0.1;
+  pol.zeroGrad();
+  const { loss, terms } = await pol.visionBackward(images, scale);
+  assert.ok(Number.isFinite(loss) && loss > 0);
+  assert.equal(terms, images.length * 9 * 96); // tiny: 9 patches, 2 slots x 48 classes
+  const grads = await pol.gradients();
+  for (const [name, g] of grads) if (name.startsWith('decoder.')) assert.ok(g.data.every((x) => x === 0), `${name} has a gradient from the reading loss`);
+  pol.zeroGrad();
+  const f = async () => {
+    const v = (await pol.visionBackward(images, 0)).loss * scale;
+    pol.zeroGrad();
+    return v;
+  };
+  for (const name of ['vision.ocr.w', 'vision.ocr.b', 'vision.proj.w', 'vision.patch.w', 'vision.layers.0.qkv.w']) assertClose(name, await checkLeaf(name, f, grads, rng));
+  pol.zeroGrad();
+});

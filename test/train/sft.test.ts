@@ -41,11 +41,15 @@ test('a batch is task problems plus the configured shares of reading and arithme
   assert.notEqual(drillAt(1, 'reading', 5, 48).solution, drillAt(2, 'reading', 5, 48).solution);
 });
 
-test('SFT with drills on the tiny model logs the loss of each part of the batch', async () => {
+test('SFT with drills on the tiny model: a reading warm-up step, then the loss of each part of the batch', async () => {
   const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-drills-'));
-  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '2'], ['sft.batch_size', '6'], ['sft.reading_drills', '0.34'], ['sft.arithmetic_drills', '0.17']] });
+  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '3'], ['sft.batch_size', '6'], ['sft.reading_drills', '0.34'], ['sft.arithmetic_drills', '0.17'], ['sft.reading_warmup_steps', '1']] });
   await sft({ config, out, factory: policyFactory, problems: suiteInstances(config, 'train'), ...quiet });
   const m = new RunDir(out).readMetrics();
-  assert.equal(m.length, 2);
-  for (const x of m) for (const k of ['loss', 'loss_task', 'loss_reading', 'loss_arithmetic']) assert.ok(typeof x[k] === 'number' && Number.isFinite(x[k] as number) && (x[k] as number) > 0, `${k}: ${x[k]}`);
+  assert.equal(m.length, 3);
+  const positive = (x: Record<string, unknown>, k: string) => assert.ok(typeof x[k] === 'number' && Number.isFinite(x[k] as number) && (x[k] as number) > 0, `step ${x.step} ${k}: ${x[k]}`);
+  // step 1 is the reading warm-up: the vision encoder's reading loss alone
+  positive(m[0], 'loss_ocr');
+  for (const k of ['loss', 'loss_task', 'loss_reading', 'loss_arithmetic']) assert.equal(m[0][k], null, k);
+  for (const x of m.slice(1)) for (const k of ['loss', 'loss_task', 'loss_reading', 'loss_arithmetic', 'loss_ocr']) positive(x, k);
 });
