@@ -495,18 +495,21 @@ export class VlmPolicy implements Policy {
     const tok = Tokenizer.fromVocab(side.vocab);
     const shapes = paramShapes(cfg, tok.size);
     const w = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes });
-    const moments = new Map<string, number[]>();
-    for (const [n, s] of shapes) moments.set(`m.${n}`, s).set(`v.${n}`, s);
-    const o = readSafetensors(join(dir, 'optimizer.safetensors'), { expect: moments });
-    const t = Number(o.metadata.t);
-    if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
-    const sub = (prefix: string) => [...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]);
     // Rebuild trees in the order of `paramShapes` (= initParams' insertion order).
     const ordered = <X>(m: Map<string, X> | [string, X][]) => {
       const map = new Map(m);
       return [...shapes.keys()].map((n) => [n, map.get(n)!] as [string, X]);
     };
     const params = treeFromHost(ordered(w.tensors)) as PolicyParams;
+    // weights-only checkpoints (the shipped base models) start a fresh optimizer
+    const optPath = join(dir, 'optimizer.safetensors');
+    if (!existsSync(optPath)) return { policy: new VlmPolicy(cfg, tok, params), meta: side.meta ?? {} };
+    const moments = new Map<string, number[]>();
+    for (const [n, s] of shapes) moments.set(`m.${n}`, s).set(`v.${n}`, s);
+    const o = readSafetensors(optPath, { expect: moments });
+    const t = Number(o.metadata.t);
+    if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
+    const sub = (prefix: string) => [...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]);
     const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'))), v: treeFromHost(ordered(sub('v.'))), t };
     return { policy: new VlmPolicy(cfg, tok, params, opt), meta: side.meta ?? {} };
   }

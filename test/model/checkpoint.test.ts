@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyFactory, VlmPolicy } from '../../src/model/index.ts';
@@ -87,4 +87,17 @@ test('a missing sidecar or a foreign format is rejected', async () => {
   writeFileSync(f, JSON.stringify({ ...side, format: 'other/9' }));
   await assert.rejects(policyFactory.load(d), /format "other\/9", expected "pgpo-policy\/1"/);
   await assert.rejects(policyFactory.load(join(d, 'nope')), /no policy\.json/);
+});
+
+test('a weights-only checkpoint (no optimizer.safetensors, as the shipped base models) loads with a fresh optimizer', async () => {
+  const d = copy();
+  rmSync(join(d, 'optimizer.safetensors'));
+  const q = (await policyFactory.load(d)).policy as VlmPolicy;
+  const full = (await policyFactory.load(dir)).policy as VlmPolicy;
+  assert.deepEqual(bytesOf(await q.weights()), bytesOf(await full.weights()));
+  full.dispose();
+  const o = await q.optimizerState();
+  assert.equal(o.t, 0);
+  assert.ok([...o.m.values(), ...o.v.values()].every((t) => t.data.every((x) => x === 0)));
+  q.dispose();
 });
