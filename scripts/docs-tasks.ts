@@ -1,7 +1,7 @@
 /**
  * Regenerates docs/tasks.md and its figures (docs/img/*.png): one problem per family, drawn
  * large for people (renderPng, 256 px) and as the model sees it (48 px, scaled up 4x without
- * smoothing), with the text of all five variants and the gold solution.
+ * smoothing), with the text of all five variants and the gold solution; and the warm-start drills.
  * Run: node --import tsx scripts/docs-tasks.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,9 @@ import { CHART_KNOBS } from '../src/tasks/families/chart.ts';
 import { CHOICE_KNOBS } from '../src/tasks/families/choice.ts';
 import { COUNTING_KNOBS } from '../src/tasks/families/counting.ts';
 import { GEOMETRY_KNOBS } from '../src/tasks/families/geometry.ts';
+import { arithmeticDrill, readingImage } from '../src/tasks/drills.ts';
 import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, VARIANT_DESCRIPTIONS, VARIANT_NAMES, renderPng, sampleInstance, type FamilyName } from '../src/tasks/index.ts';
+import { sceneTexts } from '../src/tasks/scene.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const IMG = join(ROOT, 'docs/img');
@@ -107,6 +109,38 @@ for (const family of FAMILY_NAMES) {
     '```',
     ...Object.entries(KNOBS[family] as Record<string, unknown>).map(([d, k]) => `${d}: ${JSON.stringify(k)}`),
     '```',
+    '',
+  );
+}
+
+{
+  // warm-start drills: a reading image (as the model sees it) and an arithmetic drill
+  const reading = readingImage(Rng.seeded('docs:reading'), DEFAULT_IMAGE_SIZE);
+  const small = await encodePng(reading.image);
+  writeFileSync(join(IMG, 'reading-48.png'), await sharp(small).resize(DEFAULT_IMAGE_SIZE * 4, DEFAULT_IMAGE_SIZE * 4, { kernel: 'nearest' }).png().toBuffer());
+  const arithmetic = arithmeticDrill(Rng.seeded('docs:arithmetic'), 1, DEFAULT_IMAGE_SIZE);
+  const written = sceneTexts(reading.scene).join(' ');
+  md.push(
+    '## Warm-start drills',
+    '',
+    'A policy trained from scratch does not bring what a pretrained VLM does: an encoder that',
+    'reads, and arithmetic. Supervised warm start (`pgpo sft`, src/train/sft.ts) therefore mixes',
+    'two kinds of drill, drawn fresh for every step (src/tasks/drills.ts), into the gold',
+    'solutions. Neither is a problem of the suite, and neither is used by RL or evaluation:',
+    '',
+    `- **arithmetic drills** (\`sft.arithmetic_drills\` of each batch): a task's computation with no`,
+    '  figure and no question, scored text-only. The split holds out whole value combinations, so',
+    "  without them a test problem's computation is one the policy has never seen:",
+    '',
+    '```',
+    `${arithmetic.problem}  ->  ${arithmetic.solution}`,
+    '```',
+    '',
+    `- **reading images** (\`sft.reading_images\` per step): writing at random places, for the vision`,
+    "  encoder's reading loss only ([model.md](model.md#the-reading-head)), so it learns glyphs",
+    `  rather than images. This one writes \`${written}\`:`,
+    '',
+    `![a reading image at ${DEFAULT_IMAGE_SIZE} px](img/reading-48.png)`,
     '',
   );
 }

@@ -1,17 +1,22 @@
 /**
  * `pgpo pipeline` (what `npm start` runs): the whole story on the built-in defaults —
  *   1. the generated suite (written under data.suite.dir if absent),
- *   2. supervised warm start of a fresh policy -> the base checkpoint (skipped if present),
+ *   2. the base checkpoint: reused if present; else the shipped base model (models/<preset>-base,
+ *      made by `npm run exp:base`) when it was trained with this config's warm-start settings;
+ *      else a supervised warm start of a fresh policy here,
  *   3. avg@k of the base policy on the test split,
  *   4. RL from the base (PGPO on the DAPO recipe by default),
  *   5. avg@k of the trained policy, and a table base vs trained per family and variant.
  * Every stage resumes where it stopped, so an interrupted pipeline re-run loses nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { pairedGain } from '../../eval/compare.ts';
 import { formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
+import type { TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { ensureSuite } from '../../train/sources.ts';
@@ -31,13 +36,39 @@ class StageFailed extends Error {
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'pipeline directory (default runs/pipeline)' },
   algo: { type: 'string', description: 'RL algorithm (default pgpo)' },
+  'fresh-base': { type: 'boolean', description: 'train the warm start here even when a shipped base model fits' },
+  'base-from': { type: 'string', description: 'a finished SFT run to adopt as the base (default: the shipped models/<preset>-base)' },
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo pipeline [--out runs/pipeline] [--preset tiny|small] [--algo pgpo] [key.path=value ...]';
+const USAGE = 'pgpo pipeline [--out runs/pipeline] [--preset tiny|small] [--algo pgpo] [--fresh-base] [--base-from RUN] [key.path=value ...]';
 
 function stageDone(dir: string, steps: number): boolean {
   return new RunDir(dir).latest()?.step === steps;
+}
+
+/** Where `npm run exp:base` puts the base model the repository ships for a preset. */
+export function shippedBase(preset: string): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', `${preset}-base`);
+}
+
+/** What decides a warm start's result: two configs equal on these train the same base. */
+const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'], ['trainer', 'seed']] as const;
+
+/**
+ * Whether the finished SFT run in `dir` is the warm start `config` would train: null if so, else
+ * why not (the first warm-start setting that differs, or what is missing).
+ */
+export function baseMismatch(dir: string, config: TrainConfig): string | null {
+  const cfgPath = join(dir, 'config.yaml');
+  if (!existsSync(cfgPath)) return `${dir} holds no config.yaml`;
+  const theirs = parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+  const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
+  for (const path of WARM_START_KEYS) {
+    if (JSON.stringify(at(theirs, path)) !== JSON.stringify(at(config, path))) return `it was trained with other ${path.join('.')} settings`;
+  }
+  if (!stageDone(dir, config.sft.total_steps)) return `${dir} holds no checkpoint at step ${config.sft.total_steps}`;
+  return null;
 }
 
 export const command: Command = {
@@ -68,8 +99,15 @@ export const command: Command = {
       try {
         log(`1/5 data: ${await ensureSuite(config)}`);
 
+        const adopt = stringFlag(args, 'base-from') ?? shippedBase(stringFlag(args, 'preset') ?? 'small');
+        const why = boolFlag(args, 'fresh-base') ? '--fresh-base' : !existsSync(adopt) ? null : baseMismatch(adopt, config);
         if (stageDone(baseDir, config.sft.total_steps)) log(`2/5 warm start: reusing ${baseDir}`);
-        else {
+        else if (why === null && existsSync(adopt) && !new RunDir(baseDir).latest()) {
+          cpSync(adopt, baseDir, { recursive: true });
+          const secs = new RunDir(baseDir).readMetrics().reduce((a, m) => a + (typeof m.time_step === 'number' ? m.time_step : 0), 0);
+          log(`2/5 warm start: adopting the base model ${adopt} (${config.sft.total_steps} SFT steps, ${formatDuration(secs)} when it was trained; --fresh-base to train it here) -> ${baseDir}`);
+        } else {
+          if (existsSync(adopt) && why) log(`2/5 warm start: not adopting ${adopt} (${why})`);
           log(`2/5 warm start: ${config.sft.total_steps} SFT steps of ${config.sft.batch_size} gold solutions -> ${baseDir}`);
           await stage(['sft', ...(new RunDir(baseDir).latest() ? ['--resume', baseDir] : ['--out', baseDir])]);
         }
