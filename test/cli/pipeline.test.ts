@@ -1,6 +1,7 @@
 /**
  * The main job end to end on the tiny preset: data, warm start, base eval, RL, trained eval, the
- * table; then a second run reuses every stage instead of redoing it.
+ * table; then a second run reuses every stage instead of redoing it; then other pipelines adopt
+ * the finished warm start as a shipped base model, or decline it when their settings differ.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,4 +30,17 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(again.stderr, /warm start: reusing/);
   assert.match(again.stderr, /RL: reusing/);
   assert.match(again.stderr, /eval base: reusing/);
+
+  // a finished warm start elsewhere (as the shipped models/small-base) is adopted when its settings match, and not otherwise
+  const adopt = [BIN, 'pipeline', '--preset', 'tiny', '--out', join(dir, 'q'), '--base-from', join(dir, 'p', 'base'), `data.suite.dir=${join(dir, 'suite')}`];
+  const q = spawnSync(process.execPath, adopt, { encoding: 'utf8', env });
+  assert.equal(q.status, 0, q.stderr);
+  assert.match(q.stderr, /2\/5 warm start: adopting the base model .*p\/base \(4 SFT steps/);
+  assert.doesNotMatch(q.stderr, /SFT: fresh/);
+  assert.ok(existsSync(join(dir, 'q', 'base', 'checkpoints', 'latest.json')));
+  const other = spawnSync(process.execPath, [...adopt.slice(0, 5), join(dir, 'r'), ...adopt.slice(6), 'sft.total_steps=3'], { encoding: 'utf8', env });
+  assert.equal(other.status, 0, other.stderr);
+  assert.match(other.stderr, /not adopting .*p\/base \(it was trained with other sft settings\)/);
+  assert.match(other.stderr, /SFT: fresh tiny policy/);
 });
+
