@@ -1,11 +1,14 @@
 /**
  * avg@k evaluation (the paper's protocol: k = 8 samples per problem at temperature 1.0; greedy
  * as an option): the share of correct samples, overall, per family, per variant and per
- * (family, variant) cell. Deterministic for a seed.
+ * (family, variant) cell; and, where gold solutions are known, what share of samples misread a
+ * given value and what share read every value right but computed wrong (errors.ts).
+ * Deterministic for a seed.
  */
 import type { Policy } from '../train/policy.ts';
 import type { Problem, RewardFn } from '../train/problems.ts';
 import { Rng } from '../engine/rng.ts';
+import { classifyError, ERROR_CLASSES, type ErrorClass } from './errors.ts';
 
 export interface EvalOptions {
   readonly k: number;
@@ -33,7 +36,12 @@ export interface ProblemResult {
   readonly k: number;
   /** The first sample's text, for a look at what the policy writes. */
   readonly sample: string;
+  /** Samples per error class (errors.ts); absent without a gold solution. */
+  readonly errors?: Record<ErrorClass, number>;
 }
+
+/** Shares of samples per error class, over the problems that have a gold solution. */
+export type ErrorShares = Record<ErrorClass, number>;
 
 export interface EvalReport {
   readonly k: number;
@@ -44,7 +52,16 @@ export interface EvalReport {
   readonly by_family: Record<string, Cell>;
   readonly by_variant: Record<string, Cell>;
   readonly by_family_variant: Record<string, Cell>;
+  /** Error classes overall and per variant; absent when no problem has a gold solution. */
+  readonly errors?: { readonly overall: ErrorShares; readonly by_variant: Record<string, ErrorShares> };
   readonly problems: ProblemResult[];
+}
+
+function errorShares(results: readonly ProblemResult[]): ErrorShares | null {
+  const withGold = results.filter((r) => r.errors);
+  const n = withGold.reduce((a, r) => a + r.k, 0);
+  if (n === 0) return null;
+  return Object.fromEntries(ERROR_CLASSES.map((c) => [c, withGold.reduce((a, r) => a + r.errors![c], 0) / n])) as ErrorShares;
 }
 
 function cells(results: readonly ProblemResult[], key: (r: ProblemResult) => string): Record<string, Cell> {
@@ -74,11 +91,19 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
       const texts = rollouts.slice(i * k, (i + 1) * k).map((r) => policy.decode(r.tokens));
       const scores = texts.map((t) => reward(t, p.answer));
       formatSum += scores.reduce((a, s) => a + s.format, 0);
-      results.push({ id: p.id, family: p.family, variant: p.variant, correct: scores.reduce((a, s) => a + s.accuracy, 0), k, sample: texts[0] });
+      const solution = p.solution;
+      const errors = solution === undefined ? undefined : (Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>);
+      if (errors && solution !== undefined) texts.forEach((t, j) => errors[classifyError(t, solution, scores[j].accuracy === 1)]++);
+      results.push({ id: p.id, family: p.family, variant: p.variant, correct: scores.reduce((a, s) => a + s.accuracy, 0), k, sample: texts[0], ...(errors ? { errors } : {}) });
     });
     o.onProgress?.(Math.min(problems.length, start + per), problems.length);
   }
   const overall = cells(results, () => 'all').all ?? { accuracy: NaN, n: 0 };
+  const errOverall = errorShares(results);
+  const errors = errOverall && {
+    overall: errOverall,
+    by_variant: Object.fromEntries([...new Set(results.map((r) => r.variant))].sort().map((v) => [v, errorShares(results.filter((r) => r.variant === v))!])),
+  };
   return {
     k,
     temperature: o.temperature,
@@ -88,6 +113,7 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
     by_family: cells(results, (r) => r.family),
     by_variant: cells(results, (r) => r.variant),
     by_family_variant: cells(results, (r) => `${r.family}/${r.variant}`),
+    ...(errors ? { errors } : {}),
     problems: results,
   };
 }
@@ -108,5 +134,9 @@ export function formatEvalTable(reports: ReadonlyArray<readonly [string, EvalRep
   lines.push(''.padEnd(w + 12 * reports.length, '-'));
   lines.push(row(`overall (avg@${reports[0]?.[1].k ?? '?'})`, (r) => r.overall.accuracy));
   lines.push(row('format', (r) => r.format));
+  if (reports.every(([, r]) => r.errors)) {
+    lines.push(row('misread a value', (r) => r.errors!.overall.misread));
+    lines.push(row('computed wrong', (r) => r.errors!.overall.computation));
+  }
   return lines.join('\n');
 }
