@@ -18,6 +18,7 @@ import { loadProblems } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
+import { shippedBase } from './pipeline.ts';
 
 /** RL steps per run: 5 algorithms x 3 seeds x 25 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
 const DEFAULT_BUDGET = 25;
@@ -27,7 +28,7 @@ const flags: Record<string, FlagSpec> = {
   ablation: { type: 'boolean', description: 'PGPO ablations instead: no-norm, suppress-only, boost-only, tau x beta grid' },
   seeds: { type: 'string', description: 'seeds per arm (default 3; 2 with --ablation)' },
   budget: { type: 'string', description: `RL steps per run (default ${DEFAULT_BUDGET})` },
-  base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base)' },
+  base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base, else the shipped models/small-base)' },
   out: { type: 'string', description: 'output directory' },
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
@@ -45,7 +46,7 @@ export const command: Command = {
     if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
     // default budgets: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)
     const seeds = numberFlag(args, 'seeds', boolFlag(args, 'ablation') ? 2 : 3, { integer: true, min: 1 });
-    const base = stringFlag(args, 'base', 'runs/pipeline/base');
+    const base = stringFlag(args, 'base') ?? (existsSync('runs/pipeline/base') || !existsSync(shippedBase('small')) ? 'runs/pipeline/base' : shippedBase('small'));
     if (!existsSync(base) || !new RunDir(base).latest()) throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm start\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
     let arms: Arm[];
     if (boolFlag(args, 'ablation')) arms = ablationArms();
