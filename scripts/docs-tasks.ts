@@ -14,9 +14,8 @@ import { CHART_KNOBS } from '../src/tasks/families/chart.ts';
 import { CHOICE_KNOBS } from '../src/tasks/families/choice.ts';
 import { COUNTING_KNOBS } from '../src/tasks/families/counting.ts';
 import { GEOMETRY_KNOBS } from '../src/tasks/families/geometry.ts';
-import { arithmeticDrill, readingImage } from '../src/tasks/drills.ts';
+import { arithmeticDrill, readingDrill } from '../src/tasks/drills.ts';
 import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, VARIANT_DESCRIPTIONS, VARIANT_NAMES, renderPng, sampleInstance, type FamilyName } from '../src/tasks/index.ts';
-import { sceneTexts } from '../src/tasks/scene.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const IMG = join(ROOT, 'docs/img');
@@ -115,11 +114,10 @@ for (const family of FAMILY_NAMES) {
 
 {
   // warm-start drills: a reading image (as the model sees it) and an arithmetic drill
-  const reading = readingImage(Rng.seeded('docs:reading'), DEFAULT_IMAGE_SIZE);
+  const reading = readingDrill(Rng.seeded('docs:reading'), DEFAULT_IMAGE_SIZE);
   const small = await encodePng(reading.image);
   writeFileSync(join(IMG, 'reading-48.png'), await sharp(small).resize(DEFAULT_IMAGE_SIZE * 4, DEFAULT_IMAGE_SIZE * 4, { kernel: 'nearest' }).png().toBuffer());
   const arithmetic = arithmeticDrill(Rng.seeded('docs:arithmetic'), 1, DEFAULT_IMAGE_SIZE);
-  const written = sceneTexts(reading.scene).join(' ');
   md.push(
     '## Warm-start drills',
     '',
@@ -136,11 +134,15 @@ for (const family of FAMILY_NAMES) {
     `${arithmetic.problem}  ->  ${arithmetic.solution}`,
     '```',
     '',
-    `- **reading images** (\`sft.reading_images\` per step): writing at random places, for the vision`,
-    "  encoder's reading loss only ([model.md](model.md#the-reading-head)), so it learns glyphs",
-    `  rather than images. This one writes \`${written}\`:`,
+    `- **reading drills** (\`sft.reading_drills\` of each batch): numbers at random places in six`,
+    '  cells; the answer names every cell, its number or `-`. Their images also feed the vision',
+    "  encoder's reading loss ([model.md](model.md#the-reading-head)). This one:",
     '',
-    `![a reading image at ${DEFAULT_IMAGE_SIZE} px](img/reading-48.png)`,
+    '```',
+    `${reading.problem}  ->  ${reading.solution}`,
+    '```',
+    '',
+    `![a reading drill at ${DEFAULT_IMAGE_SIZE} px](img/reading-48.png)`,
     '',
   );
 }

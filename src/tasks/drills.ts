@@ -1,7 +1,7 @@
 /**
  * Warm-start drills: the two skills a real vision-language model brings from pretraining and a
- * policy trained from scratch here does not — reading what is written anywhere in an image, and
- * the arithmetic facts the task families compute with. They are SFT data only (never RL, never
+ * policy trained from scratch here does not — reading numbers anywhere in an image, and the
+ * arithmetic facts the task families compute with. They are SFT data only (never RL, never
  * evaluation), drawn fresh for every index, so the model cannot memorise them and has to learn
  * the skill.
  *
@@ -9,11 +9,8 @@
  * test problem's sum or difference never appears in a training solution, and its image is one
  * the model has never seen. Trained on the task solutions alone, the policy memorised the
  * training images and facts and stayed near chance on test problems. The drills teach the
- * general skills the test needs without showing any test problem:
- *   - an arithmetic drill is a task's computation with no figure and no question (token loss);
- *   - a reading image is writing at random places, for the vision encoder's reading loss only
- *     (src/model/ocr.ts). Asking the decoder to transcribe it did not work: over 600 steps its
- *     token loss on such drills stayed at what a model blind to the image reaches (~1.1 nats).
+ * general skills the test needs without showing any test problem: a reading drill is random
+ * numbers at random places, an arithmetic drill is a computation with no figure and no question.
  */
 import type { RgbImage } from '../data/image.ts';
 import type { Rng } from '../engine/rng.ts';
@@ -23,28 +20,29 @@ import { COLORS, draw, type Mark, type Scene } from './scene.ts';
 import { FAMILY_NAMES, type Difficulty } from './types.ts';
 import { IMAGE_MARKER } from './variants.ts';
 
-/** An arithmetic drill: a task's computation as a text problem, with its gold solution. */
+export type DrillKind = 'reading' | 'arithmetic';
+
 export interface Drill {
+  readonly kind: DrillKind;
   /** Model-facing text with the `<image>` marker. */
   readonly problem: string;
   /** Gold response in the house format. */
   readonly solution: string;
   readonly answer: string;
-  /** A blank image (SFT scores arithmetic drills text-only). */
-  readonly image: RgbImage;
-}
-
-/** A reading image: writing at random places, for the vision encoder's reading loss only. */
-export interface ReadingImage {
+  /** Reading: the numbers drawn; arithmetic: a blank image (SFT scores it text-only). */
   readonly image: RgbImage;
   readonly scene: Scene;
 }
 
-/** Six cells, 2 columns x 3 rows of the 32-unit design grid. */
+export const READING_PROMPT = 'Read the numbers.';
+
+/**
+ * Six cells, 2 columns x 3 rows of the 32-unit design grid, read row by row. The answer names
+ * every cell (its number, or `-` when empty), so each part of the answer has a fixed place to
+ * look: what is learnt is reading a glyph, not searching for the next number.
+ */
 const CELLS = [0, 1, 2, 3, 4, 5].map((i) => ({ x: 1 + 16 * (i % 2), y: 2 + 10 * Math.floor(i / 2) }));
 const DISTRACTOR_COLORS = [COLORS.red, COLORS.blue, COLORS.green, COLORS.orange, COLORS.purple, COLORS.gray];
-const LETTERS = 'ABCDLRNPWHXY';
-const SYMBOLS = ['=?', '+', '-', 'MAX', 'SUM', ':'];
 
 /** Values like the suite's: mostly one digit (counts, bars, sides), some two (angles), a few three. */
 function drillNumber(rng: Rng): number {
@@ -52,34 +50,34 @@ function drillNumber(rng: Rng): number {
   return u < 5 ? rng.range(1, 9) : u < 9 ? rng.range(10, 99) : rng.range(100, 180);
 }
 
-/** What a cell may write: a number (most often), a label like the figures' (`A`, `B=`), or a symbol. */
-function drillText(rng: Rng): string {
-  const u = rng.range(0, 9);
-  if (u < 6) return String(drillNumber(rng));
-  if (u < 8) return rng.pick([...LETTERS]) + (rng.range(0, 1) ? '' : '=');
-  return rng.pick(SYMBOLS);
-}
-
 /**
- * Writing in random cells at random offsets (each cell: text with probability 0.6, else maybe a
- * coloured shape): unlimited, never the same twice, so the encoder learns glyphs, not images.
+ * Each cell holds a number (at a random offset inside it) with probability 1/2, else maybe a
+ * coloured shape; at least one number. Answer: the cells in reading order, `-` for no number.
  */
-export function readingImage(rng: Rng, imageSize: number): ReadingImage {
+export function readingDrill(rng: Rng, imageSize: number): Drill {
   const marks: Mark[] = [];
+  const cells: string[] = [];
   for (const c of CELLS) {
-    if (rng.range(0, 4) < 3) {
-      const v = drillText(rng);
-      // keep the text inside its 16-unit cell (a glyph is 4 units wide at 32 px, 1 space included)
-      marks.push(draw.text(c.x + rng.range(0, Math.max(0, 15 - 4 * v.length)), c.y + rng.range(0, 3), v, 'left', 'top'));
-    } else if (rng.range(0, 2) === 0) {
+    if (rng.range(0, 1) === 1) {
+      const v = String(drillNumber(rng));
+      // a 3-digit label is 11 units wide at 32 px: keep it inside its 16-unit cell
+      marks.push(draw.text(c.x + rng.range(0, 15 - 4 * v.length), c.y + rng.range(0, 3), v, 'left', 'top'));
+      cells.push(v);
+      continue;
+    }
+    cells.push('-');
+    if (rng.range(0, 2) === 0) {
       const color = rng.pick(DISTRACTOR_COLORS);
       const x = c.x + rng.range(2, 10);
       const y = c.y + rng.range(2, 5);
       marks.push(rng.range(0, 1) === 0 ? draw.circle(x, y, 2, { fill: color }) : draw.rect(x - 2, y - 2, 4, 4, { fill: color }));
     }
   }
+  if (!cells.some((v) => v !== '-')) return readingDrill(rng.fork('again'), imageSize);
+  const answer = cells.join(' ');
   const scene = { marks };
-  return { image: rasterize(scene, imageSize), scene };
+  const count = cells.filter((v) => v !== '-').length;
+  return { kind: 'reading', problem: IMAGE_MARKER + READING_PROMPT, solution: `<think>${answer}</think> \\boxed{${count}}`, answer: String(count), image: rasterize(scene, imageSize), scene };
 }
 
 /** A computation as the gold solutions write it: `180-50-60=70`, `2*(3+4)=14`. */
@@ -97,10 +95,12 @@ export function arithmeticDrill(rng: Rng, difficulty: Difficulty, imageSize: num
     const m = COMPUTATION.exec(draft.compute);
     if (!m) continue; // `max=A`, option letters: nothing to compute
     return {
+      kind: 'arithmetic',
       problem: `${IMAGE_MARKER}Compute ${m[1]}.`,
       solution: `<think>${draft.compute}</think> \\boxed{${m[2]}}`,
       answer: m[2],
       image: rasterize({ marks: [] }, imageSize),
+      scene: { marks: [] },
     };
   }
   throw new Error(`arithmeticDrill: no family at difficulty ${difficulty} produced a computation in 100 tries`);

@@ -144,12 +144,12 @@ export const configSchema = z.strictObject({
   /** Supervised warm start (`pgpo sft`) on the gold solutions of the generated suite. */
   sft: z.strictObject({
     total_steps: int(1),
-    /** Examples per step (problems and arithmetic drills). */
+    /** Examples per step (problems and drills). */
     batch_size: int(1),
-    /** Share of each batch that is arithmetic drills: a task's computation without figure or question (scored text-only; src/tasks/drills.ts). */
+    /** Share of each batch that is reading drills: random numbers at random places, read in order (src/tasks/drills.ts). */
+    reading_drills: z.number().min(0).lt(1),
+    /** Share of each batch that is arithmetic drills: a task's computation without figure or question (scored text-only). */
     arithmetic_drills: z.number().min(0).lt(1),
-    /** Random reading images per step, for the reading loss only (writing at random places; src/tasks/drills.ts). */
-    reading_images: int(0),
     /** Weight of the vision encoder's reading loss (per patch) on the batch's images, added to the token NLL; 0: off. */
     reading_loss_coef: nonNegative,
     /** The first N steps train the reading loss alone, so the image tokens carry what is written before the decoder trains. */
@@ -219,7 +219,7 @@ export const DEFAULTS: TrainConfig = {
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
-  sft: { total_steps: 2000, batch_size: 32, arithmetic_drills: 0.15, reading_images: 32, reading_loss_coef: 1, reading_warmup_steps: 200, lr: 3e-3, warmup_steps: 50, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 250 },
+  sft: { total_steps: 2000, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, reading_loss_coef: 1, reading_warmup_steps: 50, lr: 3e-3, warmup_steps: 50, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 125 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 
@@ -231,7 +231,7 @@ export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
     data: { suite: { dir: 'data/suite-tiny', n_train: 64, n_test: 16 }, rollout_batch_size: 2 },
     worker: { actor: { model: 'tiny', global_batch_size: 2 }, rollout: { n: 4, max_new_tokens: 12 } },
     trainer: { total_steps: 2, save_freq: 1 },
-    sft: { total_steps: 4, batch_size: 4, save_freq: 2, warmup_steps: 1, reading_images: 2, reading_warmup_steps: 1 },
+    sft: { total_steps: 4, batch_size: 4, save_freq: 2, warmup_steps: 1, reading_warmup_steps: 1 },
     eval: { n: 8, k: 2 },
   },
   small: {},
@@ -316,7 +316,9 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
   }
   const merged = deepMerge(layered, overrides);
 
-  const parsed = configSchema.safeParse(merged);
+  const parsed = configSchema.superRefine((c, ctx) => {
+    if (c.sft.reading_drills + c.sft.arithmetic_drills >= 1) ctx.addIssue({ code: 'custom', path: ['sft', 'arithmetic_drills'], message: `sft.reading_drills + sft.arithmetic_drills must be below 1 (the rest of each batch is task problems), got ${c.sft.reading_drills} + ${c.sft.arithmetic_drills}` });
+  }).safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;

@@ -1,9 +1,8 @@
 /**
  * Supervised warm start: teacher forcing on the gold solutions (`<think>…</think> \boxed{…}`)
  * of the generated suite, so RL starts from a policy that knows the format and reads some
- * values right. A share of every batch is arithmetic drills (src/tasks/drills.ts), and the vision
- * encoder's reading loss runs on the batch's images plus random reading images — what a
- * pretrained VLM would bring: arithmetic, and an encoder that reads.
+ * values right. A share of every batch is drills (src/tasks/drills.ts): reading random numbers
+ * in an image, and the suite's arithmetic without a figure — what a pretrained VLM would bring.
  * Same run directory, checkpoints, resume and Ctrl-C as the RL trainer.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,7 +16,7 @@ import { learningRate } from './schedule.ts';
 import { loadCheckpointPolicy, TrainError } from './trainer.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { Rng } from '../engine/rng.ts';
-import { arithmeticDrill, readingImage, type Drill, type ReadingImage } from '../tasks/drills.ts';
+import { arithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
 import { glyphPlacements } from '../tasks/raster.ts';
 
 export interface SftOptions {
@@ -52,20 +51,17 @@ function drillItem(policy: Policy, d: Drill): ScoreItem {
   return { image: d.image, prompt: policy.encodePrompt(d.problem), response: [...policy.encode(d.solution), policy.eos] };
 }
 
-/** How a batch of `batch_size` splits into task problems and arithmetic drills. */
-export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; arithmetic: number } {
+/** How a batch of `batch_size` splits into task problems and the two kinds of drill. */
+export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading: number; arithmetic: number } {
+  const reading = Math.round(s.batch_size * s.reading_drills);
   const arithmetic = Math.round(s.batch_size * s.arithmetic_drills);
-  return { tasks: Math.max(1, s.batch_size - arithmetic), arithmetic };
+  return { tasks: Math.max(1, s.batch_size - reading - arithmetic), reading, arithmetic };
 }
 
-/** Drill `index` of its stream: a pure function of (seed, index), so resume needs no drill state. */
-export function arithmeticDrillAt(seed: number, index: number, imageSize: number): Drill {
-  return arithmeticDrill(Rng.seeded(seed).fork(`sft-drill:arithmetic:${index}`), 1, imageSize);
-}
-
-/** Reading image `index` of its stream, as `arithmeticDrillAt`. */
-export function readingImageAt(seed: number, index: number, imageSize: number): ReadingImage {
-  return readingImage(Rng.seeded(seed).fork(`sft-drill:reading:${index}`), imageSize);
+/** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
+export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number): Drill {
+  const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
+  return kind === 'reading' ? readingDrill(rng, imageSize) : arithmeticDrill(rng, 1, imageSize);
 }
 
 export async function sft(opts: SftOptions): Promise<SftResult> {
@@ -107,36 +103,38 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const t0 = performance.now();
       let cursor = state.cursor;
       const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
+      const drillsOf = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize));
+      const readingDrills = drillsOf('reading', shares.reading);
       const items = problems.map((p) => goldItem(policy, p));
-      const arithmetic = Array.from({ length: shares.arithmetic }, (_, j) => drillItem(policy, arithmeticDrillAt(config.trainer.seed, (step - 1) * shares.arithmetic + j, policy.imageSize)));
+      const reading = readingDrills.map((d) => drillItem(policy, d));
+      const arithmetic = drillsOf('arithmetic', shares.arithmetic).map((d) => drillItem(policy, d));
       const count = (its: readonly ScoreItem[]) => its.reduce((a, it) => a + it.response.length, 0);
       const lr = learningRate({ lr: s.lr, schedule: 'cosine', warmup_steps: s.warmup_steps, min_lr_ratio: s.min_lr_ratio }, step, s.total_steps);
-      // the vision encoder's reading loss: the batch's images whose writing is known, and random reading images
+      // the vision encoder's reading loss on every image whose writing is known (per patch, times its weight)
       const readable = [
         ...problems.flatMap((p) => (p.glyphs ? [{ image: p.image, glyphs: p.glyphs }] : [])),
-        ...Array.from({ length: s.reading_images }, (_, j) => {
-          const r = readingImageAt(config.trainer.seed, (step - 1) * s.reading_images + j, policy.imageSize);
-          return { image: r.image, glyphs: glyphPlacements(r.scene, policy.imageSize) };
-        }),
+        ...readingDrills.map((d) => ({ image: d.image, glyphs: glyphPlacements(d.scene, policy.imageSize) })),
       ];
-      const readingLoss = s.reading_loss_coef > 0 && policy.visionBackward ? policy.visionBackward : null;
-      const patches = readable.length * (policy.imageSize / policy.patchSize) ** 2;
-      const ocr = readingLoss ? (await readingLoss.call(policy, readable, s.reading_loss_coef / patches)).loss / patches : null;
+      const readingLoss = s.reading_loss_coef > 0 && policy.visionBackward && readable.length ? policy.visionBackward : null;
       // reading warm-up: the first steps train the reading loss alone (when there is one)
       const warmup = readingLoss !== null && step <= s.reading_warmup_steps;
+      const tokens = warmup ? 0 : count(items) + count(reading) + count(arithmetic);
+      const patches = readable.length * (policy.imageSize / policy.patchSize) ** 2;
+      const ocr = readingLoss ? (await readingLoss.call(policy, readable, s.reading_loss_coef / patches)).loss / patches : null;
       // the token loss: the mean NLL over every token of the batch; arithmetic drills have no figure, so they skip the image
-      const tokens = warmup ? 0 : count(items) + count(arithmetic);
       const nllTask = warmup ? 0 : (await policy.sftBackward(items, 1 / tokens)).nll;
+      const nllReading = warmup || !reading.length ? 0 : (await policy.sftBackward(reading, 1 / tokens)).nll;
       const nllArith = warmup || !arithmetic.length ? 0 : (await policy.sftBackward(arithmetic, 1 / tokens, { mode: 'text-only' })).nll;
       const o = config.worker.actor.optim;
       const res = await policy.step({ lr, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
       state = { step, cursor };
-      const loss = warmup ? null : (nllTask + nllArith) / tokens;
+      const loss = warmup ? null : (nllTask + nllReading + nllArith) / tokens;
       const per = (nll: number, its: readonly ScoreItem[]) => (!warmup && its.length ? nll / count(its) : null);
       rd.appendMetrics({
         step,
         loss,
         loss_task: per(nllTask, items),
+        loss_reading: per(nllReading, reading),
         loss_arithmetic: per(nllArith, arithmetic),
         loss_ocr: ocr,
         tokens,

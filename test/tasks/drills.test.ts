@@ -1,37 +1,43 @@
 /**
- * Warm-start drills (src/tasks/drills.ts): deterministic for their generator, reading images
- * write inside the image, the arithmetic answer is the computation's value, and the reward
- * accepts the gold solutions.
+ * Warm-start drills (src/tasks/drills.ts): deterministic per index, the reading answer is exactly
+ * the numbers drawn (in reading order), the arithmetic answer is the computation's value, and
+ * the reward accepts the gold solutions.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/engine/rng.ts';
 import { computeReward } from '../../src/reward/index.ts';
-import { arithmeticDrill, readingImage } from '../../src/tasks/drills.ts';
-import { glyphPlacements } from '../../src/tasks/raster.ts';
+import { arithmeticDrill, readingDrill } from '../../src/tasks/drills.ts';
 
 const rng = (i: number) => Rng.seeded(3).fork(i);
 
 test('a drill is a pure function of its generator: same stream, same bytes', () => {
   for (let i = 0; i < 20; i++) {
-    assert.deepEqual(readingImage(rng(i), 48).image.data, readingImage(rng(i), 48).image.data);
+    const a = readingDrill(rng(i), 48);
+    const b = readingDrill(rng(i), 48);
+    assert.equal(a.solution, b.solution);
+    assert.deepEqual(a.image.data, b.image.data);
     assert.equal(arithmeticDrill(rng(i), 1, 48).solution, arithmeticDrill(rng(i), 1, 48).solution);
   }
-  assert.notDeepEqual(readingImage(rng(0), 48).image.data, readingImage(rng(1), 48).image.data);
+  assert.notEqual(readingDrill(rng(0), 48).solution, readingDrill(rng(1), 48).solution);
 });
 
-test('a reading image writes several things, every glyph inside the image, in characters the font has', () => {
-  let total = 0;
+test('a reading drill names every cell in reading order: the number drawn in it, or - when none', () => {
   for (let i = 0; i < 300; i++) {
-    const r = readingImage(rng(i), 48);
-    const g = glyphPlacements(r.scene, 48);
-    for (const p of g) assert.ok(p.cx >= 1 && p.cx < 47 && p.cy >= 2 && p.cy < 46, JSON.stringify(p));
-    // every glyph's 3x5 box holds black ink (what the reading loss is told is there)
-    const ink = (x: number, y: number) => r.image.data[(y * 48 + x) * 3] === 0;
-    for (const p of g) assert.ok([-1, 0, 1].some((dx) => [-2, -1, 0, 1, 2].some((dy) => ink(Math.floor(p.cx) + dx, Math.floor(p.cy) + dy))), JSON.stringify(p));
-    total += g.length;
+    const d = readingDrill(rng(i), 48);
+    const cells = /^<think>(.*)<\/think> \\boxed\{(\d)\}$/.exec(d.solution);
+    assert.ok(cells, d.solution);
+    const named = cells[1].split(' ');
+    assert.equal(named.length, 6);
+    const texts = d.scene.marks.flatMap((m) => (m.type === 'text' ? [m] : []));
+    // cell of a text mark: column by x (16 units), row by y (10 units from 2)
+    const cellOf = (m: (typeof texts)[number]) => Math.floor((m.y - 2) / 10) * 2 + Math.floor(m.x / 16);
+    const drawn = Array.from({ length: 6 }, (_, c) => texts.filter((m) => cellOf(m) === c).map((m) => m.text).join(' ') || '-');
+    assert.deepEqual(drawn, named);
+    assert.equal(d.answer, String(named.filter((v) => v !== '-').length));
+    assert.ok(Number(d.answer) >= 1);
+    assert.deepEqual(computeReward(d.solution, d.answer), { accuracy: 1, format: 1, reward: 1 });
   }
-  assert.ok(total / 300 > 4, `about 3.6 texts of 1-3 characters per image, got ${total / 300} glyphs`);
 });
 
 test("an arithmetic drill's answer is the value of its computation, and the reward accepts its solution", () => {

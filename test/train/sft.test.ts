@@ -7,7 +7,7 @@ import { makeRgbImage } from '../../src/data/image.ts';
 import { resolveConfig } from '../../src/train/config.ts';
 import type { Problem } from '../../src/train/problems.ts';
 import { RunDir } from '../../src/train/run-dir.ts';
-import { arithmeticDrillAt, readingImageAt, sft, sftBatchShares } from '../../src/train/sft.ts';
+import { drillAt, sft, sftBatchShares } from '../../src/train/sft.ts';
 import { policyFactory } from '../../src/model/index.ts';
 import { suiteInstances } from '../../src/train/sources.ts';
 import { toyFactory } from './toy-policy.ts';
@@ -18,7 +18,7 @@ const quiet = { log: () => {}, progressStream: { write: () => true } };
 test('SFT lowers the loss on the gold solutions and checkpoints; resume continues', async () => {
   const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-'));
   // the toy policy's 8-pixel images and tiny alphabet cannot take drills (tested below on the real model)
-  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '30'], ['sft.lr', '0.1'], ['sft.save_freq', '10'], ['sft.arithmetic_drills', '0'], ['sft.reading_images', '0']] });
+  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '30'], ['sft.lr', '0.1'], ['sft.save_freq', '10'], ['sft.reading_drills', '0'], ['sft.arithmetic_drills', '0']] });
   const ctl = new AbortController();
   let n = 0;
   const stream = { write: () => (++n === 12 && ctl.abort(), true) };
@@ -32,24 +32,24 @@ test('SFT lowers the loss on the gold solutions and checkpoints; resume continue
   assert.ok((m[29].loss as number) < 0.5 * (m[0].loss as number), `loss ${m[0].loss} -> ${m[29].loss}`);
 });
 
-test('a batch is task problems plus the configured share of arithmetic drills; drills are a pure function of (seed, index)', () => {
-  const s = resolveConfig({ overrides: [['sft.batch_size', '32'], ['sft.arithmetic_drills', '0.15']] }).sft;
-  assert.deepEqual(sftBatchShares(s), { tasks: 27, arithmetic: 5 });
-  // resume needs no drill state
-  assert.equal(arithmeticDrillAt(1, 5, 48).solution, arithmeticDrillAt(1, 5, 48).solution);
-  assert.notEqual(arithmeticDrillAt(1, 5, 48).solution, arithmeticDrillAt(2, 5, 48).solution);
-  assert.deepEqual(readingImageAt(1, 5, 48).image.data, readingImageAt(1, 5, 48).image.data);
+test('a batch is task problems plus the configured shares of reading and arithmetic drills', () => {
+  const s = resolveConfig({ overrides: [['sft.batch_size', '32'], ['sft.reading_drills', '0.25'], ['sft.arithmetic_drills', '0.15']] }).sft;
+  assert.deepEqual(sftBatchShares(s), { tasks: 19, reading: 8, arithmetic: 5 });
+  assert.throws(() => resolveConfig({ overrides: [['sft.reading_drills', '0.6'], ['sft.arithmetic_drills', '0.4']] }), /sft\.arithmetic_drills.*must be below 1/);
+  // drills are a pure function of (seed, kind, index): resume needs no drill state
+  assert.equal(drillAt(1, 'reading', 5, 48).solution, drillAt(1, 'reading', 5, 48).solution);
+  assert.notEqual(drillAt(1, 'reading', 5, 48).solution, drillAt(2, 'reading', 5, 48).solution);
 });
 
 test('SFT with drills on the tiny model: a reading warm-up step, then the loss of each part of the batch', async () => {
   const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-drills-'));
-  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '3'], ['sft.batch_size', '6'], ['sft.arithmetic_drills', '0.34'], ['sft.reading_images', '3'], ['sft.reading_warmup_steps', '1']] });
+  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '3'], ['sft.batch_size', '6'], ['sft.reading_drills', '0.34'], ['sft.arithmetic_drills', '0.17'], ['sft.reading_warmup_steps', '1']] });
   await sft({ config, out, factory: policyFactory, problems: suiteInstances(config, 'train'), ...quiet });
   const m = new RunDir(out).readMetrics();
   assert.equal(m.length, 3);
   const positive = (x: Record<string, unknown>, k: string) => assert.ok(typeof x[k] === 'number' && Number.isFinite(x[k] as number) && (x[k] as number) > 0, `step ${x.step} ${k}: ${x[k]}`);
   // step 1 is the reading warm-up: the vision encoder's reading loss alone
   positive(m[0], 'loss_ocr');
-  for (const k of ['loss', 'loss_task', 'loss_arithmetic']) assert.equal(m[0][k], null, k);
-  for (const x of m.slice(1)) for (const k of ['loss', 'loss_task', 'loss_arithmetic', 'loss_ocr']) positive(x, k);
+  for (const k of ['loss', 'loss_task', 'loss_reading', 'loss_arithmetic']) assert.equal(m[0][k], null, k);
+  for (const x of m.slice(1)) for (const k of ['loss', 'loss_task', 'loss_reading', 'loss_arithmetic', 'loss_ocr']) positive(x, k);
 });

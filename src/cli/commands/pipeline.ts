@@ -52,6 +52,9 @@ export function shippedBase(preset: string): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', `${preset}-base`);
 }
 
+/** JSON with object keys sorted: equal settings compare equal whatever order a file wrote them in. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+
 /** What decides a warm start's result: two configs equal on these train the same base. */
 const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'], ['trainer', 'seed']] as const;
 
@@ -65,7 +68,7 @@ export function baseMismatch(dir: string, config: TrainConfig): string | null {
   const theirs = parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
   for (const path of WARM_START_KEYS) {
-    if (JSON.stringify(at(theirs, path)) !== JSON.stringify(at(config, path))) return `it was trained with other ${path.join('.')} settings`;
+    if (canonical(at(theirs, path)) !== canonical(at(config, path))) return `it was trained with other ${path.join('.')} settings`;
   }
   if (!stageDone(dir, config.sft.total_steps)) return `${dir} holds no checkpoint at step ${config.sft.total_steps}`;
   return null;
