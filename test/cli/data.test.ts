@@ -25,8 +25,13 @@ describe('pgpo data', () => {
     assert.match(i.stdout, /geometry \/ text-dominant\s+1/);
     assert.match(i.stdout, /48x48 png\s+20/);
     assert.match(i.stdout, /solution: <think>/);
-    const loaded = await loadDataset(file);
     const suite = generateSuite({ n: 20, seed: 3 });
+    // distinct problems: the suite's problem keys, counted per family
+    const keys = new Set(suite.map((t) => t.problemKey));
+    assert.match(i.stdout, new RegExp(`distinct problems \\(problem_key\\): ${keys.size} in 20 rows`));
+    const geometry = new Set(suite.filter((t) => t.family === 'geometry').map((t) => t.problemKey));
+    assert.match(i.stdout, new RegExp(`\\n  geometry\\s+${geometry.size}\\n`));
+    const loaded = await loadDataset(file);
     loaded.forEach((x, k) => {
       assert.equal(x.problem, suite[k].problem);
       assert.deepEqual(x.image.data, suite[k].image.data);

@@ -119,6 +119,14 @@ async function inspect(argv: string[]): Promise<number> {
     for (const [k, v] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) lines.push(`  ${k.padEnd(32)} ${v}`);
   };
   table('family / variant:', count(rows.map((r) => `${field(r, 'family')} / ${field(r, 'variant')}`)));
+  // generated files: how many distinct problems the rows hold (a variant rewords a problem, it is not a new one)
+  const keyed = rows.filter((r) => typeof r.fields.problem_key === 'string');
+  if (keyed.length) {
+    const distinct = new Map<string, Set<string>>();
+    for (const r of keyed) (distinct.get(field(r, 'family')) ?? distinct.set(field(r, 'family'), new Set()).get(field(r, 'family'))!).add(field(r, 'problem_key'));
+    const total = new Set(keyed.map((r) => field(r, 'problem_key'))).size;
+    table(`distinct problems (problem_key): ${total} in ${keyed.length} rows`, new Map([...distinct].map(([f, s]) => [f, s.size])));
+  }
   table('image sizes:', count(sizes));
   const len = (xs: number[]) => (xs.length ? `mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)}, max ${Math.max(...xs)}` : '-');
   lines.push('', 'characters:', `  ${keys.promptKey.padEnd(32)} ${len(rows.map((r) => r.problem.length))}`, `  ${keys.answerKey.padEnd(32)} ${len(rows.map((r) => r.answer.length))}`);
