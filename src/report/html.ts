@@ -238,9 +238,11 @@ function dependencySection(rs: readonly RunStyle[]): string {
 
 // ------------------------------------------------------------------------------------------------
 
-function varianceSection(rs: readonly RunStyle[]): string {
+function varianceSection(all: readonly RunStyle[]): string {
+  // only runs that measured it (trainer.pg_var_freq > 0): the others would be NaN rows and empty legend entries
+  const rs = all.filter(({ run }) => metricSeries(run.metrics, 'pg_var').length);
+  if (!rs.length) return '<p class="note">No run logged <code>pg_var</code> (it is measured when <code>trainer.pg_var_freq</code> > 0).</p>';
   const input = rs.map(({ run }) => ({ algo: run.algo, pgVar: metricSeries(run.metrics, 'pg_var'), pgVarUniform: metricSeries(run.metrics, 'pg_var_uniform') }));
-  if (!input.some((r) => r.pgVar.length)) return '<p class="note">No run logged <code>pg_var</code>.</p>';
   const summary = pgVarianceByAlgo(input);
   const algos = summary.map((s) => s.algo);
   const chart = barChart({
@@ -270,7 +272,8 @@ function varianceSection(rs: readonly RunStyle[]): string {
   return (
     headline +
     `<div class="grid">${figure(chart, 'pg_var: on one batch, the variance of M chunk gradients relative to the squared norm of their mean (docs/analyses.md).')}${figure(over, 'Per logged step, one dot.')}</div>` +
-    `<div class="table-wrap"><table class="plain"><tr><th>algorithm</th><th>runs</th><th>steps</th><th>geo. mean</th><th>median</th><th>paired: pg_var / pg_var_uniform, same batches</th></tr>${rows}</table></div>`
+    `<div class="table-wrap"><table class="plain"><tr><th>algorithm</th><th>runs</th><th>steps</th><th>geo. mean</th><th>median</th><th>paired: pg_var / pg_var_uniform, same batches</th></tr>${rows}</table></div>` +
+    (rs.length < all.length ? `<p class="note">${esc(all.length - rs.length)} other run(s) logged no <code>pg_var</code> (<code>trainer.pg_var_freq</code> = 0) and are not shown here.</p>` : '')
   );
 }
 

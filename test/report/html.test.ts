@@ -28,6 +28,23 @@ describe('report page', () => {
     assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
     assert.ok(!/(src|href)="(https?:)?\/\//.test(html), 'no external resource');
   });
+  it('shows pg_var only for the runs that measured it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pgpo-html-'));
+    const pgpo = join(root, 'pgpo-seed0');
+    const dapo = join(root, 'dapo-seed0');
+    writeFixtureRun(pgpo, { algo: 'pgpo', seed: 0, steps: 10 });
+    writeFixtureRun(dapo, { algo: 'dapo', seed: 0, steps: 10 });
+    // the DAPO run as trainer.pg_var_freq = 0 writes it: no pg_var key at all
+    const metrics = join(dapo, 'metrics.jsonl');
+    const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    writeFileSync(metrics, rows.map(({ pg_var: _, ...r }) => JSON.stringify(r)).join('\n') + '\n');
+    const html = renderReport({ ...loadInputs([pgpo, dapo]), generated: 'x' });
+    const section = html.slice(html.indexOf('id="variance"'), html.indexOf('id="heatmaps"'));
+    assert.ok(section.includes('<th scope="row">pgpo</th>'));
+    assert.ok(!section.includes('<th scope="row">dapo</th>'), 'no row for a run without pg_var');
+    assert.ok(!section.includes('NaN'));
+    assert.match(section, /1 other run\(s\) logged no <code>pg_var<\/code>/);
+  });
   it('is deterministic for the same input', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-html-')), 'dapo-seed1');
     writeFixtureRun(dir, { algo: 'dapo', seed: 1, steps: 15, collapse: true });
