@@ -18,6 +18,8 @@ export interface LoadedExample {
   readonly image: RgbImage;
   readonly family?: string;
   readonly variant?: string;
+  /** The problem behind the row (pgpo's generated sets): its variants share it. */
+  readonly problemKey?: string;
   /** A gold response, when the dataset has a `solution` column (pgpo's generated sets do). */
   readonly solution?: string;
 }
@@ -42,7 +44,8 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
     const family = str('family');
     const variant = str('variant');
     const solution = str('solution');
-    out.push({ problem: r.problem, answer: r.answer, image, ...(family && { family }), ...(variant && { variant }), ...(solution && { solution }) });
+    const problemKey = str('problem_key');
+    out.push({ problem: r.problem, answer: r.answer, image, ...(family && { family }), ...(variant && { variant }), ...(solution && { solution }), ...(problemKey && { problemKey }) });
   }
   return out;
 }

@@ -33,7 +33,18 @@ export function ablationArms(): Arm[] {
 }
 
 /** Two-sided 97.5% Student t quantiles for 1..30 degrees of freedom. */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975_TABLE = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+
+/**
+ * The 97.5% quantile of Student's t with `df` degrees of freedom: the table up to 30, then the
+ * Cornish-Fisher expansion around the normal quantile (within 2e-4 of the exact value from 31 on).
+ */
+export function t975(df: number): number {
+  if (!(df >= 1)) throw new RangeError(`t975: degrees of freedom must be >= 1, got ${df}`);
+  if (df <= T975_TABLE.length) return T975_TABLE[Math.floor(df) - 1];
+  const z = 1.959963984540054;
+  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df);
+}
 
 export interface Cell {
   readonly mean: number | null;
@@ -49,7 +60,7 @@ export function meanInterval(values: readonly number[]): Cell {
   const mean = values.reduce((a, b) => a + b, 0) / n;
   if (n === 1) return { mean, lo: null, hi: null, n };
   const sd = Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
-  const half = (T975[Math.min(n - 2, T975.length - 1)] * sd) / Math.sqrt(n);
+  const half = (t975(n - 1) * sd) / Math.sqrt(n);
   return { mean, lo: mean - half, hi: mean + half, n };
 }
 
@@ -95,32 +106,53 @@ export function formatCompareTable(t: CompareTable): string {
 }
 
 export interface PairedGain {
-  /** Mean over the shared problems of (trained - base) per-problem accuracy. */
+  /** Mean over the rows both reports evaluated of d_i = trained_i - base_i (per-row accuracy): the overall gain. */
   readonly gain: number;
-  /** 95% interval of the gain (normal approximation: 1.96 standard errors), null below 2 problems. */
+  /** 95% interval of the gain (cluster-robust, Student t over the clusters), null below 2 clusters. */
   readonly lo: number | null;
   readonly hi: number | null;
-  /** Problems present in both reports. */
+  /** Rows present in both reports. */
   readonly n: number;
+  /** Independent units the interval rests on: distinct problem keys (a row without a key is its own). */
+  readonly clusters: number;
 }
 
 /**
- * The gain of `trained` over `base` paired by problem: d_i = c_i/k - b_i/k' on each problem both
- * evaluated, gain = mean d_i, interval mean ± 1.96 sd(d)/sqrt(n). Pairing removes the variance
- * between problems (easy vs hard) that two unpaired accuracies carry, so the interval says how
- * much of a difference the sampling noise of the two evaluations alone could produce.
+ * The gain of `trained` over `base` paired by row: d_i = c_i/k - b_i/k' on each test row both
+ * evaluated, gain = mean d_i. Pairing removes the variance between problems (easy vs hard) that
+ * two unpaired accuracies carry. The rows are not independent, though: the variants of one
+ * problem (one `problem_key`) share its figure and values, so their differences move together.
+ * The interval therefore treats each problem as the unit (the cluster-robust CR1 estimator):
+ *   e_c = sum over the rows of problem c of (d_i - gain),  C problems, N rows,
+ *   se^2 = C / (C - 1) * sum_c e_c^2 / N^2,   gain ± t975(C - 1) se.
+ * With one row per problem it is the ordinary paired t-interval.
  */
 export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
   const before = new Map(base.problems.map((p) => [p.id, p.correct / p.k]));
-  const d: number[] = [];
+  const rows: Array<{ d: number; cluster: string }> = [];
   for (const p of trained.problems) {
     const b = before.get(p.id);
-    if (b !== undefined) d.push(p.correct / p.k - b);
+    if (b !== undefined) rows.push({ d: p.correct / p.k - b, cluster: p.problem_key === undefined ? `id:${p.id}` : `key:${p.problem_key}` });
   }
-  const n = d.length;
-  if (n === 0) return { gain: trained.overall.accuracy - base.overall.accuracy, lo: null, hi: null, n: 0 };
-  const gain = d.reduce((a, x) => a + x, 0) / n;
-  if (n < 2) return { gain, lo: null, hi: null, n };
-  const se = Math.sqrt(d.reduce((a, x) => a + (x - gain) ** 2, 0) / (n - 1) / n);
-  return { gain, lo: gain - 1.96 * se, hi: gain + 1.96 * se, n };
+  const n = rows.length;
+  if (n === 0) return { gain: trained.overall.accuracy - base.overall.accuracy, lo: null, hi: null, n: 0, clusters: 0 };
+  const gain = rows.reduce((a, r) => a + r.d, 0) / n;
+  const sums = new Map<string, number>();
+  for (const r of rows) sums.set(r.cluster, (sums.get(r.cluster) ?? 0) + (r.d - gain));
+  const C = sums.size;
+  if (C < 2) return { gain, lo: null, hi: null, n, clusters: C };
+  const se = Math.sqrt((C / (C - 1)) * [...sums.values()].reduce((a, e) => a + e * e, 0)) / n;
+  const half = t975(C - 1) * se;
+  return { gain, lo: gain - half, hi: gain + half, n, clusters: C };
+}
+
+/** One line: the gain in points, the interval, and whether the evaluation can tell it from noise. */
+export function formatGain(base: EvalReport, trained: EvalReport): string {
+  const g = pairedGain(base, trained);
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  const over = g.clusters === g.n ? `${g.n} problems` : `${g.clusters} problems (${g.n} test rows)`;
+  const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${over}`;
+  // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
+  const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';
+  return `gain: ${pts(g.gain)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%${interval})${verdict}`;
 }

@@ -32,6 +32,8 @@ export interface ProblemResult {
   readonly id: string;
   readonly family: string;
   readonly variant: string;
+  /** The problem behind the row, when known: rows sharing it are variants of one problem. */
+  readonly problem_key?: string;
   readonly correct: number;
   readonly k: number;
   /** The first sample's text, for a look at what the policy writes. */
@@ -94,7 +96,7 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
       const solution = p.solution;
       const errors = solution === undefined ? undefined : (Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>);
       if (errors && solution !== undefined) texts.forEach((t, j) => errors[classifyError(t, solution, scores[j].accuracy === 1)]++);
-      results.push({ id: p.id, family: p.family, variant: p.variant, correct: scores.reduce((a, s) => a + s.accuracy, 0), k, sample: texts[0], ...(errors ? { errors } : {}) });
+      results.push({ id: p.id, family: p.family, variant: p.variant, ...(p.problemKey && { problem_key: p.problemKey }), correct: scores.reduce((a, s) => a + s.accuracy, 0), k, sample: texts[0], ...(errors ? { errors } : {}) });
     });
     o.onProgress?.(Math.min(problems.length, start + per), problems.length);
   }

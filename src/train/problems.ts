@@ -16,6 +16,8 @@ export interface Problem {
   readonly image: RgbImage;
   readonly family: string;
   readonly variant: string;
+  /** The problem behind this instance, shared by its variants (generated suite; datasets with a problem_key column). */
+  readonly problemKey?: string;
   /** Gold response in the house format (generated suite only; used by SFT). */
   readonly solution?: string;
   /** Values the image shows / the text also writes (generated suite only; used by analyses). */

@@ -53,6 +53,7 @@ function fromInstance(t: TaskInstance): Problem {
     image: t.image,
     family: t.family,
     variant: t.variant,
+    problemKey: t.problemKey,
     solution: t.solution,
     imageValues: t.imageValues,
     textValues: t.textValues,
@@ -65,7 +66,7 @@ export async function loadProblems(config: TrainConfig, split: Split): Promise<P
   if (file) {
     const d = config.data;
     const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageSize: DEFAULT_IMAGE_SIZE });
-    return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution }));
+    return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution, ...(r.problemKey && { problemKey: r.problemKey }) }));
   }
   return suiteInstances(config, split).map(fromInstance);
 }

@@ -26,16 +26,23 @@ describe('pgpo data', () => {
     assert.match(i.stdout, /48x48 png\s+20/);
     assert.match(i.stdout, /solution: <think>/);
     const suite = generateSuite({ n: 20, seed: 3 });
-    // distinct problems: the suite's problem keys, counted per family
-    const keys = new Set(suite.map((t) => t.problemKey));
-    assert.match(i.stdout, new RegExp(`distinct problems \\(problem_key\\): ${keys.size} in 20 rows`));
-    const geometry = new Set(suite.filter((t) => t.family === 'geometry').map((t) => t.problemKey));
-    assert.match(i.stdout, new RegExp(`\\n  geometry\\s+${geometry.size}\\n`));
     const loaded = await loadDataset(file);
     loaded.forEach((x, k) => {
       assert.equal(x.problem, suite[k].problem);
       assert.deepEqual(x.image.data, suite[k].image.data);
     });
+  });
+
+  it('inspect counts distinct problems (problem keys), not rows: variants of one problem count once', () => {
+    const out = join(dir, 'keys');
+    assert.equal(run(['generate', '--out', out, '--n', '150', '--seed', '5', '--families', 'choice,geometry']).status, 0);
+    const i = run(['inspect', join(out, 'train.parquet'), '--examples', '0']);
+    assert.equal(i.status, 0, i.stderr);
+    const suite = generateSuite({ n: 150, seed: 5, families: ['choice', 'geometry'] });
+    const distinct = (f: string) => new Set(suite.filter((t) => t.family === f).map((t) => t.problemKey)).size;
+    const total = new Set(suite.map((t) => t.problemKey)).size;
+    assert.ok(total < 150, `the fixture repeats problems (${total} distinct in 150 rows)`);
+    assert.match(i.stdout, new RegExp(`distinct problems \\(problem_key\\): ${total} in 150 rows\\n  choice\\s+${distinct('choice')}\\n  geometry\\s+${distinct('geometry')}\\n`));
   });
 
   it('generates JSONL with PNG files, honouring families, variants, split and image size', () => {

@@ -1,7 +1,7 @@
 // `pgpo eval` in a child process, as a user runs it: the argument errors caught before any model loads.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -20,10 +20,23 @@ describe('pgpo eval', () => {
     assert.equal(byFlag.stderr, '--temperature must be > 0 (use --greedy for greedy decoding), got 0\n');
   });
 
+  it('--against a missing or foreign file exits 2 naming it, before any model loads', () => {
+    const missing = run(['--ckpt', ckpt, '--preset', 'tiny', '--against', join(ckpt, 'nope.json')]);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /--against .*nope\.json does not exist/);
+    const foreign = join(ckpt, 'foreign.json');
+    writeFileSync(foreign, JSON.stringify({ accuracy: 0.5 }));
+    const r = run(['--ckpt', ckpt, '--preset', 'tiny', '--against', foreign]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /foreign\.json: not an eval\.json written by pgpo eval/);
+    writeFileSync(foreign, '{"overall":');
+    assert.match(run(['--ckpt', ckpt, '--preset', 'tiny', '--against', foreign]).stderr, /foreign\.json: not valid JSON/);
+  });
+
   it('--help: the usage line shows the config flags and overrides', () => {
     const r = run(['--help']);
     assert.equal(r.status, 0, r.stderr);
     const usage = r.stdout.split('\n').find((l) => l.includes('pgpo eval'))!;
-    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
+    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--against', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
   });
 });

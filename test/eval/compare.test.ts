@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ablationArms, compareTable, formatCompareTable, meanInterval, pairedGain } from '../../src/eval/compare.ts';
+import { ablationArms, compareTable, formatCompareTable, formatGain, meanInterval, pairedGain, t975 } from '../../src/eval/compare.ts';
 import type { EvalReport } from '../../src/eval/evaluate.ts';
 
 const report = (overall: number, geo: number, vo: number): EvalReport => ({
@@ -46,7 +46,7 @@ test('ablation arms: components and the tau x beta grid without repeating the de
   assert.ok(names.includes('tau0.2-beta1') && names.includes('tau0.6-beta2') && !names.includes('tau0.4-beta2'));
 });
 
-test('paired gain: mean per-problem difference with a 95% interval, over the shared problems only', () => {
+test('paired gain: mean per-row difference with a 95% t-interval, over the shared rows only', () => {
   const withProblems = (correct: number[], ids = correct.map((_, i) => `p${i}`)): EvalReport => ({
     ...report(0, 0, 0),
     problems: correct.map((c, i) => ({ id: ids[i], family: 'geometry', variant: 'vision-only', correct: c, k: 8, sample: '' })),
@@ -54,14 +54,43 @@ test('paired gain: mean per-problem difference with a 95% interval, over the sha
   const base = withProblems([0, 2, 4, 8]);
   const trained = withProblems([2, 2, 6, 8, 1], ['p0', 'p1', 'p2', 'p3', 'extra']);
   const g = pairedGain(base, trained);
-  // differences 2/8, 0, 2/8, 0: mean 1/8, sd = 0.1443..., se = sd/2
+  // differences 2/8, 0, 2/8, 0: mean 1/8, sd = 0.1443..., se = sd/2, t with 3 degrees of freedom
   assert.equal(g.n, 4);
+  assert.equal(g.clusters, 4);
   assert.ok(Math.abs(g.gain - 0.125) < 1e-12);
   const sd = Math.sqrt((2 * 0.125 ** 2 + 2 * 0.125 ** 2) / 3);
-  assert.ok(Math.abs(g.hi! - g.gain - (1.96 * sd) / 2) < 1e-12);
+  assert.ok(Math.abs(g.hi! - g.gain - (3.182 * sd) / 2) < 1e-12);
   // the same reports give zero gain and a zero-width interval
   const same = pairedGain(base, base);
   assert.equal(same.gain, 0);
   assert.equal(same.lo, 0);
   assert.equal(same.hi, 0);
+});
+
+test('paired gain: the variants of one problem are one unit of the interval', () => {
+  const keyed = (correct: number[], keys: string[]): EvalReport => ({
+    ...report(0, 0, 0),
+    problems: correct.map((c, i) => ({ id: `p${i}`, family: 'chart', variant: 'text-lite', problem_key: keys[i], correct: c, k: 8, sample: '' })),
+  });
+  const base = keyed([0, 0, 0, 0], ['a', 'a', 'b', 'b']);
+  const trained = keyed([2, 2, 0, 0], ['a', 'a', 'b', 'b']);
+  // d = 1/4, 1/4, 0, 0; gain 1/8. Clusters a, b: e = +1/4, -1/4; se^2 = 2/1 * (2/16) / 16 = 1/64
+  const g = pairedGain(base, trained);
+  assert.equal(g.n, 4);
+  assert.equal(g.clusters, 2);
+  assert.ok(Math.abs(g.gain - 0.125) < 1e-12);
+  assert.ok(Math.abs(g.hi! - g.gain - 12.706 * 0.125) < 1e-12);
+  // the same rows taken as independent would claim a far narrower interval (t 3.182, se 1/(8 sqrt 3))
+  const flat = pairedGain(keyed([0, 0, 0, 0], ['a', 'b', 'c', 'd']), keyed([2, 2, 0, 0], ['a', 'b', 'c', 'd']));
+  assert.ok(Math.abs(flat.hi! - flat.gain - 3.182 / (8 * Math.sqrt(3))) < 1e-12);
+  assert.ok(g.hi! - g.gain > 6 * (flat.hi! - flat.gain));
+  assert.match(formatGain(base, trained), /^gain: \+12\.5 points overall \(0\.0% -> 0\.0%; 95% interval -146\.3 to \+171\.3, paired over 2 problems \(4 test rows\)\) — within the evaluation noise$/);
+});
+
+test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exact quantiles', () => {
+  assert.equal(t975(1), 12.706);
+  assert.equal(t975(30), 2.042);
+  // exact 97.5% quantiles (R: qt(0.975, df))
+  for (const [df, q] of [[31, 2.039513], [40, 2.021075], [60, 2.000298], [139, 1.977178], [1000, 1.962339]] as const) assert.ok(Math.abs(t975(df) - q) < 2e-4, `df ${df}: ${t975(df)} vs ${q}`);
+  assert.throws(() => t975(0), /degrees of freedom/);
 });

@@ -43,7 +43,7 @@ describe('report page', () => {
     assert.ok(section.includes('<th scope="row">pgpo</th>'));
     assert.ok(!section.includes('<th scope="row">dapo</th>'), 'no row for a run without pg_var');
     assert.ok(!section.includes('NaN'));
-    assert.match(section, /1 other run\(s\) logged no <code>pg_var<\/code>/);
+    assert.match(section, /1 other run\(s\) logged no finite <code>pg_var<\/code>/);
   });
   it('is deterministic for the same input', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-html-')), 'dapo-seed1');

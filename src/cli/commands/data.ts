@@ -122,10 +122,8 @@ async function inspect(argv: string[]): Promise<number> {
   // generated files: how many distinct problems the rows hold (a variant rewords a problem, it is not a new one)
   const keyed = rows.filter((r) => typeof r.fields.problem_key === 'string');
   if (keyed.length) {
-    const distinct = new Map<string, Set<string>>();
-    for (const r of keyed) (distinct.get(field(r, 'family')) ?? distinct.set(field(r, 'family'), new Set()).get(field(r, 'family'))!).add(field(r, 'problem_key'));
-    const total = new Set(keyed.map((r) => field(r, 'problem_key'))).size;
-    table(`distinct problems (problem_key): ${total} in ${keyed.length} rows`, new Map([...distinct].map(([f, s]) => [f, s.size])));
+    const familyOf = new Map(keyed.map((r) => [field(r, 'problem_key'), field(r, 'family')]));
+    table(`distinct problems (problem_key): ${familyOf.size} in ${keyed.length} rows`, count([...familyOf.values()]));
   }
   table('image sizes:', count(sizes));
   const len = (xs: number[]) => (xs.length ? `mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)}, max ${Math.max(...xs)}` : '-');

@@ -1,11 +1,14 @@
 /**
  * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]
- *   [--preset tiny|small] [--config FILE] [key.path=value ...]`
+ *   [--against EVAL_JSON] [--preset tiny|small] [--config FILE] [key.path=value ...]`
+ * With --against, also prints the gain over an earlier evaluation (e.g. the base model's), paired
+ * by test problem, with its 95% interval (pairedGain in src/eval/compare.ts).
  */
 import { dirname, join } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
-import { evaluate, formatEvalTable } from '../../eval/evaluate.ts';
+import { formatGain } from '../../eval/compare.ts';
+import { evaluate, formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { loadCheckpointPolicy, resolveLatest } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
@@ -21,10 +24,25 @@ const flags: Record<string, FlagSpec> = {
   greedy: { type: 'boolean', description: 'greedy decoding (k = 1)' },
   n: { type: 'string', description: 'problems to evaluate (default eval.n)' },
   out: { type: 'string', description: 'where to write eval.json (default: beside the checkpoint\'s run)' },
+  against: { type: 'string', description: 'an earlier eval.json (e.g. the base model\'s): also print the paired gain over it' },
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--preset tiny|small] [--config FILE] [key.path=value ...]';
+const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--preset tiny|small] [--config FILE] [key.path=value ...]';
+
+/** An eval.json written by `pgpo eval`, checked before any model work. */
+function readEvalReport(file: string): EvalReport {
+  if (!existsSync(file)) throw new CliError(`pgpo eval: --against ${file} does not exist`);
+  let r: unknown;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`pgpo eval: --against ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const ok = (x: unknown): x is EvalReport => !!x && typeof x === 'object' && Array.isArray((x as EvalReport).problems) && typeof (x as EvalReport).overall?.accuracy === 'number';
+  if (!ok(r)) throw new CliError(`pgpo eval: --against ${file}: not an eval.json written by pgpo eval (no overall.accuracy or problems)`);
+  return r;
+}
 
 export const command: Command = {
   async run(argv) {
@@ -45,6 +63,8 @@ export const command: Command = {
     if (!(temperature > 0)) throw new CliError(`--temperature must be > 0 (use --greedy for greedy decoding), got ${temperature}`);
     const n = numberFlag(args, 'n', e.n, { integer: true, min: 1 });
     const greedy = boolFlag(args, 'greedy') || e.greedy;
+    const againstPath = stringFlag(args, 'against');
+    const against = againstPath === undefined ? null : readEvalReport(againstPath);
     const dir = resolveLatest(ckpt);
     const policy = await loadCheckpointPolicy(policyFactory, dir);
     const problems = (await loadProblems(config, split)).slice(0, n);
@@ -62,6 +82,7 @@ export const command: Command = {
     const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), 'eval.json');
     writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
+    if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
     process.stderr.write(`wrote ${out}\n`);
     return 0;
   },

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
-import { pairedGain } from '../../eval/compare.ts';
+import { formatGain } from '../../eval/compare.ts';
 import { formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
@@ -151,11 +151,6 @@ export const command: Command = {
       const trained = JSON.parse(readFileSync(join(rlDir, 'eval.json'), 'utf8')) as EvalReport;
 
       const name = config.algorithm.name;
-      const g = pairedGain(base, trained);
-      const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-      const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${g.n} problems`;
-      // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
-      const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';
       const lines = [
         '',
         `avg@${base.k} accuracy on ${base.overall.n} test problems (temperature ${base.temperature}):`,
@@ -164,7 +159,7 @@ export const command: Command = {
           [name, trained],
         ]),
         '',
-        `gain: ${pts(g.gain)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%${interval})${verdict}`,
+        formatGain(base, trained),
         `measured in ${formatDuration((performance.now() - t0) / 1000)}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
