@@ -150,7 +150,7 @@ export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
 export function formatGain(base: EvalReport, trained: EvalReport): string {
   const g = pairedGain(base, trained);
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-  const over = g.clusters === g.n ? `${g.n} problems` : `${g.clusters} problems (${g.n} test rows)`;
+  const over = g.clusters === g.n ? `${g.n} problems` : `${g.clusters} problems (${g.n} rows)`;
   const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${over}`;
   // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
   const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';

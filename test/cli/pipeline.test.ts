@@ -21,7 +21,7 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   for (const stage of ['1/5 data', '2/5 warm start', '3/5 evaluating the base', '4/5 RL', '5/5 evaluating the trained']) assert.ok(r.stderr.includes(stage), `stage ${stage}`);
   assert.match(r.stdout, /avg@2 accuracy on 8 test problems/);
   assert.match(r.stdout, /overall \(avg@2\)/);
-  const gainLine = /gain: [+-]\d+\.\d points overall \(.*95% interval [+-]\d+\.\d to [+-]\d+\.\d, paired over \d+ problems( \(\d+ test rows\))?\) — (a measured gain|a measured loss|within the evaluation noise)/;
+  const gainLine = /gain: [+-]\d+\.\d points overall \(.*95% interval [+-]\d+\.\d to [+-]\d+\.\d, paired over \d+ problems( \(\d+ rows\))?\) — (a measured gain|a measured loss|within the evaluation noise)/;
   assert.match(r.stdout, gainLine);
   assert.ok(existsSync(join(dir, 'suite', 'train.parquet')) && existsSync(join(dir, 'suite', 'test.parquet')));
   assert.equal(readFileSync(join(dir, 'p', 'summary.txt'), 'utf8').trim(), r.stdout.trim());

@@ -84,7 +84,7 @@ test('paired gain: the variants of one problem are one unit of the interval', ()
   const flat = pairedGain(keyed([0, 0, 0, 0], ['a', 'b', 'c', 'd']), keyed([2, 2, 0, 0], ['a', 'b', 'c', 'd']));
   assert.ok(Math.abs(flat.hi! - flat.gain - 3.182 / (8 * Math.sqrt(3))) < 1e-12);
   assert.ok(g.hi! - g.gain > 6 * (flat.hi! - flat.gain));
-  assert.match(formatGain(base, trained), /^gain: \+12\.5 points overall \(0\.0% -> 0\.0%; 95% interval -146\.3 to \+171\.3, paired over 2 problems \(4 test rows\)\) — within the evaluation noise$/);
+  assert.match(formatGain(base, trained), /^gain: \+12\.5 points overall \(0\.0% -> 0\.0%; 95% interval -146\.3 to \+171\.3, paired over 2 problems \(4 rows\)\) — within the evaluation noise$/);
 });
 
 test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exact quantiles', () => {
