@@ -2,7 +2,7 @@
  * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]
  *   [--against EVAL_JSON] [--preset tiny|small] [--config FILE] [key.path=value ...]`
  * With --against, also prints the gain over an earlier evaluation (e.g. the base model's), paired
- * by test problem, with its 95% interval (pairedGain in src/eval/compare.ts).
+ * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
 import { dirname, join } from 'node:path';
 import { existsSync, readFileSync, statSync } from 'node:fs';
