@@ -5,6 +5,8 @@
  * given value and what share read every value right but computed wrong (errors.ts).
  * Deterministic for a seed.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Policy } from '../train/policy.ts';
 import type { Problem, RewardFn } from '../train/problems.ts';
 import { Rng } from '../engine/rng.ts';
@@ -57,6 +59,37 @@ export interface EvalReport {
   /** Error classes overall and per variant; absent when no problem has a gold solution. */
   readonly errors?: { readonly overall: ErrorShares; readonly by_variant: Record<string, ErrorShares> };
   readonly problems: ProblemResult[];
+}
+
+export class EvalReportError extends Error {}
+
+const CellSchema = z.looseObject({ accuracy: z.number(), n: z.number() });
+/** What the readers of an eval.json use (tables, pairedGain); extra fields pass through. */
+const EvalReportSchema = z.looseObject({
+  k: z.number(),
+  temperature: z.number(),
+  overall: CellSchema,
+  format: z.number(),
+  by_family: z.record(z.string(), CellSchema),
+  by_variant: z.record(z.string(), CellSchema),
+  problems: z.array(z.looseObject({ id: z.string(), problem_key: z.string().optional(), correct: z.number(), k: z.number() })),
+});
+
+/** An eval.json written by `pgpo eval`, validated: a bad file is an error naming it and the field. */
+export function readEvalReport(file: string): EvalReport {
+  if (!existsSync(file)) throw new EvalReportError(`${file} does not exist`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new EvalReportError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const r = EvalReportSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new EvalReportError(`${file}: not an eval.json written by pgpo eval (${i.path.join('.') || 'top level'}: ${i.message})`);
+  }
+  return r.data as unknown as EvalReport;
 }
 
 function errorShares(results: readonly ProblemResult[]): ErrorShares | null {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -37,6 +37,15 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(again.stderr, /warm start: reusing/);
   assert.match(again.stderr, /RL: reusing/);
   assert.match(again.stderr, /eval base: reusing/);
+  // evaluations name the problem behind each row, so the gain's interval can count problems
+  const rows = (JSON.parse(readFileSync(join(dir, 'p', 'base', 'eval.json'), 'utf8')) as { problems: Array<{ problem_key?: string }> }).problems;
+  assert.ok(rows.length > 0 && rows.every((p) => typeof p.problem_key === 'string' && p.problem_key.length > 0));
+  // a reused evaluation that is no longer an eval.json stops the pipeline with its name, not a stack trace
+  writeFileSync(join(dir, 'p', 'pgpo', 'eval.json'), '{"overall":');
+  const broken = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  assert.equal(broken.status, 2, broken.stderr);
+  assert.match(broken.stderr, /pgpo pipeline: .*pgpo\/eval\.json: not valid JSON .*delete it and re-run/);
+  rmSync(join(dir, 'p', 'pgpo', 'eval.json'));
 
   // a finished warm start elsewhere (as the shipped models/small-base) is adopted when its settings match, and not otherwise
   const adopt = [BIN, 'pipeline', '--preset', 'tiny', '--out', join(dir, 'q'), '--base-from', join(dir, 'p', 'base'), `data.suite.dir=${join(dir, 'suite')}`];

@@ -6,11 +6,11 @@
  * skipped if complete, so an interrupted comparison re-run loses nothing. Writes
  * DIR/compare.json (read by `pgpo report`) and DIR/compare.md.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { ablationArms, algoArms, compareTable, DEFAULT_ARMS, formatCompareTable, type Arm } from '../../eval/compare.ts';
-import type { EvalReport } from '../../eval/evaluate.ts';
+import { EvalReportError, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import { ALGORITHMS } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
@@ -100,7 +100,13 @@ export const command: Command = {
             if (code === 130) return 130;
             if (code !== 0) throw new CliError(`pgpo compare: evaluating ${ckpt} exited with ${code}; re-run the same command to continue`, code);
           }
-          const report = JSON.parse(readFileSync(evalPath, 'utf8')) as EvalReport;
+          let report: EvalReport;
+          try {
+            report = readEvalReport(evalPath);
+          } catch (err) {
+            if (err instanceof EvalReportError) throw new CliError(`pgpo compare: ${err.message}; delete it and re-run to evaluate again`);
+            throw err;
+          }
           reports.push(report);
         }
         results.push({ arm: arm.name, reports });

@@ -5,10 +5,10 @@
  * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
 import { dirname, join } from 'node:path';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
-import { evaluate, formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
+import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { loadCheckpointPolicy, resolveLatest } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
@@ -30,20 +30,6 @@ const flags: Record<string, FlagSpec> = {
 };
 const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--preset tiny|small] [--config FILE] [key.path=value ...]';
 
-/** An eval.json written by `pgpo eval`, checked before any model work. */
-function readEvalReport(file: string): EvalReport {
-  if (!existsSync(file)) throw new CliError(`pgpo eval: --against ${file} does not exist`);
-  let r: unknown;
-  try {
-    r = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new CliError(`pgpo eval: --against ${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const ok = (x: unknown): x is EvalReport => !!x && typeof x === 'object' && Array.isArray((x as EvalReport).problems) && typeof (x as EvalReport).overall?.accuracy === 'number';
-  if (!ok(r)) throw new CliError(`pgpo eval: --against ${file}: not an eval.json written by pgpo eval (no overall.accuracy or problems)`);
-  return r;
-}
-
 export const command: Command = {
   async run(argv) {
     const args = parseArgs(argv, flags, 'eval');
@@ -64,7 +50,14 @@ export const command: Command = {
     const n = numberFlag(args, 'n', e.n, { integer: true, min: 1 });
     const greedy = boolFlag(args, 'greedy') || e.greedy;
     const againstPath = stringFlag(args, 'against');
-    const against = againstPath === undefined ? null : readEvalReport(againstPath);
+    let against = null;
+    try {
+      // checked before any model work
+      if (againstPath !== undefined) against = readEvalReport(againstPath);
+    } catch (err) {
+      if (err instanceof EvalReportError) throw new CliError(`pgpo eval: --against ${err.message}`);
+      throw err;
+    }
     const dir = resolveLatest(ckpt);
     const policy = await loadCheckpointPolicy(policyFactory, dir);
     const problems = (await loadProblems(config, split)).slice(0, n);

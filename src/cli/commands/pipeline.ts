@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
-import { formatEvalTable, type EvalReport } from '../../eval/evaluate.ts';
+import { EvalReportError, formatEvalTable, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import type { TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
@@ -147,8 +147,14 @@ export const command: Command = {
         }
         throw err;
       }
-      const base = JSON.parse(readFileSync(join(baseDir, 'eval.json'), 'utf8')) as EvalReport;
-      const trained = JSON.parse(readFileSync(join(rlDir, 'eval.json'), 'utf8')) as EvalReport;
+      let base: EvalReport, trained: EvalReport;
+      try {
+        base = readEvalReport(join(baseDir, 'eval.json'));
+        trained = readEvalReport(join(rlDir, 'eval.json'));
+      } catch (err) {
+        if (err instanceof EvalReportError) throw new CliError(`pgpo pipeline: ${err.message}; delete it and re-run to evaluate again`);
+        throw err;
+      }
 
       const name = config.algorithm.name;
       const lines = [
