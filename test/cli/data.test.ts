@@ -25,10 +25,11 @@ describe('pgpo data', () => {
     assert.match(i.stdout, /geometry \/ text-dominant\s+1/);
     assert.match(i.stdout, /48x48 png\s+20/);
     assert.match(i.stdout, /solution: <think>/);
-    const suite = generateSuite({ n: 20, seed: 3 });
     const loaded = await loadDataset(file);
+    const suite = generateSuite({ n: 20, seed: 3 });
     loaded.forEach((x, k) => {
       assert.equal(x.problem, suite[k].problem);
+      assert.equal(x.problemKey, suite[k].problemKey);
       assert.deepEqual(x.image.data, suite[k].image.data);
     });
   });

@@ -39,7 +39,9 @@ describe('report page', () => {
     const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     writeFileSync(metrics, rows.map(({ pg_var: _, ...r }) => JSON.stringify(r)).join('\n') + '\n');
     const html = renderReport({ ...loadInputs([pgpo, dapo]), generated: 'x' });
-    const section = html.slice(html.indexOf('id="variance"'), html.indexOf('id="heatmaps"'));
+    const [from, to] = [html.indexOf('id="variance"'), html.indexOf('id="heatmaps"')];
+    assert.ok(from > 0 && to > from, 'the variance section is where the test looks');
+    const section = html.slice(from, to);
     assert.ok(section.includes('<th scope="row">pgpo</th>'));
     assert.ok(!section.includes('<th scope="row">dapo</th>'), 'no row for a run without pg_var');
     assert.ok(!section.includes('NaN'));
