@@ -29,3 +29,14 @@ export function contentHash(value: unknown): string {
 export function splitOf(problemKey: string, testFraction: number): 'train' | 'test' {
   return parseInt(problemKey.slice(0, 8), 16) / 0x1_0000_0000 < testFraction ? 'test' : 'train';
 }
+
+/**
+ * Which use a training-split problem is reserved for, by its hash alone: `rl` when the next 32
+ * bits of its key (independent of the test split's) fall below `rlFraction`, else `sft`. The
+ * warm start never sees a problem reserved for RL, so RL's problems are as new to the base as the
+ * test problems are (docs/results.md: a base that memorised its RL problems learnt nothing that
+ * transfers).
+ */
+export function useOf(problemKey: string, rlFraction: number): 'sft' | 'rl' {
+  return parseInt(problemKey.slice(8, 16), 16) / 0x1_0000_0000 < rlFraction ? 'rl' : 'sft';
+}

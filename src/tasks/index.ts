@@ -4,6 +4,7 @@
  */
 export { DEFAULT_IMAGE_SIZE, DEFAULT_TEST_FRACTION, SuiteConfigSchema, generateSuite, sampleInstance } from './suite.ts';
 export type { ResolvedSuiteConfig, SuiteConfig } from './suite.ts';
+export { splitOf, useOf } from './hash.ts';
 export { renderPng } from './canvas.ts';
 export { glyphPlacements, rasterize, MIN_IMAGE_SIZE } from './raster.ts';
 export { FAMILIES } from './families/index.ts';

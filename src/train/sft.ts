@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../data/atomic-write.ts';
 import { Rng } from '../engine/rng.ts';
 import { arithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
 import { glyphPlacements } from '../tasks/raster.ts';
+import type { Difficulty } from '../tasks/types.ts';
 
 export interface SftOptions {
   readonly config: TrainConfig;
@@ -59,9 +60,9 @@ export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading:
 }
 
 /** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
-export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number): Drill {
+export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number, difficulty: Difficulty = 1): Drill {
   const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
-  return kind === 'reading' ? readingDrill(rng, imageSize) : arithmeticDrill(rng, 1, imageSize);
+  return kind === 'reading' ? readingDrill(rng, imageSize) : arithmeticDrill(rng, difficulty, imageSize);
 }
 
 export async function sft(opts: SftOptions): Promise<SftResult> {
@@ -103,7 +104,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const t0 = performance.now();
       let cursor = state.cursor;
       const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
-      const drillsOf = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize));
+      const drillsOf = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty));
       const readingDrills = drillsOf('reading', shares.reading);
       const items = problems.map((p) => goldItem(policy, p));
       const reading = readingDrills.map((d) => drillItem(policy, d));

@@ -9,7 +9,7 @@ import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
 import { policyFactory as vlmFactory } from '../model/policy.ts';
 import { computeReward } from '../reward/index.ts';
-import { DEFAULT_IMAGE_SIZE, generateSuite, glyphPlacements, type TaskInstance } from '../tasks/index.ts';
+import { DEFAULT_IMAGE_SIZE, generateSuite, glyphPlacements, useOf, type TaskInstance } from '../tasks/index.ts';
 import type { TrainConfig } from './config.ts';
 import type { PolicyFactory } from './policy.ts';
 import type { Problem, RewardFn } from './problems.ts';
@@ -30,6 +30,7 @@ function suiteConfig(config: TrainConfig, split: Split) {
     variants: s.variants,
     split,
     seed: s.seed,
+    difficulty: s.difficulty,
     imageSize: DEFAULT_IMAGE_SIZE,
   };
 }
@@ -61,14 +62,23 @@ function fromInstance(t: TaskInstance): Problem {
   };
 }
 
-export async function loadProblems(config: TrainConfig, split: Split): Promise<Problem[]> {
+/**
+ * The problems of a split. For the training split of the generated suite, `use` picks the share
+ * the key split gives it (data.suite.rl_fraction): `sft` for the warm start, `rl` for RL; without
+ * `use` (or with rl_fraction 0), every training problem.
+ */
+export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft' | 'rl'): Promise<Problem[]> {
   const file = split === 'train' ? config.data.train_files : config.data.val_files;
   if (file) {
     const d = config.data;
     const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageSize: DEFAULT_IMAGE_SIZE });
     return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution, ...(r.problemKey && { problemKey: r.problemKey }) }));
   }
-  return suiteInstances(config, split).map(fromInstance);
+  const all = suiteInstances(config, split);
+  const frac = config.data.suite.rl_fraction;
+  const mine = split === 'train' && use && frac > 0 ? all.filter((t) => useOf(t.problemKey, frac) === use) : all;
+  if (mine.length === 0) throw new Error(`data.suite: no training problem left for ${use} (n_train ${config.data.suite.n_train}, rl_fraction ${frac})`);
+  return mine.map(fromInstance);
 }
 
 /**
@@ -87,5 +97,6 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
     done.push(file);
   }
   const s = config.data.suite;
-  return done.length ? `wrote ${done.join(', ')} (${s.n_train} train / ${s.n_test} test problems)` : `reusing ${dir} (${s.n_train} train / ${s.n_test} test problems)`;
+  const what = `${s.n_train} train / ${s.n_test} test problems, difficulty ${s.difficulty}${s.rl_fraction > 0 ? `; ${Math.round(s.rl_fraction * 100)}% of the training problems reserved for RL` : ''}`;
+  return done.length ? `wrote ${done.join(', ')} (${what})` : `reusing ${dir} (${what})`;
 }

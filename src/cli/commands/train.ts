@@ -63,7 +63,7 @@ export const command: Command = {
       if (!out) throw new CliError(`pgpo train: --out DIR is required\n${USAGE}`);
       config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'));
     }
-    const problems = await loadProblems(config, 'train');
+    const problems = await loadProblems(config, 'train', 'rl');
     const mib = () => Math.round(engineHeapBytes() / 2 ** 20);
     const res = await withInterrupt((signal) =>
       train({

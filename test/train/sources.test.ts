@@ -1,0 +1,44 @@
+/**
+ * Where the training commands get their problems: the key split that reserves a share of the
+ * training problems for RL (data.suite.rl_fraction) and the suite's difficulty.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { useOf } from '../../src/tasks/index.ts';
+import { resolveConfig } from '../../src/train/config.ts';
+import { loadProblems } from '../../src/train/sources.ts';
+
+const keys = (ps: readonly { problemKey?: string }[]) => new Set(ps.map((p) => p.problemKey));
+
+describe('problem sources', () => {
+  it('rl_fraction splits the training problems by key: SFT and RL share none, together they are all', async () => {
+    const config = resolveConfig({ overrides: [['data.suite.n_train', '300'], ['data.suite.rl_fraction', '0.5'], ['data.suite.dir', '/nonexistent']] });
+    const all = await loadProblems(config, 'train');
+    const sft = await loadProblems(config, 'train', 'sft');
+    const rl = await loadProblems(config, 'train', 'rl');
+    assert.equal(all.length, 300);
+    assert.equal(sft.length + rl.length, 300);
+    assert.ok(sft.length > 100 && rl.length > 100, `an even split expected: ${sft.length} / ${rl.length}`);
+    const shared = [...keys(sft)].filter((k) => keys(rl).has(k));
+    assert.deepEqual(shared, []);
+    // a problem's use depends on its key alone, so every variant of it goes the same way
+    for (const p of rl) assert.equal(useOf(p.problemKey!, 0.5), 'rl');
+    // the test split is not divided
+    assert.equal((await loadProblems(config, 'test', 'rl')).length, config.data.suite.n_test);
+  });
+  it('rl_fraction 0: SFT and RL both get every training problem', async () => {
+    const config = resolveConfig({ overrides: [['data.suite.n_train', '50'], ['data.suite.rl_fraction', '0']] });
+    assert.equal((await loadProblems(config, 'train', 'sft')).length, 50);
+    assert.equal((await loadProblems(config, 'train', 'rl')).length, 50);
+  });
+  it('data.suite.difficulty reaches the generator', async () => {
+    const at = async (d: string) => (await loadProblems(resolveConfig({ overrides: [['data.suite.n_train', '40'], ['data.suite.difficulty', d], ['data.suite.families', '[arithmetic]']] }), 'train')).map((p) => p.problem);
+    const d1 = await at('1');
+    const d3 = await at('3');
+    assert.notDeepEqual(d1, d3);
+  });
+  it('rl_fraction must be below 1; difficulty 1-3', () => {
+    assert.throws(() => resolveConfig({ overrides: [['data.suite.rl_fraction', '1']] }), /data\.suite\.rl_fraction/);
+    assert.throws(() => resolveConfig({ overrides: [['data.suite.difficulty', '4']] }), /data\.suite\.difficulty/);
+  });
+});
