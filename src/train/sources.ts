@@ -3,7 +3,8 @@
  * (src/reward) and the problems — the generated suite (src/tasks), or EasyR1-format datasets
  * given by data.train_files / data.val_files (src/data).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic-write.ts';
 import { join } from 'node:path';
 import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
@@ -83,20 +84,25 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
 
 /**
  * Writes the generated suite as EasyR1-format parquet under data.suite.dir (train.parquet,
- * test.parquet) unless present: the exact problems a run trains and evaluates on, for people and
+ * test.parquet) unless it is there already, written from the same data.suite settings (recorded
+ * in suite.json beside them): the exact problems a run trains and evaluates on, for people and
  * for other trainers. Returns a line saying what it did.
  */
 export async function ensureSuite(config: TrainConfig): Promise<string> {
-  const dir = config.data.suite.dir;
+  const s = config.data.suite;
+  const dir = s.dir;
+  const manifest = join(dir, 'suite.json');
+  const settings = JSON.stringify({ ...s, dir: undefined }, null, 2) + '\n';
+  const current = existsSync(manifest) && readFileSync(manifest, 'utf8') === settings;
   const done: string[] = [];
   for (const split of ['train', 'test'] as const) {
     const file = join(dir, `${split}.parquet`);
-    if (existsSync(file)) continue;
+    if (current && existsSync(file)) continue;
     mkdirSync(dir, { recursive: true });
     await writeDataset(file, suiteInstances(config, split).map(instanceRow));
     done.push(file);
   }
-  const s = config.data.suite;
+  if (!current) writeFileAtomic(manifest, settings);
   const what = `${s.n_train} train / ${s.n_test} test problems, difficulty ${s.difficulty}${s.rl_fraction > 0 ? `; ${Math.round(s.rl_fraction * 100)}% of the training problems reserved for RL` : ''}`;
   return done.length ? `wrote ${done.join(', ')} (${what})` : `reusing ${dir} (${what})`;
 }

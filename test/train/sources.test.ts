@@ -3,10 +3,13 @@
  * training problems for RL (data.suite.rl_fraction) and the suite's difficulty.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { useOf } from '../../src/tasks/index.ts';
 import { resolveConfig } from '../../src/train/config.ts';
-import { loadProblems } from '../../src/train/sources.ts';
+import { ensureSuite, loadProblems } from '../../src/train/sources.ts';
 
 const keys = (ps: readonly { problemKey?: string }[]) => new Set(ps.map((p) => p.problemKey));
 
@@ -40,5 +43,14 @@ describe('problem sources', () => {
   it('rl_fraction must be below 1; difficulty 1-3', () => {
     assert.throws(() => resolveConfig({ overrides: [['data.suite.rl_fraction', '1']] }), /data\.suite\.rl_fraction/);
     assert.throws(() => resolveConfig({ overrides: [['data.suite.difficulty', '4']] }), /data\.suite\.difficulty/);
+  });
+  it('ensureSuite writes the suite once, and again when data.suite changes', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-suite-')), 'suite');
+    const cfg = (d: string) => resolveConfig({ preset: 'tiny', overrides: [['data.suite.dir', dir], ['data.suite.difficulty', d]] });
+    assert.match(await ensureSuite(cfg('2')), /^wrote .*train\.parquet.*difficulty 2/);
+    const written = statSync(join(dir, 'train.parquet')).mtimeMs;
+    assert.match(await ensureSuite(cfg('2')), /^reusing /);
+    assert.equal(statSync(join(dir, 'train.parquet')).mtimeMs, written);
+    assert.match(await ensureSuite(cfg('1')), /^wrote .*difficulty 1/);
   });
 });
