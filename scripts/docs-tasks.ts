@@ -15,7 +15,7 @@ import { CHOICE_KNOBS } from '../src/tasks/families/choice.ts';
 import { COUNTING_KNOBS } from '../src/tasks/families/counting.ts';
 import { GEOMETRY_KNOBS } from '../src/tasks/families/geometry.ts';
 import { arithmeticDrill, readingDrill } from '../src/tasks/drills.ts';
-import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, VARIANT_DESCRIPTIONS, VARIANT_NAMES, renderPng, sampleInstance, type FamilyName } from '../src/tasks/index.ts';
+import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, VARIANT_DESCRIPTIONS, VARIANT_NAMES, generateSuite, renderPng, sampleInstance, useOf, type FamilyName } from '../src/tasks/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const IMG = join(ROOT, 'docs/img');
@@ -44,7 +44,7 @@ const md: string[] = [
   '',
   '```ts',
   "import { generateSuite } from './src/tasks/index.ts';",
-  "const suite = generateSuite({ n: 1000, seed: 0, split: 'train', difficulty: 1 }); // 48x48 images",
+  "const suite = generateSuite({ n: 1000, seed: 0, split: 'train', difficulty: 2 }); // 48x48 images",
   '```',
   '',
   '```bash',
@@ -65,7 +65,24 @@ const md: string[] = [
   '',
   'Train and test suites never share a problem: the split is decided by a hash of the problem',
   "(family, kind and the values that define it), not by the seed, so all of a problem's variants",
-  'fall in the same split.',
+  'fall in the same split. Generated files carry that key as `problem_key`, and `pgpo data',
+  'inspect` counts the distinct problems per family. The trainer also divides the training',
+  "problems by an independent hash of the key (`data.suite.rl_fraction`, default 0.5): the warm",
+  'start (SFT) never sees the problems reserved for RL, so RL trains on problems as new to the',
+  'base as the test problems are. How many distinct problems a suite holds depends on the',
+  'difficulty (seed 1234, the defaults: 8,000 training rows, 256 test rows):',
+  '',
+  '| difficulty | distinct training problems | for SFT / for RL (rl_fraction 0.5) | distinct test problems |',
+  '|---|---:|---:|---:|',
+  ...([1, 2, 3] as const).map((difficulty) => {
+    const train = new Set(generateSuite({ n: 8000, split: 'train', seed: 1234, difficulty }).map((t) => t.problemKey));
+    const test = new Set(generateSuite({ n: 256, split: 'test', seed: 1234, difficulty }).map((t) => t.problemKey));
+    const rl = [...train].filter((k) => useOf(k, 0.5) === 'rl').length;
+    return `| ${difficulty}${difficulty === 2 ? ' (default)' : ''} | ${train.size.toLocaleString('en-US')} | ${(train.size - rl).toLocaleString('en-US')} / ${rl.toLocaleString('en-US')} | ${test.size} |`;
+  }),
+  '',
+  "Difficulty 1's space is small enough for the warm start to memorise (its 4,000-row suite, the",
+  "default before, held 1,044 problems; [results.md](results.md#the-difficulty-1-suite-memorised-and-why-the-default-changed)).",
   '',
   '## Images',
   '',
