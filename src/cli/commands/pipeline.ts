@@ -55,8 +55,12 @@ export function shippedBase(preset: string): string {
 /** JSON with object keys sorted: equal settings compare equal whatever order a file wrote them in. */
 const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 
-/** What decides a warm start's result: two configs equal on these train the same base. */
+/**
+ * What decides a warm start's result: two configs equal on these train the same base. The suite
+ * counts but for where it is written and how many test rows it has, which SFT never reads.
+ */
 const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'], ['trainer', 'seed']] as const;
+const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
 
 /**
  * Whether the finished SFT run in `dir` is the warm start `config` would train: null if so, else
@@ -67,8 +71,9 @@ export function baseMismatch(dir: string, config: TrainConfig): string | null {
   if (!existsSync(cfgPath)) return `${dir} holds no config.yaml`;
   const theirs = parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
+  const read = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_READ_BY_SFT.has(k))) : v);
   for (const path of WARM_START_KEYS) {
-    if (canonical(at(theirs, path)) !== canonical(at(config, path))) return `it was trained with other ${path.join('.')} settings`;
+    if (canonical(read(at(theirs, path))) !== canonical(read(at(config, path)))) return `it was trained with other ${path.join('.')} settings`;
   }
   if (!stageDone(dir, config.sft.total_steps)) return `${dir} holds no checkpoint at step ${config.sft.total_steps}`;
   return null;

@@ -1,0 +1,23 @@
+/**
+ * When the pipeline adopts a finished warm start (the shipped base) instead of training one: only
+ * settings SFT reads count, so a different test-split size or suite folder still adopts it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { baseMismatch } from '../../src/cli/commands/pipeline.ts';
+import { configToYaml, resolveConfig } from '../../src/train/config.ts';
+
+test('baseMismatch ignores data.suite.dir and n_test, and names other suite or SFT differences', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpo-base-'));
+  writeFileSync(join(dir, 'config.yaml'), configToYaml(resolveConfig()));
+  const with_ = (...o: Array<[string, string]>) => baseMismatch(dir, resolveConfig({ overrides: o }));
+  // settings match: what is missing is the checkpoint (none was written here)
+  assert.match(with_() ?? '', /holds no checkpoint at step 1500/);
+  assert.match(with_(['data.suite.n_test', '512'], ['data.suite.dir', 'elsewhere']) ?? '', /holds no checkpoint/);
+  assert.equal(with_(['data.suite.difficulty', '1']), 'it was trained with other data.suite settings');
+  assert.equal(with_(['data.suite.rl_fraction', '0']), 'it was trained with other data.suite settings');
+  assert.equal(with_(['sft.lr', '0.001']), 'it was trained with other sft settings');
+});
