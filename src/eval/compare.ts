@@ -149,6 +149,8 @@ export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
 /** One line: the gain in points, the interval, and whether the evaluation can tell it from noise. */
 export function formatGain(base: EvalReport, trained: EvalReport): string {
   const g = pairedGain(base, trained);
+  const pct = (r: EvalReport) => `${(100 * r.overall.accuracy).toFixed(1)}%`;
+  if (g.n === 0) return `gain: none measured: the two evaluations share no test row (other suite settings?); overall ${pct(base)} -> ${pct(trained)}, not comparable`;
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const over = g.clusters === g.n ? `${g.n} problems` : `${g.clusters} problems (${g.n} rows)`;
   const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${over}`;

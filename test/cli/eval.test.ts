@@ -40,3 +40,19 @@ describe('pgpo eval', () => {
     for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--against', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
   });
 });
+
+describe('pgpo eval: a run trained on another suite', () => {
+  it('suiteNote names the suite keys where the run and the evaluation differ', async () => {
+    const { suiteNote } = await import('../../src/cli/commands/eval.ts');
+    const { configToYaml, resolveConfig } = await import('../../src/train/config.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-note-'));
+    const cfg = join(dir, 'config.yaml');
+    writeFileSync(cfg, configToYaml(resolveConfig({ overrides: [['data.suite.difficulty', '2']] })));
+    assert.equal(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })), null);
+    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '', /trained with data\.suite\.difficulty=2; this evaluation uses difficulty 1 \(pass data\.suite\.difficulty=2 to evaluate on its suite\)/);
+    // a config from before data.suite.difficulty existed was difficulty 1
+    writeFileSync(cfg, 'data:\n  suite:\n    seed: 1234\n');
+    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this evaluation uses difficulty 2 \(/);
+    assert.equal(suiteNote(join(dir, 'none.yaml'), resolveConfig()), null);
+  });
+});

@@ -87,6 +87,12 @@ test('paired gain: the variants of one problem are one unit of the interval', ()
   assert.match(formatGain(base, trained), /^gain: \+12\.5 points overall \(0\.0% -> 0\.0%; 95% interval -146\.3 to \+171\.3, paired over 2 problems \(4 rows\)\) — within the evaluation noise$/);
 });
 
+test('gain: two evaluations of different suites share no row, and the line says so instead of pairing nothing', () => {
+  const rows = (ids: string[]): EvalReport => ({ ...report(0.25, 0, 0), problems: ids.map((id) => ({ id, family: 'chart', variant: 'text-lite', problem_key: id, correct: 2, k: 8, sample: '' })) });
+  assert.equal(pairedGain(rows(['a', 'b']), rows(['c', 'd'])).n, 0);
+  assert.match(formatGain(rows(['a', 'b']), rows(['c', 'd'])), /^gain: none measured: the two evaluations share no test row \(other suite settings\?\)/);
+});
+
 test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exact quantiles', () => {
   assert.equal(t975(1), 12.706);
   assert.equal(t975(30), 2.042);
