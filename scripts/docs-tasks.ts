@@ -44,7 +44,7 @@ const md: string[] = [
   '',
   '```ts',
   "import { generateSuite } from './src/tasks/index.ts';",
-  "const suite = generateSuite({ n: 1000, seed: 0, split: 'train', difficulty: 2 }); // 48x48 images",
+  "const suite = generateSuite({ n: 1000, seed: 0, split: 'train', difficulty: 1 }); // 48x48 images",
   '```',
   '',
   '```bash',
@@ -78,11 +78,12 @@ const md: string[] = [
     const train = new Set(generateSuite({ n: 8000, split: 'train', seed: 1234, difficulty }).map((t) => t.problemKey));
     const test = new Set(generateSuite({ n: 256, split: 'test', seed: 1234, difficulty }).map((t) => t.problemKey));
     const rl = [...train].filter((k) => useOf(k, 0.5) === 'rl').length;
-    return `| ${difficulty}${difficulty === 2 ? ' (default)' : ''} | ${train.size.toLocaleString('en-US')} | ${(train.size - rl).toLocaleString('en-US')} / ${rl.toLocaleString('en-US')} | ${test.size} |`;
+    return `| ${difficulty}${difficulty === 1 ? ' (default)' : ''} | ${train.size.toLocaleString('en-US')} | ${(train.size - rl).toLocaleString('en-US')} / ${rl.toLocaleString('en-US')} | ${test.size} |`;
   }),
   '',
-  "Difficulty 1's space is small enough for the warm start to memorise (its 4,000-row suite, the",
-  "default before, held 1,044 problems; [results.md](results.md#the-difficulty-1-suite-memorised-and-why-the-default-changed)).",
+  "Difficulty 1's space is small enough for the warm start to memorise, which is why SFT and RL get",
+  'separate problems ([results.md](results.md#the-difficulty-1-suite-memorised-and-why-the-default-changed));',
+  'higher difficulties are harder to read for the compact model.',
   '',
   '## Images',
   '',
