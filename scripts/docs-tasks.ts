@@ -67,23 +67,26 @@ const md: string[] = [
   "(family, kind and the values that define it), not by the seed, so all of a problem's variants",
   'fall in the same split. Generated files carry that key as `problem_key`, and `pgpo data',
   'inspect` counts the distinct problems per family. The trainer also divides the training',
-  "problems by an independent hash of the key (`data.suite.rl_fraction`, default 0.5): the warm",
-  'start (SFT) never sees the problems reserved for RL, so RL trains on problems as new to the',
-  'base as the test problems are. How many distinct problems a suite holds depends on the',
-  'difficulty (seed 1234, the defaults: 8,000 training rows, 256 test rows):',
+  "problems by an independent hash of the key when `data.suite.rl_fraction` is above 0 (default",
+  '0: off): the warm start (SFT) never sees the problems reserved for RL, so RL trains on problems',
+  'as new to the base as the test problems are. How many distinct problems a suite holds depends',
+  'on the difficulty (seed 1234; 256 test rows as by default):',
   '',
-  '| difficulty | distinct training problems | for SFT / for RL (rl_fraction 0.5) | distinct test problems |',
+  '| difficulty | distinct problems in 4,000 / 8,000 training rows | of the 8,000: for SFT / for RL (rl_fraction 0.5) | distinct test problems |',
   '|---|---:|---:|---:|',
   ...([1, 2, 3] as const).map((difficulty) => {
-    const train = new Set(generateSuite({ n: 8000, split: 'train', seed: 1234, difficulty }).map((t) => t.problemKey));
+    const rows = generateSuite({ n: 8000, split: 'train', seed: 1234, difficulty });
+    const first = new Set(rows.slice(0, 4000).map((t) => t.problemKey)).size;
+    const train = new Set(rows.map((t) => t.problemKey));
     const test = new Set(generateSuite({ n: 256, split: 'test', seed: 1234, difficulty }).map((t) => t.problemKey));
     const rl = [...train].filter((k) => useOf(k, 0.5) === 'rl').length;
-    return `| ${difficulty}${difficulty === 1 ? ' (default)' : ''} | ${train.size.toLocaleString('en-US')} | ${(train.size - rl).toLocaleString('en-US')} / ${rl.toLocaleString('en-US')} | ${test.size} |`;
+    return `| ${difficulty}${difficulty === 1 ? ' (default)' : ''} | ${first.toLocaleString('en-US')} / ${train.size.toLocaleString('en-US')} | ${(train.size - rl).toLocaleString('en-US')} / ${rl.toLocaleString('en-US')} | ${test.size} |`;
   }),
   '',
-  "Difficulty 1's space is small enough for the warm start to memorise, which is why SFT and RL get",
-  'separate problems ([results.md](results.md#the-difficulty-1-suite-memorised-and-why-the-default-changed));',
-  'higher difficulties are harder to read for the compact model.',
+  "Difficulty 1's space is small enough for the warm start to memorise",
+  '([results.md](results.md#why-rl-does-not-move-test-accuracy-here)); the larger spaces of higher',
+  'difficulties are harder to read for the compact model',
+  '([results.md](results.md#two-more-bases-a-larger-problem-space-and-rl-problems-the-warm-start-never-saw)).',
   '',
   '## Images',
   '',

@@ -190,7 +190,7 @@ export const DEFAULTS: TrainConfig = {
     prompt_key: 'problem',
     answer_key: 'answer',
     image_key: 'images',
-    suite: { dir: 'data/suite', n_train: 8000, n_test: 256, families: [...FAMILY_NAMES], variants: [...VARIANT_NAMES], seed: 1234, difficulty: 1, rl_fraction: 0.5 },
+    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: [...FAMILY_NAMES], variants: [...VARIANT_NAMES], seed: 1234, difficulty: 1, rl_fraction: 0 },
     rollout_batch_size: 8,
   },
   algorithm: {
@@ -226,7 +226,7 @@ export const DEFAULTS: TrainConfig = {
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
-  sft: { total_steps: 1200, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, reading_loss_coef: 1, reading_warmup_steps: 50, lr: 3e-3, warmup_steps: 50, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 125 },
+  sft: { total_steps: 2000, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, reading_loss_coef: 1, reading_warmup_steps: 50, lr: 3e-3, warmup_steps: 50, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 125 },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
 };
 

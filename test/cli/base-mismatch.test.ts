@@ -15,9 +15,15 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   writeFileSync(join(dir, 'config.yaml'), configToYaml(resolveConfig()));
   const with_ = (...o: Array<[string, string]>) => baseMismatch(dir, resolveConfig({ overrides: o }));
   // settings match: what is missing is the checkpoint (none was written here)
-  assert.match(with_() ?? '', /holds no checkpoint at step 1500/);
+  assert.match(with_() ?? '', /holds no checkpoint at step 2000/);
   assert.match(with_(['data.suite.n_test', '512'], ['data.suite.dir', 'elsewhere']) ?? '', /holds no checkpoint/);
-  assert.equal(with_(['data.suite.difficulty', '1']), 'it was trained with other data.suite settings');
-  assert.equal(with_(['data.suite.rl_fraction', '0']), 'it was trained with other data.suite settings');
+  assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with other data.suite settings');
+  assert.equal(with_(['data.suite.rl_fraction', '0.5']), 'it was trained with other data.suite settings');
+  // a run written before data.suite.difficulty and rl_fraction existed was difficulty 1 without a split
+  const legacy = { ...resolveConfig() } as unknown as { data: { suite: Record<string, unknown> } };
+  const { difficulty: _d, rl_fraction: _r, ...old } = legacy.data.suite;
+  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...legacy, data: { ...legacy.data, suite: old } } as never));
+  assert.match(with_() ?? '', /holds no checkpoint/);
+  assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with other data.suite settings');
   assert.equal(with_(['sft.lr', '0.001']), 'it was trained with other sft settings');
 });

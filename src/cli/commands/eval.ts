@@ -16,6 +16,7 @@ import { Progress } from '../../train/progress.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
 import { CONFIG_FLAGS, configFrom } from '../session.ts';
+import { LEGACY_SUITE } from './pipeline.ts';
 import type { TrainConfig } from '../../train/config.ts';
 
 /** The suite settings that decide which problems an evaluation sees. */
@@ -35,8 +36,7 @@ export function suiteNote(runConfigPath: string, config: TrainConfig): string | 
     return null;
   }
   if (!suite || config.data.train_files || config.data.val_files) return null;
-  // a config written before data.suite.difficulty existed was difficulty 1
-  const theirs = { difficulty: 1, ...suite } as Record<string, unknown>;
+  const theirs = { ...LEGACY_SUITE, ...suite } as Record<string, unknown>;
   const differ = SUITE_KEYS.filter((k) => theirs[k] !== undefined && JSON.stringify(theirs[k]) !== JSON.stringify(config.data.suite[k]));
   if (!differ.length) return null;
   const was = differ.map((k) => `data.suite.${k}=${JSON.stringify(theirs[k])}`).join(' ');

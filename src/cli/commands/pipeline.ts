@@ -61,6 +61,8 @@ const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typ
  */
 const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'], ['trainer', 'seed']] as const;
 const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
+/** Suite keys added after runs were written, with the value every run before them had. */
+export const LEGACY_SUITE = { difficulty: 1, rl_fraction: 0 } as const;
 
 /**
  * Whether the finished SFT run in `dir` is the warm start `config` would train: null if so, else
@@ -69,7 +71,8 @@ const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
 export function baseMismatch(dir: string, config: TrainConfig): string | null {
   const cfgPath = join(dir, 'config.yaml');
   if (!existsSync(cfgPath)) return `${dir} holds no config.yaml`;
-  const theirs = parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+  const theirs = parse(readFileSync(cfgPath, 'utf8')) as { data?: { suite?: Record<string, unknown> } } & Record<string, unknown>;
+  if (theirs?.data?.suite) theirs.data.suite = { ...LEGACY_SUITE, ...theirs.data.suite };
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
   const read = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_READ_BY_SFT.has(k))) : v);
   for (const path of WARM_START_KEYS) {
