@@ -150,11 +150,14 @@ export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
 export function formatGain(base: EvalReport, trained: EvalReport): string {
   const g = pairedGain(base, trained);
   const pct = (r: EvalReport) => `${(100 * r.overall.accuracy).toFixed(1)}%`;
-  if (g.n === 0) return `gain: none measured: the two evaluations share no test row (other suite settings?); overall ${pct(base)} -> ${pct(trained)}, not comparable`;
+  if (g.n === 0) return `gain: none measured: the two evaluations share no row (other suite settings?); overall ${pct(base)} -> ${pct(trained)}, not comparable`;
+  const rows = Math.max(base.problems.length, trained.problems.length);
+  // the overall accuracies below are over all each report evaluated: say when that is not the paired rows
+  const partial = g.n < rows ? ` (only ${g.n} of ${rows} rows in common: other suite settings?)` : '';
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const over = g.clusters === g.n ? `${g.n} problems` : `${g.clusters} problems (${g.n} rows)`;
   const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${over}`;
   // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
   const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';
-  return `gain: ${pts(g.gain)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%${interval})${verdict}`;
+  return `gain: ${pts(g.gain)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%${interval})${verdict}${partial}`;
 }

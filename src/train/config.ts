@@ -27,6 +27,9 @@ const prob = z.number().min(0).max(1);
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
+/** Suite keys added after runs were written, with the value every run before them had. */
+export const LEGACY_SUITE = { difficulty: 1, rl_fraction: 0 } as const;
+
 export const configSchema = z.strictObject({
   data: z.strictObject({
     /** EasyR1-format dataset (parquet or JSONL) for training; null: the generated suite. */
@@ -45,10 +48,11 @@ export const configSchema = z.strictObject({
       variants: z.array(z.enum(VARIANT_NAMES)).min(1),
       seed: int(0),
       /** Task difficulty 1-3 (src/tasks: value ranges, operations); also the SFT arithmetic drills'. */
-      difficulty: z.union([z.literal(1), z.literal(2), z.literal(3)]),
+      difficulty: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'must be 1, 2 or 3' }),
       /**
        * Share of the training split's problems (by problem key) reserved for RL: `pgpo sft` never
-       * sees them and `pgpo train` uses only them. 0: both use every training problem.
+       * trains on them (its arithmetic drills draw computations from any problem) and `pgpo train`
+       * uses only them. 0: both use every training problem.
        */
       rl_fraction: z.number().min(0).lt(1),
     }),
@@ -308,7 +312,10 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
 
   let layered: Plain;
   if (sources.base) {
-    layered = deepMerge(sources.base, fileValue);
+    // a run's config.yaml written before a suite key existed had that key's legacy value
+    const suite = getPath(sources.base, ['data', 'suite']);
+    const base = suite && typeof suite === 'object' ? setPath(sources.base, 'data.suite', { ...LEGACY_SUITE, ...(suite as Plain) }) : sources.base;
+    layered = deepMerge(base, fileValue);
   } else {
     const preset = oneOf(sources.preset ?? 'small', PRESETS, '--preset');
     const user = deepMerge(fileValue, overrides);

@@ -92,7 +92,8 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
   const s = config.data.suite;
   const dir = s.dir;
   const manifest = join(dir, 'suite.json');
-  const settings = JSON.stringify({ ...s, dir: undefined }, null, 2) + '\n';
+  // what the files hold: not where they are, nor how the trainer divides the training problems
+  const settings = JSON.stringify({ ...s, dir: undefined, rl_fraction: undefined }, null, 2) + '\n';
   const current = existsSync(manifest) && readFileSync(manifest, 'utf8') === settings;
   const done: string[] = [];
   for (const split of ['train', 'test'] as const) {

@@ -43,16 +43,16 @@ describe('pgpo eval', () => {
 
 describe('pgpo eval: a run trained on another suite', () => {
   it('suiteNote names the suite keys where the run and the evaluation differ', async () => {
-    const { suiteNote } = await import('../../src/cli/commands/eval.ts');
+    const { suiteNote } = await import('../../src/cli/session.ts');
     const { configToYaml, resolveConfig } = await import('../../src/train/config.ts');
     const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-note-'));
     const cfg = join(dir, 'config.yaml');
     writeFileSync(cfg, configToYaml(resolveConfig({ overrides: [['data.suite.difficulty', '2']] })));
     assert.equal(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })), null);
-    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '', /trained with data\.suite\.difficulty=2; this evaluation uses difficulty 1 \(pass data\.suite\.difficulty=2 to evaluate on its suite\)/);
+    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '', /trained with data\.suite\.difficulty=2; this run uses difficulty 1 \(pass data\.suite\.difficulty=2 to use its suite\)/);
     // a config from before data.suite.difficulty existed was difficulty 1
     writeFileSync(cfg, 'data:\n  suite:\n    seed: 1234\n');
-    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this evaluation uses difficulty 2 \(/);
+    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this run uses difficulty 2 \(/);
     assert.equal(suiteNote(join(dir, 'none.yaml'), resolveConfig()), null);
   });
 });

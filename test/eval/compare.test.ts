@@ -90,7 +90,9 @@ test('paired gain: the variants of one problem are one unit of the interval', ()
 test('gain: two evaluations of different suites share no row, and the line says so instead of pairing nothing', () => {
   const rows = (ids: string[]): EvalReport => ({ ...report(0.25, 0, 0), problems: ids.map((id) => ({ id, family: 'chart', variant: 'text-lite', problem_key: id, correct: 2, k: 8, sample: '' })) });
   assert.equal(pairedGain(rows(['a', 'b']), rows(['c', 'd'])).n, 0);
-  assert.match(formatGain(rows(['a', 'b']), rows(['c', 'd'])), /^gain: none measured: the two evaluations share no test row \(other suite settings\?\)/);
+  assert.match(formatGain(rows(['a', 'b']), rows(['c', 'd'])), /^gain: none measured: the two evaluations share no row \(other suite settings\?\)/);
+  assert.match(formatGain(rows(['a', 'b', 'c']), rows(['a', 'b', 'd'])), /\(only 2 of 3 rows in common: other suite settings\?\)$/);
+  assert.doesNotMatch(formatGain(rows(['a', 'b']), rows(['a', 'b'])), /only/);
 });
 
 test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exact quantiles', () => {

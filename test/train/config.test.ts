@@ -15,6 +15,16 @@ const file = (name: string, text: string) => {
 };
 
 describe('training config', () => {
+  it('a run config written before data.suite.difficulty and rl_fraction existed resumes as difficulty 1 without a split', () => {
+    const old = parse(configToYaml(resolveConfig())) as { data: { suite: Record<string, unknown> } };
+    delete old.data.suite.difficulty;
+    delete old.data.suite.rl_fraction;
+    const c = resolveConfig({ base: old as never, overrides: [['trainer.total_steps', '80']] });
+    assert.equal(c.data.suite.difficulty, 1);
+    assert.equal(c.data.suite.rl_fraction, 0);
+    assert.equal(c.trainer.total_steps, 80);
+    assert.throws(() => resolveConfig({ overrides: [['data.suite.difficulty', '4']] }), /data\.suite\.difficulty.*must be 1, 2 or 3/);
+  });
   it('defaults are valid and PGPO on the DAPO recipe', () => {
     const c = resolveConfig();
     assert.equal(c.algorithm.name, 'pgpo');

@@ -5,8 +5,7 @@
  * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
 import { dirname, join } from 'node:path';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parse } from 'yaml';
+import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
 import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
@@ -15,34 +14,7 @@ import { loadCheckpointPolicy, resolveLatest } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
-import { CONFIG_FLAGS, configFrom } from '../session.ts';
-import { LEGACY_SUITE } from './pipeline.ts';
-import type { TrainConfig } from '../../train/config.ts';
-
-/** The suite settings that decide which problems an evaluation sees. */
-const SUITE_KEYS = ['difficulty', 'seed', 'families', 'variants'] as const;
-
-/**
- * Where the run that wrote checkpoint `dir` was trained on a suite other than the one `config`
- * evaluates on, a note naming the keys (an evaluation on another suite is legitimate, but easy to
- * run by accident: evaluation takes the defaults and the command line, not the run's config).
- */
-export function suiteNote(runConfigPath: string, config: TrainConfig): string | null {
-  if (!existsSync(runConfigPath)) return null;
-  let suite: Record<string, unknown> | undefined;
-  try {
-    suite = (parse(readFileSync(runConfigPath, 'utf8')) as { data?: { suite?: Record<string, unknown> } } | null)?.data?.suite;
-  } catch {
-    return null;
-  }
-  if (!suite || config.data.train_files || config.data.val_files) return null;
-  const theirs = { ...LEGACY_SUITE, ...suite } as Record<string, unknown>;
-  const differ = SUITE_KEYS.filter((k) => theirs[k] !== undefined && JSON.stringify(theirs[k]) !== JSON.stringify(config.data.suite[k]));
-  if (!differ.length) return null;
-  const was = differ.map((k) => `data.suite.${k}=${JSON.stringify(theirs[k])}`).join(' ');
-  const now = differ.map((k) => `${k} ${JSON.stringify(config.data.suite[k])}`).join(', ');
-  return `note: ${runConfigPath} was trained with ${was}; this evaluation uses ${now} (pass ${was} to evaluate on its suite)`;
-}
+import { CONFIG_FLAGS, configFrom, suiteNote } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {
   ckpt: { type: 'string', description: 'checkpoint directory, or a run directory (its latest checkpoint)' },

@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
 import { EvalReportError, formatEvalTable, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
-import type { TrainConfig } from '../../train/config.ts';
+import { LEGACY_SUITE, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { ensureSuite } from '../../train/sources.ts';
@@ -61,8 +61,6 @@ const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typ
  */
 const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'], ['trainer', 'seed']] as const;
 const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
-/** Suite keys added after runs were written, with the value every run before them had. */
-export const LEGACY_SUITE = { difficulty: 1, rl_fraction: 0 } as const;
 
 /**
  * Whether the finished SFT run in `dir` is the warm start `config` would train: null if so, else
