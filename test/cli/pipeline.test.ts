@@ -58,5 +58,10 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.equal(other.status, 0, other.stderr);
   assert.match(other.stderr, /not adopting .*p\/base \(it was trained with other sft settings\)/);
   assert.match(other.stderr, /SFT: fresh tiny policy/);
+
+  // the same folder with another suite stops before any work instead of reporting the old runs as this config's
+  const stale = spawnSync(process.execPath, [...args, 'data.suite.difficulty=2'], { encoding: 'utf8', env });
+  assert.equal(stale.status, 2, stale.stderr);
+  assert.match(stale.stderr, /pgpo pipeline: .*p\/base: it was trained with other data\.suite settings; give another --out/);
 });
 

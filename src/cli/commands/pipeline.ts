@@ -63,20 +63,47 @@ const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'
 const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
 
 /**
+ * Where the run in `dir` was made with other settings than `config` on any of `paths` (the suite
+ * but for its folder and test size): `it was trained with other PATH settings`; else null. A run
+ * config written before a suite key existed counts as that key's legacy value.
+ */
+function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
+  const theirs = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')) as { data?: { suite?: Record<string, unknown> } } & Record<string, unknown>;
+  if (theirs?.data?.suite) theirs.data.suite = { ...LEGACY_SUITE, ...theirs.data.suite };
+  const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
+  const read = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_READ_BY_SFT.has(k))) : v);
+  for (const path of paths) {
+    if (canonical(read(at(theirs, path))) !== canonical(read(at(config, path)))) return `it was trained with other ${path.join('.')} settings`;
+  }
+  return null;
+}
+
+/**
  * Whether the finished SFT run in `dir` is the warm start `config` would train: null if so, else
  * why not (the first warm-start setting that differs, or what is missing).
  */
 export function baseMismatch(dir: string, config: TrainConfig): string | null {
-  const cfgPath = join(dir, 'config.yaml');
-  if (!existsSync(cfgPath)) return `${dir} holds no config.yaml`;
-  const theirs = parse(readFileSync(cfgPath, 'utf8')) as { data?: { suite?: Record<string, unknown> } } & Record<string, unknown>;
-  if (theirs?.data?.suite) theirs.data.suite = { ...LEGACY_SUITE, ...theirs.data.suite };
-  const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
-  const read = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_READ_BY_SFT.has(k))) : v);
-  for (const path of WARM_START_KEYS) {
-    if (canonical(read(at(theirs, path))) !== canonical(read(at(config, path)))) return `it was trained with other ${path.join('.')} settings`;
-  }
+  if (!existsSync(join(dir, 'config.yaml'))) return `${dir} holds no config.yaml`;
+  const why = settingsMismatch(dir, config, WARM_START_KEYS);
+  if (why) return why;
   if (!stageDone(dir, config.sft.total_steps)) return `${dir} holds no checkpoint at step ${config.sft.total_steps}`;
+  return null;
+}
+
+/**
+ * The pipeline reuses (or continues) the base and RL runs already in its folder; made on another
+ * suite or model, they would be reported as this config's result. Null if they fit, else why not.
+ */
+export function staleStage(baseDir: string, rlDir: string, config: TrainConfig): string | null {
+  const checks: Array<[string, readonly (readonly string[])[]]> = [
+    [baseDir, [['data', 'suite'], ['worker', 'actor', 'model']]],
+    [rlDir, [['data', 'suite']]],
+  ];
+  for (const [dir, paths] of checks) {
+    if (!existsSync(join(dir, 'config.yaml'))) continue;
+    const why = settingsMismatch(dir, config, paths);
+    if (why) return `${dir}: ${why}; give another --out (or delete ${dir}) to run with these settings`;
+  }
   return null;
 }
 
@@ -104,6 +131,8 @@ export const command: Command = {
       const code = await runChild([...argv, ...cfgArgs], { quietStdout: true });
       if (code !== 0) throw new StageFailed(argv[0], code);
     };
+    const stale = staleStage(baseDir, rlDir, config);
+    if (stale) throw new CliError(`pgpo pipeline: ${stale}`);
     return withInterrupt(async (signal) => {
       try {
         log(`1/5 data: ${await ensureSuite(config)}`);
