@@ -3,12 +3,10 @@
  * when a checkpoint's run used another suite, and Ctrl-C handling (first: finish the step, checkpoint, exit 130; second: quit at once).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../train/config-merge.ts';
-import { LEGACY_SUITE, resolveConfig, type TrainConfig } from '../train/config.ts';
+import { ConfigError, isPlainObject } from '../train/config-merge.ts';
+import { readRunConfig, resolveConfig, type TrainConfig } from '../train/config.ts';
 import { TrainError } from '../train/trainer.ts';
 import { RunDir } from '../train/run-dir.ts';
 import { CliError, stringFlag, type FlagSpec, type ParsedArgs } from './args.ts';
@@ -87,27 +85,23 @@ export function configArgs(args: ParsedArgs, extra: ReadonlyArray<readonly [stri
   return out;
 }
 
-/** The suite settings that decide which problems an evaluation sees. */
-const SUITE_KEYS = ['difficulty', 'seed', 'families', 'variants'] as const;
+/** The suite settings that decide which problems an evaluation sees; RL also reads which rows and which share. */
+export const EVAL_SUITE_KEYS = ['difficulty', 'seed', 'families', 'variants'] as const;
+export const RL_SUITE_KEYS = [...EVAL_SUITE_KEYS, 'n_train', 'rl_fraction'] as const;
 
 /**
- * Where the run that wrote checkpoint `dir` was trained on a suite other than the one `config`
- * evaluates on, a note naming the keys (an evaluation on another suite is legitimate, but easy to
- * run by accident: evaluation takes the defaults and the command line, not the run's config).
+ * Where the run in `runDir` was trained on a suite other than the one `config` uses, a note
+ * naming the keys (legitimate, but easy to do by accident: eval and train take the defaults and
+ * the command line, not the run's config).
  */
-export function suiteNote(runConfigPath: string, config: TrainConfig, keys: readonly (keyof TrainConfig['data']['suite'])[] = SUITE_KEYS): string | null {
-  if (!existsSync(runConfigPath)) return null;
-  let suite: Record<string, unknown> | undefined;
-  try {
-    suite = (parse(readFileSync(runConfigPath, 'utf8')) as { data?: { suite?: Record<string, unknown> } } | null)?.data?.suite;
-  } catch {
-    return null;
-  }
-  if (!suite || config.data.train_files || config.data.val_files) return null;
-  const theirs = { ...LEGACY_SUITE, ...suite } as Record<string, unknown>;
-  const differ = keys.filter((k) => theirs[k] !== undefined && JSON.stringify(theirs[k]) !== JSON.stringify(config.data.suite[k]));
+export function suiteNote(runDir: string, config: TrainConfig, keys: readonly (keyof TrainConfig['data']['suite'])[] = EVAL_SUITE_KEYS): string | null {
+  const path = join(runDir, 'config.yaml');
+  const theirs = readRunConfig(path)?.data;
+  if (!isPlainObject(theirs) || !isPlainObject(theirs.suite) || config.data.train_files || config.data.val_files) return null;
+  const suite = theirs.suite;
+  const differ = keys.filter((k) => suite[k] !== undefined && JSON.stringify(suite[k]) !== JSON.stringify(config.data.suite[k]));
   if (!differ.length) return null;
-  const was = differ.map((k) => `data.suite.${k}=${JSON.stringify(theirs[k])}`).join(' ');
+  const was = differ.map((k) => `data.suite.${k}=${JSON.stringify(suite[k])}`).join(' ');
   const now = differ.map((k) => `${k} ${JSON.stringify(config.data.suite[k])}`).join(', ');
-  return `note: ${runConfigPath} was trained with ${was}; this run uses ${now} (pass ${was} to use its suite)`;
+  return `note: ${path} was trained with ${was}; this run uses ${now} (pass ${was} to use its suite)`;
 }

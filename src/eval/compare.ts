@@ -159,5 +159,5 @@ export function formatGain(base: EvalReport, trained: EvalReport): string {
   const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${over}`;
   // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
   const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';
-  return `gain: ${pts(g.gain)} points overall (${(100 * base.overall.accuracy).toFixed(1)}% -> ${(100 * trained.overall.accuracy).toFixed(1)}%${interval})${verdict}${partial}`;
+  return `gain: ${pts(g.gain)} points overall (${pct(base)} -> ${pct(trained)}${interval})${verdict}${partial}`;
 }

@@ -5,7 +5,8 @@
  * given value and what share read every value right but computed wrong (errors.ts).
  * Deterministic for a seed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../data/read-json.ts';
 import { z } from 'zod';
 import type { Policy } from '../train/policy.ts';
 import type { Problem, RewardFn } from '../train/problems.ts';
@@ -78,18 +79,8 @@ const EvalReportSchema = z.looseObject({
 /** An eval.json written by `pgpo eval`, validated: a bad file is an error naming it and the field. */
 export function readEvalReport(file: string): EvalReport {
   if (!existsSync(file)) throw new EvalReportError(`${file} does not exist`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new EvalReportError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const r = EvalReportSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new EvalReportError(`${file}: not an eval.json written by pgpo eval (${i.path.join('.') || 'top level'}: ${i.message})`);
-  }
-  return r.data as unknown as EvalReport;
+  const describe = (e: z.ZodError) => `not an eval.json written by pgpo eval (${e.issues[0].path.join('.') || 'top level'}: ${e.issues[0].message})`;
+  return readJsonFile(file, EvalReportSchema, (detail) => new EvalReportError(`${file}: ${detail}`), describe) as unknown as EvalReport;
 }
 
 function errorShares(results: readonly ProblemResult[]): ErrorShares | null {

@@ -4,6 +4,7 @@
  * (compare.json + runs/<algo>-seed<k>/). Validates as it reads; every error names the file and
  * line. Nothing here computes: the analyses live in analyses.ts.
  */
+import { readJsonFile } from '../data/read-json.ts';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -158,15 +159,7 @@ function checkTokens(r: { pieces: string[]; dep: number[]; weights?: number[] })
 }
 
 function readJson<T>(file: string, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new RunDataError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success) throw new RunDataError(`${file}: ${issueText(r.error)}`);
-  return r.data;
+  return readJsonFile(file, schema, (detail) => new RunDataError(`${file}: ${detail}`), issueText);
 }
 
 /** step-000120.jsonl files of a folder, by step. */

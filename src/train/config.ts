@@ -5,7 +5,7 @@
  *   <- dotted command-line overrides (algorithm.pgpo.tau=0.3).
  * Unknown keys and bad values are errors naming the key and where it was set.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ADVANTAGE_ESTIMATORS } from '../algo/advantage.ts';
@@ -28,7 +28,27 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Suite keys added after runs were written, with the value every run before them had. */
-export const LEGACY_SUITE = { difficulty: 1, rl_fraction: 0 } as const;
+const LEGACY_SUITE = { difficulty: 1, rl_fraction: 0 } as const;
+
+/** A run's config as written, with the suite keys it predates set to what it ran with. */
+function withLegacySuite(run: Plain): Plain {
+  const suite = getPath(run, ['data', 'suite']);
+  return isPlainObject(suite) ? setPath(run, 'data.suite', { ...LEGACY_SUITE, ...suite }) : run;
+}
+
+/**
+ * The config.yaml of a run directory, as written but for the suite keys it predates (unvalidated:
+ * for comparing settings); null when there is none or it is not a YAML mapping.
+ */
+export function readRunConfig(path: string): Plain | null {
+  if (!existsSync(path)) return null;
+  try {
+    return withLegacySuite(loadYaml(readFileSync(path, 'utf8'), path).value);
+  } catch (err) {
+    if (err instanceof ConfigError) return null;
+    throw err;
+  }
+}
 
 export const configSchema = z.strictObject({
   data: z.strictObject({
@@ -312,10 +332,7 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
 
   let layered: Plain;
   if (sources.base) {
-    // a run's config.yaml written before a suite key existed had that key's legacy value
-    const suite = getPath(sources.base, ['data', 'suite']);
-    const base = suite && typeof suite === 'object' ? setPath(sources.base, 'data.suite', { ...LEGACY_SUITE, ...(suite as Plain) }) : sources.base;
-    layered = deepMerge(base, fileValue);
+    layered = deepMerge(withLegacySuite(sources.base), fileValue);
   } else {
     const preset = oneOf(sources.preset ?? 'small', PRESETS, '--preset');
     const user = deepMerge(fileValue, overrides);

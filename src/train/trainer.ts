@@ -5,7 +5,7 @@
  * holds everything else that changes: weights, optimizer moments, the data cursor and counters.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { Rng } from '../engine/rng.ts';
 import { configToYaml, type TrainConfig } from './config.ts';
@@ -75,6 +75,11 @@ async function initialPolicy(config: TrainConfig, factory: PolicyFactory): Promi
   const policy = await loadCheckpointPolicy(factory, resolveLatest(init));
   policy.resetOptimizer();
   return policy;
+}
+
+/** The run directory of a checkpoint (`RUN/checkpoints/step-N`), or `path` itself when it is one. */
+export function runDirOf(path: string): string {
+  return existsSync(join(path, 'config.yaml')) ? path : dirname(dirname(resolveLatest(path)));
 }
 
 /** A run directory resolves to its latest checkpoint; a checkpoint directory to itself. */

@@ -48,11 +48,13 @@ describe('pgpo eval: a run trained on another suite', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-note-'));
     const cfg = join(dir, 'config.yaml');
     writeFileSync(cfg, configToYaml(resolveConfig({ overrides: [['data.suite.difficulty', '2']] })));
-    assert.equal(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })), null);
-    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '', /trained with data\.suite\.difficulty=2; this run uses difficulty 1 \(pass data\.suite\.difficulty=2 to use its suite\)/);
+    assert.equal(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })), null);
+    assert.match(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '', /trained with data\.suite\.difficulty=2; this run uses difficulty 1 \(pass data\.suite\.difficulty=2 to use its suite\)/);
     // a config from before data.suite.difficulty existed was difficulty 1
     writeFileSync(cfg, 'data:\n  suite:\n    seed: 1234\n');
-    assert.match(suiteNote(cfg, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this run uses difficulty 2 \(/);
-    assert.equal(suiteNote(join(dir, 'none.yaml'), resolveConfig()), null);
+    assert.match(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this run uses difficulty 2 \(/);
+    assert.equal(suiteNote(join(dir, 'none'), resolveConfig()), null);
+    writeFileSync(cfg, 'not: [a mapping');
+    assert.equal(suiteNote(dir, resolveConfig()), null);
   });
 });

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
 import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
-import { loadCheckpointPolicy, resolveLatest } from '../../train/trainer.ts';
+import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
@@ -59,8 +59,7 @@ export const command: Command = {
       throw err;
     }
     const dir = resolveLatest(ckpt);
-    const runDir = existsSync(join(ckpt, 'config.yaml')) ? ckpt : dirname(dirname(dir));
-    const note = suiteNote(join(runDir, 'config.yaml'), config);
+    const note = suiteNote(runDirOf(ckpt), config);
     if (note) process.stderr.write(`pgpo eval: ${note}\n`);
     const policy = await loadCheckpointPolicy(policyFactory, dir);
     const problems = (await loadProblems(config, split)).slice(0, n);

@@ -9,14 +9,13 @@
  *   5. avg@k of the trained policy, and a table base vs trained per family and variant.
  * Every stage resumes where it stopped, so an interrupted pipeline re-run loses nothing.
  */
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
 import { EvalReportError, formatEvalTable, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
-import { LEGACY_SUITE, type TrainConfig } from '../../train/config.ts';
+import { readRunConfig, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { ensureSuite } from '../../train/sources.ts';
@@ -64,12 +63,10 @@ const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
 
 /**
  * Where the run in `dir` was made with other settings than `config` on any of `paths` (the suite
- * but for its folder and test size): `it was trained with other PATH settings`; else null. A run
- * config written before a suite key existed counts as that key's legacy value.
+ * but for its folder and test size): `it was trained with other PATH settings`; else null.
  */
 function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
-  const theirs = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')) as { data?: { suite?: Record<string, unknown> } } & Record<string, unknown>;
-  if (theirs?.data?.suite) theirs.data.suite = { ...LEGACY_SUITE, ...theirs.data.suite };
+  const theirs = readRunConfig(join(dir, 'config.yaml'));
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
   const read = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_READ_BY_SFT.has(k))) : v);
   for (const path of paths) {

@@ -2,15 +2,15 @@
  * `pgpo train --algo grpo|dapo|pgpo|vppo|papo --out DIR [--init CKPT] [--resume DIR] [key=value ...]`
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { loadYaml } from '../../train/config-merge.ts';
 import { ALGORITHMS } from '../../train/config.ts';
-import { resolveLatest, train } from '../../train/trainer.ts';
+import { runDirOf, train } from '../../train/trainer.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
 import { engineHeapBytes } from '../../engine/jax.ts';
-import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, suiteNote, withInterrupt } from '../session.ts';
+import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, RL_SUITE_KEYS, suiteNote, withInterrupt } from '../session.ts';
 
 /**
  * jax-js's wasm heap only grows (a new size class for each new tensor size, never returned) and
@@ -64,11 +64,8 @@ export const command: Command = {
       config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'));
       // RL from a base trained on another suite (or another SFT/RL key split) is legitimate but easy to do by accident
       const from = config.worker.actor.init_checkpoint;
-      if (from) {
-        const runDir = existsSync(join(from, 'config.yaml')) ? from : dirname(dirname(resolveLatest(from)));
-        const note = suiteNote(join(runDir, 'config.yaml'), config, ['difficulty', 'seed', 'families', 'variants', 'n_train', 'rl_fraction']);
-        if (note) process.stderr.write(`pgpo train: ${note}\n`);
-      }
+      const note = from && existsSync(from) ? suiteNote(runDirOf(from), config, RL_SUITE_KEYS) : null;
+      if (note) process.stderr.write(`pgpo train: ${note}\n`);
     }
     const problems = await loadProblems(config, 'train', 'rl');
     const mib = () => Math.round(engineHeapBytes() / 2 ** 20);
