@@ -26,4 +26,8 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   assert.match(with_() ?? '', /holds no checkpoint/);
   assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with other data.suite settings');
   assert.equal(with_(['sft.lr', '0.001']), 'it was trained with other sft settings');
+  // SFT also reads the training files and the optimizer's betas and eps, but not RL's learning rate
+  assert.equal(with_(['worker.actor.optim.betas', '[0.9, 0.99]']), 'it was trained with other worker.actor.optim.betas settings');
+  assert.equal(with_(['data.train_files', 'mine.parquet']), 'it was trained with other data.train_files settings');
+  assert.match(with_(['worker.actor.optim.lr', '0.001']) ?? '', /holds no checkpoint/);
 });

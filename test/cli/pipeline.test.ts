@@ -1,7 +1,8 @@
 /**
  * The main job end to end on the tiny preset: data, warm start, base eval, RL, trained eval, the
  * table; then a second run reuses every stage instead of redoing it; then other pipelines adopt
- * the finished warm start as a shipped base model, or decline it when their settings differ.
+ * the finished warm start as a shipped base model, or refuse it when their settings differ; a
+ * folder made with other settings is refused, and evaluations of an older checkpoint are redone.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -54,14 +55,33 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(q.stderr, /2\/5 warm start: adopting the base model .*p\/base \(4 SFT steps/);
   assert.doesNotMatch(q.stderr, /SFT: fresh/);
   assert.ok(existsSync(join(dir, 'q', 'base', 'checkpoints', 'latest.json')));
+  // a base named by --base-from that does not fit stops the pipeline instead of training another in its place
   const other = spawnSync(process.execPath, [...adopt.slice(0, 5), join(dir, 'r'), ...adopt.slice(6), 'sft.total_steps=3'], { encoding: 'utf8', env });
-  assert.equal(other.status, 0, other.stderr);
-  assert.match(other.stderr, /not adopting .*p\/base \(it was trained with other sft settings\)/);
-  assert.match(other.stderr, /SFT: fresh tiny policy/);
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /pgpo pipeline: --base-from .*p\/base: it was trained with other sft settings; drop --base-from/);
+  assert.doesNotMatch(other.stderr, /SFT: fresh/);
 
   // the same folder with another suite stops before any work instead of reporting the old runs as this config's
   const stale = spawnSync(process.execPath, [...args, 'data.suite.difficulty=2'], { encoding: 'utf8', env });
   assert.equal(stale.status, 2, stale.stderr);
   assert.match(stale.stderr, /pgpo pipeline: .*p\/base: it was trained with other data\.suite settings; give another --out/);
+  // ... and so does another RL setting: the finished RL run is not this config's
+  const lr = spawnSync(process.execPath, [...args, 'worker.actor.optim.lr=0.001'], { encoding: 'utf8', env });
+  assert.equal(lr.status, 2, lr.stderr);
+  assert.match(lr.stderr, /pgpo pipeline: .*p\/pgpo: it was trained with other worker settings; give another --out/);
+
+  // more RL steps continue the run, and its old evaluation (of an earlier checkpoint) is not reused
+  assert.equal(spawnSync(process.execPath, args, { encoding: 'utf8', env }).status, 0); // evaluates step 2 again (deleted above)
+  const longer = spawnSync(process.execPath, [...args, 'trainer.total_steps=3'], { encoding: 'utf8', env });
+  assert.equal(longer.status, 0, longer.stderr);
+  assert.match(longer.stderr, /4\/5 RL: pgpo for 3 steps/);
+  assert.match(longer.stderr, /eval base: reusing/);
+  assert.match(longer.stderr, /5\/5 eval trained: not reusing .*eval\.json \(it evaluated step-000002, the run's latest checkpoint is step-000003\)/);
+  assert.match(JSON.parse(readFileSync(join(dir, 'p', 'pgpo', 'eval.json'), 'utf8')).ckpt, /step-000003$/);
+  // another evaluation temperature re-evaluates both policies
+  const hot = spawnSync(process.execPath, [...args, 'trainer.total_steps=3', 'eval.temperature=0.5'], { encoding: 'utf8', env });
+  assert.equal(hot.status, 0, hot.stderr);
+  assert.match(hot.stderr, /3\/5 eval base: not reusing .*\(it was avg@2 at temperature 1, eval asks avg@2 at 0\.5\)/);
+  assert.match(hot.stdout, /temperature 0\.5/);
 });
 

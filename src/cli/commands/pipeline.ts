@@ -9,8 +9,8 @@
  *   5. avg@k of the trained policy, and a table base vs trained per family and variant.
  * Every stage resumes where it stopped, so an interrupted pipeline re-run loses nothing.
  */
-import { cpSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatGain } from '../../eval/compare.ts';
@@ -58,19 +58,38 @@ const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typ
  * What decides a warm start's result: two configs equal on these train the same base. The suite
  * counts but for where it is written and how many test rows it has, which SFT never reads.
  */
-const WARM_START_KEYS = [['sft'], ['data', 'suite'], ['worker', 'actor', 'model'], ['trainer', 'seed']] as const;
-const NOT_READ_BY_SFT = new Set(['dir', 'n_test']);
+const WARM_START_KEYS = [
+  ['sft'],
+  ['data', 'suite'],
+  ['data', 'train_files'],
+  ['worker', 'actor', 'model'],
+  ['worker', 'actor', 'optim', 'betas'],
+  ['worker', 'actor', 'optim', 'eps'],
+  ['trainer', 'seed'],
+] as const;
+/** What decides an RL run's result besides its length (the pipeline continues a shorter one). */
+const RL_KEYS = [['data'], ['algorithm'], ['worker'], ['trainer', 'seed']] as const;
+/**
+ * Keys no training reads: where the suite is written, its test size, the test files, and the
+ * base a run starts from (the pipeline's own base folder, checked on its own).
+ */
+const NOT_TRAINED_ON = new Set(['dir', 'n_test', 'val_files', 'init_checkpoint']);
+
+/** `v` without the keys of NOT_TRAINED_ON, at any depth. */
+function trainedOn(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_TRAINED_ON.has(k)).map(([k, x]) => [k, trainedOn(x)]));
+}
 
 /**
- * Where the run in `dir` was made with other settings than `config` on any of `paths` (the suite
- * but for its folder and test size): `it was trained with other PATH settings`; else null.
+ * Where the run in `dir` was made with other settings than `config` on any of `paths` (but for
+ * the keys no training reads): `it was trained with other PATH settings`; else null.
  */
 function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
   const theirs = readRunConfig(join(dir, 'config.yaml'));
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
-  const read = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_READ_BY_SFT.has(k))) : v);
   for (const path of paths) {
-    if (canonical(read(at(theirs, path))) !== canonical(read(at(config, path)))) return `it was trained with other ${path.join('.')} settings`;
+    if (canonical(trainedOn(at(theirs, path))) !== canonical(trainedOn(at(config, path)))) return `it was trained with other ${path.join('.')} settings`;
   }
   return null;
 }
@@ -89,18 +108,41 @@ export function baseMismatch(dir: string, config: TrainConfig): string | null {
 
 /**
  * The pipeline reuses (or continues) the base and RL runs already in its folder; made on another
- * suite or model, they would be reported as this config's result. Null if they fit, else why not.
+ * suite or model, or the RL run with other RL settings, they would be reported as this config's
+ * result. Null if they fit, else why not.
  */
 export function staleStage(baseDir: string, rlDir: string, config: TrainConfig): string | null {
   const checks: Array<[string, readonly (readonly string[])[]]> = [
     [baseDir, [['data', 'suite'], ['worker', 'actor', 'model']]],
-    [rlDir, [['data', 'suite']]],
+    [rlDir, RL_KEYS],
   ];
   for (const [dir, paths] of checks) {
     if (!existsSync(join(dir, 'config.yaml'))) continue;
     const why = settingsMismatch(dir, config, paths);
     if (why) return `${dir}: ${why}; give another --out (or delete ${dir}) to run with these settings`;
   }
+  return null;
+}
+
+/**
+ * Why the evaluation `file` of the run in `runDir` no longer stands for it: made of another
+ * checkpoint than the run's latest (a run continued for more steps), or with other sampling
+ * settings than config.eval. Null when it stands, or when it cannot be read (the reader names it).
+ */
+export function staleEval(file: string, runDir: string, config: TrainConfig): string | null {
+  if (!existsSync(file)) return null;
+  let r: { ckpt?: unknown; k?: unknown; temperature?: unknown; greedy?: unknown };
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8')) as typeof r;
+  } catch {
+    return null;
+  }
+  const latest = new RunDir(runDir).latest();
+  if (latest && typeof r.ckpt === 'string' && basename(r.ckpt) !== basename(latest.dir)) return `it evaluated ${basename(r.ckpt)}, the run's latest checkpoint is ${basename(latest.dir)}`;
+  const e = config.eval;
+  const greedy = r.greedy === true;
+  if (greedy !== e.greedy) return `it was ${greedy ? 'greedy' : 'sampled'}, eval.greedy is ${e.greedy}`;
+  if (!e.greedy && (r.k !== e.k || r.temperature !== e.temperature)) return `it was avg@${String(r.k)} at temperature ${String(r.temperature)}, eval asks avg@${e.k} at ${e.temperature}`;
   return null;
 }
 
@@ -134,8 +176,13 @@ export const command: Command = {
       try {
         log(`1/5 data: ${await ensureSuite(config)}`);
 
-        const adopt = stringFlag(args, 'base-from') ?? shippedBase(stringFlag(args, 'preset') ?? 'small');
+        const asked = stringFlag(args, 'base-from');
+        const adopt = asked ?? shippedBase(stringFlag(args, 'preset') ?? 'small');
         const why = boolFlag(args, 'fresh-base') ? '--fresh-base' : !existsSync(adopt) ? null : baseMismatch(adopt, config);
+        // a base named on the command line is adopted or nothing: training another in its place would be a surprise
+        if (asked !== undefined && !stageDone(baseDir, config.sft.total_steps) && (why !== null || !existsSync(adopt))) {
+          throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
+        }
         if (stageDone(baseDir, config.sft.total_steps)) log(`2/5 warm start: reusing ${baseDir}`);
         else if (why === null && existsSync(adopt) && !new RunDir(baseDir).latest()) {
           cpSync(adopt, baseDir, { recursive: true });
@@ -149,8 +196,10 @@ export const command: Command = {
         if (signal.aborted) return 130;
 
         const baseEval = join(baseDir, 'eval.json');
-        if (existsSync(baseEval)) log(`3/5 eval base: reusing ${baseEval}`);
+        const baseStale = staleEval(baseEval, baseDir, config);
+        if (existsSync(baseEval) && !baseStale) log(`3/5 eval base: reusing ${baseEval}`);
         else {
+          if (baseStale) log(`3/5 eval base: not reusing ${baseEval} (${baseStale})`);
           log(`3/5 evaluating the base policy (avg@${config.eval.k}, ${config.eval.n} test problems)`);
           await stage(['eval', '--ckpt', baseDir, '--out', baseEval]);
         }
@@ -166,8 +215,10 @@ export const command: Command = {
         if (signal.aborted) return 130;
 
         const rlEval = join(rlDir, 'eval.json');
-        if (existsSync(rlEval)) log(`5/5 eval trained: reusing ${rlEval}`);
+        const rlStale = staleEval(rlEval, rlDir, config);
+        if (existsSync(rlEval) && !rlStale) log(`5/5 eval trained: reusing ${rlEval}`);
         else {
+          if (rlStale) log(`5/5 eval trained: not reusing ${rlEval} (${rlStale})`);
           log('5/5 evaluating the trained policy');
           await stage(['eval', '--ckpt', rlDir, '--out', rlEval]);
         }
