@@ -17,17 +17,17 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   // settings match: what is missing is the checkpoint (none was written here)
   assert.match(with_() ?? '', /holds no checkpoint at step 2000/);
   assert.match(with_(['data.suite.n_test', '512'], ['data.suite.dir', 'elsewhere']) ?? '', /holds no checkpoint/);
-  assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with other data.suite settings');
-  assert.equal(with_(['data.suite.rl_fraction', '0.5']), 'it was trained with other data.suite settings');
+  assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with data.suite.difficulty = 1, not 2');
+  assert.equal(with_(['data.suite.rl_fraction', '0.5']), 'it was trained with data.suite.rl_fraction = 0, not 0.5');
   // a run written before data.suite.difficulty and rl_fraction existed was difficulty 1 without a split
   const legacy = { ...resolveConfig() } as unknown as { data: { suite: Record<string, unknown> } };
   const { difficulty: _d, rl_fraction: _r, ...old } = legacy.data.suite;
   writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...legacy, data: { ...legacy.data, suite: old } } as never));
   assert.match(with_() ?? '', /holds no checkpoint/);
-  assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with other data.suite settings');
-  assert.equal(with_(['sft.lr', '0.001']), 'it was trained with other sft settings');
+  assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with data.suite.difficulty = 1, not 2');
+  assert.equal(with_(['sft.lr', '0.001']), 'it was trained with sft.lr = 0.003, not 0.001');
   // SFT also reads the training files and the optimizer's betas and eps, but not RL's learning rate
-  assert.equal(with_(['worker.actor.optim.betas', '[0.9, 0.99]']), 'it was trained with other worker.actor.optim.betas settings');
-  assert.equal(with_(['data.train_files', 'mine.parquet']), 'it was trained with other data.train_files settings');
+  assert.equal(with_(['worker.actor.optim.betas', '[0.9, 0.99]']), 'it was trained with worker.actor.optim.betas = [0.9,0.999], not [0.9,0.99]');
+  assert.equal(with_(['data.train_files', 'mine.parquet']), 'it was trained with data.train_files = null, not "mine.parquet"');
   assert.match(with_(['worker.actor.optim.lr', '0.001']) ?? '', /holds no checkpoint/);
 });

@@ -55,20 +55,24 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(q.stderr, /2\/5 warm start: adopting the base model .*p\/base \(4 SFT steps/);
   assert.doesNotMatch(q.stderr, /SFT: fresh/);
   assert.ok(existsSync(join(dir, 'q', 'base', 'checkpoints', 'latest.json')));
+  // the same --base-from again: the folder's base is that one, so it is reused
+  const q2 = spawnSync(process.execPath, adopt, { encoding: 'utf8', env });
+  assert.equal(q2.status, 0, q2.stderr);
+  assert.match(q2.stderr, /2\/5 warm start: reusing/);
   // a base named by --base-from that does not fit stops the pipeline instead of training another in its place
   const other = spawnSync(process.execPath, [...adopt.slice(0, 5), join(dir, 'r'), ...adopt.slice(6), 'sft.total_steps=3'], { encoding: 'utf8', env });
   assert.equal(other.status, 2, other.stderr);
-  assert.match(other.stderr, /pgpo pipeline: --base-from .*p\/base: it was trained with other sft settings; drop --base-from/);
+  assert.match(other.stderr, /pgpo pipeline: --base-from .*p\/base: it was trained with sft.total_steps = 4, not 3; drop --base-from/);
   assert.doesNotMatch(other.stderr, /SFT: fresh/);
 
   // the same folder with another suite stops before any work instead of reporting the old runs as this config's
   const stale = spawnSync(process.execPath, [...args, 'data.suite.difficulty=2'], { encoding: 'utf8', env });
   assert.equal(stale.status, 2, stale.stderr);
-  assert.match(stale.stderr, /pgpo pipeline: .*p\/base: it was trained with other data\.suite settings; give another --out/);
+  assert.match(stale.stderr, /pgpo pipeline: .*p\/base\/config\.yaml: it was trained with data\.suite\.difficulty = 1, not 2; give another --out/);
   // ... and so does another RL setting: the finished RL run is not this config's
   const lr = spawnSync(process.execPath, [...args, 'worker.actor.optim.lr=0.001'], { encoding: 'utf8', env });
   assert.equal(lr.status, 2, lr.stderr);
-  assert.match(lr.stderr, /pgpo pipeline: .*p\/pgpo: it was trained with other worker settings; give another --out/);
+  assert.match(lr.stderr, /pgpo pipeline: .*p\/pgpo\/config\.yaml: it was trained with worker\.actor\.optim\.lr = 0\.00003, not 0\.001; give another --out/);
 
   // more RL steps continue the run, and its old evaluation (of an earlier checkpoint) is not reused
   assert.equal(spawnSync(process.execPath, args, { encoding: 'utf8', env }).status, 0); // evaluates step 2 again (deleted above)
@@ -78,6 +82,13 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(longer.stderr, /eval base: reusing/);
   assert.match(longer.stderr, /5\/5 eval trained: not reusing .*eval\.json \(it evaluated step-000002, the run's latest checkpoint is step-000003\)/);
   assert.match(JSON.parse(readFileSync(join(dir, 'p', 'pgpo', 'eval.json'), 'utf8')).ckpt, /step-000003$/);
+  // fewer steps than the run holds, or another warm start, are refused too
+  const shorter = spawnSync(process.execPath, [...args, 'trainer.total_steps=1'], { encoding: 'utf8', env });
+  assert.equal(shorter.status, 2, shorter.stderr);
+  assert.match(shorter.stderr, /p\/pgpo: it holds a checkpoint at step 3, past trainer\.total_steps = 1; give another --out/);
+  const sft = spawnSync(process.execPath, [...args, 'sft.lr=0.01'], { encoding: 'utf8', env });
+  assert.equal(sft.status, 2, sft.stderr);
+  assert.match(sft.stderr, /p\/base\/config\.yaml: it was trained with sft\.lr = /);
   // another evaluation temperature re-evaluates both policies
   const hot = spawnSync(process.execPath, [...args, 'trainer.total_steps=3', 'eval.temperature=0.5'], { encoding: 'utf8', env });
   assert.equal(hot.status, 0, hot.stderr);

@@ -81,15 +81,28 @@ function trainedOn(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_TRAINED_ON.has(k)).map(([k, x]) => [k, trainedOn(x)]));
 }
 
+/** The first leaf (path, theirs, ours) where `a` and `b` differ; arrays count as leaves. */
+function firstDifference(a: unknown, b: unknown, path: string[]): [string, unknown, unknown] | null {
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(a) || !isObj(b)) return canonical(a) === canonical(b) ? null : [path.join('.'), a, b];
+  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const d = firstDifference(a[k], b[k], [...path, k]);
+    if (d) return d;
+  }
+  return null;
+}
+
 /**
  * Where the run in `dir` was made with other settings than `config` on any of `paths` (but for
- * the keys no training reads): `it was trained with other PATH settings`; else null.
+ * the keys no training reads): `it was trained with KEY = THEIRS, not OURS`; else null.
  */
 function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
   const theirs = readRunConfig(join(dir, 'config.yaml'));
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
+  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
   for (const path of paths) {
-    if (canonical(trainedOn(at(theirs, path))) !== canonical(trainedOn(at(config, path)))) return `it was trained with other ${path.join('.')} settings`;
+    const d = firstDifference(trainedOn(at(theirs, path)), trainedOn(at(config, path)), [...path]);
+    if (d) return `it was trained with ${d[0]} = ${show(d[1])}, not ${show(d[2])}`;
   }
   return null;
 }
@@ -113,13 +126,23 @@ export function baseMismatch(dir: string, config: TrainConfig): string | null {
  */
 export function staleStage(baseDir: string, rlDir: string, config: TrainConfig): string | null {
   const checks: Array<[string, readonly (readonly string[])[]]> = [
-    [baseDir, [['data', 'suite'], ['worker', 'actor', 'model']]],
+    [baseDir, WARM_START_KEYS],
     [rlDir, RL_KEYS],
   ];
+  const fix = (dir: string) => `give another --out (or delete ${dir}) to run with these settings`;
   for (const [dir, paths] of checks) {
     if (!existsSync(join(dir, 'config.yaml'))) continue;
     const why = settingsMismatch(dir, config, paths);
-    if (why) return `${dir}: ${why}; give another --out (or delete ${dir}) to run with these settings`;
+    if (why) return `${join(dir, 'config.yaml')}: ${why}; ${fix(dir)}`;
+  }
+  // a longer run than asked would be reported as this config's result (train --resume stops at once)
+  const steps = [
+    [baseDir, config.sft.total_steps, 'sft.total_steps'],
+    [rlDir, config.trainer.total_steps, 'trainer.total_steps'],
+  ] as const;
+  for (const [dir, want, key] of steps) {
+    const at = new RunDir(dir).latest()?.step ?? 0;
+    if (at > want) return `${dir}: it holds a checkpoint at step ${at}, past ${key} = ${want}; ${fix(dir)}`;
   }
   return null;
 }
@@ -131,11 +154,19 @@ export function staleStage(baseDir: string, rlDir: string, config: TrainConfig):
  */
 export function staleEval(file: string, runDir: string, config: TrainConfig): string | null {
   if (!existsSync(file)) return null;
-  let r: { ckpt?: unknown; k?: unknown; temperature?: unknown; greedy?: unknown };
+  let r: { ckpt?: unknown; split?: unknown; k?: unknown; temperature?: unknown; greedy?: unknown; overall?: { n?: unknown }; problems?: Array<{ id?: unknown }> };
   try {
     r = JSON.parse(readFileSync(file, 'utf8')) as typeof r;
   } catch {
     return null;
+  }
+  if (r.split !== undefined && r.split !== 'test') return `it evaluated the ${String(r.split)} split`;
+  // the test rows: the first eval.n of the suite's n_test, or of data.val_files (rows named FILE#i; their count is not known here)
+  const d = config.data;
+  if (d.val_files === null && r.overall?.n !== Math.min(config.eval.n, d.suite.n_test)) return `it evaluated ${String(r.overall?.n)} test rows, eval.n asks ${Math.min(config.eval.n, d.suite.n_test)}`;
+  if (d.val_files !== null) {
+    const ids = (r.problems ?? []).map((p) => String(p.id));
+    if (ids.length > config.eval.n || !ids.every((id) => id.startsWith(`${d.val_files}#`))) return `it did not evaluate the first ${config.eval.n} rows of data.val_files ${d.val_files}`;
   }
   const latest = new RunDir(runDir).latest();
   if (latest && typeof r.ckpt === 'string' && basename(r.ckpt) !== basename(latest.dir)) return `it evaluated ${basename(r.ckpt)}, the run's latest checkpoint is ${basename(latest.dir)}`;
@@ -179,9 +210,12 @@ export const command: Command = {
         const asked = stringFlag(args, 'base-from');
         const adopt = asked ?? shippedBase(stringFlag(args, 'preset') ?? 'small');
         const why = boolFlag(args, 'fresh-base') ? '--fresh-base' : !existsSync(adopt) ? null : baseMismatch(adopt, config);
-        // a base named on the command line is adopted or nothing: training another in its place would be a surprise
-        if (asked !== undefined && !stageDone(baseDir, config.sft.total_steps) && (why !== null || !existsSync(adopt))) {
-          throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
+        // a base named on the command line is adopted or nothing: training or keeping another in its place would be a surprise
+        if (asked !== undefined) {
+          if (!existsSync(adopt) || why !== null) throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
+          const here = new RunDir(baseDir).latest();
+          const same = here && here.step === config.sft.total_steps && readFileSync(join(baseDir, 'config.yaml'), 'utf8') === readFileSync(join(adopt, 'config.yaml'), 'utf8');
+          if (here && !same) throw new CliError(`pgpo pipeline: --base-from ${asked}: ${baseDir} already holds another warm start; give another --out (or delete ${baseDir})`);
         }
         if (stageDone(baseDir, config.sft.total_steps)) log(`2/5 warm start: reusing ${baseDir}`);
         else if (why === null && existsSync(adopt) && !new RunDir(baseDir).latest()) {
