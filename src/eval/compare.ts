@@ -3,6 +3,7 @@
  * task family and variant group, each cell the mean avg@k over seeds with a 95% interval
  * (Student t over the per-seed values). Pure: it takes eval reports, returns the table.
  */
+import { useOf } from '../tasks/index.ts';
 import type { EvalReport } from './evaluate.ts';
 
 export interface Arm {
@@ -160,4 +161,31 @@ export function formatGain(base: EvalReport, trained: EvalReport): string {
   // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
   const verdict = g.lo === null ? '' : g.lo > 0 ? ' — a measured gain' : g.hi! < 0 ? ' — a measured loss' : ' — within the evaluation noise';
   return `gain: ${pts(g.gain)} points overall (${pct(base)} -> ${pct(trained)}${interval})${verdict}${partial}`;
+}
+
+/**
+ * A training-split evaluation divided by the key split (data.suite.rl_fraction): the rows whose
+ * problem the warm start trained on, and those reserved for RL — with each share's accuracy and,
+ * given the base's evaluation of the same rows, its paired gain. What RL learned shows on its own
+ * problems; whether it carries over shows on the others (and on the test split). Null when a row
+ * has no problem key (a dataset without a problem_key column).
+ */
+export function formatByShare(report: EvalReport, rlFraction: number, base?: EvalReport): string | null {
+  if (!report.problems.every((p) => p.problem_key !== undefined)) return null;
+  const share = (r: EvalReport, use: 'sft' | 'rl'): EvalReport => ({ ...r, problems: r.problems.filter((p) => p.problem_key !== undefined && useOf(p.problem_key, rlFraction) === use) });
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  const lines = [`by the key split (data.suite.rl_fraction ${rlFraction}):`];
+  for (const [use, name] of [['sft', "SFT's problems"], ['rl', "RL's problems "]] as const) {
+    const mine = share(report, use);
+    const n = mine.problems.length;
+    const acc = n ? mine.problems.reduce((a, p) => a + p.correct / p.k, 0) / n : 0;
+    let line = `  ${name}  ${String(n).padStart(5)} rows  ${n ? pct(acc).padStart(6) : '     –'}`;
+    if (base && n) {
+      const g = pairedGain(share(base, use), mine);
+      if (g.n) line += `  gain ${pts(g.gain)} points${g.lo === null ? '' : ` (95% interval ${pts(g.lo)} to ${pts(g.hi!)}, ${g.clusters} problems)`}`;
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ablationArms, compareTable, formatCompareTable, formatGain, meanInterval, pairedGain, t975 } from '../../src/eval/compare.ts';
+import { useOf } from '../../src/tasks/index.ts';
+import { ablationArms, compareTable, formatByShare, formatCompareTable, formatGain, meanInterval, pairedGain, t975 } from '../../src/eval/compare.ts';
 import type { EvalReport } from '../../src/eval/evaluate.ts';
 
 const report = (overall: number, geo: number, vo: number): EvalReport => ({
@@ -101,4 +102,24 @@ test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exac
   // exact 97.5% quantiles (R: qt(0.975, df))
   for (const [df, q] of [[31, 2.039513], [40, 2.021075], [60, 2.000298], [139, 1.977178], [1000, 1.962339]] as const) assert.ok(Math.abs(t975(df) - q) < 2e-4, `df ${df}: ${t975(df)} vs ${q}`);
   assert.throws(() => t975(0), /degrees of freedom/);
+});
+
+test('by share of the key split: each share its rows, accuracy and paired gain; none without problem keys', () => {
+  // problem keys are hashes; hex digits 8-16 below half of 2^32 reserve a problem for RL at rl_fraction 0.5
+  const rl = ['0000000010000000', '000000007fffffff'];
+  const sft = ['0000000080000000', '00000000f0000000'];
+  assert.deepEqual([...rl, ...sft].map((k) => useOf(k, 0.5)), ['rl', 'rl', 'sft', 'sft']);
+  const rows = (correct: (key: string) => number): EvalReport => ({
+    ...report(0, 0, 0),
+    problems: [...rl, ...sft].map((k) => ({ id: k, family: 'chart', variant: 'text-lite', problem_key: k, correct: correct(k), k: 8, sample: '' })),
+  });
+  const base = rows(() => 2);
+  const trained = rows((k) => (rl.includes(k) ? (k === rl[0] ? 6 : 4) : 2)); // RL's problems +0.5 and +0.25, SFT's unchanged
+  const out = formatByShare(trained, 0.5, base) ?? '';
+  assert.match(out, /^by the key split \(data\.suite\.rl_fraction 0\.5\):/);
+  assert.match(out, /SFT's problems +2 rows +25\.0% +gain \+0\.0 points \(95% interval \+0\.0 to \+0\.0, 2 problems\)/);
+  // d = 0.5, 0.25: mean 0.375, sd 0.177, t(1) 12.706: half-width 12.706 * 0.125 = 1.588
+  assert.match(out, /RL's problems +2 rows +62\.5% +gain \+37\.5 points \(95% interval -121\.3 to \+196\.3, 2 problems\)/);
+  assert.doesNotMatch(formatByShare(trained, 0.5) ?? '', /gain/);
+  assert.equal(formatByShare({ ...trained, problems: trained.problems.map(({ problem_key: _k, ...p }) => p) }, 0.5), null);
 });

@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
-import { formatGain } from '../../eval/compare.ts';
+import { formatByShare, formatGain } from '../../eval/compare.ts';
 import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/trainer.ts';
@@ -78,6 +78,10 @@ export const command: Command = {
     writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
     if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
+    // on the training split of a suite with a key split: what SFT saw and what RL saw, apart
+    const frac = config.data.suite.rl_fraction;
+    const byShare = split === 'train' && config.data.train_files === null && frac > 0 ? formatByShare(report, frac, against ?? undefined) : null;
+    if (byShare) process.stdout.write(byShare + '\n');
     process.stderr.write(`wrote ${out}\n`);
     return 0;
   },
