@@ -1,4 +1,4 @@
-// `pgpo eval` in a child process, as a user runs it: the argument errors caught before any model loads.
+// `pgpo eval` in a child process, as a user runs it: the argument errors caught before any model loads, and the key-split breakdown of a training-split evaluation.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -56,5 +56,25 @@ describe('pgpo eval: a run trained on another suite', () => {
     assert.equal(suiteNote(join(dir, 'none'), resolveConfig()), null);
     writeFileSync(cfg, 'not: [a mapping');
     assert.equal(suiteNote(dir, resolveConfig()), null);
+  });
+});
+
+describe('pgpo eval --split train on a suite with a key split', () => {
+  it("prints SFT's and RL's problems apart, and each share's gain with --against", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-share-'));
+    const suite = [`data.suite.dir=${join(dir, 'suite')}`, 'data.suite.rl_fraction=0.5'];
+    const sft = spawnSync(process.execPath, [BIN, 'sft', '--preset', 'tiny', '--out', join(dir, 'base'), 'sft.total_steps=1', ...suite], { encoding: 'utf8' });
+    assert.equal(sft.status, 0, sft.stderr);
+    const first = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--out', join(dir, 'a.json'), ...suite]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /by the key split \(data\.suite\.rl_fraction 0\.5\):\n  SFT's problems +\d+ rows +[\d.]+%\n  RL's problems +\d+ rows/);
+    const rows = [...first.stdout.matchAll(/problems +(\d+) rows/g)].map((m) => Number(m[1]));
+    assert.equal(rows[0] + rows[1], 16);
+    // the same policy and seed again: each share's paired gain is exactly zero
+    const again = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--out', join(dir, 'b.json'), '--against', join(dir, 'a.json'), ...suite]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal([...again.stdout.matchAll(/gain \+0\.0 points/g)].length, rows.filter((n) => n > 0).length);
+    // the test split, or no key split: no such block
+    assert.doesNotMatch(run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]).stdout, /key split/);
   });
 });
