@@ -30,4 +30,9 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   assert.equal(with_(['worker.actor.optim.betas', '[0.9, 0.99]']), 'it was trained with worker.actor.optim.betas = [0.9,0.999], not [0.9,0.99]');
   assert.equal(with_(['data.train_files', 'mine.parquet']), 'it was trained with data.train_files = null, not "mine.parquet"');
   assert.match(with_(['worker.actor.optim.lr', '0.001']) ?? '', /holds no checkpoint/);
+  // a section the run's config lacks is named by its first key; an unreadable config says so
+  writeFileSync(join(dir, 'config.yaml'), 'data:\n  suite:\n    seed: 1234\n');
+  assert.equal(with_(), 'it was trained with sft.arithmetic_drills = (unset), not 0.15');
+  writeFileSync(join(dir, 'config.yaml'), 'not: [a mapping');
+  assert.equal(with_(), 'its config.yaml is missing or not a valid config');
 });

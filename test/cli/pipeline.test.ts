@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -82,6 +82,22 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(longer.stderr, /eval base: reusing/);
   assert.match(longer.stderr, /5\/5 eval trained: not reusing .*eval\.json \(it evaluated step-000002, the run's latest checkpoint is step-000003\)/);
   assert.match(JSON.parse(readFileSync(join(dir, 'p', 'pgpo', 'eval.json'), 'utf8')).ckpt, /step-000003$/);
+  // another number of test rows is evaluated again too (both policies)
+  const fewer = spawnSync(process.execPath, [...args, 'trainer.total_steps=3', 'eval.n=6'], { encoding: 'utf8', env });
+  assert.equal(fewer.status, 0, fewer.stderr);
+  assert.match(fewer.stderr, /3\/5 eval base: not reusing .*\(it evaluated (the first )?8 test rows/);
+  assert.match(fewer.stdout, /avg@2 accuracy on 6 test problems/);
+  assert.equal(spawnSync(process.execPath, [...args, 'trainer.total_steps=3'], { encoding: 'utf8', env }).status, 0); // back to 8 rows
+
+  // an RL run stopped before its first checkpoint (a config, no checkpoint) starts over instead of failing on every re-run
+  cpSync(join(dir, 'p', 'base'), join(dir, 's', 'base'), { recursive: true });
+  mkdirSync(join(dir, 's', 'pgpo'));
+  cpSync(join(dir, 'p', 'pgpo', 'config.yaml'), join(dir, 's', 'pgpo', 'config.yaml'));
+  const unsaved = spawnSync(process.execPath, [...args.slice(0, 5), join(dir, 's'), ...args.slice(6)], { encoding: 'utf8', env });
+  assert.equal(unsaved.status, 0, unsaved.stderr);
+  assert.match(unsaved.stderr, /warm start: reusing/);
+  assert.ok(existsSync(join(dir, 's', 'pgpo', 'checkpoints', 'latest.json')));
+
   // fewer steps than the run holds, or another warm start, are refused too
   const shorter = spawnSync(process.execPath, [...args, 'trainer.total_steps=1'], { encoding: 'utf8', env });
   assert.equal(shorter.status, 2, shorter.stderr);

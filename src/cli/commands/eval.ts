@@ -14,7 +14,7 @@ import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/train
 import { Progress } from '../../train/progress.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
-import { CONFIG_FLAGS, configFrom, suiteNote } from '../session.ts';
+import { CONFIG_FLAGS, configFrom, EVAL_SUITE_KEYS, RL_SUITE_KEYS, suiteNote } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {
   ckpt: { type: 'string', description: 'checkpoint directory, or a run directory (its latest checkpoint)' },
@@ -59,7 +59,8 @@ export const command: Command = {
       throw err;
     }
     const dir = resolveLatest(ckpt);
-    const note = suiteNote(runDirOf(ckpt), config);
+    // the training split's rows and their key split depend on n_train and rl_fraction too
+    const note = suiteNote(runDirOf(ckpt), config, split === 'train' ? RL_SUITE_KEYS : EVAL_SUITE_KEYS);
     if (note) process.stderr.write(`pgpo eval: ${note}\n`);
     const policy = await loadCheckpointPolicy(policyFactory, dir);
     const problems = (await loadProblems(config, split)).slice(0, n);
@@ -75,7 +76,8 @@ export const command: Command = {
     progress.finish();
     policy.dispose();
     const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), 'eval.json');
-    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, ...report }, null, 2) + '\n');
+    // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
+    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: config.worker.rollout.max_new_tokens, seed: config.trainer.seed, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
     if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
     // on the training split of a suite with a key split: what SFT saw and what RL saw, apart

@@ -9,7 +9,7 @@
  *   5. avg@k of the trained policy, and a table base vs trained per family and variant.
  * Every stage resumes where it stopped, so an interrupted pipeline re-run loses nothing.
  */
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
@@ -44,6 +44,15 @@ const USAGE = 'pgpo pipeline [--out runs/pipeline] [--preset tiny|small] [--algo
 
 function stageDone(dir: string, steps: number): boolean {
   return new RunDir(dir).latest()?.step === steps;
+}
+
+/**
+ * A run folder with a config but no checkpoint yet (stopped before its first save) holds
+ * nothing to resume; `--out` refuses a folder that holds a run, so it goes. Returns `dir`.
+ */
+function clearUnsaved(dir: string): string {
+  if (existsSync(dir) && new RunDir(dir).latest() === null) rmSync(dir, { recursive: true, force: true });
+  return dir;
 }
 
 /** Where `npm run exp:base` puts the base model the repository ships for a preset. */
@@ -84,6 +93,9 @@ function trainedOn(v: unknown): unknown {
 /** The first leaf (path, theirs, ours) where `a` and `b` differ; arrays count as leaves. */
 function firstDifference(a: unknown, b: unknown, path: string[]): [string, unknown, unknown] | null {
   const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  // a section one side lacks: name the first key inside it, not the whole section
+  if (a === undefined && isObj(b)) a = {};
+  if (b === undefined && isObj(a)) b = {};
   if (!isObj(a) || !isObj(b)) return canonical(a) === canonical(b) ? null : [path.join('.'), a, b];
   for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
     const d = firstDifference(a[k], b[k], [...path, k]);
@@ -98,6 +110,7 @@ function firstDifference(a: unknown, b: unknown, path: string[]): [string, unkno
  */
 function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
   const theirs = readRunConfig(join(dir, 'config.yaml'));
+  if (theirs === null) return 'its config.yaml is missing or not a valid config';
   const at = (c: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), c);
   const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
   for (const path of paths) {
@@ -154,7 +167,7 @@ export function staleStage(baseDir: string, rlDir: string, config: TrainConfig):
  */
 export function staleEval(file: string, runDir: string, config: TrainConfig): string | null {
   if (!existsSync(file)) return null;
-  let r: { ckpt?: unknown; split?: unknown; k?: unknown; temperature?: unknown; greedy?: unknown; overall?: { n?: unknown }; problems?: Array<{ id?: unknown }> };
+  let r: { ckpt?: unknown; split?: unknown; n?: unknown; max_new_tokens?: unknown; seed?: unknown; k?: unknown; temperature?: unknown; greedy?: unknown; overall?: { n?: unknown }; problems?: Array<{ id?: unknown }> };
   try {
     r = JSON.parse(readFileSync(file, 'utf8')) as typeof r;
   } catch {
@@ -168,6 +181,10 @@ export function staleEval(file: string, runDir: string, config: TrainConfig): st
     const ids = (r.problems ?? []).map((p) => String(p.id));
     if (ids.length > config.eval.n || !ids.every((id) => id.startsWith(`${d.val_files}#`))) return `it did not evaluate the first ${config.eval.n} rows of data.val_files ${d.val_files}`;
   }
+  // what an evaluation records of what it was asked (files from before it recorded them pass)
+  if (r.n !== undefined && r.n !== config.eval.n) return `it evaluated the first ${String(r.n)} test rows, eval.n is ${config.eval.n}`;
+  if (r.max_new_tokens !== undefined && r.max_new_tokens !== config.worker.rollout.max_new_tokens) return `its responses were capped at ${String(r.max_new_tokens)} tokens, worker.rollout.max_new_tokens is ${config.worker.rollout.max_new_tokens}`;
+  if (r.seed !== undefined && r.seed !== config.trainer.seed) return `it sampled with seed ${String(r.seed)}, trainer.seed is ${config.trainer.seed}`;
   const latest = new RunDir(runDir).latest();
   if (latest && typeof r.ckpt === 'string' && basename(r.ckpt) !== basename(latest.dir)) return `it evaluated ${basename(r.ckpt)}, the run's latest checkpoint is ${basename(latest.dir)}`;
   const e = config.eval;
@@ -189,11 +206,11 @@ export const command: Command = {
     const t0 = performance.now();
     const log = (s: string) => process.stderr.write(`[pipeline ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
     const baseDir = join(out, 'base');
-    const rlDir = join(out, stringFlag(args, 'algo') ?? 'pgpo');
     const config = configFrom(
       { ...args, overrides: [['worker.actor.init_checkpoint', baseDir], ...args.overrides] },
       stringFlag(args, 'algo'),
     );
+    const rlDir = join(out, config.algorithm.name);
 
     // every stage but the first runs in its own process: a fresh wasm heap each (runChild)
     const cfgArgs = configArgs(args);
@@ -210,22 +227,22 @@ export const command: Command = {
         const asked = stringFlag(args, 'base-from');
         const adopt = asked ?? shippedBase(stringFlag(args, 'preset') ?? 'small');
         const why = boolFlag(args, 'fresh-base') ? '--fresh-base' : !existsSync(adopt) ? null : baseMismatch(adopt, config);
-        // a base named on the command line is adopted or nothing: training or keeping another in its place would be a surprise
-        if (asked !== undefined) {
-          if (!existsSync(adopt) || why !== null) throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
-          const here = new RunDir(baseDir).latest();
-          const same = here && here.step === config.sft.total_steps && readFileSync(join(baseDir, 'config.yaml'), 'utf8') === readFileSync(join(adopt, 'config.yaml'), 'utf8');
-          if (here && !same) throw new CliError(`pgpo pipeline: --base-from ${asked}: ${baseDir} already holds another warm start; give another --out (or delete ${baseDir})`);
-        }
+        // a base named on the command line is adopted or nothing: training another in its place would be a surprise
+        if (asked !== undefined && (!existsSync(adopt) || why !== null)) throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
+        // (a base already in the folder has this config's warm-start settings: staleStage checked it)
         if (stageDone(baseDir, config.sft.total_steps)) log(`2/5 warm start: reusing ${baseDir}`);
-        else if (why === null && existsSync(adopt) && !new RunDir(baseDir).latest()) {
+        else if (why === null && existsSync(adopt)) {
+          // the same settings train the same base: an unfinished one here is replaced by the finished one
+          const partial = new RunDir(baseDir).latest();
+          if (partial) log(`2/5 warm start: replacing the unfinished warm start in ${baseDir} (step ${partial.step}) by the finished one it would become`);
+          rmSync(baseDir, { recursive: true, force: true });
           cpSync(adopt, baseDir, { recursive: true });
           const secs = new RunDir(baseDir).readMetrics().reduce((a, m) => a + (typeof m.time_step === 'number' ? m.time_step : 0), 0);
           log(`2/5 warm start: adopting the base model ${adopt} (${config.sft.total_steps} SFT steps, ${formatDuration(secs)} when it was trained; --fresh-base to train it here) -> ${baseDir}`);
         } else {
           if (existsSync(adopt) && why) log(`2/5 warm start: not adopting ${adopt} (${why})`);
           log(`2/5 warm start: ${config.sft.total_steps} SFT steps of ${config.sft.batch_size} gold solutions -> ${baseDir}`);
-          await stage(['sft', ...(new RunDir(baseDir).latest() ? ['--resume', baseDir] : ['--out', baseDir])]);
+          await stage(['sft', ...(new RunDir(baseDir).latest() ? ['--resume', baseDir] : ['--out', clearUnsaved(baseDir)])]);
         }
         if (signal.aborted) return 130;
 
@@ -244,7 +261,7 @@ export const command: Command = {
         else {
           log(`4/5 RL: ${config.algorithm.name} for ${steps} steps of ${config.data.rollout_batch_size} prompts x ${config.worker.rollout.n} rollouts -> ${rlDir}`);
           const resume = new RunDir(rlDir).latest() !== null;
-          await stage(['train', ...(resume ? ['--resume', rlDir] : ['--out', rlDir, '--algo', config.algorithm.name, '--init', baseDir])]);
+          await stage(['train', ...(resume ? ['--resume', rlDir] : ['--out', clearUnsaved(rlDir), '--algo', config.algorithm.name, '--init', baseDir])]);
         }
         if (signal.aborted) return 130;
 
