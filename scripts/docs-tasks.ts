@@ -87,7 +87,7 @@ const md: string[] = [
   "Difficulty 1's space is small enough for the warm start to memorise",
   '([results.md](results.md#why-rl-does-not-move-test-accuracy-here)); the larger spaces of higher',
   'difficulties are harder to read for the compact model',
-  '([results.md](results.md#two-more-bases-a-larger-problem-space-and-rl-problems-the-warm-start-never-saw)).',
+  '([results.md](results.md#more-bases-a-larger-problem-space-and-rl-problems-the-warm-start-never-saw)).',
   '',
   '## Images',
   '',
