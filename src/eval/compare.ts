@@ -147,6 +147,9 @@ export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
   return { gain, lo: gain - half, hi: gain + half, n, clusters: C };
 }
 
+/** Points with a sign: +1.2, -0.4. */
+const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+
 /** One line: the gain in points, the interval, and whether the evaluation can tell it from noise. */
 export function formatGain(base: EvalReport, trained: EvalReport): string {
   const g = pairedGain(base, trained);
@@ -155,7 +158,6 @@ export function formatGain(base: EvalReport, trained: EvalReport): string {
   const rows = Math.max(base.problems.length, trained.problems.length);
   // the overall accuracies below are over all each report evaluated: say when that is not the paired rows
   const partial = g.n < rows ? ` (only ${g.n} of ${rows} rows in common: other suite settings?)` : '';
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const over = g.clusters === g.n ? `${g.n} problems` : `${g.clusters} problems (${g.n} rows)`;
   const interval = g.lo === null ? '' : `; 95% interval ${pts(g.lo)} to ${pts(g.hi!)}, paired over ${over}`;
   // a gain whose interval includes 0 is not one the evaluation can tell from sampling noise
@@ -174,7 +176,6 @@ export function formatByShare(report: EvalReport, rlFraction: number, base?: Eva
   if (!report.problems.every((p) => p.problem_key !== undefined)) return null;
   const share = (r: EvalReport, use: 'sft' | 'rl'): EvalReport => ({ ...r, problems: r.problems.filter((p) => p.problem_key !== undefined && useOf(p.problem_key, rlFraction) === use) });
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const lines = [`by the key split (data.suite.rl_fraction ${rlFraction}):`];
   for (const [use, name] of [['sft', "SFT's problems"], ['rl', "RL's problems "]] as const) {
     const mine = share(report, use);

@@ -77,7 +77,7 @@ export const command: Command = {
     policy.dispose();
     const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), 'eval.json');
     // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
-    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: config.worker.rollout.max_new_tokens, seed: config.trainer.seed, ...report }, null, 2) + '\n');
+    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: config.worker.rollout.max_new_tokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
     if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
     // on the training split of a suite with a key split: what SFT saw and what RL saw, apart

@@ -9,7 +9,7 @@
  *   5. avg@k of the trained policy, and a table base vs trained per family and variant.
  * Every stage resumes where it stopped, so an interrupted pipeline re-run loses nothing.
  */
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
@@ -161,36 +161,36 @@ export function staleStage(baseDir: string, rlDir: string, config: TrainConfig):
 }
 
 /**
- * Why the evaluation `file` of the run in `runDir` no longer stands for it: made of another
- * checkpoint than the run's latest (a run continued for more steps), or with other sampling
- * settings than config.eval. Null when it stands, or when it cannot be read (the reader names it).
+ * Why the evaluation `file` of the run in `runDir` no longer stands for it: asked otherwise than
+ * this config asks (eval.json records its split, n, k, temperature, greedy, max_new_tokens, seed
+ * and val_files; a file from before one was recorded passes on it), over another number of suite
+ * test rows, or of another checkpoint than the run's latest (a run continued for more steps).
+ * Null when it stands, or when it cannot be read (the pipeline's reader names it).
  */
 export function staleEval(file: string, runDir: string, config: TrainConfig): string | null {
-  if (!existsSync(file)) return null;
-  let r: { ckpt?: unknown; split?: unknown; n?: unknown; max_new_tokens?: unknown; seed?: unknown; k?: unknown; temperature?: unknown; greedy?: unknown; overall?: { n?: unknown }; problems?: Array<{ id?: unknown }> };
+  let r: Record<string, unknown> & EvalReport;
   try {
-    r = JSON.parse(readFileSync(file, 'utf8')) as typeof r;
+    r = readEvalReport(file) as Record<string, unknown> & EvalReport;
   } catch {
     return null;
   }
-  if (r.split !== undefined && r.split !== 'test') return `it evaluated the ${String(r.split)} split`;
-  // the test rows: the first eval.n of the suite's n_test, or of data.val_files (rows named FILE#i; their count is not known here)
-  const d = config.data;
-  if (d.val_files === null && r.overall?.n !== Math.min(config.eval.n, d.suite.n_test)) return `it evaluated ${String(r.overall?.n)} test rows, eval.n asks ${Math.min(config.eval.n, d.suite.n_test)}`;
-  if (d.val_files !== null) {
-    const ids = (r.problems ?? []).map((p) => String(p.id));
-    if (ids.length > config.eval.n || !ids.every((id) => id.startsWith(`${d.val_files}#`))) return `it did not evaluate the first ${config.eval.n} rows of data.val_files ${d.val_files}`;
+  const e = config.eval;
+  const asked: Record<string, unknown> = {
+    split: 'test',
+    n: e.n,
+    greedy: e.greedy,
+    ...(e.greedy ? {} : { k: e.k, temperature: e.temperature }),
+    max_new_tokens: config.worker.rollout.max_new_tokens,
+    seed: config.trainer.seed,
+    val_files: config.data.val_files,
+  };
+  for (const [key, want] of Object.entries(asked)) {
+    if (r[key] !== undefined && r[key] !== want) return `it was made with ${key} = ${JSON.stringify(r[key])}, this config asks ${JSON.stringify(want)}`;
   }
-  // what an evaluation records of what it was asked (files from before it recorded them pass)
-  if (r.n !== undefined && r.n !== config.eval.n) return `it evaluated the first ${String(r.n)} test rows, eval.n is ${config.eval.n}`;
-  if (r.max_new_tokens !== undefined && r.max_new_tokens !== config.worker.rollout.max_new_tokens) return `its responses were capped at ${String(r.max_new_tokens)} tokens, worker.rollout.max_new_tokens is ${config.worker.rollout.max_new_tokens}`;
-  if (r.seed !== undefined && r.seed !== config.trainer.seed) return `it sampled with seed ${String(r.seed)}, trainer.seed is ${config.trainer.seed}`;
+  const rows = Math.min(e.n, config.data.suite.n_test);
+  if (config.data.val_files === null && r.overall.n !== rows) return `it evaluated ${r.overall.n} test rows, this config ${rows}`;
   const latest = new RunDir(runDir).latest();
   if (latest && typeof r.ckpt === 'string' && basename(r.ckpt) !== basename(latest.dir)) return `it evaluated ${basename(r.ckpt)}, the run's latest checkpoint is ${basename(latest.dir)}`;
-  const e = config.eval;
-  const greedy = r.greedy === true;
-  if (greedy !== e.greedy) return `it was ${greedy ? 'greedy' : 'sampled'}, eval.greedy is ${e.greedy}`;
-  if (!e.greedy && (r.k !== e.k || r.temperature !== e.temperature)) return `it was avg@${String(r.k)} at temperature ${String(r.temperature)}, eval asks avg@${e.k} at ${e.temperature}`;
   return null;
 }
 
