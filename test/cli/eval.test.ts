@@ -1,7 +1,7 @@
 // `pgpo eval` in a child process, as a user runs it: the argument errors caught before any model loads, and the key-split breakdown of a training-split evaluation.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,6 +18,9 @@ describe('pgpo eval', () => {
     const byFlag = run(['--ckpt', ckpt, '--preset', 'tiny', '--temperature', '0']);
     assert.equal(byFlag.status, 2, byFlag.stderr);
     assert.equal(byFlag.stderr, '--temperature must be > 0 (use --greedy for greedy decoding), got 0\n');
+    const seed = run(['--ckpt', ckpt, '--preset', 'tiny', '--seed', '1.5']);
+    assert.equal(seed.status, 2, seed.stderr);
+    assert.equal(seed.stderr, '--seed must be an integer, got 1.5\n');
   });
 
   it('--against a missing or foreign file exits 2 naming it, before any model loads', () => {
@@ -37,7 +40,7 @@ describe('pgpo eval', () => {
     const r = run(['--help']);
     assert.equal(r.status, 0, r.stderr);
     const usage = r.stdout.split('\n').find((l) => l.includes('pgpo eval'))!;
-    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--against', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
+    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--against', '--seed', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
   });
 });
 
@@ -74,6 +77,11 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     const again = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--out', join(dir, 'b.json'), '--against', join(dir, 'a.json'), ...suite]);
     assert.equal(again.status, 0, again.stderr);
     assert.equal([...again.stdout.matchAll(/gain \+0\.0 points/g)].length, rows.filter((n) => n > 0).length);
+    // --seed draws other samples and is recorded (what the pipeline compares before reusing a file)
+    const reseeded = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--seed', '7', '--out', join(dir, 'd.json'), ...suite]);
+    assert.equal(reseeded.status, 0, reseeded.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'd.json'), 'utf8')).seed, 7);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')).seed, 1);
     // the test split, or no key split: no such block
     assert.doesNotMatch(run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]).stdout, /key split/);
   });

@@ -1,6 +1,6 @@
 /**
  * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]
- *   [--against EVAL_JSON] [--preset tiny|small] [--config FILE] [key.path=value ...]`
+ *   [--against EVAL_JSON] [--seed N] [--preset tiny|small] [--config FILE] [key.path=value ...]`
  * With --against, also prints the gain over an earlier evaluation (e.g. the base model's), paired
  * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
@@ -25,10 +25,11 @@ const flags: Record<string, FlagSpec> = {
   n: { type: 'string', description: 'problems to evaluate (default eval.n)' },
   out: { type: 'string', description: 'where to write eval.json (default: beside the checkpoint\'s run)' },
   against: { type: 'string', description: 'an earlier eval.json (e.g. the base model\'s): also print the paired gain over it' },
+  seed: { type: 'string', description: 'the sampling seed (default trainer.seed): re-evaluate base and trained with other seeds before trusting a gain' },
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--preset tiny|small] [--config FILE] [key.path=value ...]';
+const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small] [--config FILE] [key.path=value ...]';
 
 export const command: Command = {
   async run(argv) {
@@ -42,7 +43,9 @@ export const command: Command = {
     if (!existsSync(ckpt)) throw new CliError(`pgpo eval: --ckpt ${ckpt} does not exist`);
     const split = stringFlag(args, 'split', 'test');
     if (split !== 'test' && split !== 'train') throw new CliError(`--split must be test or train, got "${split}"`);
-    const config = configFrom(args);
+    // --seed is trainer.seed for this command: the seed the samples are drawn from, recorded in eval.json
+    const seed = stringFlag(args, 'seed') === undefined ? undefined : numberFlag(args, 'seed', 0, { integer: true, min: 0 });
+    const config = configFrom(seed === undefined ? args : { ...args, overrides: [...args.overrides, ['trainer.seed', String(seed)]] });
     const e = config.eval;
     const k = numberFlag(args, 'k', e.k, { integer: true, min: 1 });
     const temperature = numberFlag(args, 'temperature', e.temperature);
