@@ -147,6 +147,26 @@ export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
   return { gain, lo: gain - half, hi: gain + half, n, clusters: C };
 }
 
+/**
+ * Several evaluations of one policy on the same rows (other sampling seeds) as one: each row's
+ * correct and k summed, so avg@8 under seeds 1, 2, 3 becomes avg@24 of the row. A gain paired over
+ * pooled reports re-draws both sides; one evaluation of a base shared by many runs does not.
+ * Only the rows every report evaluated are kept; the breakdowns (by family, variant, errors) are
+ * the first report's, so use the result for `pairedGain`/`formatGain`, not for a table.
+ */
+export function poolReports(reports: readonly EvalReport[]): EvalReport {
+  if (reports.length === 0) throw new RangeError('poolReports: no report to pool');
+  const [first, ...rest] = reports;
+  const others = rest.map((r) => new Map(r.problems.map((p) => [p.id, p])));
+  const problems = first.problems.flatMap((p) => {
+    const same = others.map((m) => m.get(p.id));
+    if (same.some((q) => q === undefined)) return [];
+    return [{ ...p, correct: same.reduce((a, q) => a + q!.correct, p.correct), k: same.reduce((a, q) => a + q!.k, p.k) }];
+  });
+  const accuracy = problems.length ? problems.reduce((a, p) => a + p.correct / p.k, 0) / problems.length : 0;
+  return { ...first, k: reports.reduce((a, r) => a + r.k, 0), overall: { ...first.overall, accuracy, n: problems.length }, problems };
+}
+
 /** Points with a sign: +1.2, -0.4. */
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 

@@ -21,6 +21,9 @@ describe('pgpo eval', () => {
     const seed = run(['--ckpt', ckpt, '--preset', 'tiny', '--seed', '1.5']);
     assert.equal(seed.status, 2, seed.stderr);
     assert.equal(seed.stderr, '--seed must be an integer, got 1.5\n');
+    const both = run(['--ckpt', ckpt, '--preset', 'tiny', '--seed', '2', 'trainer.seed=3']);
+    assert.equal(both.status, 2, both.stderr);
+    assert.match(both.stderr, /--seed and trainer\.seed=\.\.\. both set the sampling seed/);
   });
 
   it('--against a missing or foreign file exits 2 naming it, before any model loads', () => {
@@ -80,8 +83,11 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     // --seed draws other samples and is recorded (what the pipeline compares before reusing a file)
     const reseeded = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--seed', '7', '--out', join(dir, 'd.json'), ...suite]);
     assert.equal(reseeded.status, 0, reseeded.stderr);
-    assert.equal(JSON.parse(readFileSync(join(dir, 'd.json'), 'utf8')).seed, 7);
-    assert.equal(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')).seed, 1);
+    const [a, d] = ['a.json', 'd.json'].map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    assert.equal(d.seed, 7);
+    assert.equal(a.seed, 1);
+    const samples = (e: { problems: Array<{ sample: string }> }) => e.problems.map((p) => p.sample).join('\n');
+    assert.notEqual(samples(d), samples(a), 'another seed drew the same samples');
     // the test split, or no key split: no such block
     assert.doesNotMatch(run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]).stdout, /key split/);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { useOf } from '../../src/tasks/index.ts';
-import { ablationArms, compareTable, formatByShare, formatCompareTable, formatGain, meanInterval, pairedGain, t975 } from '../../src/eval/compare.ts';
+import { ablationArms, compareTable, formatByShare, formatCompareTable, formatGain, meanInterval, pairedGain, poolReports, t975 } from '../../src/eval/compare.ts';
 import type { EvalReport } from '../../src/eval/evaluate.ts';
 
 const report = (overall: number, geo: number, vo: number): EvalReport => ({
@@ -94,6 +94,23 @@ test('gain: two evaluations of different suites share no row, and the line says 
   assert.match(formatGain(rows(['a', 'b']), rows(['c', 'd'])), /^gain: none measured: the two evaluations share no row \(other suite settings\?\)/);
   assert.match(formatGain(rows(['a', 'b', 'c']), rows(['a', 'b', 'd'])), /\(only 2 of 3 rows in common: other suite settings\?\)$/);
   assert.doesNotMatch(formatGain(rows(['a', 'b']), rows(['a', 'b'])), /only/);
+});
+
+test('pooled evaluations: each row sums its samples over the reports, rows missing from one are dropped', () => {
+  const rows = (correct: number[], ids = correct.map((_, i) => `p${i}`)): EvalReport => ({
+    ...report(0, 0, 0),
+    problems: correct.map((c, i) => ({ id: ids[i], family: 'chart', variant: 'text-lite', problem_key: ids[i], correct: c, k: 8, sample: '' })),
+  });
+  const pooled = poolReports([rows([0, 8, 4]), rows([8, 8, 4]), rows([4, 8], ['p0', 'p1'])]);
+  assert.equal(pooled.k, 24);
+  assert.deepEqual(pooled.problems.map((p) => [p.id, p.correct, p.k]), [['p0', 12, 24], ['p1', 24, 24]]);
+  assert.equal(pooled.overall.accuracy, 0.75);
+  assert.equal(pooled.overall.n, 2);
+  // a gain over pooled reports is the mean of the per-seed gains when every report has the same rows
+  const [b1, b2, t1, t2] = [rows([0, 2, 4, 6]), rows([2, 2, 4, 8]), rows([2, 4, 4, 6]), rows([2, 2, 8, 8])];
+  const mean = (pairedGain(b1, t1).gain + pairedGain(b2, t2).gain) / 2;
+  assert.ok(Math.abs(pairedGain(poolReports([b1, b2]), poolReports([t1, t2])).gain - mean) < 1e-12);
+  assert.throws(() => poolReports([]), /no report/);
 });
 
 test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exact quantiles', () => {
