@@ -4,7 +4,8 @@
  * (Student t over the per-seed values). Pure: it takes eval reports, returns the table.
  */
 import { useOf } from '../tasks/index.ts';
-import type { EvalReport } from './evaluate.ts';
+import { ERROR_CLASSES, type ErrorClass } from './errors.ts';
+import { summarizeRows, type EvalReport, type ProblemResult } from './evaluate.ts';
 
 export interface Arm {
   /** Row name, e.g. `pgpo` or `tau0.2-beta1`. */
@@ -149,22 +150,24 @@ export function pairedGain(base: EvalReport, trained: EvalReport): PairedGain {
 
 /**
  * Several evaluations of one policy on the same rows (other sampling seeds) as one: each row's
- * correct and k summed, so avg@8 under seeds 1, 2, 3 becomes avg@24 of the row. A gain paired over
- * pooled reports re-draws both sides; one evaluation of a base shared by many runs does not.
- * Only the rows every report evaluated are kept; the breakdowns (by family, variant, errors) are
- * the first report's, so use the result for `pairedGain`/`formatGain`, not for a table.
+ * correct, k and error counts summed, so avg@8 under seeds 1, 2, 3 becomes avg@24 of the row. A
+ * gain paired over pooled reports re-draws both sides; one evaluation of a base shared by many
+ * runs does not. Only the rows every report evaluated are kept; `format` is the reports' mean.
  */
 export function poolReports(reports: readonly EvalReport[]): EvalReport {
   if (reports.length === 0) throw new RangeError('poolReports: no report to pool');
   const [first, ...rest] = reports;
   const others = rest.map((r) => new Map(r.problems.map((p) => [p.id, p])));
-  const problems = first.problems.flatMap((p) => {
-    const same = others.map((m) => m.get(p.id));
-    if (same.some((q) => q === undefined)) return [];
-    return [{ ...p, correct: same.reduce((a, q) => a + q!.correct, p.correct), k: same.reduce((a, q) => a + q!.k, p.k) }];
+  const problems = first.problems.flatMap((p): ProblemResult[] => {
+    const all = [p, ...others.map((m) => m.get(p.id))];
+    if (all.some((q) => q === undefined)) return [];
+    const rows = all as ProblemResult[];
+    const sum = (f: (q: ProblemResult) => number) => rows.reduce((a, q) => a + f(q), 0);
+    const errors = rows.every((q) => q.errors) ? (Object.fromEntries(ERROR_CLASSES.map((c) => [c, sum((q) => q.errors![c])])) as Record<ErrorClass, number>) : undefined;
+    return [{ ...p, correct: sum((q) => q.correct), k: sum((q) => q.k), ...(errors ? { errors } : {}) }];
   });
-  const accuracy = problems.length ? problems.reduce((a, p) => a + p.correct / p.k, 0) / problems.length : 0;
-  return { ...first, k: reports.reduce((a, r) => a + r.k, 0), overall: { ...first.overall, accuracy, n: problems.length }, problems };
+  const format = reports.reduce((a, r) => a + r.format, 0) / reports.length;
+  return { ...first, k: reports.reduce((a, r) => a + r.k, 0), format, ...summarizeRows(problems), problems };
 }
 
 /** Points with a sign: +1.2, -0.4. */
@@ -200,8 +203,7 @@ export function formatByShare(report: EvalReport, rlFraction: number, base?: Eva
   for (const [use, name] of [['sft', "SFT's problems"], ['rl', "RL's problems "]] as const) {
     const mine = share(report, use);
     const n = mine.problems.length;
-    const acc = n ? mine.problems.reduce((a, p) => a + p.correct / p.k, 0) / n : 0;
-    let line = `  ${name}  ${String(n).padStart(5)} rows  ${n ? pct(acc).padStart(6) : '     –'}`;
+    let line = `  ${name}  ${String(n).padStart(5)} rows  ${n ? pct(summarizeRows(mine.problems).overall.accuracy).padStart(6) : '     –'}`;
     if (base && n) {
       const g = pairedGain(share(base, use), mine);
       if (g.n) line += `  gain ${pts(g.gain)} points${g.lo === null ? '' : ` (95% interval ${pts(g.lo)} to ${pts(g.hi!)}, ${g.clusters} problems)`}`;

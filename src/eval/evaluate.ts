@@ -124,23 +124,26 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
     });
     o.onProgress?.(Math.min(problems.length, start + per), problems.length);
   }
-  const overall = cells(results, () => 'all').all ?? { accuracy: NaN, n: 0 };
+  return { k, temperature: o.temperature, greedy: o.greedy, format: formatSum / Math.max(1, results.length * k), ...summarizeRows(results), problems: results };
+}
+
+/**
+ * What a report says about its rows: avg@k overall (the mean over rows of correct / k), per family,
+ * variant and both, and the error classes. Shared by `evaluate` and by what re-cuts or pools
+ * reports (src/eval/compare.ts), so every accuracy is computed one way.
+ */
+export function summarizeRows(results: readonly ProblemResult[]): Pick<EvalReport, 'overall' | 'by_family' | 'by_variant' | 'by_family_variant' | 'errors'> {
   const errOverall = errorShares(results);
   const errors = errOverall && {
     overall: errOverall,
     by_variant: Object.fromEntries([...new Set(results.map((r) => r.variant))].sort().map((v) => [v, errorShares(results.filter((r) => r.variant === v))!])),
   };
   return {
-    k,
-    temperature: o.temperature,
-    greedy: o.greedy,
-    overall,
-    format: formatSum / Math.max(1, results.length * k),
+    overall: cells(results, () => 'all').all ?? { accuracy: NaN, n: 0 },
     by_family: cells(results, (r) => r.family),
     by_variant: cells(results, (r) => r.variant),
     by_family_variant: cells(results, (r) => `${r.family}/${r.variant}`),
     ...(errors ? { errors } : {}),
-    problems: results,
   };
 }
 

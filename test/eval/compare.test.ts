@@ -106,6 +106,9 @@ test('pooled evaluations: each row sums its samples over the reports, rows missi
   assert.deepEqual(pooled.problems.map((p) => [p.id, p.correct, p.k]), [['p0', 12, 24], ['p1', 24, 24]]);
   assert.equal(pooled.overall.accuracy, 0.75);
   assert.equal(pooled.overall.n, 2);
+  // the breakdowns are the pooled rows', not the first report's
+  assert.equal(pooled.by_family.chart.accuracy, 0.75);
+  assert.equal(poolReports([rows([0, 0]), rows([8, 8])]).by_variant['text-lite'].accuracy, 0.5);
   // a gain over pooled reports is the mean of the per-seed gains when every report has the same rows
   const [b1, b2, t1, t2] = [rows([0, 2, 4, 6]), rows([2, 2, 4, 8]), rows([2, 4, 4, 6]), rows([2, 2, 8, 8])];
   const mean = (pairedGain(b1, t1).gain + pairedGain(b2, t2).gain) / 2;
