@@ -9,88 +9,66 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { CliError, numberFlag, parseArgs, stringFlag } from '../src/cli/args.ts';
 import { RunDir } from '../src/train/run-dir.ts';
 
-class UsageError extends Error {}
 const USAGE = 'usage: run-stats.ts RUN_DIR... [--window W] [--keys k1,k2] [--at A-B,...]';
-
-interface Options {
-  dirs: string[];
-  window: number | null;
-  keys: string[];
-  at: Array<[number, number]>;
-}
-
-function parse(argv: string[]): Options {
-  const o: Options = { dirs: [], window: null, keys: ['accuracy', 'entropy'], at: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--window') {
-      const w = Number(value());
-      if (!Number.isInteger(w) || w < 1) throw new UsageError(`--window: expected a positive integer, got "${argv[i]}"`);
-      o.window = w;
-    } else if (a === '--keys') o.keys = value().split(',').filter((k) => k !== '');
-    else if (a === '--at')
-      o.at = value()
-        .split(',')
-        .map((r) => {
-          const m = /^(\d+)-(\d+)$/.exec(r);
-          if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--at: expected ranges A-B with A <= B, like 1100-1200; got "${r}"`);
-          return [Number(m[1]), Number(m[2])] as [number, number];
-        });
-    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}\n${USAGE}`);
-    else o.dirs.push(a);
-  }
-  if (o.dirs.length === 0) throw new UsageError(USAGE);
-  for (const d of o.dirs) if (!existsSync(join(d, 'metrics.jsonl'))) throw new UsageError(`${d}: no metrics.jsonl (not a run directory?)`);
-  return o;
-}
-
 type Row = Record<string, unknown>;
+
+function ranges(spec: string | undefined): Array<[number, number]> {
+  return (spec ?? '')
+    .split(',')
+    .filter((r) => r !== '')
+    .map((r) => {
+      const m = /^(\d+)-(\d+)$/.exec(r);
+      if (!m || Number(m[1]) > Number(m[2])) throw new CliError(`--at: expected ranges A-B with A <= B, like 1100-1200; got "${r}"`);
+      return [Number(m[1]), Number(m[2])];
+    });
+}
+
 const has = (r: Row, key: string): boolean => typeof r[key] === 'number' && Number.isFinite(r[key]);
-const mean = (rows: Row[], key: string): string => {
-  const xs = rows.filter((r) => has(r, key)).map((r) => r[key] as number);
-  return xs.length === 0 ? '–' : (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3);
-};
+const mean = (rows: Row[], key: string): string => (rows.length === 0 ? '–' : (rows.reduce((a, r) => a + (r[key] as number), 0) / rows.length).toFixed(3));
 const sum = (rows: Row[], key: string): number => rows.reduce((a, r) => a + (has(r, key) ? (r[key] as number) : 0), 0);
 
-let opts: Options;
-try {
-  opts = parse(process.argv.slice(2));
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`run-stats: ${err.message}\n`);
-  process.exit(2);
-}
-for (const dir of opts.dirs) {
-  const rows = new RunDir(dir).readMetrics().filter((r) => typeof r.step === 'number');
-  if (rows.length === 0) {
-    console.log(`${dir}: no metrics`);
-    continue;
-  }
-  const last = rows[rows.length - 1]!.step as number;
-  const minutes = sum(rows, 'time_step') / 60;
-  const parts = [`${dir}: ${rows.length} steps (last ${last}), ${minutes.toFixed(1)} min of steps`];
-  if (rows.some((r) => typeof r.sampled_groups === 'number')) parts.push(`${sum(rows, 'sampled_groups')} sampled groups`);
+function report(dir: string, keys: string[], window: number | undefined, at: Array<[number, number]>): void {
+  const rd = new RunDir(dir);
+  const rows = rd.readMetrics().filter((r) => typeof r.step === 'number');
+  const parts = [`${dir}: ${rows.length} steps (last ${rows.at(-1)?.step ?? '–'}), ${(rd.secondsOfSteps() / 60).toFixed(1)} min of steps`];
+  if (rows.some((r) => has(r, 'sampled_groups'))) parts.push(`${sum(rows, 'sampled_groups')} sampled groups`);
   console.log(parts.join(', '));
-  const w = opts.window ?? Math.max(1, Math.min(20, Math.floor(rows.length / 4)));
-  for (const key of opts.keys) {
+  const w = window ?? Math.max(1, Math.min(20, Math.floor(rows.length / 4)));
+  for (const key of keys) {
     const present = rows.filter((r) => has(r, key));
     if (present.length === 0) {
       console.log(`  ${key}: not in this run's metrics`);
       continue;
     }
     const line = [`  ${key}: first ${w} -> last ${w} steps with it ${mean(present.slice(0, w), key)} -> ${mean(present.slice(-w), key)}`];
-    for (const [a, b] of opts.at) {
+    for (const [a, b] of at) {
       const inRange = present.filter((r) => (r.step as number) >= a && (r.step as number) <= b);
       const short = inRange.length < b - a + 1 ? ` (${inRange.length} of ${b - a + 1} steps)` : '';
       line.push(`steps ${a}-${b}: ${mean(inRange, key)}${short}`);
     }
     console.log(line.join('; '));
   }
+}
+
+try {
+  const args = parseArgs(process.argv.slice(2), {
+    window: { type: 'string', description: 'steps in the first/last window' },
+    keys: { type: 'string', description: 'comma-separated metric keys' },
+    at: { type: 'string', description: 'comma-separated step ranges A-B' },
+  }, 'run-stats');
+  const dirs = args.positionals;
+  if (dirs.length === 0 || args.overrides.length > 0) throw new CliError(USAGE);
+  for (const d of dirs) if (!existsSync(join(d, 'metrics.jsonl'))) throw new CliError(`${d}: no metrics.jsonl (not a run directory?)`);
+  const window = args.flags.window === undefined ? undefined : numberFlag(args, 'window', 0, { integer: true, min: 1 });
+  const keys = (stringFlag(args, 'keys') ?? 'accuracy,entropy').split(',').filter((k) => k !== '');
+  const at = ranges(stringFlag(args, 'at'));
+  for (const d of dirs) report(d, keys, window, at);
+} catch (err) {
+  if (!(err instanceof CliError)) throw err;
+  // parseArgs names the script itself ("pgpo run-stats: ..."); the script's own errors say where they come from
+  process.stderr.write(`${err.message.startsWith('pgpo ') ? '' : 'run-stats: '}${err.message}\n`);
+  process.exit(2);
 }

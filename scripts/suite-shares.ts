@@ -5,15 +5,12 @@
  * (docs/results.md cites it: at difficulty 1 most families hold only ~100-200 problems, so a split
  * leaves SFT far fewer of them.)
  */
-import { resolveConfig } from '../src/train/config.ts';
+import { parseArgs } from '../src/cli/args.ts';
+import { CONFIG_FLAGS, configFrom } from '../src/cli/session.ts';
 import { loadProblems } from '../src/train/sources.ts';
 
-const overrides = process.argv.slice(2).map((a): [string, string] => {
-  const eq = a.indexOf('=');
-  if (eq < 1) throw new Error(`expected key.path=value, got "${a}"`);
-  return [a.slice(0, eq), a.slice(eq + 1)];
-});
-const config = resolveConfig({ overrides });
+// the suite settings as every pgpo command takes them: key.path=value overrides, --preset, --config
+const config = configFrom(parseArgs(process.argv.slice(2), CONFIG_FLAGS, 'suite-shares'));
 const uses = config.data.suite.rl_fraction > 0 ? (['sft', 'rl'] as const) : (['sft'] as const);
 console.log(`n_train ${config.data.suite.n_train}, difficulty ${config.data.suite.difficulty}, rl_fraction ${config.data.suite.rl_fraction}: rows / distinct problems`);
 for (const use of uses) {

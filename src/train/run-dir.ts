@@ -68,6 +68,11 @@ export class RunDir {
       });
   }
 
+  /** Seconds the run's steps took: the sum of `time_step` over metrics.jsonl (what an adopted base reports). */
+  secondsOfSteps(): number {
+    return this.readMetrics().reduce((a, m) => a + (typeof m.time_step === 'number' && Number.isFinite(m.time_step) ? m.time_step : 0), 0);
+  }
+
   /** On resume: drop metric lines of steps after the checkpoint (they will be recomputed). */
   truncateMetrics(lastStep: number): void {
     const keep = this.readMetrics().filter((m) => typeof m.step === 'number' && m.step <= lastStep);

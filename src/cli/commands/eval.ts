@@ -44,12 +44,9 @@ export const command: Command = {
     const split = stringFlag(args, 'split', 'test');
     if (split !== 'test' && split !== 'train') throw new CliError(`--split must be test or train, got "${split}"`);
     // --seed is trainer.seed for this command: the seed the samples are drawn from, recorded in eval.json
-    const seed = stringFlag(args, 'seed');
-    if (seed !== undefined) {
-      numberFlag(args, 'seed', 0, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
-      if (args.overrides.some(([key]) => key === 'trainer.seed')) throw new CliError('pgpo eval: --seed and trainer.seed=... both set the sampling seed; give one');
-    }
-    const config = configFrom(seed === undefined ? args : { ...args, overrides: [...args.overrides, ['trainer.seed', seed]] });
+    const seed = args.flags.seed === undefined ? undefined : numberFlag(args, 'seed', 0, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
+    if (seed !== undefined && args.overrides.some(([key]) => key === 'trainer.seed')) throw new CliError('pgpo eval: --seed and trainer.seed=... both set the sampling seed; give one');
+    const config = configFrom(seed === undefined ? args : { ...args, overrides: [...args.overrides, ['trainer.seed', String(seed)]] });
     const e = config.eval;
     const k = numberFlag(args, 'k', e.k, { integer: true, min: 1 });
     const temperature = numberFlag(args, 'temperature', e.temperature);

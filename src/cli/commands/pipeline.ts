@@ -237,7 +237,7 @@ export const command: Command = {
           if (partial) log(`2/5 warm start: replacing the unfinished warm start in ${baseDir} (step ${partial.step}) by the finished one it would become`);
           rmSync(baseDir, { recursive: true, force: true });
           cpSync(adopt, baseDir, { recursive: true });
-          const secs = new RunDir(baseDir).readMetrics().reduce((a, m) => a + (typeof m.time_step === 'number' ? m.time_step : 0), 0);
+          const secs = new RunDir(baseDir).secondsOfSteps();
           log(`2/5 warm start: adopting the base model ${adopt} (${config.sft.total_steps} SFT steps, ${formatDuration(secs)} when it was trained; --fresh-base to train it here) -> ${baseDir}`);
         } else {
           if (existsSync(adopt) && why) log(`2/5 warm start: not adopting ${adopt} (${why})`);
