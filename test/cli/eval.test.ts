@@ -1,7 +1,7 @@
 // `pgpo eval` in a child process, as a user runs it: the argument errors caught before any model loads, and the key-split breakdown of a training-split evaluation.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -88,6 +88,11 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     assert.equal(a.seed, 1);
     const samples = (e: { problems: Array<{ sample: string }> }) => e.problems.map((p) => p.sample).join('\n');
     assert.notEqual(samples(d), samples(a), 'another seed drew the same samples');
+    // without --out, another seed's report goes to its own file: the run's eval.json (what --against and the pipeline read) is not replaced
+    const own = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '4', '--seed', '8', ...suite]);
+    assert.equal(own.status, 0, own.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'base', 'eval-seed8.json'), 'utf8')).seed, 8);
+    assert.ok(!existsSync(join(dir, 'base', 'eval.json')), 'eval --seed wrote the run\'s eval.json');
     // the test split, or no key split: no such block
     assert.doesNotMatch(run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]).stdout, /key split/);
   });

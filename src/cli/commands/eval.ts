@@ -23,7 +23,7 @@ const flags: Record<string, FlagSpec> = {
   temperature: { type: 'string', description: 'sampling temperature (default eval.temperature = 1.0)' },
   greedy: { type: 'boolean', description: 'greedy decoding (k = 1)' },
   n: { type: 'string', description: 'problems to evaluate (default eval.n)' },
-  out: { type: 'string', description: 'where to write eval.json (default: beside the checkpoint\'s run)' },
+  out: { type: 'string', description: 'where to write the report (default: eval.json beside the checkpoint\'s run; eval-seedN.json with --seed N)' },
   against: { type: 'string', description: 'an earlier eval.json (e.g. the base model\'s): also print the paired gain over it' },
   seed: { type: 'string', description: 'the sampling seed (default trainer.seed): re-evaluate base and trained with other seeds before trusting a gain' },
   ...CONFIG_FLAGS,
@@ -79,7 +79,9 @@ export const command: Command = {
     });
     progress.finish();
     policy.dispose();
-    const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), 'eval.json');
+    // an evaluation with another sampling seed gets its own file: eval.json is what the pipeline and --against compare with
+    const defaultName = seed === undefined ? 'eval.json' : `eval-seed${seed}.json`;
+    const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), defaultName);
     // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
     writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: config.worker.rollout.max_new_tokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
