@@ -79,7 +79,7 @@ export const command: Command = {
     });
     progress.finish();
     policy.dispose();
-    // an evaluation with another sampling seed gets its own file: eval.json is what the pipeline and --against compare with
+    // --seed N gets its own file (eval.json is what the pipeline and --against compare with); trainer.seed=N does not
     const defaultName = seed === undefined ? 'eval.json' : `eval-seed${seed}.json`;
     const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), defaultName);
     // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
