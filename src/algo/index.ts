@@ -10,6 +10,7 @@
  *   kl.ts, entropy.ts   reference-KL penalty, entropy from logits and entropy terms
  *   baselines/      VPPO and PAPO
  *   metrics.ts      sparsity (top-10% share), Gini, weight statistics
+ *   placebo.ts      the no-signal control: rewards shuffled within each group
  */
 export * from './errors.ts';
 export * from './registry.ts';
@@ -27,3 +28,4 @@ export * from './pgpo.ts';
 export * from './baselines/vppo.ts';
 export * from './baselines/papo.ts';
 export * from './pg-variance.ts';
+export * from './placebo.ts';

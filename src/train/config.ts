@@ -27,23 +27,27 @@ const prob = z.number().min(0).max(1);
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
-/** Suite keys added after runs were written, with the value every run before them had. */
-const LEGACY_SUITE = { difficulty: 1, rl_fraction: 0 } as const;
+/** Keys added after runs were written (by their parent section), with the value every run before them had. */
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false } } as const;
 
-/** A run's config as written, with the suite keys it predates set to what it ran with. */
-function withLegacySuite(run: Plain): Plain {
-  const suite = getPath(run, ['data', 'suite']);
-  return isPlainObject(suite) ? setPath(run, 'data.suite', { ...LEGACY_SUITE, ...suite }) : run;
+/** A run's config as written, with the keys it predates set to what it ran with. */
+function withLegacyKeys(run: Plain): Plain {
+  let out = run;
+  for (const [section, legacy] of Object.entries(LEGACY_KEYS)) {
+    const at = getPath(out, section.split('.'));
+    if (isPlainObject(at)) out = setPath(out, section, { ...legacy, ...at });
+  }
+  return out;
 }
 
 /**
- * The config.yaml of a run directory, as written but for the suite keys it predates (unvalidated:
+ * The config.yaml of a run directory, as written but for the keys it predates (unvalidated:
  * for comparing settings); null when there is none or it is not a YAML mapping.
  */
 export function readRunConfig(path: string): Plain | null {
   if (!existsSync(path)) return null;
   try {
-    return withLegacySuite(loadYaml(readFileSync(path, 'utf8'), path).value);
+    return withLegacyKeys(loadYaml(readFileSync(path, 'utf8'), path).value);
   } catch (err) {
     if (err instanceof ConfigError) return null;
     throw err;
@@ -90,6 +94,8 @@ export const configSchema = z.strictObject({
     filter_key: z.enum(['accuracy', 'reward']),
     /** Extra sampling rounds allowed to refill the batch after filtering (the cap). */
     max_filter_rounds: int(0),
+    /** The no-signal control: shuffle each group's rewards among its responses before the advantages (src/algo/placebo.ts). */
+    placebo: z.boolean(),
     use_kl_loss: z.boolean(),
     kl_penalty: z.enum(KL_ESTIMATORS),
     kl_coef: nonNegative,
@@ -225,6 +231,7 @@ export const DEFAULTS: TrainConfig = {
     online_filtering: true,
     filter_key: 'accuracy',
     max_filter_rounds: 2,
+    placebo: false,
     use_kl_loss: false,
     kl_penalty: 'k3',
     kl_coef: 0.01,
@@ -332,7 +339,7 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
 
   let layered: Plain;
   if (sources.base) {
-    layered = deepMerge(withLegacySuite(sources.base), fileValue);
+    layered = deepMerge(withLegacyKeys(sources.base), fileValue);
   } else {
     const preset = oneOf(sources.preset ?? 'small', PRESETS, '--preset');
     const user = deepMerge(fileValue, overrides);

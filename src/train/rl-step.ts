@@ -21,6 +21,7 @@ import {
   papoPerceptionLoss,
   referenceKlPenalty,
   reshapeBatch,
+  shuffleWithinGroups,
   vppoDependency,
   vppoEntropyPenalty,
   vppoTokenAdvantages,
@@ -175,8 +176,11 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const items: ScoreItem[] = kept.flatMap((g) => g.rollouts.map((r) => ({ image: g.problem.image, prompt: g.prompt, response: r.tokens })));
   const flat = kept.flatMap((g, gi) => g.rollouts.map((r, k) => ({ g, gi, r, k })));
   const logpOld = flat.map((x) => x.r.logp);
-  const rewards = flat.map((x) => x.g.scores[x.k].reward);
   const groups = flat.map((x) => x.gi);
+  const realRewards = flat.map((x) => x.g.scores[x.k].reward);
+  // the placebo control trains on rewards shuffled within each group; everything logged stays real
+  const placeboRng = ctx.rng.fork('placebo');
+  const rewards = alg.placebo ? shuffleWithinGroups(realRewards, groups, (n) => placeboRng.int(n)) : realRewards;
 
   // a step that cannot update: every group dropped with the cap reached, or a policy whose
   // weights blew up (NaN log-probs from sampling or from an extra scoring pass)

@@ -36,3 +36,16 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   writeFileSync(join(dir, 'config.yaml'), 'not: [a mapping');
   assert.equal(with_(), 'its config.yaml is missing or not a valid config');
 });
+
+test('readRunConfig gives a run written before algorithm.placebo existed the value it ran with (false)', async () => {
+  const { readRunConfig } = await import('../../src/train/config.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'pgpo-legacy-'));
+  const current = resolveConfig() as unknown as { algorithm: Record<string, unknown> };
+  const { placebo: _p, ...old } = current.algorithm;
+  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...current, algorithm: old } as never));
+  const read = readRunConfig(join(dir, 'config.yaml')) as { algorithm: Record<string, unknown> };
+  assert.equal(read.algorithm.placebo, false);
+  // a value the run wrote is kept
+  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...current, algorithm: { ...old, placebo: true } } as never));
+  assert.equal((readRunConfig(join(dir, 'config.yaml')) as { algorithm: Record<string, unknown> }).algorithm.placebo, true);
+});

@@ -181,3 +181,20 @@ test('a step in which every group was dropped says so once per run and writes no
   assert.match(said[0], /^step 1: every sampled group had equal accuracies \(nothing to learn from\); is the policy warm-started\? \(--init\)$/);
   assert.deepEqual(existsSync(join(out, 'rollouts')) ? readdirSync(join(out, 'rollouts')) : [], []);
 });
+
+test('the placebo control samples what the real run samples and trains on rewards shuffled within groups', async () => {
+  const steps: Array<[string, string]> = [['trainer.total_steps', '1']];
+  const real = tmp();
+  const placebo = tmp();
+  await train({ config: config('dapo', steps), out: real, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['algorithm.placebo', 'true']]), out: placebo, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  const [a] = new RunDir(real).readMetrics();
+  const [b] = new RunDir(placebo).readMetrics();
+  // the same rollouts, rewards and kept groups are logged (the shuffle only feeds the advantages)
+  for (const key of ['reward', 'accuracy', 'response_length', 'sampled_groups', 'kept_groups', 'dropped_groups']) assert.equal(b[key], a[key], key);
+  assert.ok((a.kept_groups as number) > 0, 'no group was kept: nothing to shuffle');
+  // ... but the update differs
+  const weights = (dir: string) => readFileSync(join(dir, 'checkpoints', 'step-000001', 'policy', 'toy.json'), 'utf8');
+  assert.notEqual(weights(placebo), weights(real), 'the placebo run made the same update as the real one');
+  assert.notEqual(b.loss, a.loss);
+});
