@@ -4,8 +4,8 @@
  * With --against, also prints the gain over an earlier evaluation (e.g. the base model's), paired
  * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
-import { dirname, join } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatByShare, formatGain } from '../../eval/compare.ts';
 import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
@@ -64,7 +64,8 @@ export const command: Command = {
     }
     const dir = resolveLatest(ckpt);
     // the training split's rows and their key split depend on n_train and rl_fraction too
-    const note = suiteNote(runDirOf(ckpt), config, split === 'train' ? RL_SUITE_KEYS : EVAL_SUITE_KEYS);
+    const runDir = runDirOf(ckpt);
+    const note = suiteNote(runDir, config, split === 'train' ? RL_SUITE_KEYS : EVAL_SUITE_KEYS);
     if (note) process.stderr.write(`pgpo eval: ${note}\n`);
     const policy = await loadCheckpointPolicy(policyFactory, dir);
     const problems = (await loadProblems(config, split)).slice(0, n);
@@ -81,7 +82,7 @@ export const command: Command = {
     policy.dispose();
     // --seed N gets its own file (eval.json is what the pipeline and --against compare with); trainer.seed=N does not
     const defaultName = seed === undefined ? 'eval.json' : `eval-seed${seed}.json`;
-    const out = stringFlag(args, 'out') ?? join(statSync(ckpt).isDirectory() && existsSync(join(ckpt, 'checkpoints')) ? ckpt : dirname(dirname(dir)), defaultName);
+    const out = stringFlag(args, 'out') ?? join(runDir, defaultName);
     // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
     writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: config.worker.rollout.max_new_tokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
