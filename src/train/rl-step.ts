@@ -179,8 +179,8 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const groups = flat.map((x) => x.gi);
   const realRewards = flat.map((x) => x.g.scores[x.k].reward);
   // the placebo control trains on rewards shuffled within each group; everything logged stays real
-  const placeboRng = ctx.rng.fork('placebo');
-  const rewards = alg.placebo ? shuffleWithinGroups(realRewards, groups, (n) => placeboRng.int(n)) : realRewards;
+  const placeboRng = alg.placebo ? ctx.rng.fork('placebo') : null;
+  const rewards = placeboRng ? shuffleWithinGroups(realRewards, groups, (n) => placeboRng.int(n)) : realRewards;
 
   // a step that cannot update: every group dropped with the cap reached, or a policy whose
   // weights blew up (NaN log-probs from sampling or from an extra scoring pass)
