@@ -5,12 +5,13 @@
  *   node --import tsx scripts/pooled-gain.ts --base b1.json,b2.json,b3.json --trained t1.json,t2.json,t3.json
  */
 import { CliError, parseArgs, stringFlag } from '../src/cli/args.ts';
+import { runScript } from './script-errors.ts';
 import { formatGain, poolReports } from '../src/eval/compare.ts';
-import { EvalReportError, readEvalReport, type EvalReport } from '../src/eval/evaluate.ts';
+import { readEvalReport, type EvalReport } from '../src/eval/evaluate.ts';
 
 const USAGE = 'usage: pooled-gain.ts --base A.json[,B.json...] --trained X.json[,Y.json...]';
 
-try {
+runScript('pooled-gain', () => {
   const args = parseArgs(process.argv.slice(2), {
     base: { type: 'string', description: "the base's eval.json files, comma-separated" },
     trained: { type: 'string', description: "the trained policy's eval.json files, comma-separated" },
@@ -27,9 +28,4 @@ try {
   const pct = (r: EvalReport) => `${(100 * r.overall.accuracy).toFixed(1)}%`;
   console.log(`base: ${base.map(pct).join(', ')} (seeds ${seeds(base)}); trained: ${trained.map(pct).join(', ')} (seeds ${seeds(trained)})`);
   console.log(`pooled, avg@${base.reduce((a, r) => a + r.k, 0)} vs avg@${trained.reduce((a, r) => a + r.k, 0)}: ${formatGain(poolReports(base), poolReports(trained))}`);
-} catch (err) {
-  if (!(err instanceof CliError || err instanceof EvalReportError)) throw err;
-  // parseArgs names the script itself ("pgpo pooled-gain: ..."); the script's own errors say where they come from
-  process.stderr.write(`${err.message.startsWith('pgpo ') ? '' : 'pooled-gain: '}${err.message}\n`);
-  process.exit(2);
-}
+});

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, numberFlag, parseArgs, stringFlag } from '../src/cli/args.ts';
+import { runScript } from './script-errors.ts';
 import { RunDir } from '../src/train/run-dir.ts';
 
 const USAGE = 'usage: run-stats.ts RUN_DIR... [--window W] [--keys k1,k2] [--at A-B,...]';
@@ -53,7 +54,7 @@ function report(dir: string, keys: string[], window: number | undefined, at: Arr
   }
 }
 
-try {
+runScript('run-stats', () => {
   const args = parseArgs(process.argv.slice(2), {
     window: { type: 'string', description: 'steps in the first/last window' },
     keys: { type: 'string', description: 'comma-separated metric keys' },
@@ -66,9 +67,4 @@ try {
   const keys = (stringFlag(args, 'keys') ?? 'accuracy,entropy').split(',').filter((k) => k !== '');
   const at = ranges(stringFlag(args, 'at'));
   for (const d of dirs) report(d, keys, window, at);
-} catch (err) {
-  if (!(err instanceof CliError)) throw err;
-  // parseArgs names the script itself ("pgpo run-stats: ..."); the script's own errors say where they come from
-  process.stderr.write(`${err.message.startsWith('pgpo ') ? '' : 'run-stats: '}${err.message}\n`);
-  process.exit(2);
-}
+});
