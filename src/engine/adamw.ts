@@ -105,6 +105,39 @@ export function adamwStep(params: ParamTree, grads: ParamTree, state: AdamWState
   return p;
 }
 
+// SGD with heavy-ball momentum over the same tree; `m` is the velocity (AdamW's `v` is left alone).
+//   g' = c g;  m = mu m + g';  p = p - lr * (m + wd_p * p)
+const sgdUpdate = jit((p: ParamTree, g: ParamTree, m: ParamTree, h: { lr: np.Array; mu: np.Array; wd: np.Array; clip: np.Array }) => {
+  const [ps, def] = jtree.flatten(p) as [np.Array[], jtree.JsTreeDef];
+  const [gs] = jtree.flatten(g) as [np.Array[], unknown];
+  const [ms] = jtree.flatten(m) as [np.Array[], unknown];
+  const np_: np.Array[] = [];
+  const nm: np.Array[] = [];
+  for (let i = 0; i < ps.length; i++) {
+    const mi = ms[i].mul(h.mu.ref).add(gs[i].mul(h.clip.ref));
+    const pi = ps[i];
+    let step = mi.ref;
+    if (pi.ndim >= 2) step = step.add(pi.ref.mul(h.wd.ref));
+    np_.push(pi.sub(step.mul(h.lr.ref)));
+    nm.push(mi);
+  }
+  jtree.dispose(h);
+  return [jtree.unflatten(def, np_), jtree.unflatten(def, nm)] as [ParamTree, ParamTree];
+});
+
+/**
+ * One SGD-with-momentum update (the alternative to AdamW: a weight moves in proportion to its
+ * gradient, not by about `lr` whatever the gradient). Uses `state.m` as the velocity; consumes
+ * `params` and `grads` like adamwStep.
+ */
+export function sgdStep(params: ParamTree, grads: ParamTree, state: AdamWState, hp: { readonly lr: number; readonly momentum: number; readonly weightDecay: number }, clip = 1): ParamTree {
+  const h = { lr: scalar(hp.lr), mu: scalar(hp.momentum), wd: scalar(hp.weightDecay), clip: scalar(clip) };
+  const [p, m] = sgdUpdate(params, grads, state.m, h);
+  state.m = m;
+  state.t += 1;
+  return p;
+}
+
 export function disposeAdamW(state: AdamWState): void {
   disposeTree(state.m);
   disposeTree(state.v);

@@ -28,7 +28,7 @@ import { writeFileAtomic } from '../data/atomic-write.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
-import { type AdamWState, adamwInit, adamwStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { type AdamWState, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
 import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
@@ -319,8 +319,12 @@ export class VlmPolicy implements Policy {
       this.zeroGrad();
       return { gradNorm, applied: false };
     }
-    const hp = { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay };
-    this.params = adamwStep(this.params, this.grads, this.opt, hp, clipScale(gradNorm, o.maxGradNorm)) as PolicyParams;
+    const clip = clipScale(gradNorm, o.maxGradNorm);
+    this.params = (
+      o.optimizer === 'sgd'
+        ? sgdStep(this.params, this.grads, this.opt, { lr: o.lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, clip)
+        : adamwStep(this.params, this.grads, this.opt, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay }, clip)
+    ) as PolicyParams;
     this.grads = zerosLike(this.params);
     return { gradNorm, applied: true };
   }

@@ -28,7 +28,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false } } as const;
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -133,10 +133,14 @@ export const configSchema = z.strictObject({
       /** Checkpoint to start RL from (the warm-started base, `pgpo train --init`); null: a fresh `model` policy (seeded by trainer.seed). */
       init_checkpoint: z.string().nullable(),
       optim: z.strictObject({
+        /** adamw, or sgd (SGD with heavy-ball momentum: steps in proportion to the gradient). */
+        name: z.enum(['adamw', 'sgd']),
         lr: positive,
         weight_decay: nonNegative,
         betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
         eps: positive,
+        /** SGD's momentum (name=sgd only; AdamW's is betas[0]). */
+        momentum: z.number().min(0).lt(1),
         schedule: z.enum(['constant', 'cosine']),
         warmup_steps: int(0),
         min_lr_ratio: prob,
@@ -244,7 +248,7 @@ export const DEFAULTS: TrainConfig = {
     actor: {
       model: 'small',
       init_checkpoint: null,
-      optim: { lr: 3e-5, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
+      optim: { name: 'adamw', lr: 3e-5, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
       max_grad_norm: 1.0,
       ppo_epochs: 1,
       global_batch_size: 8,

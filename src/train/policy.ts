@@ -74,6 +74,9 @@ export interface OptimStep {
   readonly weightDecay: number;
   readonly betas: readonly [number, number];
   readonly eps: number;
+  /** 'sgd': SGD with momentum (`momentum`; betas and eps unused). Default 'adamw'. */
+  readonly optimizer?: 'adamw' | 'sgd';
+  readonly momentum?: number;
   /** Global-norm clip; null: none. */
   readonly maxGradNorm: number | null;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, f32 } from '../../src/engine/jax.ts';
-import { adamwInit, adamwStep, globalNorm, clipScale } from '../../src/engine/adamw.ts';
+import { adamwInit, adamwStep, sgdStep, globalNorm, clipScale } from '../../src/engine/adamw.ts';
 import { treeToHost, type ParamTree } from '../../src/engine/tree.ts';
 
 await initEngine();
@@ -46,6 +46,36 @@ test('AdamW matches a hand-computed update (decay on matrices only, bias correct
   close(m.get('w')!.data, rw.m);
   const v = await treeToHost(state.v);
   close(v.get('b')!.data, rb.v);
+});
+
+test('SGD with momentum matches a hand-computed update (clip, decay on matrices only, velocity kept)', async () => {
+  const o = { lr: 0.5, mu: 0.8, wd: 0.1, clip: 0.5 };
+  const w = [0.5, -1, 2, 0.25];
+  const b = [1, -2];
+  const gw = [0.1, -0.2, 0.3, 0.05];
+  const gb = [-1, 0.5];
+  const ref = (p: number[], g: number[], decay: boolean) => {
+    const m = p.map(() => 0);
+    const q = [...p];
+    for (let t = 0; t < 3; t++)
+      for (let i = 0; i < q.length; i++) {
+        m[i] = o.mu * m[i] + o.clip * g[i];
+        q[i] -= o.lr * (m[i] + (decay ? o.wd * q[i] : 0));
+      }
+    return { q, m };
+  };
+  let params: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
+  const state = adamwInit(params);
+  for (let s = 0; s < 3; s++) {
+    const grads: ParamTree = { w: f32(gw, [2, 2]), b: f32(gb, [2]) };
+    params = sgdStep(params, grads, state, { lr: o.lr, momentum: o.mu, weightDecay: o.wd }, o.clip);
+  }
+  assert.equal(state.t, 3);
+  const got = await treeToHost(params);
+  const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
+  close(got.get('w')!.data, ref(w, gw, true).q);
+  close(got.get('b')!.data, ref(b, gb, false).q);
+  close((await treeToHost(state.m)).get('w')!.data, ref(w, gw, true).m);
 });
 
 test('global norm and clip scale', async () => {

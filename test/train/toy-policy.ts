@@ -208,6 +208,11 @@ export class ToyPolicy implements Policy {
     for (const P of params) {
       for (let j = 0; j < P.length; j++, k++) {
         const gj = g[k] * clip;
+        if (o.optimizer === 'sgd') {
+          this.m[k] = (o.momentum ?? 0.9) * this.m[k] + gj;
+          P[j] -= o.lr * (this.m[k] + o.weightDecay * P[j]);
+          continue;
+        }
         this.m[k] = b1 * this.m[k] + (1 - b1) * gj;
         this.v[k] = b2 * this.v[k] + (1 - b2) * gj * gj;
         const mh = this.m[k] / (1 - b1 ** this.t);
