@@ -92,3 +92,23 @@ export async function treeToHost(t: ParamTree): Promise<Map<string, { shape: num
 export function treeFromHost(host: Iterable<[string, { shape: readonly number[]; data: Float32Array }]>): ParamTree {
   return fromNamed([...host].map(([n, t]) => [n, f32(t.data, [...t.shape])]));
 }
+
+/** Whether leaf `name` lies under `prefix` (a whole path, or a path ending at a segment boundary). */
+export function isUnder(name: string, prefix: string): boolean {
+  return name === prefix || name.startsWith(`${prefix}.`);
+}
+
+/**
+ * The leaf names of t under any of `prefixes` (e.g. 'vision', 'decoder.layers.0'). Borrows t.
+ * Throws naming the first prefix that matches no leaf, so a typo cannot silently freeze nothing.
+ */
+export function leavesUnder(t: ParamTree, prefixes: readonly string[], what = 'prefix'): Set<string> {
+  const names = namedLeaves(t).map(([n]) => n);
+  for (const p of prefixes) {
+    if (!names.some((n) => isUnder(n, p))) {
+      const tops = [...new Set(names.map((n) => n.split('.').slice(0, 2).join('.')))].join(', ');
+      throw new Error(`${what}: "${p}" names no parameter (top-level groups: ${tops})`);
+    }
+  }
+  return new Set(names.filter((n) => prefixes.some((p) => isUnder(n, p))));
+}

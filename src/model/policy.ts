@@ -27,7 +27,7 @@ import type {
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
-import { type ParamTree, disposeTree, fromNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
+import { type ParamTree, disposeTree, fromNamed, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
 import { type AdamWState, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
 import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
@@ -314,17 +314,39 @@ export class VlmPolicy implements Policy {
 
   async step(o: OptimStep): Promise<StepResult> {
     this.live();
+    // frozen weights: their gradient is zeroed before the norm (so it does not set the clip) and
+    // the weights are put back after the update (weight decay would otherwise still move them)
+    const frozen = o.frozen?.length ? leavesUnder(this.params, o.frozen, 'worker.actor.freeze') : null;
+    const kept = new Map<string, np.Array>();
+    if (frozen) {
+      const old = this.grads;
+      this.grads = mapNamed(old, (g, n) => (frozen.has(n) ? np.zeros(g.shape, { dtype: np.float32 }) : g.ref));
+      disposeTree(old);
+      for (const [n, a] of namedLeaves(this.params)) if (frozen.has(n)) kept.set(n, a.ref);
+    }
     const gradNorm = await globalNorm(this.grads);
     if (!Number.isFinite(gradNorm)) {
+      for (const a of kept.values()) a.dispose();
       this.zeroGrad();
       return { gradNorm, applied: false };
     }
     const clip = clipScale(gradNorm, o.maxGradNorm);
-    this.params = (
+    let next = (
       o.optimizer === 'sgd'
         ? sgdStep(this.params, this.grads, this.opt, { lr: o.lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, clip)
         : adamwStep(this.params, this.grads, this.opt, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay }, clip)
-    ) as PolicyParams;
+    ) as ParamTree;
+    if (frozen) {
+      next = fromNamed(
+        namedLeaves(next).map(([n, a]): [string, np.Array] => {
+          const k = kept.get(n);
+          if (!k) return [n, a];
+          a.dispose();
+          return [n, k];
+        }),
+      );
+    }
+    this.params = next as PolicyParams;
     this.grads = zerosLike(this.params);
     return { gradNorm, applied: true };
   }

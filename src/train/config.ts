@@ -28,7 +28,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9 } } as const;
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [] }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -145,6 +145,8 @@ export const configSchema = z.strictObject({
         warmup_steps: int(0),
         min_lr_ratio: prob,
       }),
+      /** Parameter paths (or prefixes: 'vision', 'decoder.head', 'decoder.layers.0') the RL update leaves unchanged. */
+      freeze: z.array(z.string().min(1)),
       /** Global-norm gradient clipping; null disables. */
       max_grad_norm: positive.nullable(),
       ppo_epochs: int(1),
@@ -249,6 +251,7 @@ export const DEFAULTS: TrainConfig = {
       model: 'small',
       init_checkpoint: null,
       optim: { name: 'adamw', lr: 3e-5, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
+      freeze: [],
       max_grad_norm: 1.0,
       ppo_epochs: 1,
       global_batch_size: 8,

@@ -77,6 +77,8 @@ export interface OptimStep {
   /** 'sgd': SGD with momentum (`momentum`; betas and eps unused). Default 'adamw'. */
   readonly optimizer?: 'adamw' | 'sgd';
   readonly momentum?: number;
+  /** Parameter paths (or path prefixes, e.g. 'vision') left unchanged by the update. */
+  readonly frozen?: readonly string[];
   /** Global-norm clip; null: none. */
   readonly maxGradNorm: number | null;
 }

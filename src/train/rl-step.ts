@@ -360,7 +360,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
       await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined });
       if (maskedItems && dLogpMasked) await policy.backward(maskedItems, toF32(dLogpMasked), { mode: 'image', dEntropy: dEntMasked ? toF32(dEntMasked) : undefined });
       const o = actor.optim;
-      const res = await policy.step({ lr: ctx.lr, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, maxGradNorm: actor.max_grad_norm });
+      const res = await policy.step({ lr: ctx.lr, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen: actor.freeze, maxGradNorm: actor.max_grad_norm });
       gradNorms.push(res.gradNorm);
       if (!res.applied) {
         nonfiniteReason = `the gradient norm was ${res.gradNorm}`;

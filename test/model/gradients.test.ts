@@ -118,6 +118,28 @@ test('step skips a non-finite gradient, reports it, leaves the weights and clear
   assert.notDeepEqual((await pol.weights()).get('decoder.head')!.data, before);
 });
 
+test('step with frozen prefixes leaves those weights exactly, moves the rest, and rejects an unknown prefix', async () => {
+  const before = await pol.weights();
+  const ones = () => items.map((it) => new Float32Array(it.response.length).fill(1));
+  await pol.backward(items, ones(), { mode: 'image' });
+  const hp = { lr: 0.1, weightDecay: 0.5, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
+  const r = await pol.step({ ...hp, frozen: ['vision', 'decoder.layers.0'] });
+  assert.equal(r.applied, true);
+  const after = await pol.weights();
+  let frozen = 0;
+  for (const [name, w] of after) {
+    const same = w.data.every((x, i) => x === before.get(name)!.data[i]);
+    const under = name.startsWith('vision.') || name.startsWith('decoder.layers.0.');
+    if (under) frozen++;
+    if (under) assert.ok(same, `${name} moved although frozen`);
+    else if (name !== 'vision.ocr.w' && !name.endsWith('.b') && !name.endsWith('.g')) assert.ok(!same, `${name} did not move`);
+  }
+  assert.ok(frozen > 10);
+  await pol.backward(items, ones(), { mode: 'image' });
+  await assert.rejects(pol.step({ ...hp, frozen: ['decoder.layer'] }), /worker\.actor\.freeze: "decoder\.layer" names no parameter/);
+  pol.zeroGrad();
+});
+
 test('backward rejects upstream gradients that do not match the responses', async () => {
   await assert.rejects(pol.backward(items, [new Float32Array(1)], { mode: 'image' }), /dLogp has 1 rows for 4 items/);
   await assert.rejects(pol.backward(items, items.map(() => new Float32Array(1)), { mode: 'image' }), /dLogp\[0\] has 1 values/);

@@ -194,6 +194,11 @@ export class ToyPolicy implements Policy {
     const g = new Float64Array(this.m.length);
     g.set(this.gW, 0);
     g.set(this.gU, this.gW.length);
+    for (const name of o.frozen ?? []) {
+      if (name === 'W') g.fill(0, 0, this.gW.length);
+      else if (name === 'U') g.fill(0, this.gW.length);
+      else throw new Error(`worker.actor.freeze: "${name}" names no parameter (top-level groups: W, U)`);
+    }
     if (this.poison) g[0] = NaN;
     let sq = 0;
     for (const x of g) sq += x * x;
@@ -208,6 +213,7 @@ export class ToyPolicy implements Policy {
     for (const P of params) {
       for (let j = 0; j < P.length; j++, k++) {
         const gj = g[k] * clip;
+        if (o.frozen?.includes(P === this.W ? 'W' : 'U')) continue;
         if (o.optimizer === 'sgd') {
           this.m[k] = (o.momentum ?? 0.9) * this.m[k] + gj;
           P[j] -= o.lr * (this.m[k] + o.weightDecay * P[j]);

@@ -198,3 +198,19 @@ test('the placebo control samples what the real run samples and trains on reward
   assert.notEqual(weights(placebo), weights(real), 'the placebo run made the same update as the real one');
   assert.notEqual(b.loss, a.loss);
 });
+
+test('worker.actor.freeze and optim.name reach the update: a frozen parameter stays, sgd updates differently from adamw', async () => {
+  const steps: Array<[string, string]> = [['trainer.total_steps', '1']];
+  const runs = { adamw: tmp(), sgd: tmp(), frozen: tmp() };
+  await train({ config: config('dapo', steps), out: runs.adamw, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['worker.actor.optim.name', 'sgd'], ['worker.actor.optim.lr', '0.5']]), out: runs.sgd, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['worker.actor.freeze', '[W]']]), out: runs.frozen, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  const weights = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoints', 'step-000001', 'policy', 'toy.json'), 'utf8')) as { W: number[]; U: number[] };
+  const init = tmp();
+  await train({ config: config('dapo', [...steps, ['worker.actor.freeze', '[W, U]']]), out: init, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  const [a, s, f, i] = [weights(runs.adamw), weights(runs.sgd), weights(runs.frozen), weights(init)];
+  assert.notDeepEqual(a.W, i.W, 'the adamw run did not move W');
+  assert.deepEqual(f.W, i.W, 'a frozen W moved');
+  assert.notDeepEqual(f.U, i.U, 'U did not move when only W was frozen');
+  assert.notDeepEqual(s.W, a.W, 'sgd made the adamw update');
+});
