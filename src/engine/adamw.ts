@@ -1,6 +1,6 @@
 /**
- * AdamW (Loshchilov & Hutter: decoupled weight decay, bias-corrected moments) and global-norm
- * gradient clipping over a parameter tree, each one jitted call over the whole tree. Written here
+ * AdamW (Loshchilov & Hutter: decoupled weight decay, bias-corrected moments), SGD with momentum
+ * (sgdStep, below) and global-norm gradient clipping over a parameter tree, each one jitted call over the whole tree. Written here
  * because @jax-js/optax is not on the registry. Hyperparameters travel as scalar arrays, so a
  * changing learning rate or step count never recompiles.
  *
@@ -26,10 +26,24 @@ export interface AdamWState {
   v: ParamTree;
   /** Updates applied so far (bias correction uses t + 1 for the next one). */
   t: number;
+  /** Which update wrote the moments (sgdStep uses `m` as its velocity); null while t = 0. */
+  kind: OptimizerKind | null;
 }
 
+export type OptimizerKind = 'adamw' | 'sgd';
+
 export function adamwInit(params: ParamTree): AdamWState {
-  return { m: zerosLike(params), v: zerosLike(params), t: 0 };
+  return { m: zerosLike(params), v: zerosLike(params), t: 0, kind: null };
+}
+
+/** The state's moments mean something else to the other optimizer: refuse rather than misuse them. */
+function claim(state: AdamWState, kind: OptimizerKind): void {
+  if (state.t > 0 && state.kind !== null && state.kind !== kind) {
+    throw new Error(
+      `worker.actor.optim.name: the optimizer state holds ${state.t} updates of ${state.kind}, not ${kind}; continue with optim.name=${state.kind} (or start the run anew from its weights with --init)`,
+    );
+  }
+  state.kind = kind;
 }
 
 type Scalars = { lr: np.Array; b1: np.Array; b2: np.Array; eps: np.Array; wd: np.Array; clip: np.Array; bc1: np.Array; bc2: np.Array };
@@ -86,6 +100,7 @@ export function clipScale(norm: number, maxNorm: number | null): number {
  * `state.t`, returns the new parameters. `clip` multiplies the gradient first.
  */
 export function adamwStep(params: ParamTree, grads: ParamTree, state: AdamWState, hp: AdamWHyper, clip = 1): ParamTree {
+  claim(state, 'adamw');
   const t = state.t + 1;
   const [b1, b2] = hp.betas;
   const h: Scalars = {
@@ -131,6 +146,7 @@ const sgdUpdate = jit((p: ParamTree, g: ParamTree, m: ParamTree, h: { lr: np.Arr
  * `params` and `grads` like adamwStep.
  */
 export function sgdStep(params: ParamTree, grads: ParamTree, state: AdamWState, hp: { readonly lr: number; readonly momentum: number; readonly weightDecay: number }, clip = 1): ParamTree {
+  claim(state, 'sgd');
   const h = { lr: scalar(hp.lr), mu: scalar(hp.momentum), wd: scalar(hp.weightDecay), clip: scalar(clip) };
   const [p, m] = sgdUpdate(params, grads, state.m, h);
   state.m = m;

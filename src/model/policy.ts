@@ -1,10 +1,11 @@
 /**
  * The compact VLM as the trainer's `Policy` (src/train/policy.ts): host data in, host data out.
- * This class owns the parameters, the AdamW state and the gradient buffer, packs requests into
+ * This class owns the parameters, the optimizer state and the gradient buffer, packs requests into
  * fixed-shape micro-batches (src/model/batch.ts) and runs the jitted programs of
  * src/model/forward.ts and src/model/decode.ts. Checkpoints are a directory:
  *   model.safetensors      weights, by dotted path ('decoder.layers.0.qkv.w')
- *   optimizer.safetensors  AdamW moments 'm.<path>', 'v.<path>'; metadata t = updates so far
+ *   optimizer.safetensors  AdamW moments 'm.<path>', 'v.<path>' (SGD: its velocity in m); metadata t =
+ *                          updates so far, optimizer = adamw|sgd (absent in older checkpoints: adamw)
  *   policy.json            sidecar: format, config, vocabulary, step, user metadata (written last)
  */
 
@@ -491,7 +492,7 @@ export class VlmPolicy implements Policy {
       ...[...m].map(([n, t]) => [`m.${n}`, t] as [string, typeof t]),
       ...[...v].map(([n, t]) => [`v.${n}`, t] as [string, typeof t]),
     ];
-    writeSafetensors(join(dir, 'optimizer.safetensors'), moments, { t: String(this.opt.t) });
+    writeSafetensors(join(dir, 'optimizer.safetensors'), moments, { t: String(this.opt.t), optimizer: this.opt.kind ?? 'none' });
     const sidecar = {
       format: CHECKPOINT_FORMAT,
       config: this.config,
@@ -536,7 +537,9 @@ export class VlmPolicy implements Policy {
     const t = Number(o.metadata.t);
     if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
     const sub = (prefix: string) => [...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]);
-    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'))), v: treeFromHost(ordered(sub('v.'))), t };
+    const kind = o.metadata.optimizer ?? (t > 0 ? 'adamw' : 'none'); // checkpoints before SGD existed were AdamW's
+    if (kind !== 'adamw' && kind !== 'sgd' && kind !== 'none') throw new Error(`${optPath}: unknown optimizer ${JSON.stringify(kind)}`);
+    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'))), v: treeFromHost(ordered(sub('v.'))), t, kind: kind === 'none' ? null : kind };
     return { policy: new VlmPolicy(cfg, tok, params, opt), meta: side.meta ?? {} };
   }
 
@@ -558,7 +561,7 @@ export class VlmPolicy implements Policy {
     return treeToHost(this.grads);
   }
 
-  /** AdamW moments as host copies (tests). */
+  /** Optimizer state as host copies (AdamW moments; SGD keeps its velocity in m) (tests). */
   async optimizerState(): Promise<{ m: Map<string, { shape: number[]; data: Float32Array }>; v: Map<string, { shape: number[]; data: Float32Array }>; t: number }> {
     return { m: await treeToHost(this.opt.m), v: await treeToHost(this.opt.v), t: this.opt.t };
   }

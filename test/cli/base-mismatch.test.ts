@@ -50,16 +50,18 @@ test('readRunConfig gives a run written before algorithm.placebo existed the val
   assert.equal((readRunConfig(join(dir, 'config.yaml')) as { algorithm: Record<string, unknown> }).algorithm.placebo, true);
 });
 
-test('readRunConfig gives a run written before worker.actor.optim.name existed the optimizer it ran with (adamw)', async () => {
+test('readRunConfig gives a run written before worker.actor.optim.name and freeze existed what it ran with (adamw, nothing frozen)', async () => {
   const { readRunConfig } = await import('../../src/train/config.ts');
   const dir = mkdtempSync(join(tmpdir(), 'pgpo-legacy-'));
-  const current = resolveConfig({ overrides: [['worker.actor.optim.momentum', '0.5']] }) as unknown as { worker: { actor: { optim: Record<string, unknown> } } };
+  const current = resolveConfig({ overrides: [['worker.actor.optim.momentum', '0.5']] }) as unknown as { worker: { actor: { freeze: unknown; optim: Record<string, unknown> } } };
   const { name: _n, momentum: _m, ...old } = current.worker.actor.optim;
-  const written = { ...current, worker: { ...current.worker, actor: { ...current.worker.actor, optim: old } } };
+  const { freeze: _f, ...actor } = current.worker.actor;
+  const written = { ...current, worker: { ...current.worker, actor: { ...actor, optim: old } } };
   writeFileSync(join(dir, 'config.yaml'), configToYaml(written as never));
   const read = readRunConfig(join(dir, 'config.yaml')) as typeof current;
   assert.equal(read.worker.actor.optim.name, 'adamw');
   assert.equal(read.worker.actor.optim.momentum, 0.9);
+  assert.deepEqual(read.worker.actor.freeze, []);
   // and it resumes: the saved config resolves (resume's path) with the value it ran with
   assert.equal(resolveConfig({ base: written as never }).worker.actor.optim.name, 'adamw');
 });

@@ -101,3 +101,28 @@ test('a weights-only checkpoint (no optimizer.safetensors, as the shipped base m
   assert.ok([...o.m.values(), ...o.v.values()].every((t) => t.data.every((x) => x === 0)));
   q.dispose();
 });
+
+test('the checkpoint records which optimizer wrote its state; the other one refuses to continue it', async () => {
+  const sgd = (await policyFactory.create('tiny', 8)) as VlmPolicy;
+  const its = fixtureItems(sgd);
+  const sgdOpt = { ...opt, optimizer: 'sgd' as const, momentum: 0.9 };
+  await sgd.sftBackward(its, 1);
+  await sgd.step(sgdOpt);
+  const d = join(mkdtempSync(join(tmpdir(), 'pgpo-ckpt-')), 'sgd');
+  await sgd.save(d, { step: 1 });
+  sgd.dispose();
+  const back = (await policyFactory.load(d)).policy as VlmPolicy;
+  await back.sftBackward(its, 1);
+  await assert.rejects(back.step(opt), /worker\.actor\.optim\.name: the optimizer state holds 1 updates of sgd, not adamw; continue with optim\.name=sgd/);
+  await back.sftBackward(its, 1);
+  assert.equal((await back.step(sgdOpt)).applied, true);
+  back.resetOptimizer(); // RL from a checkpoint (--init) may use either
+  await back.sftBackward(its, 1);
+  assert.equal((await back.step(opt)).applied, true);
+  back.dispose();
+  // the AdamW checkpoint above refuses SGD
+  const adam = (await policyFactory.load(dir)).policy as VlmPolicy;
+  await adam.sftBackward(its, 1);
+  await assert.rejects(adam.step(sgdOpt), /holds 2 updates of adamw, not sgd/);
+  adam.dispose();
+});

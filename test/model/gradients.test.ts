@@ -123,8 +123,12 @@ test('step with frozen prefixes leaves those weights exactly, moves the rest, an
   const ones = () => items.map((it) => new Float32Array(it.response.length).fill(1));
   await pol.backward(items, ones(), { mode: 'image' });
   const hp = { lr: 0.1, weightDecay: 0.5, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
+  // the clip norm leaves the frozen gradients out
+  let sq = 0;
+  for (const [name, g] of await pol.gradients()) if (!name.startsWith('vision.') && !name.startsWith('decoder.layers.0.')) for (const x of g.data) sq += x * x;
   const r = await pol.step({ ...hp, frozen: ['vision', 'decoder.layers.0'] });
   assert.equal(r.applied, true);
+  assert.ok(Math.abs(r.gradNorm - Math.sqrt(sq)) < 1e-4 * Math.sqrt(sq), `grad norm ${r.gradNorm}, of the trained weights ${Math.sqrt(sq)}`);
   const after = await pol.weights();
   let frozen = 0;
   for (const [name, w] of after) {
@@ -138,6 +142,20 @@ test('step with frozen prefixes leaves those weights exactly, moves the rest, an
   await pol.backward(items, ones(), { mode: 'image' });
   await assert.rejects(pol.step({ ...hp, frozen: ['decoder.layer'] }), /worker\.actor\.freeze: "decoder\.layer" names no parameter/);
   pol.zeroGrad();
+});
+
+test('an SGD step on the real policy: p - lr * clip * g on a fresh state (a bias: no weight decay)', async () => {
+  const fresh = await tinyPolicy(5);
+  const its = fixtureItems(fresh);
+  await fresh.backward(its, its.map((it) => new Float32Array(it.response.length).fill(1)), { mode: 'image' });
+  const p0 = (await fresh.weights()).get('decoder.layers.1.fc.b')!.data;
+  const g = (await fresh.gradients()).get('decoder.layers.1.fc.b')!.data;
+  const r = await fresh.step({ lr: 0.3, weightDecay: 0.5, betas: [0.9, 0.999], eps: 1e-8, optimizer: 'sgd', momentum: 0.9, maxGradNorm: 1 });
+  const clip = Math.min(1, 1 / (r.gradNorm + 1e-6));
+  const p1 = (await fresh.weights()).get('decoder.layers.1.fc.b')!.data;
+  assert.ok(g.some((x) => x !== 0));
+  p1.forEach((x, i) => assert.ok(Math.abs(x - (p0[i] - 0.3 * clip * g[i])) < 1e-6, `[${i}] ${x} vs ${p0[i] - 0.3 * clip * g[i]}`));
+  fresh.dispose();
 });
 
 test('backward rejects upstream gradients that do not match the responses', async () => {

@@ -203,7 +203,7 @@ test('worker.actor.freeze and optim.name reach the update: a frozen parameter st
   const steps: Array<[string, string]> = [['trainer.total_steps', '1']];
   const runs = { adamw: tmp(), sgd: tmp(), frozen: tmp() };
   await train({ config: config('dapo', steps), out: runs.adamw, factory: toyFactory, problems: problems(12), reward, ...quiet });
-  await train({ config: config('dapo', [...steps, ['worker.actor.optim.name', 'sgd'], ['worker.actor.optim.lr', '0.5']]), out: runs.sgd, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['worker.actor.optim.name', 'sgd']]), out: runs.sgd, factory: toyFactory, problems: problems(12), reward, ...quiet });
   await train({ config: config('dapo', [...steps, ['worker.actor.freeze', '[W]']]), out: runs.frozen, factory: toyFactory, problems: problems(12), reward, ...quiet });
   const weights = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoints', 'step-000001', 'policy', 'toy.json'), 'utf8')) as { W: number[]; U: number[] };
   const init = tmp();
@@ -212,5 +212,7 @@ test('worker.actor.freeze and optim.name reach the update: a frozen parameter st
   assert.notDeepEqual(a.W, i.W, 'the adamw run did not move W');
   assert.deepEqual(f.W, i.W, 'a frozen W moved');
   assert.notDeepEqual(f.U, i.U, 'U did not move when only W was frozen');
+  // the same learning rate: SGD's first step is lr * clip * g, AdamW's about lr * sign(g)
+  assert.notDeepEqual(s.W, i.W, 'the sgd run did not move W');
   assert.notDeepEqual(s.W, a.W, 'sgd made the adamw update');
 });
