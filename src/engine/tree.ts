@@ -103,7 +103,11 @@ export function isUnder(name: string, prefix: string): boolean {
  * Throws naming the first prefix that matches no leaf, so a typo cannot silently freeze nothing.
  */
 export function leavesUnder(t: ParamTree, prefixes: readonly string[], what = 'prefix'): Set<string> {
-  const names = namedLeaves(t).map(([n]) => n);
+  return namesUnder(namedLeaves(t).map(([n]) => n), prefixes, what);
+}
+
+/** leavesUnder over a list of leaf names. */
+export function namesUnder(names: readonly string[], prefixes: readonly string[], what = 'prefix'): Set<string> {
   for (const p of prefixes) {
     if (!names.some((n) => isUnder(n, p))) {
       const tops = [...new Set(names.map((n) => n.split('.').slice(0, 2).join('.')))].join(', ');

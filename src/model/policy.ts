@@ -313,6 +313,11 @@ export class VlmPolicy implements Policy {
     return { loss: total, terms: images.length * N * OCR_OUTPUTS };
   }
 
+  parameterNames(): string[] {
+    this.live();
+    return namedLeaves(this.params).map(([n]) => n);
+  }
+
   async step(o: OptimStep): Promise<StepResult> {
     this.live();
     // frozen weights: their gradient is zeroed before the norm (so it does not set the clip) and

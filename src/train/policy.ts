@@ -124,6 +124,8 @@ export interface Policy {
    * loss and the number of terms summed. SFT uses it when the policy has it.
    */
   visionBackward?(images: readonly ReadingTarget[], scale: number): Promise<{ loss: number; terms: number }>;
+  /** Optional: the parameter paths ('decoder.head', ...), so worker.actor.freeze is checked before the first step. */
+  parameterNames?(): string[];
   /** Clip, AdamW, clear the gradient buffer. */
   step(opts: OptimStep): Promise<StepResult>;
   /** Clears the gradient buffer without a step. */

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { Rng } from '../engine/rng.ts';
+import { namesUnder } from '../engine/tree.ts';
 import { configToYaml, type TrainConfig } from './config.ts';
 import { exampleLines, tokenLines } from './logging.ts';
 import type { Policy, PolicyFactory } from './policy.ts';
@@ -77,6 +78,17 @@ async function initialPolicy(config: TrainConfig, factory: PolicyFactory): Promi
   return policy;
 }
 
+/** A worker.actor.freeze prefix that names no parameter is an error now, not at the first update (which a run may never reach). */
+function checkFrozen(policy: Policy, config: TrainConfig): void {
+  const frozen = config.worker.actor.freeze;
+  if (!frozen.length || !policy.parameterNames) return;
+  try {
+    namesUnder(policy.parameterNames(), frozen, 'worker.actor.freeze');
+  } catch (err) {
+    throw new TrainError((err as Error).message);
+  }
+}
+
 /** The run directory of a checkpoint (`RUN/checkpoints/step-N`), or `path` itself when it is one. */
 export function runDirOf(path: string): string {
   return existsSync(join(path, 'config.yaml')) ? path : dirname(dirname(resolveLatest(path)));
@@ -99,14 +111,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const latest = rd.latest();
     if (!latest) throw new TrainError(`--resume ${opts.out}: no checkpoint found under ${rd.checkpoints}`);
     policy = await loadCheckpointPolicy(opts.factory, latest.dir);
+    checkFrozen(policy, config);
     state = JSON.parse(readFileSync(join(latest.dir, STATE_FILE), 'utf8')) as TrainerState;
     rd.truncateMetrics(state.step);
     writeFileAtomic(rd.configPath, configToYaml(config));
     log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})`);
   } else {
     if (rd.holdsRun()) throw new TrainError(`${opts.out} already holds a run: pass --resume ${opts.out} to continue it, or choose another --out`);
-    rd.init(configToYaml(config));
     policy = await initialPolicy(config, opts.factory);
+    checkFrozen(policy, config);
+    rd.init(configToYaml(config));
   }
   const usesRef = config.algorithm.use_kl_loss && config.algorithm.kl_coef > 0;
   const refPolicy = usesRef ? await initialPolicy(config, opts.factory) : null;

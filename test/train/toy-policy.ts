@@ -190,6 +190,10 @@ export class ToyPolicy implements Policy {
     return { nll, tokens };
   }
 
+  parameterNames(): string[] {
+    return ['W', 'U'];
+  }
+
   async step(o: OptimStep): Promise<StepResult> {
     const g = new Float64Array(this.m.length);
     g.set(this.gW, 0);

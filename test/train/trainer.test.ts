@@ -216,3 +216,12 @@ test('worker.actor.freeze and optim.name reach the update: a frozen parameter st
   assert.notDeepEqual(s.W, i.W, 'the sgd run did not move W');
   assert.notDeepEqual(s.W, a.W, 'sgd made the adamw update');
 });
+
+test('a worker.actor.freeze prefix that names no parameter stops the run before it starts, leaving no run folder', async () => {
+  const out = tmp();
+  await assert.rejects(
+    train({ config: config('dapo', [['worker.actor.freeze', '[W, V]']]), out, factory: toyFactory, problems: problems(12), reward, ...quiet }),
+    /worker\.actor\.freeze: "V" names no parameter \(top-level groups: W, U\)/,
+  );
+  assert.ok(!existsSync(join(out, 'config.yaml')), 'a run folder was written for a run that cannot start');
+});
