@@ -8,15 +8,16 @@
  *   node --import tsx scripts/holdout-val.ts --pool runs/val-pool/test.jsonl --exclude data/suite/test.parquet --out runs/valset2
  *   npx pgpo eval --ckpt RUN --n 356 data.val_files=runs/valset2/val.jsonl
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError, numberFlag, parseArgs, stringFlag } from '../src/cli/args.ts';
-import { DatasetError, readDataset } from '../src/data/dataset.ts';
+import { readDataset } from '../src/data/dataset.ts';
+import { runScript } from './script-errors.ts';
 
 const USAGE = 'usage: holdout-val.ts --pool POOL.jsonl --exclude TEST_FILE --out DIR [--charts 200] [--per-problem 4]';
 type Row = { id: string; problem_key: string; family: string; variant: string; images: string[] };
 
-async function main(): Promise<void> {
+runScript('holdout-val', async () => {
   const a = parseArgs(
     process.argv.slice(2),
     {
@@ -36,16 +37,9 @@ async function main(): Promise<void> {
   const perProblem = numberFlag(a, 'per-problem', 4, { integer: true, min: 1 });
   const testKeys = new Set((await readDataset(exclude)).map((r) => String(r.fields.problem_key)));
   if (testKeys.has('undefined')) throw new CliError(`${exclude}: rows without a problem_key column (a generated suite has one)`);
-  const rows: Row[] = readFileSync(pool, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as Row;
-      } catch {
-        throw new CliError(`${pool}:${i + 1}: not JSON`);
-      }
-    });
+  if (!pool.endsWith('.jsonl')) throw new CliError(`--pool: expected a .jsonl file (its images are copied), got ${pool}`);
+  // every column as written, so the rows go out as they came in
+  const rows = (await readDataset(pool)).map((r) => r.fields as unknown as Row);
   const seen = new Map<string, number>();
   const variants = new Set<string>();
   let charts = 0;
@@ -68,10 +62,4 @@ async function main(): Promise<void> {
   const fam = new Map<string, number>();
   for (const r of kept) fam.set(r.family, (fam.get(r.family) ?? 0) + 1);
   console.log(`wrote ${kept.length} rows of ${seen.size} problems (none in ${exclude}) to ${join(out, 'val.jsonl')}: ${[...fam].map(([f, n]) => `${f} ${n}`).join(', ')}`);
-}
-
-main().catch((err: unknown) => {
-  if (!(err instanceof CliError || err instanceof DatasetError)) throw err;
-  process.stderr.write(`holdout-val: ${err.message}\n`);
-  process.exit(2);
 });
