@@ -182,7 +182,11 @@ export function isCompareDir(path: string): boolean {
 
 export function loadRun(path: string): RunData {
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new RunDataError(`${path}: not a directory`);
-  if (!isRunDir(path)) throw new RunDataError(`${path}: not a run directory (no metrics.jsonl or config.yaml)`);
+  if (!isRunDir(path)) {
+    // a comparison writes compare.json when it ends; until then its runs are reportable one by one
+    const unfinished = existsSync(join(path, 'runs')) ? `; it looks like an unfinished comparison (no compare.json yet): run the same pgpo compare again to finish it, or report its runs: pgpo report ${join(path, 'runs')}/*` : '';
+    throw new RunDataError(`${path}: not a run directory (no metrics.jsonl or config.yaml)${unfinished}`);
+  }
   const name = basename(path.replace(/\/+$/, ''));
   let config: Record<string, unknown> = {};
   const configPath = join(path, 'config.yaml');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -40,5 +40,11 @@ describe('reading run and compare directories', () => {
     writeFileSync(join(p, 'compare.json'), JSON.stringify({ algos: ['a'], seeds: 1, columns: ['x', 'y'], rows: [{ algo: 'a', cells: [{ mean: 1, lo: 1, hi: 1, n: 1 }] }] }));
     assert.throws(() => loadInputs([p]), /rows\[0\] \(a\) has 1 cells for 2 columns/);
     assert.throws(() => loadInputs([join(dir, 'nope')]), /no such directory/);
+  });
+  it('names an unfinished comparison (runs/ but no compare.json yet) and how to report it', () => {
+    const p = join(dir, 'cmp-unfinished');
+    writeFixtureCompare(p, { steps: 12 });
+    rmSync(join(p, 'compare.json'));
+    assert.throws(() => loadInputs([p]), /not a run directory .*unfinished comparison \(no compare\.json yet\).*pgpo report .*cmp-unfinished\/runs\/\*/);
   });
 });
