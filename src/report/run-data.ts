@@ -184,7 +184,10 @@ export function loadRun(path: string): RunData {
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new RunDataError(`${path}: not a directory`);
   if (!isRunDir(path)) {
     // a comparison writes compare.json when it ends; until then its runs are reportable one by one
-    const unfinished = existsSync(join(path, 'runs')) ? `; it looks like an unfinished comparison (no compare.json yet): run the same pgpo compare again to finish it, or report its runs: pgpo report ${join(path, 'runs')}/*` : '';
+    const runs = existsSync(join(path, 'runs')) ? readdirSync(join(path, 'runs')).sort().map((n) => join(path, 'runs', n)).filter(isRunDir) : [];
+    const unfinished = existsSync(join(path, 'runs'))
+      ? `; it looks like an unfinished comparison (no compare.json yet): run the same pgpo compare again to finish it${runs.length ? `, or report the runs it has: pgpo report ${runs.join(' ')}` : ''}`
+      : '';
     throw new RunDataError(`${path}: not a run directory (no metrics.jsonl or config.yaml)${unfinished}`);
   }
   const name = basename(path.replace(/\/+$/, ''));
