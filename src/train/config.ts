@@ -363,6 +363,8 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
 
   const parsed = configSchema.superRefine((c, ctx) => {
     if (c.sft.reading_drills + c.sft.arithmetic_drills >= 1) ctx.addIssue({ code: 'custom', path: ['sft', 'arithmetic_drills'], message: `sft.reading_drills + sft.arithmetic_drills must be below 1 (the rest of each batch is task problems), got ${c.sft.reading_drills} + ${c.sft.arithmetic_drills}` });
+    // the key split divides the generated suite's problems; a dataset file would silently train on all of its rows
+    if (c.data.train_files !== null && c.data.suite.rl_fraction > 0) ctx.addIssue({ code: 'custom', path: ['data', 'suite', 'rl_fraction'], message: `the key split applies to the generated suite only, and data.train_files (${c.data.train_files}) is set: set data.suite.rl_fraction=0, or drop data.train_files` });
   }).safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -84,6 +84,12 @@ describe('training config', () => {
     assert.throws(() => resolveConfig({ overrides: [['worker.rollout.temperature', '0']] }), (e: unknown) => e instanceof ConfigError && /config key "worker.rollout.temperature" \(set on the command line\): .*got 0/.test(e.message));
     assert.equal(resolveConfig({ overrides: [['eval.temperature', '0.5']] }).eval.temperature, 0.5);
   });
+  it('the key split with a dataset file is an error naming rl_fraction (the file would be trained on whole)', () => {
+    const both: [string, string][] = [['data.train_files', 'mine.parquet'], ['data.suite.rl_fraction', '0.5']];
+    assert.throws(() => resolveConfig({ overrides: both }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.rl_fraction" \(set on the command line\): the key split applies to the generated suite only, and data.train_files \(mine.parquet\) is set.*got 0.5/.test(e.message));
+    assert.equal(resolveConfig({ overrides: [both[0]] }).data.train_files, 'mine.parquet');
+    assert.equal(resolveConfig({ overrides: [both[1]] }).data.suite.rl_fraction, 0.5);
+  });
   it('invalid YAML names the file and line', () => {
     const f = file('d.yaml', 'trainer:\n  total_steps: [1,\n');
     assert.throws(() => resolveConfig({ file: f }), /d.yaml(:\d+)?: invalid YAML/);
