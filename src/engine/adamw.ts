@@ -36,13 +36,19 @@ export function adamwInit(params: ParamTree): AdamWState {
   return { m: zerosLike(params), v: zerosLike(params), t: 0, kind: null };
 }
 
-/** The state's moments mean something else to the other optimizer: refuse rather than misuse them. */
+/**
+ * Why a state written by one optimizer cannot be continued by `kind` (its moments mean something
+ * else to the other one), or null when it can. The trainer asks before a resumed run's first step.
+ */
+export function optimizerMismatch(held: { readonly t: number; readonly kind: OptimizerKind | null }, kind: OptimizerKind): string | null {
+  if (held.t === 0 || held.kind === null || held.kind === kind) return null;
+  return `worker.actor.optim.name: the optimizer state holds ${held.t} updates of ${held.kind}, not ${kind}; continue with optim.name=${held.kind} (or start the run anew from its weights with --init)`;
+}
+
+/** Refuse rather than misuse another optimizer's moments. */
 function claim(state: AdamWState, kind: OptimizerKind): void {
-  if (state.t > 0 && state.kind !== null && state.kind !== kind) {
-    throw new Error(
-      `worker.actor.optim.name: the optimizer state holds ${state.t} updates of ${state.kind}, not ${kind}; continue with optim.name=${state.kind} (or start the run anew from its weights with --init)`,
-    );
-  }
+  const why = optimizerMismatch(state, kind);
+  if (why) throw new Error(why);
   state.kind = kind;
 }
 

@@ -29,7 +29,7 @@ import { writeFileAtomic } from '../data/atomic-write.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
-import { type AdamWState, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { type AdamWState, type OptimizerKind, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
 import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
@@ -316,6 +316,11 @@ export class VlmPolicy implements Policy {
   parameterNames(): string[] {
     this.live();
     return namedLeaves(this.params).map(([n]) => n);
+  }
+
+  optimizerHeld(): { t: number; kind: OptimizerKind | null } {
+    this.live();
+    return { t: this.opt.t, kind: this.opt.kind };
   }
 
   async step(o: OptimStep): Promise<StepResult> {

@@ -9,6 +9,7 @@
  * contributions gives the exact gradient of the batch loss.
  */
 import type { RgbImage } from '../data/image.ts';
+import type { OptimizerKind } from '../engine/adamw.ts';
 
 /** `image`: normal pass; `text-only`: every image token masked, positions unchanged (PGPO). */
 export type AttentionMode = 'image' | 'text-only';
@@ -126,6 +127,8 @@ export interface Policy {
   visionBackward?(images: readonly ReadingTarget[], scale: number): Promise<{ loss: number; terms: number }>;
   /** Optional: the parameter paths ('decoder.head', ...), so worker.actor.freeze is checked before the first step. */
   parameterNames?(): string[];
+  /** Optional: updates in the optimizer state and which optimizer made them, so a resumed run's optim.name is checked before its first step. */
+  optimizerHeld?(): { t: number; kind: OptimizerKind | null };
   /** Clip, AdamW, clear the gradient buffer. */
   step(opts: OptimStep): Promise<StepResult>;
   /** Clears the gradient buffer without a step. */

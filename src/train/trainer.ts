@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.ts';
+import { optimizerMismatch } from '../engine/adamw.ts';
 import { Rng } from '../engine/rng.ts';
 import { namesUnder } from '../engine/tree.ts';
 import { configToYaml, type TrainConfig } from './config.ts';
@@ -112,6 +113,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (!latest) throw new TrainError(`--resume ${opts.out}: no checkpoint found under ${rd.checkpoints}`);
     policy = await loadCheckpointPolicy(opts.factory, latest.dir);
     checkFrozen(policy, config);
+    // another optimizer cannot continue these moments: say so now, not after the first sampling
+    const held = policy.optimizerHeld?.();
+    const mismatch = held ? optimizerMismatch(held, config.worker.actor.optim.name) : null;
+    if (mismatch) throw new TrainError(`--resume ${opts.out}: ${mismatch}`);
     state = JSON.parse(readFileSync(join(latest.dir, STATE_FILE), 'utf8')) as TrainerState;
     rd.truncateMetrics(state.step);
     writeFileAtomic(rd.configPath, configToYaml(config));

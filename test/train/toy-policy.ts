@@ -37,6 +37,7 @@ export class ToyPolicy implements Policy {
   private m: Float64Array;
   private v: Float64Array;
   private t = 0;
+  kind: 'adamw' | 'sgd' | null = null; // which optimizer made the moments (checked on resume)
 
   constructor(
     readonly W: Float64Array,
@@ -211,6 +212,7 @@ export class ToyPolicy implements Policy {
     if (!Number.isFinite(gradNorm)) return { gradNorm, applied: false };
     const clip = o.maxGradNorm !== null && gradNorm > o.maxGradNorm ? o.maxGradNorm / gradNorm : 1;
     this.t++;
+    this.kind = o.optimizer ?? 'adamw';
     const [b1, b2] = o.betas;
     const params = [this.W, this.U];
     let k = 0;
@@ -237,6 +239,11 @@ export class ToyPolicy implements Policy {
     this.m.fill(0);
     this.v.fill(0);
     this.t = 0;
+    this.kind = null;
+  }
+
+  optimizerHeld(): { t: number; kind: 'adamw' | 'sgd' | null } {
+    return { t: this.t, kind: this.kind };
   }
 
   zeroGrad(): void {
@@ -253,7 +260,7 @@ export class ToyPolicy implements Policy {
 
   async save(dir: string, meta: Record<string, unknown> = {}): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    const state = { W: [...this.W], U: [...this.U], m: [...this.m], v: [...this.v], t: this.t, meta };
+    const state = { W: [...this.W], U: [...this.U], m: [...this.m], v: [...this.v], t: this.t, kind: this.kind, meta };
     const tmp = join(dir, 'toy.json.tmp');
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, join(dir, 'toy.json'));
@@ -272,6 +279,7 @@ export const toyFactory: PolicyFactory = {
     (p as unknown as { m: Float64Array }).m = Float64Array.from(s.m);
     (p as unknown as { v: Float64Array }).v = Float64Array.from(s.v);
     (p as unknown as { t: number }).t = s.t;
+    p.kind = s.kind ?? null;
     return { policy: p, meta: s.meta };
   },
 };

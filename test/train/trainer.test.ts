@@ -13,7 +13,7 @@ import { makeRgbImage } from '../../src/data/image.ts';
 import { ALGORITHMS, resolveConfig, type TrainConfig } from '../../src/train/config.ts';
 import type { Problem, RewardFn } from '../../src/train/problems.ts';
 import { RunDir, runMetrics } from '../../src/train/run-dir.ts';
-import { train } from '../../src/train/trainer.ts';
+import { train, TrainError } from '../../src/train/trainer.ts';
 import { ToyPolicy, toyFactory } from './toy-policy.ts';
 
 function problems(n: number): Problem[] {
@@ -224,4 +224,27 @@ test('a worker.actor.freeze prefix that names no parameter stops the run before 
     /worker\.actor\.freeze: "V" names no parameter \(top-level groups: W, U\)/,
   );
   assert.ok(!existsSync(join(out, 'config.yaml')), 'a run folder was written for a run that cannot start');
+});
+
+test('--resume with the other optim.name stops before the first step, naming the key; the run is left as it was', async () => {
+  const out = tmp();
+  await train({ config: config('dapo', [['trainer.total_steps', '2']]), out, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+  let sampled = false;
+  const watching = { ...toyFactory, load: async (dir: string) => {
+    const loaded = await toyFactory.load(dir);
+    const p = loaded.policy as unknown as { sample: (...a: unknown[]) => unknown };
+    const sample = p.sample.bind(p);
+    p.sample = (...a: unknown[]) => ((sampled = true), sample(...a));
+    return loaded;
+  } };
+  await assert.rejects(
+    train({ config: config('dapo', [['trainer.total_steps', '3'], ['worker.actor.optim.name', 'sgd']]), out, resume: true, factory: watching, problems: problems(12), reward, ...quiet }),
+    (e: unknown) => e instanceof TrainError && /--resume .*: worker\.actor\.optim\.name: the optimizer state holds \d+ updates of adamw, not sgd; continue with optim\.name=adamw/.test(e.message),
+  );
+  assert.equal(sampled, false, 'the resumed run sampled before refusing');
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), metrics);
+  // the same optimizer continues it
+  await train({ config: config('dapo', [['trainer.total_steps', '3']]), out, resume: true, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
 });
