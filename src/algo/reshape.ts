@@ -84,6 +84,8 @@ interface GateSpec {
   readonly tau: 'option' | number | 'quantile';
   readonly normalize: boolean;
   readonly floor: boolean;
+  /** Gate 1 - I_t instead of I_t: credit the tokens the image decides least (a control, not the method). */
+  readonly invert?: boolean;
 }
 
 function ones(n: number): Float64Array {
@@ -98,7 +100,7 @@ function gated(spec: GateSpec): Reshaper {
     if (degenerate) return { weights: ones(importance.length), compressed, importance, tau, fallback: 'degenerate' };
     const raw = new Float64Array(importance.length);
     for (let t = 0; t < raw.length; t++) {
-      const w = gateWeight(importance[t], tau, options.beta, options.eps);
+      const w = gateWeight(spec.invert ? 1 - importance[t] : importance[t], tau, options.beta, options.eps);
       raw[t] = spec.floor ? Math.max(w, options.floor) : w;
     }
     if (!spec.normalize) return { weights: raw, compressed, importance, tau, fallback: null };
@@ -121,9 +123,10 @@ export const reshapers = new Registry<Reshaper>('reshaping variant')
   .register('suppress-only', gated({ tau: 1, normalize: true, floor: false }))
   .register('boost-only', gated({ tau: 0, normalize: true, floor: false }))
   .register('pgpo-quantile', gated({ tau: 'quantile', normalize: true, floor: false }))
-  .register('pgpo-floor', gated({ tau: 'option', normalize: true, floor: true }));
+  .register('pgpo-floor', gated({ tau: 'option', normalize: true, floor: true }))
+  .register('pgpo-inverse', gated({ tau: 'option', normalize: true, floor: false, invert: true }));
 
-export const RESHAPE_VARIANTS = ['pgpo', 'none', 'pgpo-no-norm', 'suppress-only', 'boost-only', 'pgpo-quantile', 'pgpo-floor'] as const;
+export const RESHAPE_VARIANTS = ['pgpo', 'none', 'pgpo-no-norm', 'suppress-only', 'boost-only', 'pgpo-quantile', 'pgpo-floor', 'pgpo-inverse'] as const;
 export type ReshapeVariant = (typeof RESHAPE_VARIANTS)[number];
 
 /** Validated entry point for one response. Zero-length responses and NaN/Inf values are errors. */

@@ -98,6 +98,16 @@ describe('pgpo reshaping on a hand-computed response', () => {
     close(weights[0], 0.1 * scale);
     close(weights[2], 3 * scale);
   });
+  it('pgpo-inverse gates 1 - I: the least image-dependent token gets the most credit, the mass is kept', () => {
+    // I = 0, 0.5, 1 -> gated on 1, 0.5, 0 with tau 0.4, beta 2: w = 1 + 2*0.6/0.6 = 3, 1 + 2*0.1/0.6 = 4/3, 0 -> sum 13/3
+    const { weights } = reshapeWeights('pgpo-inverse', [0, Math.E - 1, Math.E ** 2 - 1]);
+    close(weights[0], 3 * (3 / (13 / 3)));
+    close(weights[1], (4 / 3) * (3 / (13 / 3)));
+    close(weights[2], 0);
+    // the mirror image of pgpo's weights on the reversed scores
+    const pgpo = reshapeWeights('pgpo', [Math.E ** 2 - 1, Math.E - 1, 0]).weights;
+    for (let t = 0; t < 3; t++) close(weights[t], pgpo[t]);
+  });
   it('pgpo-quantile takes tau from the response', () => {
     const r = reshapeWeights('pgpo-quantile', [0, Math.E - 1, Math.E ** 2 - 1], { ...DEFAULT_RESHAPE, quantile: 0.5 });
     close(r.tau, 0.5);
@@ -150,12 +160,13 @@ describe('invariants of PGPO.md §4 (property-based)', () => {
     );
   });
 
-  it('S -> w~ is monotone non-decreasing within a response (ranking kept)', () => {
+  it('S -> w~ is monotone non-decreasing within a response (ranking kept; non-increasing for the pgpo-inverse control)', () => {
     fc.assert(
       fc.property(dependencyArb, optionsArb, fc.constantFrom(...RESHAPE_VARIANTS), (s, o: ReshapeOptions, variant) => {
         const { weights } = reshapeWeights(variant, s, o);
+        const up = variant !== 'pgpo-inverse';
         for (let a = 0; a < s.length; a++)
-          for (let b = 0; b < s.length; b++) if (s[a] < s[b]) assert.ok(weights[a] <= weights[b] + 1e-12, `S ${s[a]} < ${s[b]} but w ${weights[a]} > ${weights[b]}`);
+          for (let b = 0; b < s.length; b++) if (s[a] < s[b]) assert.ok(up ? weights[a] <= weights[b] + 1e-12 : weights[a] >= weights[b] - 1e-12, `${variant}: S ${s[a]} < ${s[b]} but w ${weights[a]} vs ${weights[b]}`);
       }),
       { numRuns: 300 },
     );
