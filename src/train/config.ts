@@ -28,7 +28,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [] }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9 } } as const;
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [] }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9 }, eval: { seeds: 1 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -213,6 +213,12 @@ export const configSchema = z.strictObject({
     temperature: z.number().gt(0, 'must be > 0 (for greedy decoding set eval.greedy=true)'),
     /** Greedy decoding instead of sampling (then k is forced to 1). */
     greedy: z.boolean(),
+    /**
+     * `pgpo pipeline` evaluates each policy this many times, under sampling seeds trainer.seed,
+     * trainer.seed + 1, ..., and pools them (avg@k x seeds per row): one avg@8 evaluation cannot
+     * tell a gain of a point or two from sampling noise. `pgpo eval` makes one (`--seed`).
+     */
+    seeds: int(1),
   }),
 });
 
@@ -265,7 +271,7 @@ export const DEFAULTS: TrainConfig = {
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
   sft: { total_steps: 2000, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, reading_loss_coef: 1, reading_warmup_steps: 50, lr: 3e-3, warmup_steps: 50, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 125 },
-  eval: { n: 256, k: 8, temperature: 1.0, greedy: false },
+  eval: { n: 256, k: 8, temperature: 1.0, greedy: false, seeds: 3 },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -277,7 +283,7 @@ export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
     worker: { actor: { model: 'tiny', global_batch_size: 2 }, rollout: { n: 4, max_new_tokens: 12 } },
     trainer: { total_steps: 2, save_freq: 1 },
     sft: { total_steps: 4, batch_size: 4, save_freq: 2, warmup_steps: 1, reading_warmup_steps: 1 },
-    eval: { n: 8, k: 2 },
+    eval: { n: 8, k: 2, seeds: 1 },
   },
   small: {},
 };

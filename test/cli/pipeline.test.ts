@@ -110,5 +110,33 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.equal(hot.status, 0, hot.stderr);
   assert.match(hot.stderr, /3\/5 eval base: not reusing .*\(it was made with temperature = 1, this config asks 0\.5\)/);
   assert.match(hot.stdout, /temperature 0\.5/);
+
+  // eval.seeds = 2: each policy is evaluated again under sampling seed trainer.seed + 1, and the table and gain pool both
+  const pooledArgs = [...args, 'trainer.total_steps=3', 'eval.seeds=2'];
+  const pooled = spawnSync(process.execPath, pooledArgs, { encoding: 'utf8', env });
+  assert.equal(pooled.status, 0, pooled.stderr);
+  assert.match(pooled.stderr, /3\/5 evaluating the base policy \(avg@2, 8 test problems, sampling seed 2\)/);
+  assert.match(pooled.stderr, /5\/5 evaluating the trained policy \(avg@2, 8 test problems, sampling seed 2\)/);
+  assert.match(pooled.stdout, /^\navg@4 accuracy \(avg@2 under sampling seeds 1, 2, pooled\) on 8 test problems \(temperature 1\):/);
+  assert.match(pooled.stdout, gainLine);
+  type Rows = { seed: number; problems: Array<{ id: string; correct: number; k: number }> };
+  const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as Rows;
+  for (const who of ['base', 'pgpo']) {
+    const [one, two] = [read(join(dir, 'p', who, 'eval.json')), read(join(dir, 'p', who, 'eval-seed2.json'))];
+    assert.deepEqual([one.seed, two.seed], [1, 2]);
+    // the pooled overall is each row's correct samples over its 4, averaged over rows (by hand, not by poolReports)
+    const byId = new Map(two.problems.map((p) => [p.id, p]));
+    const acc = one.problems.reduce((a, p) => a + (p.correct + byId.get(p.id)!.correct) / (p.k + byId.get(p.id)!.k), 0) / one.problems.length;
+    const col = who === 'base' ? 1 : 2;
+    const shown = pooled.stdout.split('\n').find((l) => l.startsWith('overall (avg@4)'))!.trim().split(/\s+/)[col + 1];
+    assert.equal(shown, `${(100 * acc).toFixed(1)}%`, `${who}: pooled overall`);
+  }
+  // run again: all four evaluations are reused
+  const reused = spawnSync(process.execPath, pooledArgs, { encoding: 'utf8', env });
+  assert.equal(reused.status, 0, reused.stderr);
+  assert.match(reused.stderr, /3\/5 eval base: reusing .*base\/eval-seed2\.json/);
+  assert.match(reused.stderr, /5\/5 eval trained: reusing .*pgpo\/eval-seed2\.json/);
+  assert.doesNotMatch(reused.stderr, /evaluating the/);
+  assert.equal(reused.stdout, pooled.stdout.replace(/measured in .*/, reused.stdout.match(/measured in .*/)![0]));
 });
 

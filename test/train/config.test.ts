@@ -25,6 +25,14 @@ describe('training config', () => {
     assert.equal(c.trainer.total_steps, 80);
     assert.throws(() => resolveConfig({ overrides: [['data.suite.difficulty', '4']] }), /data\.suite\.difficulty.*must be 1, 2 or 3/);
   });
+  it('a run config written before eval.seeds existed reads as one evaluation; the default is three (one on tiny)', () => {
+    const old = parse(configToYaml(resolveConfig())) as { eval: Record<string, unknown> };
+    delete old.eval.seeds;
+    assert.equal(resolveConfig({ base: old as never }).eval.seeds, 1);
+    assert.equal(resolveConfig().eval.seeds, 3);
+    assert.equal(resolveConfig({ preset: 'tiny' }).eval.seeds, 1);
+    assert.throws(() => resolveConfig({ overrides: [['eval.seeds', '0']] }), /config key "eval\.seeds" \(set on the command line\)/);
+  });
   it('defaults are valid and PGPO on the DAPO recipe', () => {
     const c = resolveConfig();
     assert.equal(c.algorithm.name, 'pgpo');

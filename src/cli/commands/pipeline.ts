@@ -4,16 +4,17 @@
  *   2. the base checkpoint: reused if present; else the shipped base model (models/<preset>-base,
  *      made by `npm run exp:base`) when it was trained with this config's warm-start settings;
  *      else a supervised warm start of a fresh policy here,
- *   3. avg@k of the base policy on the test split,
+ *   3. avg@k of the base policy on the test split, under eval.seeds sampling seeds (eval.json,
+ *      eval-seedN.json), pooled,
  *   4. RL from the base (PGPO on the DAPO recipe by default),
- *   5. avg@k of the trained policy, and a table base vs trained per family and variant.
+ *   5. the same for the trained policy, and a table base vs trained per family and variant.
  * Every stage resumes where it stopped, so an interrupted pipeline re-run loses nothing.
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
-import { formatGain } from '../../eval/compare.ts';
+import { formatGain, poolReports } from '../../eval/compare.ts';
 import { EvalReportError, formatEvalTable, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import { readRunConfig, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
@@ -167,7 +168,7 @@ export function staleStage(baseDir: string, rlDir: string, config: TrainConfig):
  * test rows, or of another checkpoint than the run's latest (a run continued for more steps).
  * Null when it stands, or when it cannot be read (the pipeline's reader names it).
  */
-export function staleEval(file: string, runDir: string, config: TrainConfig): string | null {
+export function staleEval(file: string, runDir: string, config: TrainConfig, seed: number = config.trainer.seed): string | null {
   let r: Record<string, unknown> & EvalReport;
   try {
     r = readEvalReport(file) as Record<string, unknown> & EvalReport;
@@ -181,7 +182,7 @@ export function staleEval(file: string, runDir: string, config: TrainConfig): st
     greedy: e.greedy,
     ...(e.greedy ? {} : { k: e.k, temperature: e.temperature }),
     max_new_tokens: config.worker.rollout.max_new_tokens,
-    seed: config.trainer.seed,
+    seed,
     val_files: config.data.val_files,
   };
   for (const [key, want] of Object.entries(asked)) {
@@ -214,9 +215,28 @@ export const command: Command = {
 
     // every stage but the first runs in its own process: a fresh wasm heap each (runChild)
     const cfgArgs = configArgs(args);
-    const stage = async (argv: string[]) => {
-      const code = await runChild([...argv, ...cfgArgs], { quietStdout: true });
+    // (`last` goes after the user's overrides, so it wins over them)
+    const stage = async (argv: string[], last: string[] = []) => {
+      const code = await runChild([...argv, ...cfgArgs, ...last], { quietStdout: true });
       if (code !== 0) throw new StageFailed(argv[0], code);
+    };
+    // each policy is evaluated under eval.seeds sampling seeds (one when greedy: nothing to re-draw), then pooled
+    const seeds = Array.from({ length: config.eval.greedy ? 1 : config.eval.seeds }, (_, i) => config.trainer.seed + i);
+    const evalFile = (dir: string, seed: number) => join(dir, seed === config.trainer.seed ? 'eval.json' : `eval-seed${seed}.json`);
+    const evaluateAll = async (dir: string, n: number, what: 'base' | 'trained', signal: AbortSignal) => {
+      for (const seed of seeds) {
+        const file = evalFile(dir, seed);
+        const stale = staleEval(file, dir, config, seed);
+        if (existsSync(file) && !stale) {
+          log(`${n}/5 eval ${what}: reusing ${file}`);
+          continue;
+        }
+        if (stale) log(`${n}/5 eval ${what}: not reusing ${file} (${stale})`);
+        const bySeed = seeds.length > 1 ? `, sampling seed ${seed}` : '';
+        log(`${n}/5 evaluating the ${what} policy (avg@${config.eval.k}, ${config.eval.n} test problems${bySeed})`);
+        await stage(['eval', '--ckpt', dir, '--out', file], [`trainer.seed=${seed}`]);
+        if (signal.aborted) return;
+      }
     };
     const stale = staleStage(baseDir, rlDir, config);
     if (stale) throw new CliError(`pgpo pipeline: ${stale}`);
@@ -246,14 +266,7 @@ export const command: Command = {
         }
         if (signal.aborted) return 130;
 
-        const baseEval = join(baseDir, 'eval.json');
-        const baseStale = staleEval(baseEval, baseDir, config);
-        if (existsSync(baseEval) && !baseStale) log(`3/5 eval base: reusing ${baseEval}`);
-        else {
-          if (baseStale) log(`3/5 eval base: not reusing ${baseEval} (${baseStale})`);
-          log(`3/5 evaluating the base policy (avg@${config.eval.k}, ${config.eval.n} test problems)`);
-          await stage(['eval', '--ckpt', baseDir, '--out', baseEval]);
-        }
+        await evaluateAll(baseDir, 3, 'base', signal);
         if (signal.aborted) return 130;
 
         const steps = config.trainer.total_steps;
@@ -265,14 +278,8 @@ export const command: Command = {
         }
         if (signal.aborted) return 130;
 
-        const rlEval = join(rlDir, 'eval.json');
-        const rlStale = staleEval(rlEval, rlDir, config);
-        if (existsSync(rlEval) && !rlStale) log(`5/5 eval trained: reusing ${rlEval}`);
-        else {
-          if (rlStale) log(`5/5 eval trained: not reusing ${rlEval} (${rlStale})`);
-          log('5/5 evaluating the trained policy');
-          await stage(['eval', '--ckpt', rlDir, '--out', rlEval]);
-        }
+        await evaluateAll(rlDir, 5, 'trained', signal);
+        if (signal.aborted) return 130;
       } catch (err) {
         if (err instanceof StageFailed) {
           if (err.code === 130) return 130;
@@ -283,8 +290,12 @@ export const command: Command = {
       }
       let base: EvalReport, trained: EvalReport;
       try {
-        base = readEvalReport(join(baseDir, 'eval.json'));
-        trained = readEvalReport(join(rlDir, 'eval.json'));
+        const pooled = (dir: string) => {
+          const reports = seeds.map((s) => readEvalReport(evalFile(dir, s)));
+          return reports.length === 1 ? reports[0] : poolReports(reports);
+        };
+        base = pooled(baseDir);
+        trained = pooled(rlDir);
       } catch (err) {
         if (err instanceof EvalReportError) throw new CliError(`pgpo pipeline: ${err.message}; delete it and re-run to evaluate again`);
         throw err;
@@ -293,7 +304,9 @@ export const command: Command = {
       const name = config.algorithm.name;
       const lines = [
         '',
-        `avg@${base.k} accuracy on ${base.overall.n} test problems (temperature ${base.temperature}):`,
+        seeds.length > 1
+          ? `avg@${base.k} accuracy (avg@${config.eval.k} under sampling seeds ${seeds.join(', ')}, pooled) on ${base.overall.n} test problems (temperature ${base.temperature}):`
+          : `avg@${base.k} accuracy on ${base.overall.n} test problems (temperature ${base.temperature}):`,
         formatEvalTable([
           ['base', base],
           [name, trained],
