@@ -8,14 +8,18 @@
  *   g' = c g;  m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2
  *   p  = p - lr * ( (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  +  wd_p * p )
  * where wd_p = weightDecay for matrices (rank >= 2: linear weights, embeddings) and 0 for
- * vectors (biases, norm gains), the usual choice.
+ * vectors (biases, norm gains), the usual choice. `lr` may differ per leaf (`LeafLr`): the
+ * learned logit scale, one number whose gradient sums over every token, gets its own.
  */
 
 import { numpy as np, jit, tree as jtree } from './jax.ts';
-import { type ParamTree, zerosLike, disposeTree, refTree } from './tree.ts';
+import { type ParamTree, zerosLike, disposeTree, refTree, mapNamed } from './tree.ts';
+
+/** A learning rate for every leaf, or one for each leaf by its path ('decoder.scale'). */
+export type LeafLr = number | ((path: string) => number);
 
 export interface AdamWHyper {
-  readonly lr: number;
+  readonly lr: LeafLr;
   readonly betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
@@ -52,13 +56,19 @@ function claim(state: AdamWState, kind: OptimizerKind): void {
   state.kind = kind;
 }
 
-type Scalars = { lr: np.Array; b1: np.Array; b2: np.Array; eps: np.Array; wd: np.Array; clip: np.Array; bc1: np.Array; bc2: np.Array };
+type Scalars = { b1: np.Array; b2: np.Array; eps: np.Array; wd: np.Array; clip: np.Array; bc1: np.Array; bc2: np.Array };
 
 const scalar = (x: number) => np.array(new Float32Array([x])).reshape([]);
 
+/** One scalar array per leaf: a tree with the parameters' structure (a jit argument like them). */
+function leafRates(params: ParamTree, lr: LeafLr): ParamTree {
+  return mapNamed(params, (_, name) => scalar(typeof lr === 'number' ? lr : lr(name)));
+}
+
 // One program for the whole tree. Every argument is consumed (jit's ownership rule).
-const update = jit((p: ParamTree, g: ParamTree, m: ParamTree, v: ParamTree, h: Scalars) => {
+const update = jit((p: ParamTree, g: ParamTree, m: ParamTree, v: ParamTree, lr: ParamTree, h: Scalars) => {
   const [ps, def] = jtree.flatten(p) as [np.Array[], jtree.JsTreeDef];
+  const [lrs] = jtree.flatten(lr) as [np.Array[], unknown];
   const [gs] = jtree.flatten(g) as [np.Array[], unknown];
   const [ms] = jtree.flatten(m) as [np.Array[], unknown];
   const [vs] = jtree.flatten(v) as [np.Array[], unknown];
@@ -74,7 +84,7 @@ const update = jit((p: ParamTree, g: ParamTree, m: ParamTree, v: ParamTree, h: S
     let step = mhat.div(np.sqrt(vhat).add(h.eps.ref));
     const pi = ps[i];
     if (pi.ndim >= 2) step = step.add(pi.ref.mul(h.wd.ref));
-    np_.push(pi.sub(step.mul(h.lr.ref)));
+    np_.push(pi.sub(step.mul(lrs[i])));
     nm.push(mi);
     nv.push(vi);
   }
@@ -110,7 +120,6 @@ export function adamwStep(params: ParamTree, grads: ParamTree, state: AdamWState
   const t = state.t + 1;
   const [b1, b2] = hp.betas;
   const h: Scalars = {
-    lr: scalar(hp.lr),
     b1: scalar(b1),
     b2: scalar(b2),
     eps: scalar(hp.eps),
@@ -119,7 +128,7 @@ export function adamwStep(params: ParamTree, grads: ParamTree, state: AdamWState
     bc1: scalar(1 - b1 ** t),
     bc2: scalar(1 - b2 ** t),
   };
-  const [p, m, v] = update(params, grads, state.m, state.v, h);
+  const [p, m, v] = update(params, grads, state.m, state.v, leafRates(params, hp.lr), h);
   state.m = m;
   state.v = v;
   state.t = t;
@@ -128,8 +137,9 @@ export function adamwStep(params: ParamTree, grads: ParamTree, state: AdamWState
 
 // SGD with heavy-ball momentum over the same tree; `m` is the velocity (AdamW's `v` is left alone).
 //   g' = c g;  m = mu m + g';  p = p - lr * (m + wd_p * p)
-const sgdUpdate = jit((p: ParamTree, g: ParamTree, m: ParamTree, h: { lr: np.Array; mu: np.Array; wd: np.Array; clip: np.Array }) => {
+const sgdUpdate = jit((p: ParamTree, g: ParamTree, m: ParamTree, lr: ParamTree, h: { mu: np.Array; wd: np.Array; clip: np.Array }) => {
   const [ps, def] = jtree.flatten(p) as [np.Array[], jtree.JsTreeDef];
+  const [lrs] = jtree.flatten(lr) as [np.Array[], unknown];
   const [gs] = jtree.flatten(g) as [np.Array[], unknown];
   const [ms] = jtree.flatten(m) as [np.Array[], unknown];
   const np_: np.Array[] = [];
@@ -139,7 +149,7 @@ const sgdUpdate = jit((p: ParamTree, g: ParamTree, m: ParamTree, h: { lr: np.Arr
     const pi = ps[i];
     let step = mi.ref;
     if (pi.ndim >= 2) step = step.add(pi.ref.mul(h.wd.ref));
-    np_.push(pi.sub(step.mul(h.lr.ref)));
+    np_.push(pi.sub(step.mul(lrs[i])));
     nm.push(mi);
   }
   jtree.dispose(h);
@@ -151,10 +161,10 @@ const sgdUpdate = jit((p: ParamTree, g: ParamTree, m: ParamTree, h: { lr: np.Arr
  * gradient, not by about `lr` whatever the gradient). Uses `state.m` as the velocity; consumes
  * `params` and `grads` like adamwStep.
  */
-export function sgdStep(params: ParamTree, grads: ParamTree, state: AdamWState, hp: { readonly lr: number; readonly momentum: number; readonly weightDecay: number }, clip = 1): ParamTree {
+export function sgdStep(params: ParamTree, grads: ParamTree, state: AdamWState, hp: { readonly lr: LeafLr; readonly momentum: number; readonly weightDecay: number }, clip = 1): ParamTree {
   claim(state, 'sgd');
-  const h = { lr: scalar(hp.lr), mu: scalar(hp.momentum), wd: scalar(hp.weightDecay), clip: scalar(clip) };
-  const [p, m] = sgdUpdate(params, grads, state.m, h);
+  const h = { mu: scalar(hp.momentum), wd: scalar(hp.weightDecay), clip: scalar(clip) };
+  const [p, m] = sgdUpdate(params, grads, state.m, leafRates(params, hp.lr), h);
   state.m = m;
   state.t += 1;
   return p;

@@ -48,6 +48,28 @@ test('AdamW matches a hand-computed update (decay on matrices only, bias correct
   close(v.get('b')!.data, rb.v);
 });
 
+test('AdamW and SGD take a learning rate per leaf by path', async () => {
+  const o = { lr: 0.1, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0 };
+  const w = [0.5, -1, 2, 0.25];
+  const b = [1, -2];
+  const gw = [0.1, -0.2, 0.3, 0.05];
+  const gb = [-1, 0.5];
+  const lr = (path: string) => (path === 'b' ? 0.02 : 0.1);
+  let params: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
+  const state = adamwInit(params);
+  for (let s = 0; s < 2; s++) params = adamwStep(params, { w: f32(gw, [2, 2]), b: f32(gb, [2]) }, state, { lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: 0 });
+  const got = await treeToHost(params);
+  const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
+  close(got.get('w')!.data, reference(w, gw, 2, o, false).q);
+  close(got.get('b')!.data, reference(b, gb, 2, { ...o, lr: 0.02 }, false).q);
+  let sp: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
+  const ss = adamwInit(sp);
+  sp = sgdStep(sp, { w: f32(gw, [2, 2]), b: f32(gb, [2]) }, ss, { lr, momentum: 0.5, weightDecay: 0 });
+  const sg = await treeToHost(sp);
+  close(sg.get('w')!.data, w.map((x, i) => x - 0.1 * gw[i]));
+  close(sg.get('b')!.data, b.map((x, i) => x - 0.02 * gb[i]));
+});
+
 test('SGD with momentum matches a hand-computed update (clip, decay on matrices only, velocity kept)', async () => {
   const o = { lr: 0.5, mu: 0.8, wd: 0.1, clip: 0.5 };
   const w = [0.5, -1, 2, 0.25];
