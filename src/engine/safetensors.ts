@@ -62,6 +62,8 @@ export function writeSafetensors(path: string, tensors: Iterable<[string, HostTe
 export interface ReadOptions {
   /** If given, the file must hold exactly these tensors with exactly these shapes. */
   readonly expect?: ReadonlyMap<string, readonly number[]>;
+  /** Names in `expect` the file may lack (a parameter added after the file was written). */
+  readonly optional?: ReadonlySet<string>;
 }
 
 export interface SafetensorsFile {
@@ -126,7 +128,9 @@ export function decodeSafetensors(buf: Uint8Array, where: string, opts: ReadOpti
   if (opts.expect) {
     for (const [name, shape] of opts.expect) {
       const t = tensors.get(name);
-      if (!t) fail(`tensor '${name}' is missing`);
+      if (!t) {
+        if (!opts.optional?.has(name)) fail(`tensor '${name}' is missing`);
+      }
       else if (t.shape.join(',') !== shape.join(',')) fail(`tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
     }
     for (const name of tensors.keys()) if (!opts.expect.has(name)) fail(`unexpected tensor '${name}'`);

@@ -221,7 +221,8 @@ export function responseLogits(params: PolicyParams, b: BatchArrays, mode: Forwa
 }
 
 /**
- * Normalised rows x [B, C] -> logits [B, Vp] over the padded head (params.ts `headWidth`), the
+ * Normalised rows x [B, C] -> logits [B, Vp] over the padded head (params.ts `headWidth`), times
+ * the learned logit scale (params.ts `scale`: an inverse temperature, 1 unless trained), the
  * padding columns pushed to MASKED: they get probability exactly 0 and no gradient. Masking
  * rather than slicing keeps the gradient's matmul at Vp columns (jax-js moves a slice's pad
  * after the matmul, back onto the slow path).
@@ -229,7 +230,7 @@ export function responseLogits(params: PolicyParams, b: BatchArrays, mode: Forwa
 export function headLogits(d: DecoderParams, x: np.Array): np.Array {
   const V = d.tok.shape[0];
   const Vp = d.head.shape[1];
-  const logits = np.matmul(x, d.head.ref);
+  const logits = np.matmul(x, d.head.ref).mul(d.scale.ref);
   if (Vp === V) return logits;
   return logits.add(np.where(np.less(np.arange(0, Vp, 1, { dtype: np.int32 }), V), 0, MASKED));
 }

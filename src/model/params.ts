@@ -39,6 +39,9 @@ export type DecoderParams = {
   layers: Block[];
   lnf: Norm;
   head: np.Array; // [C, headWidth(V)]: columns past V are padding, masked out (see headWidth)
+  // [1]: multiplies the logits — a learned inverse temperature of the output. Starts at 1 (the
+  // function the weights alone define); checkpoints written before it existed load with 1.
+  scale: np.Array;
 };
 
 export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
@@ -50,6 +53,9 @@ export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
  * `headLogits` (forward.ts) masks the padding columns (probability exactly 0) rather than slicing
  * them off. Padding columns never receive a gradient.
  */
+/** The path of the logit scale, the one parameter older checkpoints lack (loaded as 1). */
+export const LOGIT_SCALE = 'decoder.scale';
+
 export function headWidth(V: number): number {
   return Math.ceil(V / 16) * 16;
 }
@@ -96,6 +102,7 @@ export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams 
     layers: Array.from({ length: cfg.decoder.layers }, () => initBlock(r, cfg.decoder)),
     lnf: { g: ones([C]), b: zeros([C]) },
     head: normal(r, [C, headWidth(V)], 0.02),
+    scale: ones([1]),
   };
   return { vision, decoder };
 }
@@ -120,6 +127,7 @@ export function paramShapes(cfg: ModelConfig, V: number): Map<string, number[]> 
   m.set('decoder.tok', [V, C]).set('decoder.pos', [positions, C]);
   for (let l = 0; l < cfg.decoder.layers; l++) block(`decoder.layers.${l}`, cfg.decoder);
   m.set('decoder.lnf.g', [C]).set('decoder.lnf.b', [C]).set('decoder.head', [C, headWidth(V)]);
+  m.set(LOGIT_SCALE, [1]);
   return m;
 }
 

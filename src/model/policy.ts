@@ -28,12 +28,12 @@ import type {
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
-import { type ParamTree, disposeTree, fromNamed, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
-import { type AdamWState, type OptimizerKind, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
-import { readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
+import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
+import { type AdamWState, type LeafLr, type OptimizerKind, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { type HostTensor, readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
-import { type PolicyParams, initParams, paramShapes } from './params.ts';
+import { LOGIT_SCALE, type PolicyParams, initParams, paramShapes } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
@@ -164,6 +164,8 @@ export class VlmPolicy implements Policy {
     const tok = Tokenizer.fromPieces(cfg.pieces);
     return new VlmPolicy(cfg, tok, initParams(cfg, tok.size, Rng.seeded(seed)));
   }
+
+  readonly logitScale = LOGIT_SCALE;
 
   get vocabSize(): number {
     return this.tokenizer.size;
@@ -318,6 +320,11 @@ export class VlmPolicy implements Policy {
     return namedLeaves(this.params).map(([n]) => n);
   }
 
+  async logitScaleValue(): Promise<number> {
+    this.live();
+    return (await this.params.decoder.scale.ref.data())[0];
+  }
+
   optimizerHeld(): { t: number; kind: OptimizerKind | null } {
     this.live();
     return { t: this.opt.t, kind: this.opt.kind };
@@ -342,10 +349,13 @@ export class VlmPolicy implements Policy {
       return { gradNorm, applied: false };
     }
     const clip = clipScale(gradNorm, o.maxGradNorm);
+    const own = Object.entries(o.lrFor ?? {});
+    if (own.length) leavesUnder(this.params, own.map(([p]) => p), 'a learning rate of its own'); // names a parameter, or throws
+    const lr: LeafLr = own.length ? (name) => own.find(([p]) => isUnder(name, p))?.[1] ?? o.lr : o.lr;
     let next = (
       o.optimizer === 'sgd'
-        ? sgdStep(this.params, this.grads, this.opt, { lr: o.lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, clip)
-        : adamwStep(this.params, this.grads, this.opt, { lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay }, clip)
+        ? sgdStep(this.params, this.grads, this.opt, { lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, clip)
+        : adamwStep(this.params, this.grads, this.opt, { lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay }, clip)
     ) as ParamTree;
     if (frozen) {
       next = fromNamed(
@@ -531,25 +541,25 @@ export class VlmPolicy implements Policy {
     validateConfig(cfg);
     const tok = Tokenizer.fromVocab(side.vocab);
     const shapes = paramShapes(cfg, tok.size);
-    const w = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes });
+    // checkpoints from before the logit scale existed lack it: they load with scale 1 (and zero
+    // moments), which is exactly the function their weights define
+    const w = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes, optional: new Set([LOGIT_SCALE]) });
     // Rebuild trees in the order of `paramShapes` (= initParams' insertion order).
-    const ordered = <X>(m: Map<string, X> | [string, X][]) => {
-      const map = new Map(m);
-      return [...shapes.keys()].map((n) => [n, map.get(n)!] as [string, X]);
-    };
-    const params = treeFromHost(ordered(w.tensors)) as PolicyParams;
+    const ordered = (m: Map<string, HostTensor>, fill: number) =>
+      [...shapes.keys()].map((n) => [n, m.get(n) ?? { shape: shapes.get(n)!, data: new Float32Array(shapes.get(n)!.reduce((a, b) => a * b, 1)).fill(fill) }] as [string, HostTensor]);
+    const params = treeFromHost(ordered(w.tensors, 1)) as PolicyParams;
     // weights-only checkpoints (the shipped base models) start a fresh optimizer
     const optPath = join(dir, 'optimizer.safetensors');
     if (!existsSync(optPath)) return { policy: new VlmPolicy(cfg, tok, params), meta: side.meta ?? {} };
     const moments = new Map<string, number[]>();
     for (const [n, s] of shapes) moments.set(`m.${n}`, s).set(`v.${n}`, s);
-    const o = readSafetensors(optPath, { expect: moments });
+    const o = readSafetensors(optPath, { expect: moments, optional: new Set([`m.${LOGIT_SCALE}`, `v.${LOGIT_SCALE}`]) });
     const t = Number(o.metadata.t);
     if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
-    const sub = (prefix: string) => [...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]);
+    const sub = (prefix: string) => new Map([...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]));
     const kind = o.metadata.optimizer ?? (t > 0 ? 'adamw' : 'none'); // checkpoints before SGD existed were AdamW's
     if (kind !== 'adamw' && kind !== 'sgd' && kind !== 'none') throw new Error(`${optPath}: unknown optimizer ${JSON.stringify(kind)}`);
-    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'))), v: treeFromHost(ordered(sub('v.'))), t, kind: kind === 'none' ? null : kind };
+    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'), 0)), v: treeFromHost(ordered(sub('v.'), 0)), t, kind: kind === 'none' ? null : kind };
     return { policy: new VlmPolicy(cfg, tok, params, opt), meta: side.meta ?? {} };
   }
 

@@ -80,6 +80,8 @@ export interface OptimStep {
   readonly momentum?: number;
   /** Parameter paths (or path prefixes, e.g. 'vision') left unchanged by the update. */
   readonly frozen?: readonly string[];
+  /** Learning rates for some parameters by path (or prefix), in place of `lr`: 'decoder.scale'. */
+  readonly lrFor?: Readonly<Record<string, number>>;
   /** Global-norm clip; null: none. */
   readonly maxGradNorm: number | null;
 }
@@ -94,6 +96,11 @@ export interface StepResult {
 export interface Policy {
   readonly vocabSize: number;
   readonly paramCount: number;
+  /** The path of the policy's learned logit scale (an inverse temperature), if it has one: the
+   *  trainer gives it `worker.actor.optim.logit_scale_lr`. */
+  readonly logitScale?: string;
+  /** Its current value (logged as `logit_scale`). */
+  logitScaleValue?(): Promise<number>;
   /** Side of the square RGB images the model takes. */
   readonly imageSize: number;
   readonly patchSize: number;

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, cpSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policyFactory, VlmPolicy } from '../../src/model/index.ts';
+import { readSafetensors, writeSafetensors } from '../../src/engine/safetensors.ts';
 import { fixtureItems } from './helpers.ts';
 
 const pol = (await policyFactory.create('tiny', 6)) as VlmPolicy;
@@ -58,7 +59,7 @@ test('a flipped byte is rejected, naming the tensor', async () => {
   const d = copy();
   const f = join(d, 'model.safetensors');
   const b = readFileSync(f);
-  b[b.length - 3] ^= 0x10; // inside the last tensor
+  b[b.length - 7] ^= 0x10; // inside the head, the last tensor but the 4-byte logit scale
   writeFileSync(f, b);
   await assert.rejects(policyFactory.load(d), /model\.safetensors: tensor 'decoder\.head' is corrupted/);
 });
@@ -100,6 +101,37 @@ test('a weights-only checkpoint (no optimizer.safetensors, as the shipped base m
   assert.equal(o.t, 0);
   assert.ok([...o.m.values(), ...o.v.values()].every((t) => t.data.every((x) => x === 0)));
   q.dispose();
+});
+
+test('a checkpoint from before the logit scale (no decoder.scale) loads with scale 1 and zero moments for it', async () => {
+  const d = copy();
+  for (const [file, names] of [['model.safetensors', ['decoder.scale']], ['optimizer.safetensors', ['m.decoder.scale', 'v.decoder.scale']]] as const) {
+    const f = readSafetensors(join(d, file));
+    for (const n of names) assert.ok(f.tensors.delete(n), `${file} held ${n}`);
+    writeSafetensors(join(d, file), f.tensors, f.metadata);
+  }
+  const old = (await policyFactory.load(d)).policy as VlmPolicy;
+  const full = (await policyFactory.load(dir)).policy as VlmPolicy;
+  const w = await old.weights();
+  const trained = (await full.weights()).get('decoder.scale')!.data[0];
+  assert.notEqual(trained, 1); // two AdamW steps moved it in the saved policy
+  assert.deepEqual([...w.get('decoder.scale')!.data], [1]);
+  const o = await old.optimizerState();
+  assert.equal(o.t, 2);
+  assert.deepEqual([...o.m.get('decoder.scale')!.data, ...o.v.get('decoder.scale')!.data], [0, 0]);
+  // every other weight as saved; with the full checkpoint's scale set to 1 the two score alike
+  for (const [n, t] of await full.weights()) if (n !== 'decoder.scale') assert.deepEqual(bytesOf(new Map([[n, w.get(n)!]])), bytesOf(new Map([[n, t]])));
+  full.setWeight('decoder.scale', new Float32Array([1]));
+  const [a, b] = [await old.score(items, { mode: 'image' }), await full.score(items, { mode: 'image' })];
+  a.logp.forEach((lp, i) => assert.deepEqual(lp, b.logp[i]));
+  // and the scale multiplies the logits: scale 2 scores as the head's weights doubled
+  full.setWeight('decoder.scale', new Float32Array([2]));
+  const head = w.get('decoder.head')!.data;
+  old.setWeight('decoder.head', head.map((x) => 2 * x));
+  const [c, e] = [await old.score(items, { mode: 'image' }), await full.score(items, { mode: 'image' })];
+  c.logp.forEach((lp, i) => lp.forEach((x, k) => assert.ok(Math.abs(x - e.logp[i][k]) < 1e-5, `${x} vs ${e.logp[i][k]}`)));
+  old.dispose();
+  full.dispose();
 });
 
 test('the checkpoint records which optimizer wrote its state; the other one refuses to continue it', async () => {

@@ -12,7 +12,7 @@ import { fixtureItems, randomPerToken, tinyPolicy } from './helpers.ts';
 
 const pol = await tinyPolicy(3);
 const items = fixtureItems(pol);
-const LEAVES = ['decoder.tok', 'decoder.pos', 'decoder.layers.1.qkv.w', 'decoder.layers.0.fc.b', 'decoder.head', 'vision.patch.w', 'vision.layers.0.out.w'];
+const LEAVES = ['decoder.tok', 'decoder.pos', 'decoder.layers.1.qkv.w', 'decoder.layers.0.fc.b', 'decoder.head', 'decoder.scale', 'vision.patch.w', 'vision.layers.0.out.w'];
 
 /** f(theta) = sum(dLogp * logp + dEnt * entropy), computed by `score` in float32. */
 async function objective(p: VlmPolicy, mode: AttentionMode, dLogp: Float32Array[], dEnt?: Float32Array[]): Promise<number> {
@@ -181,4 +181,27 @@ test("the vision encoder's reading loss: its gradient matches finite differences
   };
   for (const name of ['vision.ocr.w', 'vision.ocr.b', 'vision.proj.w', 'vision.patch.w', 'vision.layers.0.qkv.w']) assertClose(name, await checkLeaf(name, f, grads, rng));
   pol.zeroGrad();
+});
+
+test('lrFor gives the logit scale a rate of its own; the other weights move by lr; an unknown path is refused', async () => {
+  const fresh = await tinyPolicy(5);
+  const its = fixtureItems(fresh);
+  const ones = () => its.map((it) => new Float32Array(it.response.length).fill(1));
+  const before = await fresh.weights();
+  assert.deepEqual([...before.get('decoder.scale')!.data], [1]);
+  await fresh.backward(its, ones(), { mode: 'image' });
+  const g = (await fresh.gradients()).get('decoder.scale')!.data[0];
+  assert.notEqual(g, 0);
+  // AdamW's first step moves a weight by its lr times sign(g) (bias-corrected m / sqrt(v) = g / |g|)
+  const hp = { lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999] as const, eps: 1e-12, maxGradNorm: null };
+  await fresh.step({ ...hp, lrFor: { [fresh.logitScale]: 0.25 } });
+  const after = await fresh.weights();
+  const scale = after.get('decoder.scale')!.data[0];
+  assert.ok(Math.abs(scale - (1 - 0.25 * Math.sign(g))) < 1e-5, `scale ${scale}`); // float32 bias correction
+  const [h0, h1] = [before.get('decoder.head')!.data, after.get('decoder.head')!.data];
+  const moved = h1.reduce((m, x, i) => Math.max(m, Math.abs(x - h0[i])), 0);
+  assert.ok(moved > 0.99e-3 && moved < 1.01e-3, `the head moved by up to ${moved}`);
+  await fresh.backward(its, ones(), { mode: 'image' });
+  await assert.rejects(fresh.step({ ...hp, lrFor: { 'decoder.scal': 1 } }), /"decoder\.scal" names no parameter/);
+  fresh.dispose();
 });
