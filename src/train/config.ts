@@ -28,7 +28,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [] }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9 }, eval: { seeds: 1 } } as const;
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [] }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -136,6 +136,8 @@ export const configSchema = z.strictObject({
         /** adamw, or sgd (SGD with heavy-ball momentum: steps in proportion to the gradient). */
         name: z.enum(['adamw', 'sgd']),
         lr: positive,
+        /** The learned logit scale's own learning rate (decoder.scale: one number, an inverse temperature of the output); 0 keeps it where it is. */
+        logit_scale_lr: nonNegative,
         weight_decay: nonNegative,
         betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
         eps: positive,
@@ -256,7 +258,7 @@ export const DEFAULTS: TrainConfig = {
     actor: {
       model: 'small',
       init_checkpoint: null,
-      optim: { name: 'adamw', lr: 3e-5, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
+      optim: { name: 'adamw', lr: 3e-5, logit_scale_lr: 3e-2, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
       freeze: [],
       max_grad_norm: 1.0,
       ppo_epochs: 1,

@@ -184,8 +184,8 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
 
   // a step that cannot update: every group dropped with the cap reached, or a policy whose
   // weights blew up (NaN log-probs from sampling or from an extra scoring pass)
-  const noUpdate = (reason: string | null, tScore = 0): StepResult => {
-    const none = { loss: null, grad_norm: null, clip_frac: null, approx_kl: null, updates: 0, lr: ctx.lr };
+  const noUpdate = async (reason: string | null, tScore = 0): Promise<StepResult> => {
+    const none = { loss: null, grad_norm: null, clip_frac: null, approx_kl: null, updates: 0, lr: ctx.lr, logit_scale: await logitScale(policy) };
     return { cursor, metrics: { ...base, ...none, time_sample: (tSampled - t0) / 1000, time_score: tScore, time_update: 0 }, nonfinite: reason !== null, nonfiniteReason: reason, rollouts: [] };
   };
   const badLogp = firstNonFinite(logpOld);
@@ -360,7 +360,12 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
       await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined });
       if (maskedItems && dLogpMasked) await policy.backward(maskedItems, toF32(dLogpMasked), { mode: 'image', dEntropy: dEntMasked ? toF32(dEntMasked) : undefined });
       const o = actor.optim;
-      const res = await policy.step({ lr: ctx.lr, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen: actor.freeze, maxGradNorm: actor.max_grad_norm });
+      // the logit scale's own rate follows the same warmup and decay as lr; at 0 it is frozen
+      // (its gradient then stays out of the clipping norm, as before the scale existed)
+      const scale = policy.logitScale;
+      const lrFor = scale && o.logit_scale_lr > 0 ? { [scale]: o.logit_scale_lr * (ctx.lr / o.lr) } : undefined;
+      const frozen = scale && o.logit_scale_lr === 0 ? [...actor.freeze, scale] : actor.freeze;
+      const res = await policy.step({ lr: ctx.lr, lrFor, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen, maxGradNorm: actor.max_grad_norm });
       gradNorms.push(res.gradNorm);
       if (!res.applied) {
         nonfiniteReason = `the gradient norm was ${res.gradNorm}`;
@@ -399,6 +404,8 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
     updates,
     lr: ctx.lr,
     ...Object.fromEntries(Object.entries(termMeans).map(([k, v]) => [k, meanOf(v)])),
+    // the policy's inverse temperature after this step's updates (model.md, the logit scale)
+    logit_scale: await logitScale(policy),
     time_sample: (tSampled - t0) / 1000,
     time_score: (tScored - tSampled) / 1000,
     time_update: (tUpdated - tScored) / 1000,
@@ -409,4 +416,9 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
     Object.assign(metrics, { weight_mean: w.mean, weight_max: w.max, frac_amplified: w.fractionAmplified });
   }
   return { cursor, metrics, nonfinite: nonfiniteReason !== null, nonfiniteReason, rollouts: stepRollouts };
+}
+
+/** The policy's learned inverse temperature now (model.md, the logit scale); null without one. */
+async function logitScale(policy: Policy): Promise<number | null> {
+  return policy.logitScaleValue ? policy.logitScaleValue() : null;
 }

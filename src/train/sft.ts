@@ -127,7 +127,10 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const nllReading = warmup || !reading.length ? 0 : (await policy.sftBackward(reading, 1 / tokens)).nll;
       const nllArith = warmup || !arithmetic.length ? 0 : (await policy.sftBackward(arithmetic, 1 / tokens, { mode: 'text-only' })).nll;
       const o = config.worker.actor.optim;
-      const res = await policy.step({ lr, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
+      // the logit scale stays at 1 here (RL's to learn, worker.actor.optim.logit_scale_lr): the
+      // warm start is then the recipe that made the shipped base, bit for bit
+      const frozen = policy.logitScale ? [policy.logitScale] : undefined;
+      const res = await policy.step({ lr, frozen, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
       state = { step, cursor };
       const loss = warmup ? null : (nllTask + nllReading + nllArith) / tokens;
       const per = (nll: number, its: readonly ScoreItem[]) => (!warmup && its.length ? nll / count(its) : null);

@@ -121,16 +121,26 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(pooled.stdout, gainLine);
   type Rows = { seed: number; problems: Array<{ id: string; correct: number; k: number }> };
   const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as Rows;
-  for (const who of ['base', 'pgpo']) {
-    const [one, two] = [read(join(dir, 'p', who, 'eval.json')), read(join(dir, 'p', who, 'eval-seed2.json'))];
-    assert.deepEqual([one.seed, two.seed], [1, 2]);
-    // the pooled overall is each row's correct samples over its 4, averaged over rows (by hand, not by poolReports)
-    const byId = new Map(two.problems.map((p) => [p.id, p]));
-    const acc = one.problems.reduce((a, p) => a + (p.correct + byId.get(p.id)!.correct) / (p.k + byId.get(p.id)!.k), 0) / one.problems.length;
-    const col = who === 'base' ? 1 : 2;
-    const shown = pooled.stdout.split('\n').find((l) => l.startsWith('overall (avg@4)'))!.trim().split(/\s+/)[col + 1];
-    assert.equal(shown, `${(100 * acc).toFixed(1)}%`, `${who}: pooled overall`);
-  }
+  // the pooled overall is each row's correct samples over its 4, averaged over rows (by hand, not by poolReports)
+  const checkPooled = (stdout: string) => {
+    for (const who of ['base', 'pgpo']) {
+      const [one, two] = [read(join(dir, 'p', who, 'eval.json')), read(join(dir, 'p', who, 'eval-seed2.json'))];
+      assert.deepEqual([one.seed, two.seed], [1, 2]);
+      const byId = new Map(two.problems.map((p) => [p.id, p]));
+      const acc = one.problems.reduce((a, p) => a + (p.correct + byId.get(p.id)!.correct) / (p.k + byId.get(p.id)!.k), 0) / one.problems.length;
+      const col = who === 'base' ? 1 : 2;
+      const shown = stdout.split('\n').find((l) => l.startsWith('overall (avg@4)'))!.trim().split(/\s+/)[col + 1];
+      assert.equal(shown, `${(100 * acc).toFixed(1)}%`, `${who}: pooled overall`);
+    }
+  };
+  checkPooled(pooled.stdout);
+  // the learned logit scale is reported as the temperature it amounts to, from the run's last step
+  const lastStep = JSON.parse(readFileSync(join(dir, 'p', 'pgpo', 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!);
+  assert.equal(typeof lastStep.logit_scale, 'number');
+  const scaleLine = pooled.stdout.match(/^logit scale \(the policy's learned inverse temperature, 1 in the base\): ([\d.]+) after step 3, so at temperature 1 the trained policy samples as its weights would at ([\d.]+)$/m);
+  assert.ok(scaleLine, pooled.stdout);
+  assert.equal(scaleLine[1], lastStep.logit_scale.toFixed(3));
+  assert.equal(scaleLine[2], (1 / lastStep.logit_scale).toFixed(3));
   // run again: all four evaluations are reused
   const reused = spawnSync(process.execPath, pooledArgs, { encoding: 'utf8', env });
   assert.equal(reused.status, 0, reused.stderr);
@@ -138,5 +148,16 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   assert.match(reused.stderr, /5\/5 eval trained: reusing .*pgpo\/eval-seed2\.json/);
   assert.doesNotMatch(reused.stderr, /evaluating the/);
   assert.equal(reused.stdout, pooled.stdout.replace(/measured in .*/, reused.stdout.match(/measured in .*/)![0]));
-});
 
+  // the table really pools: the tiny policy scores the same under both seeds, so give the base's
+  // seed-2 file other counts (the run reuses it: its settings still match) and check the table follows
+  const seed2 = join(dir, 'p', 'base', 'eval-seed2.json');
+  const edited = read(seed2);
+  edited.problems.forEach((p, i) => (p.correct = i % (p.k + 1)));
+  writeFileSync(seed2, JSON.stringify(edited));
+  const repooled = spawnSync(process.execPath, pooledArgs, { encoding: 'utf8', env });
+  assert.equal(repooled.status, 0, repooled.stderr);
+  assert.doesNotMatch(repooled.stderr, /evaluating the/);
+  assert.notEqual(repooled.stdout.match(/^overall.*$/m)![0], pooled.stdout.match(/^overall.*$/m)![0]);
+  checkPooled(repooled.stdout);
+});

@@ -33,6 +33,13 @@ describe('training config', () => {
     assert.equal(resolveConfig({ preset: 'tiny' }).eval.seeds, 1);
     assert.throws(() => resolveConfig({ overrides: [['eval.seeds', '0']] }), /config key "eval\.seeds" \(set on the command line\)/);
   });
+  it('a run config written before the logit scale existed reads with logit_scale_lr 0 (the scale stayed at 1); the default is 3e-2', () => {
+    const old = parse(configToYaml(resolveConfig())) as { worker: { actor: { optim: Record<string, unknown> } } };
+    delete old.worker.actor.optim.logit_scale_lr;
+    assert.equal(resolveConfig({ base: old as never }).worker.actor.optim.logit_scale_lr, 0);
+    assert.equal(resolveConfig().worker.actor.optim.logit_scale_lr, 3e-2);
+    assert.throws(() => resolveConfig({ overrides: [['worker.actor.optim.logit_scale_lr', '-1']] }), /config key "worker\.actor\.optim\.logit_scale_lr" \(set on the command line\)/);
+  });
   it('defaults are valid and PGPO on the DAPO recipe', () => {
     const c = resolveConfig();
     assert.equal(c.algorithm.name, 'pgpo');

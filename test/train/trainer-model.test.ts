@@ -12,6 +12,7 @@ import { ALGORITHMS, resolveConfig } from '../../src/train/config.ts';
 import { RunDir, runMetrics } from '../../src/train/run-dir.ts';
 import { loadProblems, policyFactory, reward } from '../../src/train/sources.ts';
 import { train } from '../../src/train/trainer.ts';
+import type { RewardFn } from '../../src/train/problems.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pgpo.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'pgpo-tiny-'));
@@ -30,6 +31,34 @@ test('every algorithm runs two steps on the tiny model and logs its metrics', as
     if (algo === 'pgpo') assert.equal(typeof m[1].dep_top10_share, 'number');
     assert.ok(existsSync(join(out, 'checkpoints', 'step-000002', 'trainer.json')), algo);
   }
+});
+
+test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0 keeps it at exactly 1', async () => {
+  const run = async (rate: string) => {
+    const overrides: Array<[string, string]> = [['algorithm.online_filtering', 'false'], ['trainer.log_rollouts_freq', '0'], ['worker.actor.optim.logit_scale_lr', rate]];
+    const config = resolveConfig({ preset: 'tiny', algo: 'pgpo', overrides });
+    const out = tmp();
+    // the untrained tiny policy earns no reward; a reward on the response's length parity gives
+    // every group a spread, so every step has advantages to learn from
+    const parity: RewardFn = (text) => ({ accuracy: text.length % 2, format: 0, reward: text.length % 2 });
+    const res = await train({ config, out, factory: policyFactory, problems: await loadProblems(config, 'train'), reward: parity, ...quiet });
+    assert.equal(res.stopped, 'done');
+    const m = new RunDir(out).readMetrics();
+    assert.ok(m.every((r) => (r.updates as number) > 0 && (r.grad_norm as number) > 0), 'every step updated');
+    const { policy } = await policyFactory.load(join(out, 'checkpoints', 'step-000002', 'policy'));
+    const w = await (policy as unknown as { weights(): Promise<Map<string, { data: Float32Array }>> }).weights();
+    policy.dispose();
+    return { scales: m.map((r) => r.logit_scale as number), scale: w.get('decoder.scale')!.data[0], head: w.get('decoder.head')!.data };
+  };
+  const held = await run('0');
+  assert.deepEqual(held.scales, [1, 1]);
+  assert.equal(held.scale, 1);
+  // AdamW moves a weight by about its rate per step: two steps at 0.1 take the scale ~0.2 from 1,
+  // where the weights' rate (tiny preset's lr) could not have moved it by 0.05
+  const moved = await run('0.1');
+  assert.ok(Math.abs(moved.scales[1] - 1) > 0.1, `logit_scale ${moved.scales}`);
+  assert.equal(moved.scale, moved.scales[1]);
+  assert.ok(moved.head.some((x, i) => x !== held.head[i]), 'the weights trained in both runs');
 });
 
 function cli(args: string[]) {

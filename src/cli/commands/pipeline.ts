@@ -195,6 +195,17 @@ export function staleEval(file: string, runDir: string, config: TrainConfig, see
   return null;
 }
 
+/**
+ * The RL run's learned logit scale at its last step, said as the temperature it amounts to
+ * (model.md, the logit scale): part of what the table measures. Null when not logged.
+ */
+export function learnedScaleLine(rlDir: string): string | null {
+  const last = new RunDir(rlDir).readMetrics().at(-1);
+  const s = last?.logit_scale;
+  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) return null;
+  return `logit scale (the policy's learned inverse temperature, 1 in the base): ${s.toFixed(3)} after step ${last!.step}, so at temperature 1 the trained policy samples as its weights would at ${(1 / s).toFixed(3)}`;
+}
+
 export const command: Command = {
   async run(argv) {
     const args = parseArgs(argv, flags, 'pipeline');
@@ -233,7 +244,7 @@ export const command: Command = {
         }
         if (stale) log(`${n}/5 eval ${what}: not reusing ${file} (${stale})`);
         const bySeed = seeds.length > 1 ? `, sampling seed ${seed}` : '';
-        log(`${n}/5 evaluating the ${what} policy (avg@${config.eval.k}, ${config.eval.n} test problems${bySeed})`);
+        log(`${n}/5 evaluating the ${what} policy (${config.eval.greedy ? 'greedy' : `avg@${config.eval.k}`}, ${config.eval.n} test problems${bySeed})`);
         await stage(['eval', '--ckpt', dir, '--out', file], [`trainer.seed=${seed}`]);
         if (signal.aborted) return;
       }
@@ -313,6 +324,7 @@ export const command: Command = {
         ]),
         '',
         formatGain(base, trained),
+        ...[learnedScaleLine(rlDir)].filter((l): l is string => l !== null),
         `measured in ${formatDuration((performance.now() - t0) / 1000)}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
