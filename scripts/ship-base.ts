@@ -9,7 +9,7 @@
  * previous OUT as it was.
  */
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { CliError } from '../src/cli/args.ts';
 import { RunDir } from '../src/train/run-dir.ts';
 import { runScript } from './script-errors.ts';
@@ -22,7 +22,8 @@ runScript('ship-base', () => {
   if (!latest || !existsSync(rd.configPath)) throw new CliError(`${run} is not a finished SFT run (no config.yaml or checkpoint)`);
   // OUT is replaced: it must not be the run it is made from, nor hold it
   const rel = relative(resolve(out), resolve(run));
-  if (rel === '' || !rel.startsWith('..')) throw new CliError(`OUT ${out} would replace the run ${run} it copies; give another OUT`);
+  const outside = rel === '..' || rel.startsWith(`..${sep}`); // not '..x', a folder of that name inside OUT
+  if (!outside) throw new CliError(`OUT ${out} would replace the run ${run} it copies; give another OUT`);
   const tmp = `${out.replace(/\/+$/, '')}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   const name = relative(rd.checkpoints, latest.dir);

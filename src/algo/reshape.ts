@@ -4,7 +4,7 @@
  *   w(I) = 1 + beta * (I - tau) / (1 - tau + eps)   if I >= tau   (amplify: [1, 1 + beta])
  *   w~_t = w(I_t) * |o| / sum_j w(I_j)              (sum of weights = response length)
  *   A~_t = A * w~_t
- * and the named variants the paper ablates (plus two unofficial ones). Weights are never
+ * and the named variants the paper ablates (plus unofficial ones: a quantile threshold, a floor, the inverse control). Weights are never
  * negative, so the sign of A is kept.
  */
 import { AlgoInputError, assertFinite } from './errors.ts';
