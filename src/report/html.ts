@@ -149,6 +149,10 @@ function curvesSection(rs: readonly RunStyle[]): string {
     figure(curveChart(rs, 'response_length', 'Response length', 'tokens'), 'Mean response length in tokens.'),
     figure(curveChart(rs, 'log1p_dep_mean', 'Average log(1+S) over training', 'mean log(1+S_t)'), 'Mean compressed visual dependency of the sampled tokens: the paper reports it rising under PGPO.'),
   ];
+  // runs from before the learned logit scale (or with a policy without one) do not log it
+  if (rs.some(({ run }) => metricSeries(run.metrics, 'logit_scale').length)) {
+    charts.push(figure(curveChart(rs, 'logit_scale', 'Learned logit scale', 'inverse temperature'), 'The policy\'s logit scale after each step (docs/model.md): above 1 it samples sharper than its weights alone, as at temperature 1 / scale. What the main job gains is this (docs/results.md).'));
+  }
   const rows = rs
     .map(({ run, color }) => {
       const c = collapse.get(run)!;

@@ -46,6 +46,7 @@ const MetricRowSchema = z.looseObject({
   pg_var: num,
   pg_var_uniform: num,
   lr: num,
+  logit_scale: num,
 });
 export type MetricRow = z.infer<typeof MetricRowSchema>;
 

@@ -47,6 +47,18 @@ describe('report page', () => {
     assert.ok(!section.includes('NaN'));
     assert.match(section, /1 other run\(s\) logged no finite <code>pg_var<\/code>/);
   });
+  it('charts the learned logit scale only when a run logged it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pgpo-html-'));
+    const run = join(root, 'pgpo-seed0');
+    writeFixtureRun(run, { algo: 'pgpo', seed: 0, steps: 10 });
+    assert.ok(!renderReport({ ...loadInputs([run]), generated: 'now' }).includes('Learned logit scale'), 'runs from before the scale: no chart');
+    const metrics = join(run, 'metrics.jsonl');
+    const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    writeFileSync(metrics, rows.map((r, i) => JSON.stringify({ ...r, logit_scale: 1 + 0.05 * i })).join('\n') + '\n');
+    const html = renderReport({ ...loadInputs([run]), generated: 'now' });
+    assert.ok(html.includes('Learned logit scale'));
+    assert.ok(html.includes('inverse temperature'));
+  });
   it('is deterministic for the same input', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-html-')), 'dapo-seed1');
     writeFixtureRun(dir, { algo: 'dapo', seed: 1, steps: 15, collapse: true });
