@@ -71,6 +71,22 @@ test('KV-cache sampling: per-token log-probs and entropies equal a full recomput
   });
 });
 
+test('with a logit scale other than 1, sampling and scoring apply it alike (the PPO ratio starts at 1)', async () => {
+  const prompts = [items[0], items[3]].map((it) => ({ image: it.image, prompt: it.prompt }));
+  const o = { n: 3, temperature: 1, topP: 1, maxNewTokens: 20, seed: 9 };
+  const at1 = await pol.sample(prompts, o);
+  pol.setWeight('decoder.scale', new Float32Array([1.7]));
+  try {
+    const ro = await pol.sample(prompts, o);
+    const scored = await pol.score(ro.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })), { mode: 'image' });
+    ro.forEach((r, i) => assert.ok(maxAbsDiff(r.logp, scored.logp[i]) < 1e-4, `rollout ${i}: ${maxAbsDiff(r.logp, scored.logp[i])}`));
+    // and the scale changed what was sampled or its probabilities
+    assert.ok(ro.some((r, i) => r.tokens.length !== at1[i].tokens.length || maxAbsDiff(r.logp, at1[i].logp) > 1e-3));
+  } finally {
+    pol.setWeight('decoder.scale', new Float32Array([1]));
+  }
+});
+
 test('same seed, same rollouts; another seed, other rollouts; greedy ignores the seed', async () => {
   const prompts = [{ image: items[0].image, prompt: items[0].prompt }];
   const o = { n: 4, temperature: 1, topP: 1, maxNewTokens: 16 };

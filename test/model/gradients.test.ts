@@ -183,6 +183,17 @@ test("the vision encoder's reading loss: its gradient matches finite differences
   pol.zeroGrad();
 });
 
+test('the logit scale\'s gradient matches a finite difference (summed log-probs: a gradient well above the noise floor)', async () => {
+  const ones = items.map((it) => new Float32Array(it.response.length).fill(1));
+  pol.zeroGrad();
+  await pol.backward(items, ones, { mode: 'image' });
+  const grads = await pol.gradients();
+  const r = await checkLeaf('decoder.scale', () => objective(pol, 'image', ones), grads, Rng.seeded(21));
+  assert.ok(Math.abs(r.analytic) > 0.5, `gradient ${r.analytic} too small to test`);
+  assertClose('decoder.scale', r);
+  pol.zeroGrad();
+});
+
 test('lrFor gives the logit scale a rate of its own; the other weights move by lr; an unknown path is refused', async () => {
   const fresh = await tinyPolicy(5);
   const its = fixtureItems(fresh);

@@ -48,7 +48,7 @@ test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0
     const { policy } = await policyFactory.load(join(out, 'checkpoints', 'step-000002', 'policy'));
     const w = await (policy as unknown as { weights(): Promise<Map<string, { data: Float32Array }>> }).weights();
     policy.dispose();
-    return { scales: m.map((r) => r.logit_scale as number), scale: w.get('decoder.scale')!.data[0], head: w.get('decoder.head')!.data };
+    return { scales: m.map((r) => r.logit_scale as number), norm1: m[0].grad_norm as number, scale: w.get('decoder.scale')!.data[0], head: w.get('decoder.head')!.data };
   };
   const held = await run('0');
   assert.deepEqual(held.scales, [1, 1]);
@@ -59,6 +59,9 @@ test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0
   assert.ok(Math.abs(moved.scales[1] - 1) > 0.1, `logit_scale ${moved.scales}`);
   assert.equal(moved.scale, moved.scales[1]);
   assert.ok(moved.head.some((x, i) => x !== held.head[i]), 'the weights trained in both runs');
+  // at 0 the scale is frozen, not merely given rate 0: its gradient stays out of the clipping norm
+  // (as before it existed), so the first step's norm, over the same batch, is smaller
+  assert.ok(held.norm1 < moved.norm1, `grad_norm at step 1: ${held.norm1} (held) vs ${moved.norm1}`);
 });
 
 function cli(args: string[]) {

@@ -18,7 +18,7 @@ import { loadProblems } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../main.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
-import { shippedBase } from './pipeline.ts';
+import { rlSettingsMismatch, shippedBase } from './pipeline.ts';
 
 /** RL steps per run: 5 algorithms x 3 seeds x 25 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
 const DEFAULT_BUDGET = 25;
@@ -85,6 +85,9 @@ export const command: Command = {
             ckpt = base;
           } else {
             const rd = new RunDir(dir);
+            // a run left by an earlier compare is reused or continued only if it was made with these settings
+            const why = existsSync(join(dir, 'config.yaml')) ? rlSettingsMismatch(dir, config) : null;
+            if (why) throw new CliError(`pgpo compare: ${join(dir, 'config.yaml')}: ${why}; give another --out (or delete ${dir}) to run with these settings`);
             if (rd.latest()?.step !== budget) {
               log(`${arm.name} seed ${seed}: training ${budget} steps -> ${dir}`);
               const code = await runChild(['train', ...(rd.latest() ? ['--resume', dir] : ['--out', dir, '--algo', arm.algo]), ...childArgs], { quietStdout: true });

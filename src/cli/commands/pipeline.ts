@@ -109,6 +109,11 @@ function firstDifference(a: unknown, b: unknown, path: string[]): [string, unkno
  * Where the run in `dir` was made with other settings than `config` on any of `paths` (but for
  * the keys no training reads): `it was trained with KEY = THEIRS, not OURS`; else null.
  */
+/** Why the RL run in `dir` was not made with `config`'s training settings (RL_KEYS), or null. */
+export function rlSettingsMismatch(dir: string, config: TrainConfig): string | null {
+  return settingsMismatch(dir, config, RL_KEYS);
+}
+
 function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
   const theirs = readRunConfig(join(dir, 'config.yaml'));
   if (theirs === null) return 'its config.yaml is missing or not a valid config';
@@ -202,8 +207,11 @@ export function staleEval(file: string, runDir: string, config: TrainConfig, see
 export function learnedScaleLine(rlDir: string): string | null {
   const last = new RunDir(rlDir).readMetrics().at(-1);
   const s = last?.logit_scale;
-  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) return null;
-  return `logit scale (the policy's learned inverse temperature, 1 in the base): ${s.toFixed(3)} after step ${last!.step}, so at temperature 1 the trained policy samples as its weights would at ${(1 / s).toFixed(3)}`;
+  if (typeof s !== 'number' || !Number.isFinite(s)) return null;
+  const head = `logit scale (the policy's learned inverse temperature, 1 in the base): ${s.toFixed(3)} after step ${last!.step}`;
+  // nothing bounds it: a run whose reward pushes it down long enough flattens, then inverts, the policy
+  if (s <= 0) return `${head}: at or below 0, the trained policy's output is flat or inverted`;
+  return `${head}, so at temperature 1 the trained policy samples as its weights would at ${(1 / s).toFixed(3)}`;
 }
 
 export const command: Command = {
