@@ -332,42 +332,30 @@ export class VlmPolicy implements Policy {
 
   async step(o: OptimStep): Promise<StepResult> {
     this.live();
-    // frozen weights: their gradient is zeroed before the norm (so it does not set the clip) and
-    // the weights are put back after the update (weight decay would otherwise still move them)
-    const frozen = o.frozen?.length ? leavesUnder(this.params, o.frozen, 'worker.actor.freeze') : null;
-    const kept = new Map<string, np.Array>();
-    if (frozen) {
+    // each weight's rate: its own (lrFor, by path or prefix) or lr. A frozen weight — under
+    // o.frozen, or given a rate of 0 — has its gradient zeroed before the norm (so it does not
+    // set the clip) and a rate of 0 in the update, which leaves it exactly as it is
+    const own = Object.entries(o.lrFor ?? {});
+    if (own.length) leavesUnder(this.params, own.map(([p]) => p), 'a learning rate of its own'); // names a parameter, or throws
+    const named = o.frozen?.length ? leavesUnder(this.params, o.frozen, 'worker.actor.freeze') : new Set<string>();
+    const rates = new Map(namedLeaves(this.params).map(([n]) => [n, named.has(n) ? 0 : (own.find(([p]) => isUnder(n, p))?.[1] ?? o.lr)]));
+    if ([...rates.values()].some((r) => r === 0)) {
       const old = this.grads;
-      this.grads = mapNamed(old, (g, n) => (frozen.has(n) ? np.zeros(g.shape, { dtype: np.float32 }) : g.ref));
+      this.grads = mapNamed(old, (g, n) => (rates.get(n) === 0 ? np.zeros(g.shape, { dtype: np.float32 }) : g.ref));
       disposeTree(old);
-      for (const [n, a] of namedLeaves(this.params)) if (frozen.has(n)) kept.set(n, a.ref);
     }
     const gradNorm = await globalNorm(this.grads);
     if (!Number.isFinite(gradNorm)) {
-      for (const a of kept.values()) a.dispose();
       this.zeroGrad();
       return { gradNorm, applied: false };
     }
     const clip = clipScale(gradNorm, o.maxGradNorm);
-    const own = Object.entries(o.lrFor ?? {});
-    if (own.length) leavesUnder(this.params, own.map(([p]) => p), 'a learning rate of its own'); // names a parameter, or throws
-    const lr: LeafLr = own.length ? (name) => own.find(([p]) => isUnder(name, p))?.[1] ?? o.lr : o.lr;
-    let next = (
+    const lr: LeafLr = (name) => rates.get(name)!;
+    this.params = (
       o.optimizer === 'sgd'
         ? sgdStep(this.params, this.grads, this.opt, { lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, clip)
         : adamwStep(this.params, this.grads, this.opt, { lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay }, clip)
-    ) as ParamTree;
-    if (frozen) {
-      next = fromNamed(
-        namedLeaves(next).map(([n, a]): [string, np.Array] => {
-          const k = kept.get(n);
-          if (!k) return [n, a];
-          a.dispose();
-          return [n, k];
-        }),
-      );
-    }
-    this.params = next as PolicyParams;
+    ) as PolicyParams;
     this.grads = zerosLike(this.params);
     return { gradNorm, applied: true };
   }

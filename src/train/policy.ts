@@ -80,7 +80,8 @@ export interface OptimStep {
   readonly momentum?: number;
   /** Parameter paths (or path prefixes, e.g. 'vision') left unchanged by the update. */
   readonly frozen?: readonly string[];
-  /** Learning rates for some parameters by path (or prefix), in place of `lr`: 'decoder.scale'. */
+  /** Learning rates for some parameters by path (or prefix), in place of `lr`: 'decoder.scale'.
+   *  A rate of 0 freezes them, as `frozen` does. */
   readonly lrFor?: Readonly<Record<string, number>>;
   /** Global-norm clip; null: none. */
   readonly maxGradNorm: number | null;

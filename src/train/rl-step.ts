@@ -360,12 +360,10 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
       await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined });
       if (maskedItems && dLogpMasked) await policy.backward(maskedItems, toF32(dLogpMasked), { mode: 'image', dEntropy: dEntMasked ? toF32(dEntMasked) : undefined });
       const o = actor.optim;
-      // the logit scale's own rate follows the same warmup and decay as lr; at 0 it is frozen
+      // the logit scale's own rate follows the same warmup and decay as lr; a rate of 0 freezes it
       // (its gradient then stays out of the clipping norm, as before the scale existed)
-      const scale = policy.logitScale;
-      const lrFor = scale && o.logit_scale_lr > 0 ? { [scale]: o.logit_scale_lr * (ctx.lr / o.lr) } : undefined;
-      const frozen = scale && o.logit_scale_lr === 0 ? [...actor.freeze, scale] : actor.freeze;
-      const res = await policy.step({ lr: ctx.lr, lrFor, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen, maxGradNorm: actor.max_grad_norm });
+      const lrFor = policy.logitScale ? { [policy.logitScale]: o.logit_scale_lr * (ctx.lr / o.lr) } : undefined;
+      const res = await policy.step({ lr: ctx.lr, lrFor, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen: actor.freeze, maxGradNorm: actor.max_grad_norm });
       gradNorms.push(res.gradNorm);
       if (!res.applied) {
         nonfiniteReason = `the gradient norm was ${res.gradNorm}`;

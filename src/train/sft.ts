@@ -129,8 +129,8 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const o = config.worker.actor.optim;
       // the logit scale stays at 1 here (RL's to learn, worker.actor.optim.logit_scale_lr): the
       // warm start is then the recipe that made the shipped base, bit for bit
-      const frozen = policy.logitScale ? [policy.logitScale] : undefined;
-      const res = await policy.step({ lr, frozen, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
+      const lrFor = policy.logitScale ? { [policy.logitScale]: 0 } : undefined;
+      const res = await policy.step({ lr, lrFor, weightDecay: s.weight_decay, betas: o.betas, eps: o.eps, maxGradNorm: s.max_grad_norm });
       state = { step, cursor };
       const loss = warmup ? null : (nllTask + nllReading + nllArith) / tokens;
       const per = (nll: number, its: readonly ScoreItem[]) => (!warmup && its.length ? nll / count(its) : null);

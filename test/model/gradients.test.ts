@@ -205,13 +205,26 @@ test('lrFor gives the logit scale a rate of its own; the other weights move by l
   assert.notEqual(g, 0);
   // AdamW's first step moves a weight by its lr times sign(g) (bias-corrected m / sqrt(v) = g / |g|)
   const hp = { lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999] as const, eps: 1e-12, maxGradNorm: null };
-  await fresh.step({ ...hp, lrFor: { [fresh.logitScale]: 0.25 } });
+  const r1 = await fresh.step({ ...hp, lrFor: { [fresh.logitScale]: 0.25 } });
   const after = await fresh.weights();
   const scale = after.get('decoder.scale')!.data[0];
   assert.ok(Math.abs(scale - (1 - 0.25 * Math.sign(g))) < 1e-5, `scale ${scale}`); // float32 bias correction
   const [h0, h1] = [before.get('decoder.head')!.data, after.get('decoder.head')!.data];
   const moved = h1.reduce((m, x, i) => Math.max(m, Math.abs(x - h0[i])), 0);
   assert.ok(moved > 0.99e-3 && moved < 1.01e-3, `the head moved by up to ${moved}`);
+  // a rate of 0 freezes, as `frozen` does: the weight stays exactly (weight decay included) and
+  // its gradient stays out of the clipping norm
+  const decay = { ...hp, weightDecay: 0.5 };
+  const [a, b] = [await tinyPolicy(5), await tinyPolicy(5)];
+  for (const p of [a, b]) await p.backward(its, ones(), { mode: 'image' });
+  const head0 = (await a.weights()).get('decoder.head')!.data;
+  const zero = await a.step({ ...decay, lrFor: { 'decoder.head': 0 } });
+  const frozen = await b.step({ ...decay, frozen: ['decoder.head'] });
+  assert.deepEqual((await a.weights()).get('decoder.head')!.data, head0);
+  assert.equal(zero.gradNorm, frozen.gradNorm);
+  assert.ok(zero.gradNorm < r1.gradNorm, `${zero.gradNorm} vs ${r1.gradNorm} with the head's gradient`);
+  a.dispose();
+  b.dispose();
   await fresh.backward(its, ones(), { mode: 'image' });
   await assert.rejects(fresh.step({ ...hp, lrFor: { 'decoder.scal': 1 } }), /"decoder\.scal" names no parameter/);
   fresh.dispose();
