@@ -130,8 +130,7 @@ export function decodeSafetensors(buf: Uint8Array, where: string, opts: ReadOpti
       const t = tensors.get(name);
       if (!t) {
         if (!opts.optional?.has(name)) fail(`tensor '${name}' is missing`);
-      }
-      else if (t.shape.join(',') !== shape.join(',')) fail(`tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
+      } else if (t.shape.join(',') !== shape.join(',')) fail(`tensor '${name}' has shape [${t.shape}], expected [${shape}]`);
     }
     for (const name of tensors.keys()) if (!opts.expect.has(name)) fail(`unexpected tensor '${name}'`);
   }

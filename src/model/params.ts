@@ -46,6 +46,9 @@ export type DecoderParams = {
 
 export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
 
+/** The path of the logit scale, the one parameter older checkpoints lack (loaded as 1). */
+export const LOGIT_SCALE = 'decoder.scale';
+
 /**
  * Columns of the output head: V rounded up to a multiple of 16. jax-js 0.1.25's matrix product is
  * 8-14x slower when the output has a column count that is not a multiple of 4 (162, our
@@ -53,9 +56,6 @@ export type PolicyParams = { vision: VisionParams; decoder: DecoderParams };
  * `headLogits` (forward.ts) masks the padding columns (probability exactly 0) rather than slicing
  * them off. Padding columns never receive a gradient.
  */
-/** The path of the logit scale, the one parameter older checkpoints lack (loaded as 1). */
-export const LOGIT_SCALE = 'decoder.scale';
-
 export function headWidth(V: number): number {
   return Math.ceil(V / 16) * 16;
 }

@@ -23,12 +23,15 @@ function reference(p: number[], g: number[], steps: number, o: { lr: number; b1:
   return { q, m, v };
 }
 
+// one 2x2 matrix (weight decay applies) and one vector (it does not), with a fixed gradient
+const w = [0.5, -1, 2, 0.25];
+const b = [1, -2];
+const gw = [0.1, -0.2, 0.3, 0.05];
+const gb = [-1, 0.5];
+const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
+
 test('AdamW matches a hand-computed update (decay on matrices only, bias correction)', async () => {
   const o = { lr: 0.1, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0.5 };
-  const w = [0.5, -1, 2, 0.25];
-  const b = [1, -2];
-  const gw = [0.1, -0.2, 0.3, 0.05];
-  const gb = [-1, 0.5];
   let params: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
   const state = adamwInit(params);
   for (let s = 0; s < 3; s++) {
@@ -39,7 +42,6 @@ test('AdamW matches a hand-computed update (decay on matrices only, bias correct
   const got = await treeToHost(params);
   const rw = reference(w, gw, 3, o, true);
   const rb = reference(b, gb, 3, o, false);
-  const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
   close(got.get('w')!.data, rw.q);
   close(got.get('b')!.data, rb.q);
   const m = await treeToHost(state.m);
@@ -50,16 +52,11 @@ test('AdamW matches a hand-computed update (decay on matrices only, bias correct
 
 test('AdamW and SGD take a learning rate per leaf by path', async () => {
   const o = { lr: 0.1, b1: 0.9, b2: 0.99, eps: 1e-8, wd: 0 };
-  const w = [0.5, -1, 2, 0.25];
-  const b = [1, -2];
-  const gw = [0.1, -0.2, 0.3, 0.05];
-  const gb = [-1, 0.5];
   const lr = (path: string) => (path === 'b' ? 0.02 : 0.1);
   let params: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
   const state = adamwInit(params);
   for (let s = 0; s < 2; s++) params = adamwStep(params, { w: f32(gw, [2, 2]), b: f32(gb, [2]) }, state, { lr, betas: [o.b1, o.b2], eps: o.eps, weightDecay: 0 });
   const got = await treeToHost(params);
-  const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
   close(got.get('w')!.data, reference(w, gw, 2, o, false).q);
   close(got.get('b')!.data, reference(b, gb, 2, { ...o, lr: 0.02 }, false).q);
   let sp: ParamTree = { w: f32(w, [2, 2]), b: f32(b, [2]) };
@@ -72,10 +69,6 @@ test('AdamW and SGD take a learning rate per leaf by path', async () => {
 
 test('SGD with momentum matches a hand-computed update (clip, decay on matrices only, velocity kept)', async () => {
   const o = { lr: 0.5, mu: 0.8, wd: 0.1, clip: 0.5 };
-  const w = [0.5, -1, 2, 0.25];
-  const b = [1, -2];
-  const gw = [0.1, -0.2, 0.3, 0.05];
-  const gb = [-1, 0.5];
   const ref = (p: number[], g: number[], decay: boolean) => {
     const m = p.map(() => 0);
     const q = [...p];
@@ -94,7 +87,6 @@ test('SGD with momentum matches a hand-computed update (clip, decay on matrices 
   }
   assert.equal(state.t, 3);
   const got = await treeToHost(params);
-  const close = (a: ArrayLike<number>, e: number[]) => e.forEach((x, i) => assert.ok(Math.abs(a[i] - x) < 1e-5, `${a[i]} vs ${x}`));
   close(got.get('w')!.data, ref(w, gw, true).q);
   close(got.get('b')!.data, ref(b, gb, false).q);
   close((await treeToHost(state.m)).get('w')!.data, ref(w, gw, true).m);

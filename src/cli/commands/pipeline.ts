@@ -109,11 +109,6 @@ function firstDifference(a: unknown, b: unknown, path: string[]): [string, unkno
  * Where the run in `dir` was made with other settings than `config` on any of `paths` (but for
  * the keys no training reads): `it was trained with KEY = THEIRS, not OURS`; else null.
  */
-/** Why the RL run in `dir` was not made with `config`'s training settings (RL_KEYS), or null. */
-export function rlSettingsMismatch(dir: string, config: TrainConfig): string | null {
-  return settingsMismatch(dir, config, RL_KEYS);
-}
-
 function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (readonly string[])[]): string | null {
   const theirs = readRunConfig(join(dir, 'config.yaml'));
   if (theirs === null) return 'its config.yaml is missing or not a valid config';
@@ -124,6 +119,11 @@ function settingsMismatch(dir: string, config: TrainConfig, paths: readonly (rea
     if (d) return `it was trained with ${d[0]} = ${show(d[1])}, not ${show(d[2])}`;
   }
   return null;
+}
+
+/** Why the RL run in `dir` was not made with `config`'s training settings (RL_KEYS), or null. */
+export function rlSettingsMismatch(dir: string, config: TrainConfig): string | null {
+  return settingsMismatch(dir, config, RL_KEYS);
 }
 
 /**
@@ -332,9 +332,9 @@ export const command: Command = {
         ]),
         '',
         formatGain(base, trained),
-        ...[learnedScaleLine(rlDir)].filter((l): l is string => l !== null),
+        learnedScaleLine(rlDir),
         `measured in ${formatDuration((performance.now() - t0) / 1000)}`,
-      ];
+      ].filter((l) => l !== null);
       process.stdout.write(lines.join('\n') + '\n');
       writeFileAtomic(join(out, 'summary.txt'), lines.join('\n') + '\n');
       return 0;
