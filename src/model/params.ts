@@ -6,7 +6,9 @@
  */
 
 import type { Rng } from '../engine/rng.ts';
-import { numpy as np, f32 } from '../engine/jax.ts';
+import type { numpy as np } from '../engine/jax.ts';
+import type { HostTensor } from '../engine/safetensors.ts';
+import { treeFromHost } from '../engine/tree.ts';
 import type { ModelConfig, TransformerConfig } from './config.ts';
 import { dims } from './config.ts';
 import { OCR_OUTPUTS } from './ocr.ts';
@@ -60,51 +62,42 @@ export function headWidth(V: number): number {
   return Math.ceil(V / 16) * 16;
 }
 
-function normal(rng: Rng, shape: number[], std: number): np.Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
-  return f32(data, shape);
-}
-
-const zeros = (shape: number[]) => np.zeros(shape, { dtype: np.float32 });
-const ones = (shape: number[]) => np.ones(shape, { dtype: np.float32 });
-
-function initBlock(rng: Rng, t: TransformerConfig): Block {
-  const C = t.width;
-  const resid = 0.02 / Math.sqrt(2 * t.layers);
-  return {
-    ln1: { g: ones([C]), b: zeros([C]) },
-    qkv: { w: normal(rng, [C, 3 * C], 0.02), b: zeros([3 * C]) },
-    out: { w: normal(rng, [C, C], resid), b: zeros([C]) },
-    ln2: { g: ones([C]), b: zeros([C]) },
-    fc: { w: normal(rng, [C, t.mlp], 0.02), b: zeros([t.mlp]) },
-    proj: { w: normal(rng, [t.mlp, C], resid), b: zeros([C]) },
-  };
-}
-
-/** Fresh parameters for `cfg` with vocabulary size V. */
-export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams {
-  const { N, F, C, Cv, positions } = dims(cfg);
+/**
+ * Fresh parameters as host arrays, in `paramShapes` order: the one initialisation both backends
+ * use (the jax-js tree is built from it, the native engine copies it into its flat array).
+ * Matrices draw N(0, 0.02) from `rng` in this order; residual output projections (a block's
+ * `out` and `proj`) use 0.02 / sqrt(2 layers); the reading head draws from its own fork; biases
+ * are 0 (the reading head's -4: most targets are 0, and a prior of sigmoid(-4) ~ 2% keeps the
+ * first steps calm), norm gains and the logit scale 1.
+ */
+export function initHostParams(cfg: ModelConfig, V: number, rng: Rng): [string, HostTensor][] {
   const r = rng.fork('init');
-  const vision: VisionParams = {
-    patch: { w: normal(r, [F, Cv], 0.02), b: zeros([Cv]) },
-    pos: normal(r, [N, Cv], 0.02),
-    layers: Array.from({ length: cfg.vision.layers }, () => initBlock(r, cfg.vision)),
-    lnf: { g: ones([Cv]), b: zeros([Cv]) },
-    proj: { w: normal(r, [Cv, C], 0.02), b: zeros([C]) },
-    // most (patch, character) targets are 0: a prior of sigmoid(-4) ~ 2% keeps the first steps calm
-    ocr: { w: normal(r.fork('ocr'), [C, OCR_OUTPUTS], 0.02), b: np.full([OCR_OUTPUTS], -4, { dtype: np.float32 }) },
-  };
-  const decoder: DecoderParams = {
-    tok: normal(r, [V, C], 0.02),
-    pos: normal(r, [positions, C], 0.02),
-    layers: Array.from({ length: cfg.decoder.layers }, () => initBlock(r, cfg.decoder)),
-    lnf: { g: ones([C]), b: zeros([C]) },
-    head: normal(r, [C, headWidth(V)], 0.02),
-    scale: ones([1]),
-  };
-  return { vision, decoder };
+  const out: [string, HostTensor][] = [];
+  for (const [name, shape] of paramShapes(cfg, V)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const last = name.slice(name.lastIndexOf('.') + 1);
+    const inBlock = name.includes('.layers.');
+    if (name === 'vision.ocr.w') {
+      const ocr = r.fork('ocr'); // forked where the draws before it left r
+      for (let i = 0; i < data.length; i++) data[i] = ocr.normal() * 0.02;
+    } else if (name === 'vision.ocr.b') {
+      data.fill(-4);
+    } else if (name === LOGIT_SCALE || (last === 'g' && shape.length === 1)) {
+      data.fill(1);
+    } else if (shape.length >= 2) {
+      const tower = name.startsWith('vision') ? cfg.vision : cfg.decoder;
+      const residual = inBlock && (name.endsWith('.out.w') || name.endsWith('.proj.w'));
+      const std = residual ? 0.02 / Math.sqrt(2 * tower.layers) : 0.02;
+      for (let i = 0; i < data.length; i++) data[i] = r.normal() * std;
+    }
+    out.push([name, { shape, data }]);
+  }
+  return out;
+}
+
+/** Fresh parameters for `cfg` with vocabulary size V (the jax-js tree of `initHostParams`). */
+export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams {
+  return treeFromHost(initHostParams(cfg, V, rng)) as PolicyParams;
 }
 
 /** Every parameter's path and shape, computed from the config alone (checkpoint validation). */

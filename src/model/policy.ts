@@ -9,8 +9,6 @@
  *   policy.json            sidecar: format, config, vocabulary, step, user metadata (written last)
  */
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type {
   AttentionMode,
   OptimStep,
@@ -25,12 +23,12 @@ import type {
   SampleOptions,
   StepResult,
 } from '../train/policy.ts';
-import { writeFileAtomic } from '../data/atomic-write.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
 import { type AdamWState, type LeafLr, type OptimizerKind, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
-import { type HostTensor, readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
+import type { HostTensor } from '../engine/safetensors.ts';
+import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { LOGIT_SCALE, type PolicyParams, initParams, paramShapes } from './params.ts';
@@ -40,7 +38,7 @@ import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, sl
 import { pickToken } from './sampling.ts';
 import { OCR_OUTPUTS, ocrLoss, ocrTargets } from './ocr.ts';
 
-export const CHECKPOINT_FORMAT = 'pgpo-policy/1';
+export { CHECKPOINT_FORMAT };
 /** The `<image>` marker in problem texts; dropped by `encodePrompt` (the image goes first). */
 export const IMAGE_MARKER = '<image>';
 
@@ -491,64 +489,17 @@ export class VlmPolicy implements Policy {
 
   async save(dir: string, meta: Record<string, unknown> = {}): Promise<void> {
     this.live();
-    mkdirSync(dir, { recursive: true });
-    const weights = await treeToHost(this.params);
-    writeSafetensors(join(dir, 'model.safetensors'), weights, { format: CHECKPOINT_FORMAT });
-    const m = await treeToHost(this.opt.m);
-    const v = await treeToHost(this.opt.v);
-    const moments: [string, { shape: number[]; data: Float32Array }][] = [
-      ...[...m].map(([n, t]) => [`m.${n}`, t] as [string, typeof t]),
-      ...[...v].map(([n, t]) => [`v.${n}`, t] as [string, typeof t]),
-    ];
-    writeSafetensors(join(dir, 'optimizer.safetensors'), moments, { t: String(this.opt.t), optimizer: this.opt.kind ?? 'none' });
-    const sidecar = {
-      format: CHECKPOINT_FORMAT,
-      config: this.config,
-      vocab: this.tokenizer.vocab,
-      updates: this.opt.t,
-      paramCount: this.paramCount,
-      savedAt: new Date().toISOString(),
-      meta,
-    };
-    writeFileAtomic(join(dir, 'policy.json'), JSON.stringify(sidecar, null, 2) + '\n');
+    const host = async (t: ParamTree) => [...(await treeToHost(t))] as [string, HostTensor][];
+    const optimizer = { m: await host(this.opt.m), v: await host(this.opt.v), t: this.opt.t, kind: this.opt.kind };
+    writeCheckpoint(dir, { config: this.config, tokenizer: this.tokenizer, weights: await host(this.params), optimizer, meta });
   }
 
   static async load(dir: string): Promise<{ policy: VlmPolicy; meta: Record<string, unknown> }> {
     await initEngine();
-    const sidecarPath = join(dir, 'policy.json');
-    if (!existsSync(sidecarPath)) throw new Error(`${dir}: no policy.json (not a policy checkpoint, or an unfinished save)`);
-    let side: { format?: unknown; config?: ModelConfig; vocab?: string[]; meta?: Record<string, unknown> };
-    try {
-      side = JSON.parse(readFileSync(sidecarPath, 'utf8'));
-    } catch (err) {
-      throw new Error(`${sidecarPath}: not valid JSON (${(err as Error).message})`);
-    }
-    if (side.format !== CHECKPOINT_FORMAT) throw new Error(`${sidecarPath}: format ${JSON.stringify(side.format)}, expected "${CHECKPOINT_FORMAT}"`);
-    if (!side.config || !Array.isArray(side.vocab)) throw new Error(`${sidecarPath}: lacks config or vocab`);
-    const cfg = side.config;
-    validateConfig(cfg);
-    const tok = Tokenizer.fromVocab(side.vocab);
-    const shapes = paramShapes(cfg, tok.size);
-    // checkpoints from before the logit scale existed lack it: they load with scale 1 (and zero
-    // moments), which is exactly the function their weights define
-    const w = readSafetensors(join(dir, 'model.safetensors'), { expect: shapes, optional: new Set([LOGIT_SCALE]) });
-    // Rebuild trees in the order of `paramShapes` (= initParams' insertion order).
-    const ordered = (m: Map<string, HostTensor>, fill: number) =>
-      [...shapes.keys()].map((n) => [n, m.get(n) ?? { shape: shapes.get(n)!, data: new Float32Array(shapes.get(n)!.reduce((a, b) => a * b, 1)).fill(fill) }] as [string, HostTensor]);
-    const params = treeFromHost(ordered(w.tensors, 1)) as PolicyParams;
-    // weights-only checkpoints (the shipped base models) start a fresh optimizer
-    const optPath = join(dir, 'optimizer.safetensors');
-    if (!existsSync(optPath)) return { policy: new VlmPolicy(cfg, tok, params), meta: side.meta ?? {} };
-    const moments = new Map<string, number[]>();
-    for (const [n, s] of shapes) moments.set(`m.${n}`, s).set(`v.${n}`, s);
-    const o = readSafetensors(optPath, { expect: moments, optional: new Set([`m.${LOGIT_SCALE}`, `v.${LOGIT_SCALE}`]) });
-    const t = Number(o.metadata.t);
-    if (!Number.isInteger(t) || t < 0) throw new Error(`${join(dir, 'optimizer.safetensors')}: bad step count t=${JSON.stringify(o.metadata.t)}`);
-    const sub = (prefix: string) => new Map([...o.tensors].filter(([n]) => n.startsWith(prefix)).map(([n, x]) => [n.slice(prefix.length), x] as [string, typeof x]));
-    const kind = o.metadata.optimizer ?? (t > 0 ? 'adamw' : 'none'); // checkpoints before SGD existed were AdamW's
-    if (kind !== 'adamw' && kind !== 'sgd' && kind !== 'none') throw new Error(`${optPath}: unknown optimizer ${JSON.stringify(kind)}`);
-    const opt: AdamWState = { m: treeFromHost(ordered(sub('m.'), 0)), v: treeFromHost(ordered(sub('v.'), 0)), t, kind: kind === 'none' ? null : kind };
-    return { policy: new VlmPolicy(cfg, tok, params, opt), meta: side.meta ?? {} };
+    const c = readCheckpoint(dir);
+    const params = treeFromHost(c.weights) as PolicyParams;
+    const opt: AdamWState | undefined = c.optimizer ? { m: treeFromHost(c.optimizer.m), v: treeFromHost(c.optimizer.v), t: c.optimizer.t, kind: c.optimizer.kind } : undefined;
+    return { policy: new VlmPolicy(c.config, c.tokenizer, params, opt), meta: c.meta };
   }
 
   dispose(): void {
