@@ -1,0 +1,146 @@
+/**
+ * The one foreign call of the native engine: CBLAS `sgemm`, loaded through the `koffi` FFI from
+ * the first library of a list of known names (Debian's OpenBLAS first; PGPO_BLAS names another,
+ * e.g. macOS Accelerate, which exports the same `cblas_sgemm`). Every matrix product of the
+ * native policy goes through `gemm` below, row-major, on Float32Array views (offsets are
+ * subarrays, so a head's columns of a [rows, 3C] matrix are read in place with lda = 3C).
+ *
+ * Threads: PGPO_THREADS, else the machine's cores (OpenBLAS's own default). A product's result
+ * does not depend on the run, so the same seed gives the same numbers run after run.
+ */
+
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+
+const LIBRARIES = [
+  'libopenblas.so.0',
+  'libopenblas.so',
+  '/usr/lib/x86_64-linux-gnu/libopenblas.so.0',
+  '/usr/lib/aarch64-linux-gnu/libopenblas.so.0',
+  'libcblas.so.3',
+  'libblis.so.4',
+  '/System/Library/Frameworks/Accelerate.framework/Accelerate',
+  'libopenblas.dylib',
+  'libopenblas.dll',
+];
+
+/** Where the library comes from when none is found (one line, shown to the user). */
+export const BLAS_HINT = 'install a CBLAS library: apt-get install libopenblas0-pthread (Debian/Ubuntu), or set PGPO_BLAS=/path/to/libcblas';
+
+type Sgemm = (
+  order: number,
+  transA: number,
+  transB: number,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
+) => void;
+
+export interface Blas {
+  /** The library file that was loaded. */
+  readonly library: string;
+  readonly threads: number;
+  readonly sgemm: Sgemm;
+}
+
+let loaded: Blas | null | undefined;
+let failure = '';
+
+/** The threads BLAS runs with: PGPO_THREADS if set (a positive integer), else the cores. */
+export function blasThreads(): number {
+  const env = process.env.PGPO_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`PGPO_THREADS must be a positive integer, got '${env}'`);
+    return n;
+  }
+  return availableParallelism();
+}
+
+/** The CBLAS library, loaded once per process; null (with `blasFailure()` saying why) if none. */
+export function tryBlas(): Blas | null {
+  if (loaded !== undefined) return loaded;
+  let koffi: typeof import('koffi');
+  try {
+    koffi = createRequire(import.meta.url)('koffi');
+  } catch (err) {
+    failure = `the koffi package could not be loaded (${(err as Error).message.split('\n')[0]}); run npm ci`;
+    return (loaded = null);
+  }
+  const names = process.env.PGPO_BLAS ? [process.env.PGPO_BLAS] : LIBRARIES;
+  const tried: string[] = [];
+  for (const name of names) {
+    let lib: ReturnType<typeof koffi.load>;
+    try {
+      lib = koffi.load(name);
+    } catch {
+      tried.push(name);
+      continue;
+    }
+    const sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
+    const threads = blasThreads();
+    for (const setter of ['openblas_set_num_threads', 'bli_thread_set_num_threads']) {
+      try {
+        (lib.func(`void ${setter}(int)`) as (n: number) => void)(threads);
+        break;
+      } catch {
+        // not this library's name for it
+      }
+    }
+    return (loaded = { library: name, threads, sgemm });
+  }
+  failure = `no CBLAS library found (tried ${tried.join(', ')}); ${BLAS_HINT}`;
+  return (loaded = null);
+}
+
+/** Why `tryBlas()` returned null. */
+export function blasFailure(): string {
+  return failure;
+}
+
+/** The CBLAS library, or an error naming the package to install. */
+export function blas(): Blas {
+  const b = tryBlas();
+  if (!b) throw new Error(`native backend: ${blasFailure()}`);
+  return b;
+}
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+/**
+ * C[M, N] = alpha * op(A) op(B) + beta * C, row-major, where op(A) is [M, K] (A itself, or A^T
+ * when transA: A is then [K, M]) and op(B) is [K, N]. lda, ldb, ldc are the row strides.
+ */
+export function gemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  ldc: number,
+): void {
+  if (M === 0 || N === 0) return;
+  if (K === 0) {
+    // BLAS leaves C alone when K = 0 only if beta = 1; do what the formula says
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[i * ldc + j] *= beta;
+    return;
+  }
+  blas().sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}

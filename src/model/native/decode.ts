@@ -1,0 +1,177 @@
+/**
+ * KV-cache decoding on the native engine. The prefix (image + prompt) of each prompt runs once
+ * through `decoderForward` (plan: one group per prompt, a one-token dummy response whose only
+ * logit row is the prefix's last row: the first token's distribution); its keys and values stay
+ * in the kept qkv of every layer. Then each step feeds one token per unfinished response:
+ *
+ *   x [A, C] = tok[token] + pos[position]            A = responses still open
+ *   per layer: ln1 -> qkv [A, 3C]; the new k, v go to the response's cache column t;
+ *              attention over the group's prefix keys (one product per group and head, the
+ *              prefix read once for its R rows) and the response's own keys 0..t, one softmax;
+ *              out projection, MLP, residuals (blockForward's arithmetic, one row each)
+ *   final norm, head, logit scale -> logits [A, V]
+ *
+ * Token choice is the host's (sampling.ts `pickToken`), from one seeded Rng, in the order the
+ * jax-js policy uses: prompt by prompt, rollout by rollout, finished ones skipped.
+ */
+
+import type { ModelConfig } from '../config.ts';
+import { dims } from '../config.ts';
+import type { PackItem } from '../batch.ts';
+import { gemm } from './blas.ts';
+import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
+import { addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
+import { planBatches } from './plan.ts';
+
+export interface PrefixCache {
+  readonly G: number;
+  /** Per group: first row and length of its prefix in the kept qkv. */
+  readonly p0: Int32Array;
+  readonly S: Int32Array;
+  /** Per layer: the prefix rows' qkv [prefixRows, 3C] (k and v are read from it). */
+  readonly qkv: Float32Array[];
+  /** [G, V] logits of each prompt's first response token. */
+  readonly first: Float32Array;
+}
+
+/** Runs every prompt's prefix once (image mode) and keeps its keys and values. */
+export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly PackItem[]): PrefixCache {
+  const items = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [0] }));
+  const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER);
+  const vision = visionForward(w, cfg, arena, mb.patches!, mb.images);
+  const run = decoderForward(w, cfg, V, arena, mb.plan, vision);
+  const C3 = 3 * cfg.decoder.width;
+  const groups = mb.plan.spec.groups;
+  return {
+    G: groups.length,
+    p0: Int32Array.from(groups, (g) => g.p0),
+    S: Int32Array.from(groups, (g) => g.S),
+    qkv: run.acts.map((a) => Float32Array.from(a.qkv.subarray(0, mb.plan.rows * C3))),
+    first: Float32Array.from(run.logits.subarray(0, groups.length * V)),
+  };
+}
+
+/** The response caches: per layer, keys and values [G * R, Tmax, C]. */
+export interface ResponseCache {
+  readonly R: number;
+  readonly Tmax: number;
+  readonly k: Float32Array[];
+  readonly v: Float32Array[];
+}
+
+export function responseCache(cfg: ModelConfig, G: number, R: number, Tmax: number): ResponseCache {
+  const n = G * R * Tmax * cfg.decoder.width;
+  return {
+    R,
+    Tmax,
+    k: Array.from({ length: cfg.decoder.layers }, () => new Float32Array(n)),
+    v: Array.from({ length: cfg.decoder.layers }, () => new Float32Array(n)),
+  };
+}
+
+/**
+ * One step for the open responses `slots` (g * R + r, ascending), each fed `tokens[i]` at
+ * position `positions[i]`, writing cache column t. Returns logits [A, V].
+ */
+export function decodeStep(
+  w: Weights,
+  cfg: ModelConfig,
+  V: number,
+  arena: Arena,
+  prefix: PrefixCache,
+  cache: ResponseCache,
+  slots: Int32Array,
+  tokens: Int32Array,
+  positions: Int32Array,
+  t: number,
+): Float32Array {
+  const { C } = dims(cfg);
+  const { heads: H, mlp: M } = cfg.decoder;
+  const D = C / H;
+  const C3 = 3 * C;
+  const A = slots.length;
+  const { R, Tmax } = cache;
+  const alpha = 1 / Math.sqrt(D);
+  const x = arena.get('dec1.x', A * C);
+  for (let i = 0; i < A; i++) {
+    const to = tokens[i] * C;
+    const po = positions[i] * C;
+    for (let j = 0; j < C; j++) x[i * C + j] = w.tok[to + j] + w.pos[po + j];
+  }
+  const ln = arena.get('dec1.ln', A * C);
+  const mean = arena.get('dec1.m', A);
+  const rstd = arena.get('dec1.r', A);
+  const qkv = arena.get('dec1.qkv', A * C3);
+  const att = arena.get('dec1.att', A * C);
+  const x1 = arena.get('dec1.x1', A * C);
+  const f = arena.get('dec1.f', A * M);
+  const own = new Float64Array(t + 1);
+  // rows of each group among the open ones: [start, end)
+  const bounds: [number, number, number][] = [];
+  for (let i = 0; i < A; ) {
+    const g = Math.floor(slots[i] / R);
+    let e = i;
+    while (e < A && Math.floor(slots[e] / R) === g) e++;
+    bounds.push([g, i, e]);
+    i = e;
+  }
+  w.decoder.forEach((bw, l) => {
+    layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
+    linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
+    const K = cache.k[l];
+    const Vc = cache.v[l];
+    for (let i = 0; i < A; i++) {
+      const o = (slots[i] * Tmax + t) * C;
+      K.set(qkv.subarray(i * C3 + C, i * C3 + 2 * C), o);
+      Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), o);
+    }
+    const pq = prefix.qkv[l];
+    for (const [g, a0, a1] of bounds) {
+      const n = a1 - a0;
+      const S = prefix.S[g];
+      const p0 = prefix.p0[g];
+      const sp = arena.get('dec1.sp', n * S);
+      for (let h = 0; h < H; h++) {
+        gemm(false, true, n, S, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, pq.subarray(p0 * C3 + C + h * D), C3, 0, sp, S);
+        for (let i = 0; i < n; i++) {
+          const row = a0 + i;
+          const qo = row * C3 + h * D;
+          const base = slots[row] * Tmax * C + h * D;
+          let max = -Infinity;
+          for (let j = 0; j < S; j++) max = Math.max(max, sp[i * S + j]);
+          for (let j = 0; j <= t; j++) {
+            let s = 0;
+            const ko = base + j * C;
+            for (let d = 0; d < D; d++) s += qkv[qo + d] * K[ko + d];
+            own[j] = s * alpha;
+            max = Math.max(max, own[j]);
+          }
+          let z = 0;
+          for (let j = 0; j < S; j++) z += sp[i * S + j] = Math.exp(sp[i * S + j] - max);
+          for (let j = 0; j <= t; j++) z += own[j] = Math.exp(own[j] - max);
+          const inv = 1 / z;
+          for (let j = 0; j < S; j++) sp[i * S + j] *= inv;
+          const oo = row * C + h * D;
+          for (let d = 0; d < D; d++) att[oo + d] = 0;
+          for (let j = 0; j <= t; j++) {
+            const p = own[j] * inv;
+            const vo = base + j * C;
+            for (let d = 0; d < D; d++) att[oo + d] += p * Vc[vo + d];
+          }
+        }
+        gemm(false, false, n, D, S, 1, sp, S, pq.subarray(p0 * C3 + 2 * C + h * D), C3, 1, att.subarray(a0 * C + h * D), C);
+      }
+    }
+    linearForward(x1, att, bw.outW, bw.outB, A, C, C);
+    addInto(x1, x, A * C);
+    layerNormForward(ln, mean, rstd, x1, bw.ln2g, bw.ln2b, A, C);
+    linearForward(f, ln, bw.fcW, bw.fcB, A, C, M);
+    geluForward(f, f, A * M);
+    linearForward(x, f, bw.projW, bw.projB, A, M, C);
+    addInto(x, x1, A * C);
+  });
+  layerNormForward(ln, mean, rstd, x, w.lnfG, w.lnfB, A, C);
+  const logits = arena.get('dec1.logits', A * V);
+  gemm(false, false, A, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, logits, V);
+  return logits;
+}
