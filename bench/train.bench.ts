@@ -37,7 +37,7 @@ for (const algo of ALGORITHMS) {
   });
   const problems = await loadProblems(config, 'train');
   const out = mkdtempSync(join(tmpdir(), `pgpo-bench-${algo}-`));
-  await train({ config, out, factory: policyFactory, problems, reward: reward(), log: () => {}, progressStream: { write: () => true } });
+  await train({ config, out, factory: policyFactory(config), problems, reward: reward(), log: () => {}, progressStream: { write: () => true } });
   // step 1 compiles the programs; steps 2.. are timed
   const m = new RunDir(out).readMetrics().slice(1);
   const avg = (k: string) => m.reduce((a, r) => a + (r[k] as number), 0) / m.length;

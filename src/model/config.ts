@@ -82,6 +82,10 @@ export const PRESETS = {
 
 export type PresetName = keyof typeof PRESETS;
 
+/** The policy's engines (src/model/backends.ts), chosen by `worker.actor.backend`. */
+export const BACKENDS = ['native', 'jax'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
 /** A preset by name, optionally with some fields replaced. */
 export function modelConfig(name: PresetName = 'small', overrides: Partial<ModelConfig> = {}): ModelConfig {
   const base = PRESETS[name];

@@ -13,6 +13,7 @@ import { LOSS_AGGREGATIONS } from '../algo/aggregation.ts';
 import { DEPENDENCY_ESTIMATORS } from '../algo/dependency.ts';
 import { KL_ESTIMATORS } from '../algo/kl.ts';
 import { RESHAPE_VARIANTS } from '../algo/reshape.ts';
+import { BACKENDS } from '../model/config.ts';
 import { FAMILY_NAMES, VARIANT_NAMES } from '../tasks/index.ts';
 import { ConfigError, deepMerge, getPath, isPlainObject, loadYaml, parseOverrideValue, setPath, type Plain } from './config-merge.ts';
 
@@ -28,7 +29,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [] }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -132,6 +133,8 @@ export const configSchema = z.strictObject({
       model: z.enum(PRESETS),
       /** Checkpoint to start RL from (the warm-started base, `pgpo train --init`); null: a fresh `model` policy (seeded by trainer.seed). */
       init_checkpoint: z.string().nullable(),
+      /** The policy's engine: native (CBLAS sgemm, src/model/native) or jax (jax-js on wasm). Same checkpoints, same initial weights. */
+      backend: z.enum(BACKENDS),
       optim: z.strictObject({
         /** adamw, or sgd (SGD with heavy-ball momentum: steps in proportion to the gradient). */
         name: z.enum(['adamw', 'sgd']),
@@ -258,6 +261,7 @@ export const DEFAULTS: TrainConfig = {
     actor: {
       model: 'small',
       init_checkpoint: null,
+      backend: 'native',
       optim: { name: 'adamw', lr: 3e-5, logit_scale_lr: 3e-2, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
       freeze: [],
       max_grad_norm: 1.0,

@@ -8,14 +8,17 @@ import { writeFileAtomic } from '../data/atomic-write.ts';
 import { join } from 'node:path';
 import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
-import { policyFactory as vlmFactory } from '../model/policy.ts';
+import { policyFactoryFor } from '../model/backends.ts';
 import { computeReward } from '../reward/index.ts';
 import { DEFAULT_IMAGE_SIZE, generateSuite, glyphPlacements, useOf, type TaskInstance } from '../tasks/index.ts';
 import type { TrainConfig } from './config.ts';
 import type { PolicyFactory } from './policy.ts';
 import type { Problem, RewardFn } from './problems.ts';
 
-export const policyFactory: PolicyFactory = vlmFactory;
+/** The policy factory of the run's `worker.actor.backend`. */
+export function policyFactory(config: TrainConfig): PolicyFactory {
+  return policyFactoryFor(config.worker.actor.backend);
+}
 
 export function reward(): RewardFn {
   return (text, answer) => computeReward(text, answer);

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
-import { EOS } from '../../src/model/index.ts';
+import { EOS, type VlmPolicy } from '../../src/model/index.ts';
 import { fixtureItems, maxAbsDiff, randomImage, tinyPolicy } from './helpers.ts';
 
-const pol = await tinyPolicy(4);
+const pol = (await tinyPolicy(4)) as VlmPolicy;
 const items = fixtureItems(pol);
 
 test('text-only log-probs are identical whatever the pixels; image-mode log-probs change', async () => {
@@ -104,7 +104,7 @@ test('same seed, same rollouts; another seed, other rollouts; greedy ignores the
 });
 
 test('sampling stops a rollout at eos', async () => {
-  const p = await tinyPolicy(4);
+  const p = (await tinyPolicy(4)) as VlmPolicy;
   // Final norm outputs all ones and the head reads only the eos column: eos is (nearly) certain.
   const w = await p.weights();
   const C = w.get('decoder.lnf.g')!.shape[0];

@@ -2,18 +2,23 @@
 import { makeRgbImage, type RgbImage } from '../../src/data/image.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { VlmPolicy } from '../../src/model/index.ts';
+import { NativePolicy } from '../../src/model/native/policy.ts';
+import type { Backend } from '../../src/model/config.ts';
 import type { ScoreItem } from '../../src/train/policy.ts';
 
 export function randomImage(size: number, rng: Rng): RgbImage {
   return makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256)));
 }
 
-export async function tinyPolicy(seed = 1): Promise<VlmPolicy> {
-  return VlmPolicy.create('tiny', seed);
+/** Either backend's policy, with the host-side accessors the model tests use. */
+export type TestPolicy = VlmPolicy | NativePolicy;
+
+export async function tinyPolicy(seed = 1, backend: Backend = 'jax'): Promise<TestPolicy> {
+  return backend === 'jax' ? VlmPolicy.create('tiny', seed) : NativePolicy.create('tiny', seed);
 }
 
 /** Two groups: 3 responses to one image + prompt, 1 to another; lengths vary. */
-export function fixtureItems(pol: VlmPolicy, rng = Rng.seeded(7)): ScoreItem[] {
+export function fixtureItems(pol: { imageSize: number; encodePrompt(s: string): number[]; encode(s: string): number[] }, rng = Rng.seeded(7)): ScoreItem[] {
   const a = randomImage(pol.imageSize, rng);
   const b = randomImage(pol.imageSize, rng);
   const pa = pol.encodePrompt('<image>\nWhat is the value of x?');

@@ -23,7 +23,7 @@ test('every algorithm runs two steps on the tiny model and logs its metrics', as
     const config = resolveConfig({ preset: 'tiny', algo, overrides: [['trainer.log_rollouts_freq', '1'], ['algorithm.online_filtering', 'false']] });
     const problems = await loadProblems(config, 'train');
     const out = tmp();
-    const res = await train({ config, out, factory: policyFactory, problems, reward: reward(), ...quiet });
+    const res = await train({ config, out, factory: policyFactory(config), problems, reward: reward(), ...quiet });
     assert.equal(res.stopped, 'done', algo);
     const m = new RunDir(out).readMetrics();
     assert.deepEqual(m.map((r) => r.step), [1, 2], algo);
@@ -41,11 +41,11 @@ test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0
     // the untrained tiny policy earns no reward; a reward on the response's length parity gives
     // every group a spread, so every step has advantages to learn from
     const parity: RewardFn = (text) => ({ accuracy: text.length % 2, format: 0, reward: text.length % 2 });
-    const res = await train({ config, out, factory: policyFactory, problems: await loadProblems(config, 'train'), reward: parity, ...quiet });
+    const res = await train({ config, out, factory: policyFactory(config), problems: await loadProblems(config, 'train'), reward: parity, ...quiet });
     assert.equal(res.stopped, 'done');
     const m = new RunDir(out).readMetrics();
     assert.ok(m.every((r) => (r.updates as number) > 0 && (r.grad_norm as number) > 0), 'every step updated');
-    const { policy } = await policyFactory.load(join(out, 'checkpoints', 'step-000002', 'policy'));
+    const { policy } = await policyFactory(config).load(join(out, 'checkpoints', 'step-000002', 'policy'));
     const w = await (policy as unknown as { weights(): Promise<Map<string, { data: Float32Array }>> }).weights();
     policy.dispose();
     return { scales: m.map((r) => r.logit_scale as number), norm1: m[0].grad_norm as number, scale: w.get('decoder.scale')!.data[0], head: w.get('decoder.head')!.data };

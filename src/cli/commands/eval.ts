@@ -67,7 +67,7 @@ export const command: Command = {
     const runDir = runDirOf(ckpt);
     const note = suiteNote(runDir, config, split === 'train' ? RL_SUITE_KEYS : EVAL_SUITE_KEYS);
     if (note) process.stderr.write(`pgpo eval: ${note}\n`);
-    const policy = await loadCheckpointPolicy(policyFactory, dir);
+    const policy = await loadCheckpointPolicy(policyFactory(config), dir);
     const problems = (await loadProblems(config, split)).slice(0, n);
     const progress = new Progress({ total: problems.length, label: 'eval' });
     const report = await evaluate(policy, problems, reward(), {

@@ -46,7 +46,7 @@ export const command: Command = {
       return 0;
     }
     const problems = await loadProblems(config, 'train', 'sft');
-    const res = await withInterrupt((signal) => sft({ config, out, factory: policyFactory, problems, resume: Boolean(resume), signal }));
+    const res = await withInterrupt((signal) => sft({ config, out, factory: policyFactory(config), problems, resume: Boolean(resume), signal }));
     if (res.stopped === 'interrupted') return 130;
     process.stderr.write(`done: ${res.state.step} SFT steps; checkpoint ${res.checkpoint}\n`);
     return 0;

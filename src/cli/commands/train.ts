@@ -73,7 +73,7 @@ export const command: Command = {
       train({
         config,
         out,
-        factory: policyFactory,
+        factory: policyFactory(config),
         problems,
         reward: reward(),
         resume: Boolean(resume),
