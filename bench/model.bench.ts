@@ -1,20 +1,24 @@
 /**
- * `npm run bench:model`: speed of the `small` policy on this machine, printed as a markdown
- * table — a train step (forward + backward + AdamW) on one RL update batch, scoring in both
- * attention modes, KV-cache sampling of 160 rollouts x 64 new tokens, peak memory, and each
- * one's achieved GFLOP/s beside jax-js's own rate on a large square matrix product (the
- * engine's ceiling). Inputs come from a seeded generator; first calls (compilation) are timed
- * apart. Options: --preset tiny|small (default small), --reps N (default 3, best is reported).
+ * `npm run bench:model`: both backends of the policy side by side on this machine, printed as a
+ * markdown table — a train step (forward + backward + AdamW) on one RL update batch, scoring in
+ * both attention modes, KV-cache sampling — with the native engine's achieved GFLOP/s against the
+ * sgemm bound: CBLAS sgemm on the model's own weight shapes at the batch's row count, measured in
+ * the same run. FLOPs are the useful ones (real tokens, no padding; a backward counts twice a
+ * forward). Inputs come from a seeded generator; first calls (jax-js compiles there) are
+ * reported apart. Options: --preset tiny|small (default small), --reps N (default 3, best is
+ * reported), --backends jax,native.
  */
 import { cpus, totalmem } from 'node:os';
-import { initEngine, jit, numpy as np, random, engineThreads } from '../src/engine/jax.ts';
+import { initEngine, engineThreads } from '../src/engine/jax.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { makeRgbImage, type RgbImage } from '../src/data/image.ts';
 import { VlmPolicy, type PresetName } from '../src/model/index.ts';
-import { packBatches } from '../src/model/batch.ts';
-import { dims } from '../src/model/config.ts';
-import { decodeStepFlops, scoreFlops, trainFlops } from '../src/model/flops.ts';
-import type { ScoreItem } from '../src/train/policy.ts';
+import { NativePolicy } from '../src/model/native/policy.ts';
+import { blas, gemm } from '../src/model/native/blas.ts';
+import { planBatches } from '../src/model/native/plan.ts';
+import { type ModelConfig, dims, modelConfig } from '../src/model/config.ts';
+import { visionFlops } from '../src/model/flops.ts';
+import type { Policy, ScoreItem } from '../src/train/policy.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,9 +26,8 @@ const arg = (name: string, def: string) => {
 };
 const preset = arg('preset', 'small') as PresetName;
 const reps = Number(arg('reps', '3'));
-
-await initEngine();
-const rng = Rng.seeded('bench:model');
+const backends = arg('backends', 'jax,native').split(',') as Array<'jax' | 'native'>;
+const cfg: ModelConfig = modelConfig(preset);
 
 async function best(fn: () => Promise<unknown>): Promise<{ first: number; best: number }> {
   let t = performance.now();
@@ -39,89 +42,136 @@ async function best(fn: () => Promise<unknown>): Promise<{ first: number; best: 
   return { first, best: b };
 }
 
-// The engine's ceiling: a 1024 x 1024 x 1024 float32 matrix product, jitted.
-const n = 1024;
-const a = random.normal(random.key(1), [n, n]);
-const b = random.normal(random.key(2), [n, n]);
-const mm = jit((x: np.Array, y: np.Array) => np.matmul(x, y));
-const ceiling = await best(async () => (await mm(a.ref, b.ref).data()).length);
-// (best of `reps`, like every row: on a shared machine the best run is the least disturbed.)
-const ceilingGflops = (2 * n ** 3) / ceiling.best / 1e6;
-
-const pol = await VlmPolicy.create(preset, 1);
-const cfg = pol.config;
-const V = pol.vocabSize;
-const image = (): RgbImage => makeRgbImage(pol.imageSize, pol.imageSize, Uint8Array.from({ length: pol.imageSize ** 2 * 3 }, () => rng.int(256)));
+// ------------------------------------------------------------------ inputs (the same for both)
+const rng = Rng.seeded('bench:model');
+const probe = await NativePolicy.create(preset, 1);
+const V = probe.vocabSize;
+const image = (): RgbImage => makeRgbImage(cfg.image.size, cfg.image.size, Uint8Array.from({ length: cfg.image.size ** 2 * 3 }, () => rng.int(256)));
 const problem = (i: number) =>
   `<image>\nIn the figure, two angles of triangle ABC are ${40 + i} and ${60 + (i % 7)} degrees. What is the value of the third angle, in degrees? Give the answer as a number.`;
-const randomResponse = (len: number) => Array.from({ length: len }, () => 4 + rng.int(V - 4)); // no specials
-
-// The RL shapes: P prompts x G rollouts, responses of `resp` tokens.
+const randomResponse = (len: number) => Array.from({ length: len }, () => 4 + rng.int(V - 4));
 function batch(prompts: number, group: number, resp: number): ScoreItem[] {
   const items: ScoreItem[] = [];
   for (let p = 0; p < prompts; p++) {
     const img = image();
-    const prompt = pol.encodePrompt(problem(p));
+    const prompt = probe.encodePrompt(problem(p));
     for (let r = 0; r < group; r++) items.push({ image: img, prompt, response: randomResponse(resp) });
   }
   return items;
 }
-const promptLen = pol.encodePrompt(problem(0)).length;
-
-const flopsOf = (items: ScoreItem[], withImage: boolean, f: typeof scoreFlops) =>
-  packBatches(items, cfg, { withImage }).reduce((s, hb) => s + f(cfg, V, hb, withImage), 0);
-
-const rows: string[][] = [];
-const row = (what: string, shape: string, ms: number, work: string, flops: number, first: number) =>
-  rows.push([what, shape, `${ms.toFixed(0)} ms`, work, `${(flops / ms / 1e6).toFixed(1)}`, `${((100 * flops) / ms / 1e6 / ceilingGflops).toFixed(0)}%`, `${(first / 1000).toFixed(1)} s`]);
-
-// 1. Train step: backward over one RL update batch (16 prompts x 8 rollouts x 48 tokens) + AdamW.
-{
-  const items = batch(16, 8, 48);
-  const d = items.map((it) => Float32Array.from(it.response, () => rng.normal() * 1e-3));
-  const opt = { lr: 1e-4, weightDecay: 0.01, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
-  const t = await best(async () => {
-    await pol.backward(items, d, { mode: 'image' });
-    await pol.step(opt);
-  });
-  const tokens = items.length * 48;
-  row('train step (fwd+bwd+AdamW), image mode', `128 seq (16 x 8), ${promptLen}+48 tok`, t.best, `${((tokens / t.best) * 1000).toFixed(0)} resp tok/s`, flopsOf(items, true, trainFlops), t.first);
-}
-
-// 2. Scoring, both modes: 160 rollouts (20 prompts x 8) x 48 tokens.
+const promptLen = probe.encodePrompt(problem(0)).length;
+const trainItems = batch(16, 8, 48);
+const trainGrad = trainItems.map((it) => Float32Array.from(it.response, () => rng.normal() * 1e-3));
 const scoreItems = batch(20, 8, 48);
-for (const mode of ['image', 'text-only'] as const) {
-  const t = await best(() => pol.score(scoreItems, { mode }));
-  const tokens = scoreItems.length * 48;
-  row(`score, ${mode} mode`, `160 seq (20 x 8), ${promptLen}+48 tok`, t.best, `${((tokens / t.best) * 1000).toFixed(0)} resp tok/s`, flopsOf(scoreItems, mode === 'image', scoreFlops), t.first);
+const sampleInputs = (prompts: number) => Array.from({ length: prompts }, (_, p) => ({ image: image(), prompt: probe.encodePrompt(problem(p)) }));
+const sample160 = sampleInputs(20);
+const sample128 = sampleInputs(16);
+
+// ------------------------------------------------------------------ useful FLOPs
+const { C } = dims(cfg);
+const blockWeights = (t: { width: number; mlp: number }) => 2 * (4 * t.width * t.width + 2 * t.width * t.mlp);
+/** Forward FLOPs of scoring `items` (real rows only). */
+function forwardFlops(items: readonly ScoreItem[], withImage: boolean): number {
+  let f = 0;
+  for (const mb of planBatches(items, cfg, withImage, cfg.batching.tokensPerMicroBatch)) {
+    f += mb.images * visionFlops(cfg);
+    f += mb.plan.rows * cfg.decoder.layers * blockWeights(cfg.decoder);
+    for (const g of mb.plan.spec.groups) {
+      const ntot = g.resp.reduce((a, n) => a + n, 0);
+      f += cfg.decoder.layers * 4 * C * (g.S * g.S + ntot * g.S + g.resp.reduce((a, n) => a + n * n, 0));
+    }
+    f += 2 * C * V * mb.plan.targets.length;
+  }
+  return f;
 }
 
-// 3. Sampling with the KV cache: 20 prompts x 8 rollouts x 64 new tokens (and the RL shape).
-async function sampling(prompts: number, group: number, maxNew: number) {
-  const inputs = Array.from({ length: prompts }, (_, p) => ({ image: image(), prompt: pol.encodePrompt(problem(p)) }));
-  let generated = 0;
-  let steps = 0;
-  const t = await best(async () => {
-    const ro = await pol.sample(inputs, { n: group, temperature: 1, topP: 1, maxNewTokens: maxNew, seed: 7 });
-    generated = ro.reduce((s, r) => s + r.tokens.length, 0);
-    steps = Math.max(...ro.map((r) => r.tokens.length));
+// ------------------------------------------------------------------ the sgemm bound, same run
+function sgemmRate(M: number, N: number, K: number): number {
+  const a = new Float32Array(M * K).fill(0.01);
+  const b = new Float32Array(K * N).fill(0.01);
+  const c = new Float32Array(M * N);
+  gemm(false, false, M, N, K, 1, a, K, b, N, 0, c, N);
+  let t = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const s = performance.now();
+    for (let k = 0; k < 5; k++) gemm(false, false, M, N, K, 1, a, K, b, N, 0, c, N);
+    t = Math.min(t, (performance.now() - s) / 5);
+  }
+  return (2 * M * N * K) / t / 1e6;
+}
+const trainRows = planBatches(trainItems, cfg, true, cfg.batching.tokensPerMicroBatch)[0].plan.rows;
+const M = cfg.decoder.mlp;
+const boundShapes: Array<[number, number, number]> = [
+  [trainRows, 3 * C, C],
+  [trainRows, C, C],
+  [trainRows, M, C],
+  [trainRows, C, M],
+];
+// the bound: the flop-weighted rate of the decoder's four weight products at the batch's rows
+const boundRates = boundShapes.map(([m, n, k]) => ({ flops: 2 * m * n * k, rate: sgemmRate(m, n, k) }));
+const bound = boundRates.reduce((a, r) => a + r.flops, 0) / boundRates.reduce((a, r) => a + r.flops / r.rate, 0);
+
+// ------------------------------------------------------------------ the passes, per backend
+type Row = { what: string; shape: string; flops: number | null; tokens: number; ms: Record<string, number>; first: Record<string, number> };
+const rows: Row[] = [
+  { what: 'train step (fwd+bwd+AdamW), image mode', shape: `128 seq (16 x 8), ${promptLen}+48 tok`, flops: 3 * forwardFlops(trainItems, true), tokens: trainItems.length * 48, ms: {}, first: {} },
+  { what: 'score, image mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forwardFlops(scoreItems, true), tokens: scoreItems.length * 48, ms: {}, first: {} },
+  { what: 'score, text-only mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forwardFlops(scoreItems, false), tokens: scoreItems.length * 48, ms: {}, first: {} },
+  { what: 'sample, KV cache, top-p 1', shape: '160 rollouts (20 x 8) x 64 new tok', flops: null, tokens: 0, ms: {}, first: {} },
+  { what: 'sample, KV cache, top-p 1', shape: '128 rollouts (16 x 8) x 48 new tok', flops: null, tokens: 0, ms: {}, first: {} },
+];
+const rss: Record<string, number> = {};
+let nativeBuffers = 0;
+for (const backend of backends) {
+  const before = process.resourceUsage().maxRSS;
+  if (backend === 'jax') await initEngine();
+  const pol: Policy = backend === 'jax' ? await VlmPolicy.create(preset, 1) : await NativePolicy.create(preset, 1);
+  const opt = { lr: 1e-4, weightDecay: 0.01, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
+  const timings = [
+    await best(async () => {
+      await pol.backward(trainItems, trainGrad, { mode: 'image' });
+      await pol.step(opt);
+    }),
+    await best(() => pol.score(scoreItems, { mode: 'image' })),
+    await best(() => pol.score(scoreItems, { mode: 'text-only' })),
+  ];
+  for (const [i, inputs, maxNew] of [[3, sample160, 64], [4, sample128, 48]] as const) {
+    let generated = 0;
+    timings.push(
+      await best(async () => {
+        const ro = await pol.sample(inputs, { n: 8, temperature: 1, topP: 1, maxNewTokens: maxNew, seed: 7 });
+        generated = ro.reduce((s, r) => s + r.tokens.length, 0);
+      }),
+    );
+    rows[i].tokens = generated; // random weights: every rollout runs to maxNew, on both backends alike
+  }
+  timings.forEach((t, i) => {
+    rows[i].ms[backend] = t.best;
+    rows[i].first[backend] = t.first;
   });
-  const { N } = dims(cfg);
-  const P = cfg.batching.promptBuckets.find((x) => x >= promptLen)!;
-  const Tmax = cfg.batching.responseBuckets.find((x) => x >= maxNew)!;
-  const rowsRun = prompts * group;
-  const flops = scoreFlops(cfg, V, { G: prompts, R: 0, P, T: 0 }, true) + (steps - 1) * decodeStepFlops(cfg, V, rowsRun, N + P, Tmax);
-  row(`sample, KV cache, top-p 1`, `${rowsRun} rollouts (${prompts} x ${group}) x ${maxNew} new tok`, t.best, `${((generated / t.best) * 1000).toFixed(0)} tok/s (${generated} tok)`, flops, t.first);
+  if (pol instanceof NativePolicy) nativeBuffers = pol.bufferBytes() / 2 ** 20;
+  pol.dispose();
+  rss[backend] = (process.resourceUsage().maxRSS - before) / 1024;
+  process.stderr.write(`${backend} done\n`);
 }
-await sampling(20, 8, 64);
-await sampling(16, 8, 48);
 
-const rss = process.resourceUsage().maxRSS / 1024;
-console.log(`\n### ${preset}: ${pol.paramCount.toLocaleString('en-US')} parameters, vocabulary ${V}, ${cfg.image.size}x${cfg.image.size} images in ${dims(cfg).N} patches\n`);
-console.log(`jax-js ${'0.1.25'} wasm, ${engineThreads()} kernel threads; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}\n`);
-console.log('| pass | batch | time (best of ' + reps + ') | throughput | GFLOP/s | of ceiling | first call (compile) |');
-console.log('|---|---|---|---|---|---|---|');
-console.log(`| engine ceiling: jitted matmul ${n}x${n}x${n} | - | ${ceiling.best.toFixed(1)} ms | - | ${ceilingGflops.toFixed(1)} | 100% | - |`);
-for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-console.log(`\npeak RSS: ${rss.toFixed(0)} MiB`);
+// ------------------------------------------------------------------ the table
+const b = blas();
+console.log(`\n### ${preset}: ${probe.paramCount.toLocaleString('en-US')} parameters, vocabulary ${V}, ${cfg.image.size}x${cfg.image.size} images in ${dims(cfg).N} patches\n`);
+console.log(`${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; jax-js 0.1.25 wasm (${engineThreads()} threads); native: ${b.library} (${b.threads} threads)`);
+console.log(`sgemm bound (this run): ${bound.toFixed(0)} GFLOP/s, the decoder's weight products at ${trainRows} rows (${boundRates.map((r, i) => `${boundShapes[i].join('x')}: ${r.rate.toFixed(0)}`).join(', ')})\n`);
+const has = (k: string) => backends.includes(k as 'jax');
+console.log(`| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? 'speed-up | ' : ''}native throughput | native GFLOP/s | of sgemm bound | jax first call |`);
+console.log(`|---|---|${backends.map(() => '---:|').join('')}${has('jax') && has('native') ? '---:|' : ''}---:|---:|---:|---:|`);
+for (const r of rows) {
+  const nat = r.ms.native;
+  const cells = [r.what, r.shape, ...backends.map((k) => `${r.ms[k].toFixed(0)} ms`)];
+  if (has('jax') && has('native')) cells.push(`${(r.ms.jax / nat).toFixed(1)}x`);
+  cells.push(nat ? `${((r.tokens / nat) * 1000).toFixed(0)} tok/s` : '-');
+  cells.push(nat && r.flops ? (r.flops / nat / 1e6).toFixed(0) : '-');
+  cells.push(nat && r.flops ? `${((100 * r.flops) / nat / 1e6 / bound).toFixed(0)}%` : '-');
+  cells.push(has('jax') ? `${(r.first.jax / 1000).toFixed(1)} s` : '-');
+  console.log(`| ${cells.join(' | ')} |`);
+}
+console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB for the process; growth while each backend ran (in the order run): ${backends.map((k) => `${k} ${rss[k].toFixed(0)} MiB`).join(', ')}; native activation buffers ${nativeBuffers.toFixed(0)} MiB`);
 process.exit(0);

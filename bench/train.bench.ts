@@ -4,7 +4,8 @@
  * same policy with the same seed, so all of them train on the same sampled batch. Dynamic
  * sampling is off so that every step has the same amount of work. Starts from the pipeline's
  * base checkpoint when there is one (runs/pipeline/base), else from a fresh policy.
- *   node --import tsx bench/train.bench.ts [--steps 3] [--base DIR]
+ * Each backend (worker.actor.backend) runs every algorithm; the table puts them side by side.
+ *   node --import tsx bench/train.bench.ts [--steps 3] [--base DIR] [--backends jax,native] [--algos grpo,dapo,...]
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,12 @@ const steps = Number(opt('steps', '3'));
 const base = opt('base', 'runs/pipeline/base');
 const useBase = existsSync(base) && new RunDir(base).latest() !== null;
 
-const rows: Array<{ algo: string; sample: number; score: number; update: number; total: number }> = [];
-for (const algo of ALGORITHMS) {
+const backends = opt('backends', 'jax,native').split(',');
+const algos = opt('algos', ALGORITHMS.join(',')).split(',');
+
+const rows: Array<{ backend: string; algo: string; sample: number; score: number; update: number; total: number }> = [];
+for (const backend of backends)
+for (const algo of algos) {
   const config = resolveConfig({
     algo,
     overrides: [
@@ -32,6 +37,7 @@ for (const algo of ALGORITHMS) {
       ['trainer.save_freq', '1000'],
       ['trainer.log_rollouts_freq', '0'],
       ['algorithm.online_filtering', 'false'],
+      ['worker.actor.backend', backend],
       ...(useBase ? ([['worker.actor.init_checkpoint', base]] as Array<[string, string]>) : []),
     ],
   });
@@ -41,12 +47,16 @@ for (const algo of ALGORITHMS) {
   // step 1 compiles the programs; steps 2.. are timed
   const m = new RunDir(out).readMetrics().slice(1);
   const avg = (k: string) => m.reduce((a, r) => a + (r[k] as number), 0) / m.length;
-  rows.push({ algo, sample: avg('time_sample'), score: avg('time_score'), update: avg('time_update'), total: avg('time_step') });
-  process.stderr.write(`${algo}: ${avg('time_step').toFixed(2)} s/step\n`);
+  rows.push({ backend, algo, sample: avg('time_sample'), score: avg('time_score'), update: avg('time_update'), total: avg('time_step') });
+  process.stderr.write(`${backend} ${algo}: ${avg('time_step').toFixed(2)} s/step\n`);
 }
-const dapo = rows.find((r) => r.algo === 'dapo')!.total;
 const cfg = resolveConfig({});
 console.log(`\nOne RL step on \`small\`: ${cfg.data.rollout_batch_size} prompts x ${cfg.worker.rollout.n} rollouts, max ${cfg.worker.rollout.max_new_tokens} new tokens, mean of ${steps} steps after a warm-up step, ${useBase ? `from ${base}` : 'from a fresh policy'}.\n`);
-console.log('| algorithm | sampling (s) | reward + scoring (s) | update (s) | step (s) | vs DAPO |');
-console.log('|---|---:|---:|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.algo} | ${r.sample.toFixed(2)} | ${r.score.toFixed(2)} | ${r.update.toFixed(2)} | ${r.total.toFixed(2)} | ${(r.total / dapo).toFixed(2)}x |`);
+console.log('| backend | algorithm | sampling (s) | reward + scoring (s) | update (s) | step (s) | vs DAPO | vs jax |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+const find = (backend: string, algo: string) => rows.find((r) => r.backend === backend && r.algo === algo);
+for (const r of rows) {
+  const dapo = find(r.backend, 'dapo');
+  const jax = r.backend === 'jax' ? undefined : find('jax', r.algo);
+  console.log(`| ${r.backend} | ${r.algo} | ${r.sample.toFixed(2)} | ${r.score.toFixed(2)} | ${r.update.toFixed(2)} | ${r.total.toFixed(2)} | ${dapo ? `${(r.total / dapo.total).toFixed(2)}x` : '-'} | ${jax ? `${(jax.total / r.total).toFixed(1)}x faster` : '-'} |`);
+}

@@ -106,20 +106,24 @@ export function layerNormBackward(
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
-/** GELU, tanh approximation (jax's default): y = x/2 (1 + tanh(k (x + c x^3))). n values. */
+/**
+ * GELU, tanh approximation (jax's default): y = x/2 (1 + tanh(u)), u = k (x + c x^3), computed as
+ * x sigmoid(2u) = x / (1 + exp(-2u)) — the same function, one exp instead of a tanh (2x faster
+ * in V8). n values; y may be x.
+ */
 export function geluForward(y: Float32Array, x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
-    y[i] = 0.5 * v * (1 + Math.tanh(GELU_K * (v + GELU_C * v * v * v)));
+    y[i] = v / (1 + Math.exp(-2 * GELU_K * (v + GELU_C * v * v * v)));
   }
 }
 
-/** Its backward: dx = dy * (1/2 (1 + t) + x/2 (1 - t^2) k (1 + 3 c x^2)). */
+/** Its backward: with s = sigmoid(2u), dy/dx = s + 2 x s (1 - s) u'(x), u' = k (1 + 3 c x^2). dx may be dy. */
 export function geluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
-    const t = Math.tanh(GELU_K * (v + GELU_C * v * v * v));
-    dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * v * v));
+    const s = 1 / (1 + Math.exp(-2 * GELU_K * (v + GELU_C * v * v * v)));
+    dx[i] = dy[i] * (s + 2 * v * s * (1 - s) * GELU_K * (1 + 3 * GELU_C * v * v));
   }
 }
 
