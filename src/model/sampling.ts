@@ -55,10 +55,19 @@ function drawNucleus(logits: Float32Array, off: number, V: number, max: number, 
     z += p[i];
   }
   for (let i = 0; i < V; i++) p[i] /= z;
-  let keep: number[];
   if (o.topP >= 1) {
-    keep = Array.from({ length: V }, (_, i) => i);
-  } else {
+    // the whole distribution: the same draw as below over every id, without the list of ids
+    let total = 0;
+    for (let i = 0; i < V; i++) total += p[i];
+    let u = rng.float() * total;
+    for (let i = 0; i < V; i++) {
+      u -= p[i];
+      if (u < 0) return i;
+    }
+    return V - 1;
+  }
+  let keep: number[];
+  {
     // Smallest set of most likely tokens whose mass reaches topP (ties broken by id: stable).
     const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
     keep = [];

@@ -51,7 +51,12 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
   };
 }
 
-/** The response caches: per layer, keys and values [G * R, Tmax, C]. */
+/**
+ * The response caches: per layer, keys and values [G, Tmax, R, C] — time-major within a group,
+ * so the keys of columns 0..t of a group's R responses are one contiguous [(t + 1) R, C] block
+ * and a head's scores against them are one product (the R - 1 other responses' columns of each
+ * row are computed and masked: at BLAS speed that beats a per-row loop several times).
+ */
 export interface ResponseCache {
   readonly R: number;
   readonly Tmax: number;
@@ -105,7 +110,6 @@ export function decodeStep(
   const att = arena.get('dec1.att', A * C);
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
-  const own = new Float64Array(t + 1);
   // rows of each group among the open ones: [start, end)
   const bounds: [number, number, number][] = [];
   for (let i = 0; i < A; ) {
@@ -121,45 +125,30 @@ export function decodeStep(
     const K = cache.k[l];
     const Vc = cache.v[l];
     for (let i = 0; i < A; i++) {
-      const o = (slots[i] * Tmax + t) * C;
-      K.set(qkv.subarray(i * C3 + C, i * C3 + 2 * C), o);
-      Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), o);
+      const g = Math.floor(slots[i] / R);
+      const o = ((g * Tmax + t) * R + (slots[i] - g * R)) * C;
+      const q = i * C3;
+      for (let j = 0; j < C; j++) {
+        K[o + j] = qkv[q + C + j];
+        Vc[o + j] = qkv[q + 2 * C + j];
+      }
     }
     const pq = prefix.qkv[l];
     for (const [g, a0, a1] of bounds) {
       const n = a1 - a0;
       const S = prefix.S[g];
       const p0 = prefix.p0[g];
-      const sp = arena.get('dec1.sp', n * S);
+      const W = S + (t + 1) * R;
+      const sc = arena.get('dec1.scores', n * W);
+      const own = g * Tmax * R * C;
       for (let h = 0; h < H; h++) {
-        gemm(false, true, n, S, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, pq.subarray(p0 * C3 + C + h * D), C3, 0, sp, S);
-        for (let i = 0; i < n; i++) {
-          const row = a0 + i;
-          const qo = row * C3 + h * D;
-          const base = slots[row] * Tmax * C + h * D;
-          let max = -Infinity;
-          for (let j = 0; j < S; j++) max = Math.max(max, sp[i * S + j]);
-          for (let j = 0; j <= t; j++) {
-            let s = 0;
-            const ko = base + j * C;
-            for (let d = 0; d < D; d++) s += qkv[qo + d] * K[ko + d];
-            own[j] = s * alpha;
-            max = Math.max(max, own[j]);
-          }
-          let z = 0;
-          for (let j = 0; j < S; j++) z += sp[i * S + j] = Math.exp(sp[i * S + j] - max);
-          for (let j = 0; j <= t; j++) z += own[j] = Math.exp(own[j] - max);
-          const inv = 1 / z;
-          for (let j = 0; j < S; j++) sp[i * S + j] *= inv;
-          const oo = row * C + h * D;
-          for (let d = 0; d < D; d++) att[oo + d] = 0;
-          for (let j = 0; j <= t; j++) {
-            const p = own[j] * inv;
-            const vo = base + j * C;
-            for (let d = 0; d < D; d++) att[oo + d] += p * Vc[vo + d];
-          }
-        }
-        gemm(false, false, n, D, S, 1, sp, S, pq.subarray(p0 * C3 + 2 * C + h * D), C3, 1, att.subarray(a0 * C + h * D), C);
+        const Q = qkv.subarray(a0 * C3 + h * D);
+        gemm(false, true, n, S, D, alpha, Q, C3, pq.subarray(p0 * C3 + C + h * D), C3, 0, sc, W);
+        gemm(false, true, n, (t + 1) * R, D, alpha, Q, C3, K.subarray(own + h * D), C, 0, sc.subarray(S), W);
+        for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, slots[a0 + i] - g * R);
+        const out = att.subarray(a0 * C + h * D);
+        gemm(false, false, n, D, S, 1, sc, W, pq.subarray(p0 * C3 + 2 * C + h * D), C3, 0, out, C);
+        gemm(false, false, n, D, (t + 1) * R, 1, sc.subarray(S), W, Vc.subarray(own + h * D), C, 1, out, C);
       }
     }
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
@@ -174,4 +163,23 @@ export function decodeStep(
   const logits = arena.get('dec1.logits', A * V);
   gemm(false, false, A, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, logits, V);
   return logits;
+}
+
+/**
+ * Softmax in place over one row of scores [prefix S | own (t + 1) x R]: the prefix columns and
+ * the row's own response's columns j R + r (j <= t) share one normaliser; every other response's
+ * columns are set to 0.
+ */
+function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number, r: number): void {
+  let max = -Infinity;
+  for (let j = 0; j < S; j++) if (sc[o + j] > max) max = sc[o + j];
+  const so = o + S + r;
+  for (let j = 0; j <= t; j++) if (sc[so + j * R] > max) max = sc[so + j * R];
+  let z = 0;
+  for (let j = 0; j < S; j++) z += sc[o + j] = Math.exp(sc[o + j] - max);
+  for (let j = 0; j <= t; j++) z += sc[so + j * R] = Math.exp(sc[so + j * R] - max);
+  const inv = 1 / z;
+  for (let j = 0; j < S; j++) sc[o + j] *= inv;
+  const end = o + S + (t + 1) * R;
+  for (let k = o + S; k < end; k++) sc[k] = (k - so) % R === 0 ? sc[k] * inv : 0;
 }
