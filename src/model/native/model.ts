@@ -180,6 +180,7 @@ interface BlockActs {
   r2: Float32Array;
   f: Float32Array; // [rows, M] before GELU
   g: Float32Array; // [rows, M] after GELU
+  gate: Float32Array; // [rows, M] GELU's sigmoid, for its backward
 }
 
 function blockActs(arena: Arena, key: string, rows: number, t: TransformerConfig, spec: AttnSpec): BlockActs {
@@ -198,6 +199,7 @@ function blockActs(arena: Arena, key: string, rows: number, t: TransformerConfig
     r2: arena.get(`${key}.r2`, rows),
     f: arena.get(`${key}.f`, rows * M),
     g: arena.get(`${key}.g`, rows * M),
+    gate: arena.get(`${key}.gate`, rows * M),
   };
 }
 
@@ -212,7 +214,7 @@ function blockForward(w: BlockW, a: BlockActs, x: Float32Array, y: Float32Array,
   addInto(a.x1, x, rows * C);
   layerNormForward(a.ln2, a.m2, a.r2, a.x1, w.ln2g, w.ln2b, rows, C);
   linearForward(a.f, a.ln2, w.fcW, w.fcB, rows, C, M);
-  geluForward(a.g, a.f, rows * M);
+  geluForward(a.g, a.f, rows * M, a.gate);
   linearForward(y, a.g, w.projW, w.projB, rows, M, C);
   addInto(y, a.x1, rows * C);
 }
@@ -226,7 +228,7 @@ function blockBackward(w: BlockW, dw: BlockW, a: BlockActs, x: Float32Array, dx:
   const dQkv = arena.get('bwd.qkv', rows * 3 * C);
   // MLP: y = x1 + gelu(f) W_proj + b
   linearBackward(dHidden, dw.projW, dw.projB, dx, a.g, w.projW, rows, M, C);
-  geluBackward(dHidden, dHidden, a.f, rows * M);
+  geluBackward(dHidden, dHidden, a.f, a.gate, rows * M);
   linearBackward(dNorm, dw.fcW, dw.fcB, dHidden, a.ln2, w.fcW, rows, C, M);
   layerNormBackward(dx, dw.ln2g, dw.ln2b, dNorm, a.x1, a.m2, a.r2, w.ln2g, rows, C, true); // dx = d/dx1
   // attention: x1 = x + att W_out + b

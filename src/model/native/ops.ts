@@ -109,20 +109,23 @@ const GELU_C = 0.044715;
 /**
  * GELU, tanh approximation (jax's default): y = x/2 (1 + tanh(u)), u = k (x + c x^3), computed as
  * x sigmoid(2u) = x / (1 + exp(-2u)) — the same function, one exp instead of a tanh (2x faster
- * in V8). n values; y may be x.
+ * in V8). n values; y may be x. When `gate` is given it receives sigmoid(2u), so the backward
+ * pass needs no exp of its own.
  */
-export function geluForward(y: Float32Array, x: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const v = x[i];
-    y[i] = v / (1 + Math.exp(-2 * GELU_K * (v + GELU_C * v * v * v)));
-  }
-}
-
-/** Its backward: with s = sigmoid(2u), dy/dx = s + 2 x s (1 - s) u'(x), u' = k (1 + 3 c x^2). dx may be dy. */
-export function geluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, n: number): void {
+export function geluForward(y: Float32Array, x: Float32Array, n: number, gate?: Float32Array): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
     const s = 1 / (1 + Math.exp(-2 * GELU_K * (v + GELU_C * v * v * v)));
+    if (gate) gate[i] = s;
+    y[i] = v * s;
+  }
+}
+
+/** Its backward from the kept gate s = sigmoid(2u): dy/dx = s + 2 x s (1 - s) u'(x), u' = k (1 + 3 c x^2). dx may be dy. */
+export function geluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, gate: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    const s = gate[i];
     dx[i] = dy[i] * (s + 2 * v * s * (1 - s) * GELU_K * (1 + 3 * GELU_C * v * v));
   }
 }
