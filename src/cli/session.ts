@@ -12,7 +12,7 @@ import { RunDir } from '../train/run-dir.ts';
 import { CliError, stringFlag, type FlagSpec, type ParsedArgs } from './args.ts';
 
 export const CONFIG_FLAGS: Record<string, FlagSpec> = {
-  preset: { type: 'string', description: 'tiny|small: sizes of model, data and run (default small)' },
+  preset: { type: 'string', description: 'tiny|small|medium: sizes of model, data and run (default small)' },
   config: { type: 'string', description: 'YAML config file (EasyR1-like keys, see docs/training.md)' },
 };
 

@@ -1,6 +1,7 @@
 /**
  * Every size of the vision-language policy in one object, with named presets: `tiny` for tests
- * (compiles in a second or two) and `small`, the default, sized for RL on a 2-core CPU. The
+ * (compiles in a second or two), `small`, the default, sized for RL on a 2-core CPU with jax-js,
+ * and `medium`, sized for the native engine. The
  * reasoning behind `small` is in docs/model.md. Configs are plain JSON: checkpoints store them.
  */
 
@@ -77,6 +78,16 @@ export const PRESETS = {
     decoder: { width: 128, layers: 4, heads: 4, mlp: 384, maxText: 192 },
     pieces: DEFAULT_PIECES,
     batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, gradTokensPerMicroBatch: 2048, maxDecodeRows: 160 },
+  },
+  // sized for the native engine (docs/model.md, "Presets"): ~3.3x small's parameters and
+  // FLOPs per token, a deeper and wider encoder for reading
+  medium: {
+    preset: 'medium',
+    image: { size: 48, patch: 8 },
+    vision: { width: 128, layers: 3, heads: 4, mlp: 256 },
+    decoder: { width: 192, layers: 6, heads: 6, mlp: 576, maxText: 192 },
+    pieces: DEFAULT_PIECES,
+    batching: { promptBuckets: [32, 64, 96], responseBuckets: [16, 32, 48, 64, 96], tokensPerMicroBatch: 4096, gradTokensPerMicroBatch: 1024, maxDecodeRows: 160 },
   },
 } as const satisfies Record<string, ModelConfig>;
 

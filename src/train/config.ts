@@ -1,7 +1,7 @@
 /**
  * The one training configuration: a zod schema with EasyR1-like names (data.*, algorithm.*,
  * worker.actor.*, worker.rollout.*, trainer.*), the one table of defaults, and the layering
- *   defaults <- preset (--preset tiny|small) <- recipe of the algorithm (--algo) <- YAML file
+ *   defaults <- preset (--preset tiny|small|medium) <- recipe of the algorithm (--algo) <- YAML file
  *   <- dotted command-line overrides (algorithm.pgpo.tau=0.3).
  * Unknown keys and bad values are errors naming the key and where it was set.
  */
@@ -20,7 +20,7 @@ import { ConfigError, deepMerge, getPath, isPlainObject, loadYaml, parseOverride
 export const ALGORITHMS = ['grpo', 'dapo', 'pgpo', 'vppo', 'papo'] as const;
 export type AlgorithmName = (typeof ALGORITHMS)[number];
 export const RECIPES = ['grpo', 'dapo'] as const;
-export const PRESETS = ['tiny', 'small'] as const;
+export const PRESETS = ['tiny', 'small', 'medium'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 const int = (min: number) => z.number().int().min(min);
@@ -129,7 +129,7 @@ export const configSchema = z.strictObject({
   }),
   worker: z.strictObject({
     actor: z.strictObject({
-      /** Model preset for a fresh model (tiny|small); ignored when init_checkpoint is set. */
+      /** Model preset for a fresh model (tiny|small|medium); ignored when init_checkpoint is set. */
       model: z.enum(PRESETS),
       /** Checkpoint to start RL from (the warm-started base, `pgpo train --init`); null: a fresh `model` policy (seeded by trainer.seed). */
       init_checkpoint: z.string().nullable(),
@@ -282,7 +282,7 @@ export const DEFAULTS: TrainConfig = {
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-/** Size presets: `tiny` for tests (seconds), `small` the default. */
+/** Size presets: `tiny` for tests (seconds), `small` the default, `medium` the larger model the native engine pays for. */
 export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
   tiny: {
     data: { suite: { dir: 'data/suite-tiny', n_train: 64, n_test: 16 }, rollout_batch_size: 2 },
@@ -292,6 +292,7 @@ export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
     eval: { n: 8, k: 2, seeds: 1 },
   },
   small: {},
+  medium: { worker: { actor: { model: 'medium' } } },
 };
 
 /** What each base recipe sets (GRPO as EasyR1's defaults; DAPO as its paper; PGPO.md §5). */

@@ -154,7 +154,7 @@ export interface Policy {
 
 /** How a policy comes to be: fresh from a preset and a seed, or from a saved directory. */
 export interface PolicyFactory {
-  create(preset: 'tiny' | 'small', seed: number): Promise<Policy>;
+  create(preset: 'tiny' | 'small' | 'medium', seed: number): Promise<Policy>;
   /** Loads weights, optimizer state and config; `meta` is the sidecar's user metadata. */
   load(dir: string): Promise<{ policy: Policy; meta: Record<string, unknown> }>;
 }

@@ -1,6 +1,6 @@
 /**
  * `pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE]
- *   [--against EVAL_JSON] [--seed N] [--preset tiny|small] [--config FILE] [key.path=value ...]`
+ *   [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]`
  * With --against, also prints the gain over an earlier evaluation (e.g. the base model's), paired
  * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
@@ -29,7 +29,7 @@ const flags: Record<string, FlagSpec> = {
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small] [--config FILE] [key.path=value ...]';
+const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]';
 
 export const command: Command = {
   async run(argv) {

@@ -41,7 +41,7 @@ const flags: Record<string, FlagSpec> = {
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo pipeline [--out runs/pipeline] [--preset tiny|small] [--algo pgpo] [--fresh-base] [--base-from RUN] [key.path=value ...]';
+const USAGE = 'pgpo pipeline [--out runs/pipeline] [--preset tiny|small|medium] [--algo pgpo] [--fresh-base] [--base-from RUN] [key.path=value ...]';
 
 function stageDone(dir: string, steps: number): boolean {
   return new RunDir(dir).latest()?.step === steps;

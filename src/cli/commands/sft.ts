@@ -16,7 +16,7 @@ const flags: Record<string, FlagSpec> = {
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo sft --out DIR [--preset tiny|small] [--config FILE] [sft.total_steps=N ...]\n       pgpo sft --resume DIR';
+const USAGE = 'pgpo sft --out DIR [--preset tiny|small|medium] [--config FILE] [sft.total_steps=N ...]\n       pgpo sft --resume DIR';
 
 export const command: Command = {
   async run(argv) {

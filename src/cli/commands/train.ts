@@ -27,7 +27,7 @@ const flags: Record<string, FlagSpec> = {
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo train --algo pgpo --out DIR [--preset tiny|small] [--config FILE] [--init CKPT] [key.path=value ...]\n       pgpo train --resume DIR [key.path=value ...]';
+const USAGE = 'pgpo train --algo pgpo --out DIR [--preset tiny|small|medium] [--config FILE] [--init CKPT] [key.path=value ...]\n       pgpo train --resume DIR [key.path=value ...]';
 
 export const command: Command = {
   async run(argv) {
