@@ -17,7 +17,7 @@ import { NativePolicy } from '../src/model/native/policy.ts';
 import { blas, gemm } from '../src/model/native/blas.ts';
 import { planBatches } from '../src/model/native/plan.ts';
 import { type ModelConfig, dims, modelConfig } from '../src/model/config.ts';
-import { visionFlops } from '../src/model/flops.ts';
+import { forwardFlops } from '../src/model/flops.ts';
 import type { Policy, ScoreItem } from '../src/train/policy.ts';
 
 const arg = (name: string, def: string) => {
@@ -69,21 +69,9 @@ const sample128 = sampleInputs(16);
 
 // ------------------------------------------------------------------ useful FLOPs
 const { C } = dims(cfg);
-const blockWeights = (t: { width: number; mlp: number }) => 2 * (4 * t.width * t.width + 2 * t.width * t.mlp);
 /** Forward FLOPs of scoring `items` (real rows only). */
-function forwardFlops(items: readonly ScoreItem[], withImage: boolean): number {
-  let f = 0;
-  for (const mb of planBatches(items, cfg, withImage, cfg.batching.tokensPerMicroBatch)) {
-    f += mb.images * visionFlops(cfg);
-    f += mb.plan.rows * cfg.decoder.layers * blockWeights(cfg.decoder);
-    for (const g of mb.plan.spec.groups) {
-      const ntot = g.resp.reduce((a, n) => a + n, 0);
-      f += cfg.decoder.layers * 4 * C * (g.S * g.S + ntot * g.S + g.resp.reduce((a, n) => a + n * n, 0));
-    }
-    f += 2 * C * V * mb.plan.targets.length;
-  }
-  return f;
-}
+const forward = (items: readonly ScoreItem[], withImage: boolean) =>
+  planBatches(items, cfg, withImage, cfg.batching.tokensPerMicroBatch).reduce((f, mb) => f + forwardFlops(cfg, V, mb), 0);
 
 // ------------------------------------------------------------------ the sgemm bound, same run
 function sgemmRate(M: number, N: number, K: number): number {
@@ -114,9 +102,9 @@ const bound = boundRates.reduce((a, r) => a + r.flops, 0) / boundRates.reduce((a
 // ------------------------------------------------------------------ the passes, per backend
 type Row = { what: string; shape: string; flops: number | null; tokens: number; ms: Record<string, number>; first: Record<string, number> };
 const rows: Row[] = [
-  { what: 'train step (fwd+bwd+AdamW), image mode', shape: `128 seq (16 x 8), ${promptLen}+48 tok`, flops: 3 * forwardFlops(trainItems, true), tokens: trainItems.length * 48, ms: {}, first: {} },
-  { what: 'score, image mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forwardFlops(scoreItems, true), tokens: scoreItems.length * 48, ms: {}, first: {} },
-  { what: 'score, text-only mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forwardFlops(scoreItems, false), tokens: scoreItems.length * 48, ms: {}, first: {} },
+  { what: 'train step (fwd+bwd+AdamW), image mode', shape: `128 seq (16 x 8), ${promptLen}+48 tok`, flops: 3 * forward(trainItems, true), tokens: trainItems.length * 48, ms: {}, first: {} },
+  { what: 'score, image mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forward(scoreItems, true), tokens: scoreItems.length * 48, ms: {}, first: {} },
+  { what: 'score, text-only mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forward(scoreItems, false), tokens: scoreItems.length * 48, ms: {}, first: {} },
   { what: 'sample, KV cache, top-p 1', shape: '160 rollouts (20 x 8) x 64 new tok', flops: null, tokens: 0, ms: {}, first: {} },
   { what: 'sample, KV cache, top-p 1', shape: '128 rollouts (16 x 8) x 48 new tok', flops: null, tokens: 0, ms: {}, first: {} },
 ];

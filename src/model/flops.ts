@@ -1,11 +1,13 @@
 /**
- * Floating-point operation counts of the policy's passes, from the config and the padded shapes
- * actually run (a multiply-add is 2 FLOPs; elementwise work, softmax and layer norms are left
- * out, as is usual). The benchmark divides these by measured time to report achieved GFLOP/s.
+ * Floating-point operation counts of the policy's passes (a multiply-add is 2 FLOPs; elementwise
+ * work, softmax and layer norms are left out, as is usual), over the real rows of a native
+ * micro-batch: no padding is counted. The model benchmark divides these by measured time to
+ * report achieved GFLOP/s for either backend on the same work.
  */
 
 import type { ModelConfig, TransformerConfig } from './config.ts';
 import { dims } from './config.ts';
+import type { MicroBatch } from './native/plan.ts';
 
 /** Matrix-product FLOPs of one token through one transformer block's weights. */
 function blockWeights(t: TransformerConfig): number {
@@ -21,38 +23,17 @@ export function visionFlops(cfg: ModelConfig): number {
   return N * perToken + attention;
 }
 
-export interface PassShape {
-  /** Groups, responses per group, prompt bucket, response bucket. */
-  readonly G: number;
-  readonly R: number;
-  readonly P: number;
-  readonly T: number;
-}
-
 /**
- * Forward FLOPs of a scoring micro-batch (src/model/forward.ts `responseLogits`): the prefix of
- * S = N + P (image) or P (text-only) rows with causal attention over S keys, R x T response rows
- * attending to S + T keys, one-hot embeddings, and the head on the response rows.
+ * Forward FLOPs of one micro-batch: the images, every decoder row through every block, attention
+ * (a group's prefix over itself, its responses over the prefix and over themselves: QK^T and PV),
+ * and the head on the logit rows.
  */
-export function scoreFlops(cfg: ModelConfig, V: number, s: PassShape, withImage: boolean): number {
-  const { N, C, positions } = dims(cfg);
-  const L = cfg.decoder.layers;
-  const S = s.P + (withImage ? N : 0);
-  const embed = 2 * (V + positions) * C;
-  const perToken = L * blockWeights(cfg.decoder) + embed;
-  const prefix = s.G * S * (perToken + L * 4 * C * S);
-  const responses = s.G * s.R * s.T * (perToken + L * 4 * C * (S + s.T) + 2 * C * V);
-  return prefix + responses + (withImage ? s.G * visionFlops(cfg) : 0);
-}
-
-/** A gradient pass: forward plus a backward of about twice the forward. */
-export function trainFlops(cfg: ModelConfig, V: number, s: PassShape, withImage: boolean): number {
-  return 3 * scoreFlops(cfg, V, s, withImage);
-}
-
-/** One decoding step for `rows` responses over a prefix of S keys and a cache of Tmax columns. */
-export function decodeStepFlops(cfg: ModelConfig, V: number, rows: number, S: number, Tmax: number): number {
+export function forwardFlops(cfg: ModelConfig, V: number, mb: MicroBatch): number {
   const C = cfg.decoder.width;
-  const L = cfg.decoder.layers;
-  return rows * (L * blockWeights(cfg.decoder) + L * 4 * C * (S + Tmax) + 2 * C * V);
+  let f = mb.images * visionFlops(cfg) + mb.plan.rows * cfg.decoder.layers * blockWeights(cfg.decoder);
+  for (const g of mb.plan.spec.groups) {
+    const ntot = g.resp.reduce((a, n) => a + n, 0);
+    f += cfg.decoder.layers * 4 * C * (g.S * g.S + ntot * g.S + g.resp.reduce((a, n) => a + n * n, 0));
+  }
+  return f + 2 * C * V * mb.plan.targets.length;
 }

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/engine/rng.ts';
@@ -133,4 +134,18 @@ test('checkpoints move between the backends; the shipped base scores alike on bo
   const [a, b] = [await n.score(its, { mode: 'image' }), await j.score(its, { mode: 'image' })];
   assert.ok(relDiff(a.logp, b.logp) < 1e-4, `shipped base: ${relDiff(a.logp, b.logp)}`);
   j.dispose();
+});
+
+test('without a CBLAS library the native backend says so in one line naming the package, and the run goes on with jax-js', () => {
+  const out = mkdtempSync(join(tmpdir(), 'pgpo-noblas-'));
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'pgpo.js');
+  const r = spawnSync(process.execPath, [bin, 'train', '--preset', 'tiny', '--algo', 'dapo', '--out', join(out, 'run'), 'trainer.total_steps=1', 'trainer.log_rollouts_freq=0'], {
+    env: { ...process.env, PGPO_BLAS: join(out, 'no-such-libcblas.so') },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: worker.actor.backend=native'));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0], /apt-get install libopenblas0-pthread/);
+  assert.match(warnings[0], /using the jax backend/);
 });

@@ -364,8 +364,8 @@ export function decoderForward(w: Weights, cfg: ModelConfig, V: number, arena: A
 }
 
 /**
- * Accumulates every parameter gradient from dLogits [NL, V] (consumed as scratch). Returns the
- * gradient of the image tokens [Gi*N, C] when there was an image, for the encoder.
+ * Accumulates every parameter gradient from dLogits [NL, V] (consumed as scratch): the head,
+ * the logit scale, the decoder blocks, the embeddings and, through the image rows, the encoder.
  */
 export function decoderBackward(w: Weights, dw: Weights, cfg: ModelConfig, V: number, arena: Arena, run: DecoderRun, dLogits: Float32Array): void {
   const { C, N } = dims(cfg);
