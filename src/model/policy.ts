@@ -31,7 +31,7 @@ import type { HostTensor } from '../engine/safetensors.ts';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
-import { LOGIT_SCALE, type PolicyParams, initParams, paramShapes } from './params.ts';
+import { LOGIT_SCALE, type PolicyParams, initParams } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
