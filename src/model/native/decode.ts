@@ -1,13 +1,14 @@
 /**
  * KV-cache decoding on the native engine. The prefix (image + prompt) of each prompt runs once
  * through `decoderForward` (plan: one group per prompt, a one-token dummy response whose only
- * logit row is the prefix's last row: the first token's distribution); its keys and values stay
- * in the kept qkv of every layer. Then each step feeds one token per unfinished response:
+ * logit row is the prefix's last row: the first token's distribution); its keys and values are
+ * copied into the cache (`KvCache`). Then each step feeds one token per unfinished response:
  *
  *   x [A, C] = tok[token] + pos[position]            A = responses still open
  *   per layer: ln1 -> qkv [A, 3C]; the new k, v go to the response's cache column t;
- *              attention over the group's prefix keys (one product per group and head, the
- *              prefix read once for its R rows) and the response's own keys 0..t, one softmax;
+ *              attention over the group's cache block: the prefix and the responses' columns
+ *              0..t, one product per group and head for the scores and one for the output,
+ *              each row masked to the prefix and its own response, one softmax;
  *              out projection, MLP, residuals (blockForward's arithmetic, one row each)
  *   final norm, head, logit scale -> logits [A, V]
  *
@@ -23,55 +24,57 @@ import { type Arena, type Weights, decoderForward, visionForward } from './model
 import { addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
 
-export interface PrefixCache {
-  readonly G: number;
-  /** Per group: first row and length of its prefix in the kept qkv. */
-  readonly p0: Int32Array;
+/**
+ * Every key and value a decode step attends to, per layer, one block per group:
+ *
+ *   group g: [ its prefix: S_g rows | its responses: Tmax x R rows, time-major ]   (C columns)
+ *
+ * so row S_g + j R + r holds column j of response r. The keys a row of group g may see at step t
+ * — the prefix and columns 0..t of its group's responses — are the block's first S_g + (t + 1) R
+ * rows: one product gives a head's scores for all of the group's rows (the R - 1 other
+ * responses' columns are computed and masked: at BLAS speed that beats a loop per row), and one
+ * more its output.
+ */
+export interface KvCache {
+  readonly R: number;
+  readonly Tmax: number;
+  /** Per group: its prefix length and the first row of its block. */
   readonly S: Int32Array;
-  /** Per layer: the prefix rows' qkv [prefixRows, 3C] (k and v are read from it). */
-  readonly qkv: Float32Array[];
+  readonly base: Int32Array;
+  readonly k: Float32Array[];
+  readonly v: Float32Array[];
   /** [G, V] logits of each prompt's first response token. */
   readonly first: Float32Array;
 }
 
-/** Runs every prompt's prefix once (image mode) and keeps its keys and values. */
-export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly PackItem[]): PrefixCache {
+/** Runs every prompt's prefix once (image mode) and keeps its keys and values in a new cache. */
+export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly PackItem[], R: number, Tmax: number): KvCache {
   const items = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [0] }));
   const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER);
   const vision = visionForward(w, cfg, arena, mb.patches!, mb.images);
   const run = decoderForward(w, cfg, V, arena, mb.plan, vision);
-  const C3 = 3 * cfg.decoder.width;
+  const C = cfg.decoder.width;
+  const C3 = 3 * C;
   const groups = mb.plan.spec.groups;
-  return {
-    G: groups.length,
-    p0: Int32Array.from(groups, (g) => g.p0),
-    S: Int32Array.from(groups, (g) => g.S),
-    qkv: run.acts.map((a) => Float32Array.from(a.qkv.subarray(0, mb.plan.rows * C3))),
-    first: Float32Array.from(run.logits.subarray(0, groups.length * V)),
-  };
-}
-
-/**
- * The response caches: per layer, keys and values [G, Tmax, R, C] — time-major within a group,
- * so the keys of columns 0..t of a group's R responses are one contiguous [(t + 1) R, C] block
- * and a head's scores against them are one product (the R - 1 other responses' columns of each
- * row are computed and masked: at BLAS speed that beats a per-row loop several times).
- */
-export interface ResponseCache {
-  readonly R: number;
-  readonly Tmax: number;
-  readonly k: Float32Array[];
-  readonly v: Float32Array[];
-}
-
-export function responseCache(cfg: ModelConfig, G: number, R: number, Tmax: number): ResponseCache {
-  const n = G * R * Tmax * cfg.decoder.width;
-  return {
-    R,
-    Tmax,
-    k: Array.from({ length: cfg.decoder.layers }, () => new Float32Array(n)),
-    v: Array.from({ length: cfg.decoder.layers }, () => new Float32Array(n)),
-  };
+  const S = Int32Array.from(groups, (g) => g.S);
+  const base = new Int32Array(groups.length);
+  let rows = 0;
+  groups.forEach((g, i) => {
+    base[i] = rows;
+    rows += g.S + Tmax * R;
+  });
+  const k = run.acts.map(() => new Float32Array(rows * C));
+  const v = run.acts.map(() => new Float32Array(rows * C));
+  run.acts.forEach((a, l) => {
+    groups.forEach((g, i) => {
+      for (let j = 0; j < g.S; j++) {
+        const from = (g.p0 + j) * C3;
+        k[l].set(a.qkv.subarray(from + C, from + 2 * C), (base[i] + j) * C);
+        v[l].set(a.qkv.subarray(from + 2 * C, from + 3 * C), (base[i] + j) * C);
+      }
+    });
+  });
+  return { R, Tmax, S, base, k, v, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
 }
 
 /**
@@ -83,8 +86,7 @@ export function decodeStep(
   cfg: ModelConfig,
   V: number,
   arena: Arena,
-  prefix: PrefixCache,
-  cache: ResponseCache,
+  cache: KvCache,
   slots: Int32Array,
   tokens: Int32Array,
   positions: Int32Array,
@@ -126,29 +128,23 @@ export function decodeStep(
     const Vc = cache.v[l];
     for (let i = 0; i < A; i++) {
       const g = Math.floor(slots[i] / R);
-      const o = ((g * Tmax + t) * R + (slots[i] - g * R)) * C;
+      const o = (cache.base[g] + cache.S[g] + t * R + (slots[i] - g * R)) * C;
       const q = i * C3;
       for (let j = 0; j < C; j++) {
         K[o + j] = qkv[q + C + j];
         Vc[o + j] = qkv[q + 2 * C + j];
       }
     }
-    const pq = prefix.qkv[l];
     for (const [g, a0, a1] of bounds) {
       const n = a1 - a0;
-      const S = prefix.S[g];
-      const p0 = prefix.p0[g];
+      const S = cache.S[g];
       const W = S + (t + 1) * R;
       const sc = arena.get('dec1.scores', n * W);
-      const own = g * Tmax * R * C;
+      const blk = cache.base[g] * C;
       for (let h = 0; h < H; h++) {
-        const Q = qkv.subarray(a0 * C3 + h * D);
-        gemm(false, true, n, S, D, alpha, Q, C3, pq.subarray(p0 * C3 + C + h * D), C3, 0, sc, W);
-        gemm(false, true, n, (t + 1) * R, D, alpha, Q, C3, K.subarray(own + h * D), C, 0, sc.subarray(S), W);
+        gemm(false, true, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, K.subarray(blk + h * D), C, 0, sc, W);
         for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, slots[a0 + i] - g * R);
-        const out = att.subarray(a0 * C + h * D);
-        gemm(false, false, n, D, S, 1, sc, W, pq.subarray(p0 * C3 + 2 * C + h * D), C3, 0, out, C);
-        gemm(false, false, n, D, (t + 1) * R, 1, sc.subarray(S), W, Vc.subarray(own + h * D), C, 1, out, C);
+        gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(blk + h * D), C, 0, att.subarray(a0 * C + h * D), C);
       }
     }
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);

@@ -37,7 +37,7 @@ import { blas } from './blas.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
 import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
 import { planBatches } from './plan.ts';
-import { decodeStep, prefill, responseCache } from './decode.ts';
+import { decodeStep, prefill } from './decode.ts';
 
 /** Options the trainer may pass beyond the contract's: the temperature logits are divided by. */
 type Tempered = { readonly temperature?: number };
@@ -383,13 +383,12 @@ export class NativePolicy implements Policy {
     const V = this.vocabSize;
     const R = o.n;
     const n = prompts.length;
-    const prefix = prefill(this.w, cfg, V, this.arena, prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] })));
-    const cache = responseCache(cfg, n, R, o.maxNewTokens);
+    const cache = prefill(this.w, cfg, V, this.arena, prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] })), R, o.maxNewTokens);
     const tokens: number[][] = Array.from({ length: n * R }, () => []);
     const logps: number[][] = Array.from({ length: n * R }, () => []);
     const ents: number[][] = Array.from({ length: n * R }, () => []);
     const done = new Uint8Array(n * R);
-    let logits = prefix.first;
+    let logits = cache.first;
     let rowOf = (slot: number) => Math.floor(slot / R); // first step: every rollout reads its prompt's row
     for (let t = 0; t < o.maxNewTokens; t++) {
       const open: number[] = [];
@@ -406,7 +405,7 @@ export class NativePolicy implements Policy {
       const slots = Int32Array.from(open);
       const cur = Int32Array.from(open, (i) => tokens[i][t]);
       const pos = Int32Array.from(open, (i) => N + prompts[Math.floor(i / R)].prompt.length + t);
-      logits = decodeStep(this.w, cfg, V, this.arena, prefix, cache, slots, cur, pos, t);
+      logits = decodeStep(this.w, cfg, V, this.arena, cache, slots, cur, pos, t);
       const index = new Map(open.map((s, a) => [s, a]));
       rowOf = (slot) => index.get(slot)!;
     }
