@@ -35,7 +35,7 @@ import { LOGIT_SCALE, type PolicyParams, initParams } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
-import { pickToken } from './sampling.ts';
+import { rolloutLoop, samplingPlan } from './rollouts.ts';
 import { OCR_OUTPUTS, ocrLoss, ocrTargets } from './ocr.ts';
 
 export { CHECKPOINT_FORMAT };
@@ -386,103 +386,47 @@ export class VlmPolicy implements Policy {
 
   async sample(prompts: readonly PromptInput[], o: SampleOptions): Promise<Rollout[]> {
     this.live();
-    const cfg = this.config;
-    if (!(Number.isInteger(o.n) && o.n >= 1)) throw new Error(`sample: n must be a positive integer, got ${o.n}`);
-    if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new Error(`sample: maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
-    const Tmax = bucketFor(o.maxNewTokens, cfg.batching.responseBuckets, 'maxNewTokens');
-    const rng = Rng.seeded(o.seed >>> 0).fork('sample');
-    const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
-    const R = o.n;
-    // Prompts per decoding micro-batch: all of them if they fit in maxDecodeRows, else as many as
-    // fit (the last micro-batch is padded to the same shape, so one program serves them all).
-    const G = Math.min(prompts.length, Math.max(1, Math.floor(cfg.batching.maxDecodeRows / R)));
+    const { perChunk, Tmax, rng } = samplingPlan(this.config, prompts, o);
     const out: Rollout[] = [];
-    for (let start = 0; start < prompts.length; start += G) {
-      out.push(...(await this.sampleChunk(prompts.slice(start, start + G), G, R, Tmax, o, pick, rng)));
+    for (let start = 0; start < prompts.length; start += perChunk) {
+      out.push(...(await this.sampleChunk(prompts.slice(start, start + perChunk), perChunk, Tmax, o, rng)));
     }
     return out;
   }
 
-  private async sampleChunk(
-    prompts: readonly PromptInput[],
-    G: number,
-    R: number,
-    Tmax: number,
-    o: SampleOptions,
-    pick: { temperature: number; topP: number; greedy: boolean },
-    rng: Rng,
-  ): Promise<Rollout[]> {
+  /** One chunk: G groups (the last chunk padded to G, so one program serves every chunk). */
+  private async sampleChunk(prompts: readonly PromptInput[], G: number, Tmax: number, o: SampleOptions, rng: Rng): Promise<Rollout[]> {
     const cfg = this.config;
     const { N } = dims(cfg);
-    const V = this.vocabSize;
+    const R = o.n;
     const H = cfg.decoder.heads;
     const D = cfg.decoder.width / H;
     // The prefix: pack the prompts as groups with empty responses.
-    const items: PackItem[] = [];
-    for (const p of prompts) items.push({ image: p.image, prompt: p.prompt, response: [] });
+    const items: PackItem[] = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] }));
     for (let g = prompts.length; g < G; g++) items.push({ ...items[0], image: items[0].image });
-    for (const p of prompts) {
-      if (p.prompt.length + o.maxNewTokens > cfg.decoder.maxText) {
-        throw new Error(`sample: prompt (${p.prompt.length}) + maxNewTokens (${o.maxNewTokens}) exceed the model's ${cfg.decoder.maxText} text positions`);
-      }
-    }
     const P = bucketFor(Math.max(...items.map((it) => it.prompt.length)), cfg.batching.promptBuckets, 'a prompt');
     const [prefix, first] = prefillProgram(cfg)(refTree(this.params), prefixArrays(items, cfg, P)) as [PrefixState, np.Array];
-    let logits = await toF32(first); // [G, V]; every response of group g starts from row g
-    let rowOf = (g: number, _r: number) => g;
-
-    const n = prompts.length;
-    const tokens: number[][] = Array.from({ length: n * R }, () => []);
-    const logps: number[][] = Array.from({ length: n * R }, () => []);
-    const ents: number[][] = Array.from({ length: n * R }, () => []);
-    const done = new Uint8Array(n * R);
     const cur = new Int32Array(G * R).fill(PAD);
     const pos = new Int32Array(G * R).fill(N);
     let k: np.Array[] = Array.from({ length: cfg.decoder.layers }, () => np.zeros([G, H, R, Tmax, D]));
     let v: np.Array[] = Array.from({ length: cfg.decoder.layers }, () => np.zeros([G, H, R, Tmax, D]));
     try {
-      for (let t = 0; t < o.maxNewTokens; t++) {
-        let open = 0;
-        for (let g = 0; g < n; g++) {
-          for (let r = 0; r < R; r++) {
-            const i = g * R + r;
-            if (done[i]) continue;
-            const c = pickToken(logits, rowOf(g, r) * V, V, pick, rng);
-            tokens[i].push(c.token);
-            logps[i].push(c.logp);
-            ents[i].push(c.entropy);
-            if (c.token === EOS) done[i] = 1;
-            else open++;
-            cur[i] = c.token;
-            pos[i] = N + prompts[g].prompt.length + t;
-          }
-        }
-        if (open === 0 || t === o.maxNewTokens - 1) break;
-        const [lg, k2, v2] = stepProgram(cfg)(
-          refTree(this.params),
-          refTree(prefix),
-          k,
-          v,
-          i32(cur, [G, R]),
-          i32(pos, [G, R]),
-          i32([t], [1]),
-        ) as [np.Array, np.Array[], np.Array[]];
+      // every row of [G, R] is decoded (fixed shapes); finished ones are simply not read
+      return await rolloutLoop(prompts.length, this.vocabSize, await toF32(first), o, rng, async (open, tokens, t) => {
+        open.forEach((slot, i) => {
+          cur[slot] = tokens[i];
+          pos[slot] = N + prompts[Math.floor(slot / R)].prompt.length + t;
+        });
+        const [lg, k2, v2] = stepProgram(cfg)(refTree(this.params), refTree(prefix), k, v, i32(cur, [G, R]), i32(pos, [G, R]), i32([t], [1])) as [np.Array, np.Array[], np.Array[]];
         k = k2;
         v = v2;
-        logits = await toF32(lg); // [G, R, V]
-        rowOf = (g, r) => g * R + r;
-      }
+        return { logits: await toF32(lg), rowOf: (slot: number) => slot }; // [G, R, V]: slot g * R + r
+      });
     } finally {
       disposeTree(k);
       disposeTree(v);
       disposeTree(prefix);
     }
-    return tokens.map((tk, i) => ({
-      tokens: tk,
-      logp: Float32Array.from(logps[i]),
-      ...(o.entropy ? { entropy: Float32Array.from(ents[i]) } : {}),
-      finished: tk[tk.length - 1] === EOS,
-    }));
   }
 
   // ------------------------------------------------------------------------------- checkpoints

@@ -149,3 +149,91 @@ test('without a CBLAS library the native backend says so in one line naming the 
   assert.match(warnings[0], /apt-get install libopenblas0-pthread/);
   assert.match(warnings[0], /using the jax backend/);
 });
+
+test('native sampling with repeated consecutive prompts, one rollout each, one new token: as jax-js, decode = forward', async () => {
+  const jax = await VlmPolicy.create('tiny', 4);
+  const nat = await NativePolicy.create('tiny', 4);
+  const items = fixtureItems(nat, Rng.seeded(3));
+  const p0 = { image: items[0].image, prompt: items[0].prompt };
+  const p1 = { image: items[3].image, prompt: items[3].prompt };
+  for (const o of [{ n: 2, maxNewTokens: 12 }, { n: 1, maxNewTokens: 12 }, { n: 3, maxNewTokens: 1 }]) {
+    const prompts = [p0, p0, p1];
+    const opts = { ...o, temperature: 1, topP: 1, seed: 5 };
+    const a = await nat.sample(prompts, opts);
+    assert.deepEqual(a.map((r) => r.tokens), (await jax.sample(prompts, opts)).map((r) => r.tokens), JSON.stringify(o));
+    const scored = await nat.score(a.map((r, i) => ({ ...prompts[Math.floor(i / o.n)], response: r.tokens })), { mode: 'image' });
+    a.forEach((r, i) => assert.ok(maxAbsDiff(r.logp, scored.logp[i]) < 1e-5, `${JSON.stringify(o)} rollout ${i}`));
+  }
+  jax.dispose();
+});
+
+test('native micro-batching: many small micro-batches give the scores and gradients of one large one', async () => {
+  const { modelConfig } = await import('../../src/model/config.ts');
+  const base = modelConfig('tiny');
+  const one = await NativePolicy.create(base, 6);
+  const many = await NativePolicy.create({ ...base, batching: { ...base.batching, tokensPerMicroBatch: 40 } }, 6);
+  const items = fixtureItems(one);
+  items.push({ ...items[3], response: [] }, { ...items[0], response: [items[0].response[0]] });
+  const d = randomPerToken(items, Rng.seeded(8));
+  for (const mode of ['image', 'text-only'] as const) {
+    const [a, b] = [await one.score(items, { mode }), await many.score(items, { mode })];
+    assert.ok(relDiff(a.logp, b.logp) < 1e-5, mode);
+    await one.backward(items, d, { mode });
+    await many.backward(items, d, { mode });
+    const [ga, gb] = [await one.gradVector(), await many.gradVector()];
+    const scale = ga.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    assert.ok(maxAbsDiff(ga, gb) < 1e-4 * scale, `${mode}: ${maxAbsDiff(ga, gb)} at ${scale}`);
+    one.zeroGrad();
+    many.zeroGrad();
+  }
+});
+
+test('native AdamW and SGD follow jax-js over several steps (weight decay on matrices, clipping)', async () => {
+  for (const optimizer of ['adamw', 'sgd'] as const) {
+    const jax = await VlmPolicy.create('tiny', 7);
+    const nat = await NativePolicy.create('tiny', 7);
+    const items = fixtureItems(nat);
+    const hp = { lr: 1e-2, weightDecay: 0.1, betas: [0.9, 0.99] as const, eps: 1e-8, maxGradNorm: 0.5, optimizer, momentum: 0.8 };
+    for (let step = 0; step < 3; step++) {
+      const d = randomPerToken(items, Rng.seeded(step));
+      for (const p of [jax, nat]) await p.backward(items, d, { mode: 'image' });
+      const [rj, rn] = [await jax.step(hp), await nat.step(hp)];
+      assert.ok(Math.abs(rj.gradNorm - rn.gradNorm) < 1e-4 * rj.gradNorm, `${optimizer} step ${step}: norms ${rj.gradNorm} ${rn.gradNorm}`);
+    }
+    const wj = await jax.weights();
+    for (const [name, w] of await nat.weights()) assert.ok(maxAbsDiff(w.data, wj.get(name)!.data) < 1e-4, `${optimizer}: ${name}`);
+    jax.dispose();
+  }
+});
+
+test('native backward with a temperature matches a finite difference of tempered scores', async () => {
+  const nat = await NativePolicy.create('tiny', 9);
+  const items = fixtureItems(nat);
+  const d = randomPerToken(items, Rng.seeded(10));
+  const T = 0.7;
+  type Opts = Parameters<NativePolicy['score']>[1];
+  await nat.backward(items, d, { mode: 'image', temperature: T } as Parameters<NativePolicy['backward']>[2]);
+  const g = (await nat.gradients()).get('decoder.head')!.data;
+  const w = (await nat.weights()).get('decoder.head')!.data;
+  const rng = Rng.seeded(11);
+  const u = Float32Array.from(w, () => rng.normal());
+  const f = async (s: number) => {
+    nat.setWeight('decoder.head', Float32Array.from(w, (x, i) => x + s * 1e-3 * u[i]));
+    const sc = await nat.score(items, { mode: 'image', temperature: T } as Opts);
+    return sc.logp.reduce((a, lp, i) => a + lp.reduce((b, x, k) => b + d[i][k] * x, 0), 0);
+  };
+  const numeric = ((await f(1)) - (await f(-1))) / 2e-3;
+  const analytic = g.reduce((a, x, i) => a + x * u[i], 0);
+  assert.ok(Math.abs(numeric - analytic) < 3e-2 + 2e-2 * Math.abs(analytic), `${analytic} vs ${numeric}`);
+});
+
+test('both backends refuse the same over-long prompt and response', async () => {
+  const jax = await VlmPolicy.create('tiny', 1);
+  const nat = await NativePolicy.create('tiny', 1);
+  const [it] = fixtureItems(nat);
+  const long = { ...it, response: Array.from({ length: 97 }, () => 5) };
+  for (const p of [jax, nat]) await assert.rejects(p.score([long], { mode: 'image' }), /a response of 97 tokens exceeds the largest bucket \(96\)/);
+  const longPrompt = { image: it.image, prompt: [1, ...Array.from({ length: 96 }, () => 5)] };
+  for (const p of [jax, nat]) await assert.rejects(p.sample([longPrompt], { n: 1, temperature: 1, topP: 1, maxNewTokens: 4, seed: 1 }), /a prompt of 97 tokens exceeds the largest bucket/);
+  jax.dispose();
+});

@@ -6,7 +6,9 @@
  * subarrays, so a head's columns of a [rows, 3C] matrix are read in place with lda = 3C).
  *
  * Threads: PGPO_THREADS, else the machine's cores (OpenBLAS's own default). A product's result
- * does not depend on the run, so the same seed gives the same numbers run after run.
+ * does not depend on the run, so the same seed gives the same numbers run after run on the same
+ * machine, library, thread count and config (another CPU's kernels, or other micro-batch shapes,
+ * may round differently in the last bit).
  */
 
 import { createRequire } from 'node:module';
@@ -85,7 +87,13 @@ export function tryBlas(): Blas | null {
       tried.push(name);
       continue;
     }
-    const sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
+    let sgemm: Sgemm;
+    try {
+      sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
+    } catch {
+      tried.push(`${name} (no cblas_sgemm in it)`);
+      continue;
+    }
     const threads = blasThreads();
     for (const setter of ['openblas_set_num_threads', 'bli_thread_set_num_threads']) {
       try {
@@ -139,7 +147,7 @@ export function gemm(
   if (M === 0 || N === 0) return;
   if (K === 0) {
     // BLAS leaves C alone when K = 0 only if beta = 1; do what the formula says
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[i * ldc + j] *= beta;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[i * ldc + j] = beta === 0 ? 0 : C[i * ldc + j] * beta;
     return;
   }
   blas().sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

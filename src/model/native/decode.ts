@@ -50,7 +50,7 @@ export interface KvCache {
 /** Runs every prompt's prefix once (image mode) and keeps its keys and values in a new cache. */
 export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly PackItem[], R: number, Tmax: number): KvCache {
   const items = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [0] }));
-  const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER);
+  const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER, false); // one group per prompt, repeats included
   const vision = visionForward(w, cfg, arena, mb.patches!, mb.images);
   const run = decoderForward(w, cfg, V, arena, mb.plan, vision);
   const C = cfg.decoder.width;
@@ -97,7 +97,7 @@ export function decodeStep(
   const D = C / H;
   const C3 = 3 * C;
   const A = slots.length;
-  const { R, Tmax } = cache;
+  const { R } = cache;
   const alpha = 1 / Math.sqrt(D);
   const x = arena.get('dec1.x', A * C);
   for (let i = 0; i < A; i++) {

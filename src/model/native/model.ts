@@ -350,7 +350,7 @@ export function decoderForward(w: Weights, cfg: ModelConfig, V: number, arena: A
   const NL = plan.logitFrom.length;
   const out = stream[cfg.decoder.layers];
   const hidden = arena.get('dec.hidden', NL * C);
-  for (let i = 0; i < NL; i++) hidden.set(out.subarray(plan.logitFrom[i] * C, (plan.logitFrom[i] + 1) * C), i * C);
+  for (let i = 0; i < NL; i++) copyRow(hidden, i * C, out, plan.logitFrom[i] * C, C);
   const normed = arena.get('dec.normed', NL * C);
   const mf = arena.get('dec.mf', NL);
   const rf = arena.get('dec.rf', NL);
@@ -389,16 +389,25 @@ export function decoderBackward(w: Weights, dw: Weights, cfg: ModelConfig, V: nu
   layerNormBackward(dHidden, dw.lnfG, dw.lnfB, dNormed, run.hidden, run.mf, run.rf, w.lnfG, NL, C, false);
   const dx = arena.get('dec.dx', rows * C);
   dx.fill(0);
-  for (let i = 0; i < NL; i++) addInto(dx.subarray(plan.logitFrom[i] * C), dHidden.subarray(i * C), C);
+  for (let i = 0; i < NL; i++) addRow(dx, plan.logitFrom[i] * C, dHidden, i * C, C);
   for (let l = cfg.decoder.layers - 1; l >= 0; l--) blockBackward(w.decoder[l], dw.decoder[l], run.acts[l], run.stream[l], dx, plan.spec, rows, cfg.decoder, arena);
   // embeddings: text rows into tok and pos, image rows into pos and the encoder
   const vision = run.vision;
   const dTokens = vision ? arena.get('dec.dimage', vision.images * N * C) : null;
   for (let r = 0; r < rows; r++) {
-    const d = dx.subarray(r * C, (r + 1) * C);
-    addInto(dw.pos.subarray(plan.pos[r] * C), d, C);
-    if (plan.ids[r] >= 0) addInto(dw.tok.subarray(plan.ids[r] * C), d, C);
-    else dTokens!.set(d, plan.imageRow[r] * C);
+    addRow(dw.pos, plan.pos[r] * C, dx, r * C, C);
+    if (plan.ids[r] >= 0) addRow(dw.tok, plan.ids[r] * C, dx, r * C, C);
+    else copyRow(dTokens!, plan.imageRow[r] * C, dx, r * C, C);
   }
   if (vision && dTokens) visionBackward(w, dw, cfg, arena, vision, dTokens);
+}
+
+/** a[ao .. ao + n) = b[bo .. bo + n). */
+function copyRow(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): void {
+  for (let j = 0; j < n; j++) a[ao + j] = b[bo + j];
+}
+
+/** a[ao .. ao + n) += b[bo .. bo + n). */
+function addRow(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): void {
+  for (let j = 0; j < n; j++) a[ao + j] += b[bo + j];
 }

@@ -7,7 +7,7 @@
 
 import type { ModelConfig } from '../config.ts';
 import { dims } from '../config.ts';
-import { type PackItem, groupItems, imagePatches } from '../batch.ts';
+import { type PackItem, bucketFor, groupItems, imagePatches } from '../batch.ts';
 import type { AttnGroup } from './attention.ts';
 import type { DecoderPlan } from './model.ts';
 
@@ -22,6 +22,9 @@ export interface MicroBatch {
 
 function checkItem(it: PackItem, cfg: ModelConfig): void {
   if (it.prompt.length === 0) throw new Error('a prompt must hold at least bos');
+  // the jax-js policy's limits, so a run behaves the same on either backend
+  bucketFor(it.prompt.length, cfg.batching.promptBuckets, 'a prompt');
+  bucketFor(it.response.length, cfg.batching.responseBuckets, 'a response');
   if (it.prompt.length + it.response.length > cfg.decoder.maxText) {
     throw new Error(`prompt (${it.prompt.length}) + response (${it.response.length}) tokens exceed the model's ${cfg.decoder.maxText} text positions`);
   }
@@ -33,10 +36,14 @@ function groupRows(items: readonly PackItem[], members: readonly number[], N: nu
   return S + members.reduce((a, i) => a + Math.max(0, items[i].response.length - 1), 0);
 }
 
-export function planBatches(items: readonly PackItem[], cfg: ModelConfig, withImage: boolean, rowBudget: number): MicroBatch[] {
+/**
+ * `share: false` gives every item a group of its own, even when it repeats the previous one's
+ * image and prompt (sampling prefills one group per prompt).
+ */
+export function planBatches(items: readonly PackItem[], cfg: ModelConfig, withImage: boolean, rowBudget: number, share = true): MicroBatch[] {
   const { N, F } = dims(cfg);
   for (const it of items) checkItem(it, cfg);
-  const groups = groupItems(items, Number.MAX_SAFE_INTEGER);
+  const groups = share ? groupItems(items, Number.MAX_SAFE_INTEGER) : items.map((_, i) => [i]);
   const chunks: number[][][] = [];
   let rows = 0;
   for (const g of groups) {

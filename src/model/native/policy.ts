@@ -28,8 +28,8 @@ import type { HostTensor } from '../../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, dims, modelConfig, validateConfig } from '../config.ts';
 import { BOS, EOS, Tokenizer } from '../tokenizer.ts';
 import { LOGIT_SCALE, initHostParams } from '../params.ts';
-import { type PackItem, bucketFor, imagePatches } from '../batch.ts';
-import { pickToken } from '../sampling.ts';
+import { type PackItem, imagePatches } from '../batch.ts';
+import { rolloutLoop, samplingPlan } from '../rollouts.ts';
 import { OCR_OUTPUTS, ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
 import { IMAGE_MARKER } from '../policy.ts';
@@ -170,10 +170,11 @@ export class NativePolicy implements Policy {
   }
 
   /**
-   * Accumulates d/dparams of sum(wLogp * logp + wEnt * entropy) over the items' tokens; returns
-   * that sum. With temperature T the distribution is softmax(logits / T).
+   * Accumulates scale * d/dparams of sum(wLogp * logp + wEnt * entropy) over the items' tokens;
+   * returns that sum (unscaled). With temperature T the distribution is softmax(logits / T).
+   * The callbacks below see views that the next micro-batch overwrites: they stay synchronous.
    */
-  private accumulate(items: readonly PackItem[], mode: AttentionMode, wLogp: (i: number) => ArrayLike<number>, wEnt: ((i: number) => ArrayLike<number>) | null, temperature?: number): number {
+  private accumulate(items: readonly PackItem[], mode: AttentionMode, wLogp: (i: number) => ArrayLike<number>, wEnt: ((i: number) => ArrayLike<number>) | null, temperature?: number, scale = 1): number {
     this.live();
     const V = this.vocabSize;
     const inv = invTemperature(temperature);
@@ -181,6 +182,7 @@ export class NativePolicy implements Policy {
     let total = 0;
     this.forEachBatch(items, mode, (mb, run) => {
       const NL = mb.plan.targets.length;
+      if (NL === 0) return; // no token: nothing to sum or differentiate
       const dLogits = this.arena.get('head.dlogits', NL * V);
       dLogits.fill(0);
       for (const { item, logit0, length } of mb.members) {
@@ -197,12 +199,12 @@ export class NativePolicy implements Policy {
           const o = i * V;
           for (let j = 0; j < V; j++) {
             const p = Math.exp(lsm[j]);
-            dLogits[o + j] = inv * (-a * p - b * p * (lsm[j] + ent));
+            dLogits[o + j] = scale * inv * (-a * p - b * p * (lsm[j] + ent));
           }
-          dLogits[o + y] += inv * a;
+          dLogits[o + y] += scale * inv * a;
         }
       }
-      decoderBackward(this.w, this.dw, this.config, V, this.arena, run, dLogits);
+      if (scale !== 0) decoderBackward(this.w, this.dw, this.config, V, this.arena, run, dLogits);
     });
     return total;
   }
@@ -214,6 +216,7 @@ export class NativePolicy implements Policy {
         if (x.length !== items[i].response.length) throw new Error(`backward: ${name}[${i}] has ${x.length} values for a ${items[i].response.length}-token response`);
       });
     };
+    this.live();
     check('dLogp', dLogp);
     if (opts.dEntropy) check('dEntropy', opts.dEntropy);
     const dEnt = opts.dEntropy;
@@ -221,24 +224,10 @@ export class NativePolicy implements Policy {
   }
 
   async sftBackward(items: readonly ScoreItem[], scale: number, opts: { readonly mode: AttentionMode } = { mode: 'image' }): Promise<{ nll: number; tokens: number }> {
-    const minus = (i: number) => new Float32Array(items[i].response.length).fill(-scale);
-    const scaledNegLogp = this.accumulate(items, opts.mode, minus, null);
-    // the sum came out scaled: d/dparams of scale * NLL needs weights -scale; report the NLL itself
-    const nll = scale === 0 ? this.nll(items, opts.mode) : scaledNegLogp / scale;
+    // d/dparams of scale * NLL = scale * d/dparams sum(-1 * logp): weights -1 on every gold token
+    const minusOnes = (i: number) => new Float32Array(items[i].response.length).fill(-1);
+    const nll = this.accumulate(items, opts.mode, minusOnes, null, 1, scale);
     return { nll, tokens: items.reduce((n, it) => n + it.response.length, 0) };
-  }
-
-  private nll(items: readonly ScoreItem[], mode: AttentionMode): number {
-    const V = this.vocabSize;
-    const lsm = new Float64Array(V);
-    let s = 0;
-    this.forEachBatch(items, mode, (mb, run) => {
-      for (let i = 0; i < mb.plan.targets.length; i++) {
-        logSoftmaxRow(lsm, run.logits, i * V, V, 1);
-        s -= lsm[mb.plan.targets[i]];
-      }
-    });
-    return s;
   }
 
   /**
@@ -278,6 +267,7 @@ export class NativePolicy implements Policy {
   }
 
   parameterNames(): string[] {
+    this.live();
     return this.layout.leaves.map((l) => l.name);
   }
 
@@ -359,62 +349,26 @@ export class NativePolicy implements Policy {
 
   async sample(prompts: readonly PromptInput[], o: SampleOptions): Promise<Rollout[]> {
     this.live();
-    const cfg = this.config;
-    if (!(Number.isInteger(o.n) && o.n >= 1)) throw new Error(`sample: n must be a positive integer, got ${o.n}`);
-    if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1)) throw new Error(`sample: maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
-    for (const p of prompts) {
-      if (p.prompt.length + o.maxNewTokens > cfg.decoder.maxText) {
-        throw new Error(`sample: prompt (${p.prompt.length}) + maxNewTokens (${o.maxNewTokens}) exceed the model's ${cfg.decoder.maxText} text positions`);
-      }
-    }
-    bucketFor(o.maxNewTokens, cfg.batching.responseBuckets, 'maxNewTokens'); // the same limit as the jax-js policy
-    const rng = Rng.seeded(o.seed >>> 0).fork('sample');
-    const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
-    // prompts per chunk as the jax-js policy cuts them, so the draws come in the same order
-    const G = Math.min(prompts.length, Math.max(1, Math.floor(cfg.batching.maxDecodeRows / o.n)));
+    const { perChunk, rng } = samplingPlan(this.config, prompts, o);
     const out: Rollout[] = [];
-    for (let start = 0; start < prompts.length; start += G) out.push(...this.sampleChunk(prompts.slice(start, start + G), o, pick, rng));
+    for (let start = 0; start < prompts.length; start += perChunk) out.push(...(await this.sampleChunk(prompts.slice(start, start + perChunk), o, rng)));
     return out;
   }
 
-  private sampleChunk(prompts: readonly PromptInput[], o: SampleOptions, pick: { temperature: number; topP: number; greedy: boolean }, rng: Rng): Rollout[] {
+  /** One chunk: prefill, then one decode step per token over the open rollouts only. */
+  private async sampleChunk(prompts: readonly PromptInput[], o: SampleOptions, rng: Rng): Promise<Rollout[]> {
     const cfg = this.config;
     const { N } = dims(cfg);
     const V = this.vocabSize;
     const R = o.n;
-    const n = prompts.length;
     const cache = prefill(this.w, cfg, V, this.arena, prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] })), R, o.maxNewTokens);
-    const tokens: number[][] = Array.from({ length: n * R }, () => []);
-    const logps: number[][] = Array.from({ length: n * R }, () => []);
-    const ents: number[][] = Array.from({ length: n * R }, () => []);
-    const done = new Uint8Array(n * R);
-    let logits = cache.first;
-    let rowOf = (slot: number) => Math.floor(slot / R); // first step: every rollout reads its prompt's row
-    for (let t = 0; t < o.maxNewTokens; t++) {
-      const open: number[] = [];
-      for (let i = 0; i < n * R; i++) {
-        if (done[i]) continue;
-        const c = pickToken(logits, rowOf(i) * V, V, pick, rng);
-        tokens[i].push(c.token);
-        logps[i].push(c.logp);
-        ents[i].push(c.entropy);
-        if (c.token === EOS) done[i] = 1;
-        else open.push(i);
-      }
-      if (open.length === 0 || t === o.maxNewTokens - 1) break;
+    return rolloutLoop(prompts.length, V, cache.first, o, rng, async (open, tokens, t) => {
       const slots = Int32Array.from(open);
-      const cur = Int32Array.from(open, (i) => tokens[i][t]);
       const pos = Int32Array.from(open, (i) => N + prompts[Math.floor(i / R)].prompt.length + t);
-      logits = decodeStep(this.w, cfg, V, this.arena, cache, slots, cur, pos, t);
-      const index = new Map(open.map((s, a) => [s, a]));
-      rowOf = (slot) => index.get(slot)!;
-    }
-    return tokens.map((tk, i) => ({
-      tokens: tk,
-      logp: Float32Array.from(logps[i]),
-      ...(o.entropy ? { entropy: Float32Array.from(ents[i]) } : {}),
-      finished: tk[tk.length - 1] === EOS,
-    }));
+      const logits = decodeStep(this.w, cfg, V, this.arena, cache, slots, tokens, pos, t);
+      const row = new Map(open.map((s, a) => [s, a]));
+      return { logits, rowOf: (slot: number) => row.get(slot)! };
+    });
   }
 
   private host(flat: Float32Array): [string, HostTensor][] {
