@@ -34,7 +34,7 @@ import { type HostTensor, readSafetensors, writeSafetensors } from '../engine/sa
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { LOGIT_SCALE, type PolicyParams, initParams, paramShapes } from './params.ts';
-import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
+import { type BatchArrays, type ForwardMode, responseLogits, tempered, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
 import { pickToken } from './sampling.ts';
@@ -62,11 +62,19 @@ function program(cfg: ModelConfig, name: string, make: () => Jitted): Jitted {
   return f;
 }
 
-function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean): Jitted {
-  return program(cfg, `score:${mode}:${entropy}:${rows}`, () =>
+/** Temperature 1 keeps the program names (and programs) there were before temperatures. */
+const tempKey = (temperature: number) => (temperature === 1 ? '' : `:t${temperature}`);
+
+function checkTemperature(temperature: number): number {
+  if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`temperature must be a finite number > 0, got ${temperature}`);
+  return temperature;
+}
+
+function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean, temperature: number): Jitted {
+  return program(cfg, `score:${mode}:${entropy}:${rows}${tempKey(temperature)}`, () =>
     jit((params: PolicyParams, b: BatchArrays) => {
       const targets = b.respIds.ref;
-      const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
+      const lsm = nn.logSoftmax(tempered(responseLogits(params, b, mode, cfg), temperature), -1);
       const V = params.decoder.tok.shape[0];
       const keepRows = rows ? lsm.ref.slice([], [], [], [0, V]) : null;
       const [logp, ent] = tokenStats(lsm, targets, entropy);
@@ -79,10 +87,10 @@ function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, row
 }
 
 /** acc + scale * d/dparams sum(wLogp * logp + wEnt * ent); also returns sum(wLogp * logp + ...). */
-function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean): Jitted {
-  return program(cfg, `grad:${mode}:${withEntropy}`, () =>
+function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean, temperature: number): Jitted {
+  return program(cfg, `grad:${mode}:${withEntropy}${tempKey(temperature)}`, () =>
     jit((params: PolicyParams, acc: ParamTree, b: BatchArrays, w: { logp: np.Array; ent?: np.Array }, scale: np.Array) => {
-      const f = (p: PolicyParams) => weightedObjective(p, b, w.logp, w.ent ?? null, mode, cfg);
+      const f = (p: PolicyParams) => weightedObjective(p, b, w.logp, w.ent ?? null, mode, cfg, temperature);
       const [value, g] = valueAndGrad(f)(params);
       const next = jtree.map((a: np.Array, d: np.Array) => a.add(d.mul(scale.ref)), acc, g as ParamTree);
       scale.dispose();
@@ -216,13 +224,13 @@ export class VlmPolicy implements Policy {
   }
 
   /** `score` with the internal modes too (tests compare `text-only` with `text-only-masked`). */
-  async scoreAs(items: readonly ScoreItem[], mode: ForwardMode, opts: { entropy?: boolean; rows?: boolean } = {}): Promise<Scored> {
+  async scoreAs(items: readonly ScoreItem[], mode: ForwardMode, opts: { entropy?: boolean; rows?: boolean; temperature?: number } = {}): Promise<Scored> {
     this.live();
     const V = this.vocabSize;
     const logp: Float32Array[] = items.map((it) => new Float32Array(it.response.length));
     const entropy = opts.entropy ? items.map((it) => new Float32Array(it.response.length)) : undefined;
     const rows = opts.rows ? items.map((it) => new Float32Array(it.response.length * V)) : undefined;
-    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows);
+    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows, checkTemperature(opts.temperature ?? 1));
     for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
       const out = run(refTree(this.params), toDevice(hb, this.config)) as Record<string, np.Array>;
       const lp = await toF32(out.logp);
@@ -244,7 +252,7 @@ export class VlmPolicy implements Policy {
   async backward(
     items: readonly ScoreItem[],
     dLogp: readonly Float32Array[],
-    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number },
   ): Promise<void> {
     const check = (name: string, xs: readonly Float32Array[]) => {
       if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
@@ -254,7 +262,7 @@ export class VlmPolicy implements Policy {
     };
     check('dLogp', dLogp);
     if (opts.dEntropy) check('dEntropy', opts.dEntropy);
-    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1);
+    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1, checkTemperature(opts.temperature ?? 1));
   }
 
   /** `backward` in any internal mode; returns the sum of w * logp (+ w * entropy). */
@@ -264,9 +272,10 @@ export class VlmPolicy implements Policy {
     wLogp: (i: number) => ArrayLike<number>,
     wEnt: ((i: number) => ArrayLike<number>) | null,
     scale: number,
+    temperature = 1,
   ): Promise<number> {
     this.live();
-    const run = gradProgram(this.config, mode, wEnt !== null);
+    const run = gradProgram(this.config, mode, wEnt !== null, temperature);
     const len = (i: number) => items[i].response.length;
     let total = 0;
     for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only', tokens: gradTokens(this.config) })) {

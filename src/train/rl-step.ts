@@ -190,7 +190,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const perGroup = new Map<number, number[]>();
   groups.forEach((g, i) => perGroup.set(g, [...(perGroup.get(g) ?? []), i]));
   const batch: Batch = { items, logpOld, entropyOld: flat.map((x) => x.r.entropy ?? null), perGroup };
-  const refLogp = ctx.refPolicy && alg.use_kl_loss ? (await ctx.refPolicy.score(items, { mode: 'image' })).logp : null;
+  const refLogp = ctx.refPolicy && alg.use_kl_loss ? (await ctx.refPolicy.score(items, { mode: 'image', temperature: config.worker.rollout.temperature })).logp : null;
   const lossViews = algo.lossPasses(alg).map((spec) => ({ spec, items: viewItems(ctx, items, spec) }));
   const analysis: Record<string, number | null> = {};
   if (ctx.measurePgVar && perGroup.size >= 2) {
@@ -198,8 +198,9 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
     const chunks = Math.min(config.trainer.pg_var_chunks, perGroup.size);
     const pgBatch = { items, logpOld, groups: [...perGroup.values()] };
     const [lossName, lossOptions] = policyLossOf(config, { aggregation: 'token-mean' });
-    analysis.pg_var = await measurePgVariance(policy, pgBatch, tokenAdv, chunks, lossName, lossOptions);
-    if (algo.reshapes) analysis.pg_var_uniform = await measurePgVariance(policy, pgBatch, repeatAdvantages(advantages, items.map((it) => it.response.length)), chunks, lossName, lossOptions);
+    const temperature = config.worker.rollout.temperature;
+    analysis.pg_var = await measurePgVariance(policy, pgBatch, tokenAdv, chunks, lossName, lossOptions, temperature);
+    if (algo.reshapes) analysis.pg_var_uniform = await measurePgVariance(policy, pgBatch, repeatAdvantages(advantages, items.map((it) => it.response.length)), chunks, lossName, lossOptions, temperature);
   }
   const upd = await update(ctx, algo, batch, tokenAdv, refLogp, lossViews);
   const tUpdated = performance.now();
@@ -274,7 +275,8 @@ function viewItems(ctx: StepContext, items: readonly ScoreItem[], spec: PassSpec
 /** Runs passes over every rollout in order; the first whose log-probs are not finite is reported. */
 async function scorePasses(ctx: StepContext, items: readonly ScoreItem[], specs: readonly PassSpec[]): Promise<{ results: Scored[] } | { bad: string }> {
   const results: Scored[] = [];
-  for (const spec of specs) results.push(await ctx.policy.score(viewItems(ctx, items, spec), { mode: spec.mode, entropy: spec.entropy, rows: spec.rows }));
+  const temperature = ctx.config.worker.rollout.temperature;
+  for (const spec of specs) results.push(await ctx.policy.score(viewItems(ctx, items, spec), { mode: spec.mode, entropy: spec.entropy, rows: spec.rows, temperature }));
   for (const [k, r] of results.entries()) {
     const bad = firstNonFinite(r.logp);
     if (bad >= 0) return { bad: `the ${specs[k].what} log-probs were not finite (response ${bad})` };
@@ -310,6 +312,8 @@ async function update(
   const [lossName, lossOptions] = policyLossOf(config, agg);
   const groupIds = [...batch.perGroup.keys()];
   const needEntropy = actor.entropy_coef > 0 || algo.needsEntropy;
+  // every pass scores the policy the rollouts were drawn from: logits / the sampling temperature
+  const temperature = config.worker.rollout.temperature;
   let fresh = true; // no update since sampling: the sampling log-probs are the current ones
   const losses: number[] = [];
   const clipFracs: number[] = [];
@@ -330,7 +334,7 @@ async function update(
         logpNew = idx.map((i) => batch.logpOld[i]);
         if (needEntropy) entNew = idx.map((i) => batch.entropyOld[i]!);
       } else {
-        const s = await policy.score(mbItems, { mode: 'image', entropy: needEntropy });
+        const s = await policy.score(mbItems, { mode: 'image', entropy: needEntropy, temperature });
         logpNew = s.logp;
         entNew = s.entropy ?? null;
       }
@@ -355,7 +359,7 @@ async function update(
       }
       const views = lossViews.map((v) => ({ spec: v.spec, items: idx.map((i) => v.items[i]) }));
       const passes: Scored[] = [];
-      for (const v of views) passes.push(await policy.score(v.items, { mode: v.spec.mode, entropy: v.spec.entropy, rows: v.spec.rows }));
+      for (const v of views) passes.push(await policy.score(v.items, { mode: v.spec.mode, entropy: v.spec.entropy, rows: v.spec.rows, temperature }));
       const extra = algo.extraLoss({ logpNew, entropyNew: entNew, passes, aggregation: agg }, alg);
       if (extra) {
         loss += extra.loss;
@@ -371,9 +375,9 @@ async function update(
         policy.zeroGrad();
         continue;
       }
-      await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined });
+      await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined, temperature });
       for (const [k, g] of (extra?.passGrads ?? []).entries()) {
-        await policy.backward(views[k].items, toF32(g.dLogp), { mode: views[k].spec.mode, dEntropy: g.dEntropy ? toF32(g.dEntropy) : undefined });
+        await policy.backward(views[k].items, toF32(g.dLogp), { mode: views[k].spec.mode, dEntropy: g.dEntropy ? toF32(g.dEntropy) : undefined, temperature });
       }
       const o = actor.optim;
       // the logit scale's own rate follows the same warmup and decay as lr; a rate of 0 freezes it
