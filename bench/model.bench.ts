@@ -9,12 +9,12 @@
 import { cpus, totalmem } from 'node:os';
 import { initEngine, jit, numpy as np, random, engineThreads } from '../src/engine/jax.ts';
 import { Rng } from '../src/engine/rng.ts';
-import { makeRgbImage, type RgbImage } from '../src/data/image.ts';
+import { makeRgbImage, type RgbImage } from '../src/core/image.ts';
 import { VlmPolicy, type PresetName } from '../src/model/index.ts';
 import { packBatches } from '../src/model/batch.ts';
 import { dims } from '../src/model/config.ts';
 import { decodeStepFlops, scoreFlops, trainFlops } from '../src/model/flops.ts';
-import type { ScoreItem } from '../src/train/policy.ts';
+import type { ScoreItem } from '../src/core/policy.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

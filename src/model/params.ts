@@ -8,8 +8,7 @@
 import type { Rng } from '../engine/rng.ts';
 import { numpy as np, f32 } from '../engine/jax.ts';
 import type { ModelConfig, TransformerConfig } from './config.ts';
-import { dims } from './config.ts';
-import { OCR_OUTPUTS } from './ocr.ts';
+import { dims, OCR_OUTPUTS } from './config.ts';
 
 export type Linear = { w: np.Array; b: np.Array };
 export type Norm = { g: np.Array; b: np.Array };

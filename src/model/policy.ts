@@ -1,5 +1,5 @@
 /**
- * The compact VLM as the trainer's `Policy` (src/train/policy.ts): host data in, host data out.
+ * The compact VLM as the trainer's `Policy` (src/core/policy.ts): host data in, host data out.
  * This class owns the parameters, the optimizer state and the gradient buffer, packs requests into
  * fixed-shape micro-batches (src/model/batch.ts) and runs the jitted programs of
  * src/model/forward.ts and src/model/decode.ts. Checkpoints are a directory:
@@ -11,38 +11,25 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type {
-  AttentionMode,
-  OptimStep,
-  Policy,
-  PolicyFactory,
-  PromptInput,
-  ReadingTarget,
-  Rollout,
-  ScoreItem,
-  ScoreOptions,
-  Scored,
-  SampleOptions,
-  StepResult,
-} from '../train/policy.ts';
+import { IMAGE_MARKER } from '../core/image.ts';
+import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, ReadingTarget, Rollout, ScoreItem, ScoreOptions, Scored, SampleOptions, StepResult } from '../core/policy.ts';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
-import { type AdamWState, type LeafLr, type OptimizerKind, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { type AdamWState, type LeafLr, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import type { OptimizerKind } from '../core/policy.ts';
 import { type HostTensor, readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
-import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
+import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, OCR_OUTPUTS, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { LOGIT_SCALE, type PolicyParams, initParams, paramShapes } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tempered, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
-import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
+import { type HostBatch, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
 import { pickToken } from './sampling.ts';
-import { OCR_OUTPUTS, ocrLoss, ocrTargets } from './ocr.ts';
+import { ocrLoss, ocrTargets } from './ocr.ts';
 
 export const CHECKPOINT_FORMAT = 'pgpo-policy/1';
-/** The `<image>` marker in problem texts; dropped by `encodePrompt` (the image goes first). */
-export const IMAGE_MARKER = '<image>';
 
 // ---------------------------------------------------------------------------------------------
 // Jitted programs, one set per (config, mode, options), shared by every policy in the process
@@ -267,7 +254,7 @@ export class VlmPolicy implements Policy {
 
   /** `backward` in any internal mode; returns the sum of w * logp (+ w * entropy). */
   async accumulate(
-    items: readonly PackItem[],
+    items: readonly ScoreItem[],
     mode: ForwardMode,
     wLogp: (i: number) => ArrayLike<number>,
     wEnt: ((i: number) => ArrayLike<number>) | null,
@@ -429,7 +416,7 @@ export class VlmPolicy implements Policy {
     const H = cfg.decoder.heads;
     const D = cfg.decoder.width / H;
     // The prefix: pack the prompts as groups with empty responses.
-    const items: PackItem[] = [];
+    const items: ScoreItem[] = [];
     for (const p of prompts) items.push({ image: p.image, prompt: p.prompt, response: [] });
     for (let g = prompts.length; g < G; g++) items.push({ ...items[0], image: items[0].image });
     for (const p of prompts) {
@@ -597,7 +584,7 @@ export class VlmPolicy implements Policy {
 }
 
 /** The prefill's input: one group per item, prompts left-padded to P (batch.ts's layout). */
-function prefixArrays(items: readonly PackItem[], cfg: ModelConfig, P: number): PrefixBatch {
+function prefixArrays(items: readonly ScoreItem[], cfg: ModelConfig, P: number): PrefixBatch {
   const { N, F } = dims(cfg);
   const G = items.length;
   const patches = new Float32Array(G * N * F);

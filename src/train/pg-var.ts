@@ -5,7 +5,7 @@
  * the policy's gradient buffer empty.
  */
 import { chunkRanges, computePolicyLoss, GradientVarianceAccumulator, type PolicyLossName, type PolicyLossOptions } from '../algo/index.ts';
-import type { Policy, ScoreItem } from './policy.ts';
+import type { Policy, ScoreItem } from '../core/policy.ts';
 
 export interface PgVarBatch {
   readonly items: readonly ScoreItem[];

@@ -30,8 +30,9 @@ import type { Rng } from '../engine/rng.ts';
 import type { TrainConfig } from './config.ts';
 import { blackenPatches } from './perturb.ts';
 import { measurePgVariance } from './pg-var.ts';
-import type { Policy, Rollout, Scored, ScoreItem } from './policy.ts';
-import type { Problem, ProblemStream, RewardFn } from './problems.ts';
+import type { Policy, Rollout, Scored, ScoreItem } from '../core/policy.ts';
+import type { Problem, RewardFn } from '../core/problem.ts';
+import type { ProblemStream } from './problems.ts';
 
 /** One kept rollout with everything the update and the logs need. */
 export interface StepRollout {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import type { VlmPolicy } from '../../src/model/index.ts';
-import type { AttentionMode, ScoreItem } from '../../src/train/policy.ts';
+import type { AttentionMode, ScoreItem } from '../../src/core/policy.ts';
 import { fixtureItems, randomPerToken, tinyPolicy } from './helpers.ts';
 
 const pol = await tinyPolicy(3);

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Rng } from '../../src/engine/rng.ts';
 import { computeReward } from '../../src/reward/index.ts';
-import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, IMAGE_MARKER, VARIANT_NAMES, generateSuite, sampleInstance, type TaskInstance } from '../../src/tasks/index.ts';
+import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, VARIANT_NAMES, generateSuite, sampleInstance, type TaskInstance } from '../../src/tasks/index.ts';
+import { IMAGE_MARKER } from '../../src/core/image.ts';
 import { sceneTexts } from '../../src/tasks/scene.ts';
 
 const digest = (xs: readonly TaskInstance[]) => {

@@ -11,11 +11,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computePolicyLoss } from '../../src/algo/index.ts';
-import { makeRgbImage } from '../../src/data/image.ts';
+import { makeRgbImage } from '../../src/core/image.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.ts';
-import type { ScoreItem, ScoreOptions, Scored } from '../../src/train/policy.ts';
-import { ProblemStream, type Problem, type RewardFn } from '../../src/train/problems.ts';
+import type { ScoreItem, ScoreOptions, Scored } from '../../src/core/policy.ts';
+import { ProblemStream } from '../../src/train/problems.ts';
+import type { Problem, RewardFn } from '../../src/core/problem.ts';
 import { rlStep, type StepResult } from '../../src/train/rl-step.ts';
 import { ToyPolicy } from './toy-policy.ts';
 

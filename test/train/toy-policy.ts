@@ -7,9 +7,9 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RgbImage } from '../../src/data/image.ts';
+import type { RgbImage } from '../../src/core/image.ts';
 import { Rng } from '../../src/engine/rng.ts';
-import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../../src/train/policy.ts';
+import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../../src/core/policy.ts';
 
 const SPECIALS = ['<pad>', '<bos>', '<eos>', '<image>'];
 const CHARS = ['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))];

@@ -1,7 +1,8 @@
 /**
  * What the trainer needs from a policy, and nothing more: the seam between the RL loop and the
  * model. Everything crossing it is plain host data (token ids, Float32Arrays, RGB images), so the
- * loop, the evaluation and the tests never touch the engine. `src/model` implements it.
+ * loop, the evaluation and the tests never touch the engine. `src/model` implements it; this
+ * folder (src/core) imports nothing else of the project.
  *
  * Gradient contract: `backward`, `sftBackward` ACCUMULATE into the policy's gradient buffer;
  * `step` clips, applies AdamW and clears it. Upstream gradients are those of the whole batch
@@ -13,8 +14,10 @@
  * `backward` take the same `temperature` (default 1) and divide the logits by it before the
  * log-softmax, so an RL update compares and differentiates the same tempered policy.
  */
-import type { RgbImage } from '../data/image.ts';
-import type { OptimizerKind } from '../engine/adamw.ts';
+import type { RgbImage } from './image.ts';
+
+/** Which optimizer made a policy's optimizer state. */
+export type OptimizerKind = 'adamw' | 'sgd';
 
 /** `image`: normal pass; `text-only`: every image token masked, positions unchanged (PGPO). */
 export type AttentionMode = 'image' | 'text-only';
@@ -56,6 +59,7 @@ export interface ReadingTarget {
   readonly glyphs: readonly { readonly ch: string; readonly cx: number; readonly cy: number }[];
 }
 
+/** One response to score or train on, after its image and prompt (a rollout, a gold answer). */
 export interface ScoreItem {
   readonly image: RgbImage;
   readonly prompt: readonly number[];
@@ -84,7 +88,7 @@ export interface OptimStep {
   readonly betas: readonly [number, number];
   readonly eps: number;
   /** 'sgd': SGD with momentum (`momentum`; betas and eps unused). Default 'adamw'. */
-  readonly optimizer?: 'adamw' | 'sgd';
+  readonly optimizer?: OptimizerKind;
   readonly momentum?: number;
   /** Parameter paths (or path prefixes, e.g. 'vision') left unchanged by the update. */
   readonly frozen?: readonly string[];
