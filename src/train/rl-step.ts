@@ -193,33 +193,10 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const batch: Batch = { items, logpOld, entropyOld: flat.map((x) => x.r.entropy ?? null), perGroup };
   const refLogp = ctx.refPolicy && alg.use_kl_loss ? (await ctx.refPolicy.score(items, { mode: 'image', temperature: config.worker.rollout.temperature })).logp : null;
   const lossViews = algo.lossPasses(alg).map((spec) => ({ spec, items: viewItems(ctx, items, spec) }));
-  const analysis: Record<string, number | null> = {};
-  if (ctx.measurePgVar && perGroup.size >= 2) {
-    // pg_var; for a reshaping algorithm also the same batch and chunks with A_i on every token (the DAPO/GRPO loss)
-    const chunks = Math.min(config.trainer.pg_var_chunks, perGroup.size);
-    const pgBatch = { items, logpOld, groups: [...perGroup.values()] };
-    const [lossName, lossOptions] = policyLossOf(config, { aggregation: 'token-mean' });
-    const temperature = config.worker.rollout.temperature;
-    analysis.pg_var = await measurePgVariance(policy, pgBatch, tokenAdv, chunks, lossName, lossOptions, temperature);
-    if (algo.reshapes) analysis.pg_var_uniform = await measurePgVariance(policy, pgBatch, repeatAdvantages(advantages, items.map((it) => it.response.length)), chunks, lossName, lossOptions, temperature);
-  }
+  const analysis = ctx.measurePgVar ? await pgVarMetrics(ctx, algo, batch, tokenAdv, advantages) : {};
   const upd = await update(ctx, algo, batch, tokenAdv, refLogp, lossViews);
   const tUpdated = performance.now();
 
-  const stepRollouts: StepRollout[] = flat.map((x, i) => ({
-    problem: x.g.problem,
-    group: x.gi,
-    item: items[i],
-    rollout: x.r,
-    text: x.g.texts[x.k],
-    reward: x.g.scores[x.k].reward,
-    accuracy: x.g.scores[x.k].accuracy,
-    format: x.g.scores[x.k].format,
-    advantage: advantages[i],
-    tokenAdvantages: tokenAdv[i],
-    dependency: weighting.dependency ? weighting.dependency[i] : null,
-    weights: weighting.weights ? weighting.weights[i] : null,
-  }));
   const metrics: Record<string, number | null> = {
     ...base,
     ...weighting.metrics,
@@ -238,7 +215,37 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
     const w = impliedWeightStats(tokenAdv, advantages);
     Object.assign(metrics, { weight_mean: w.mean, weight_max: w.max, frac_amplified: w.fractionAmplified });
   }
-  return { cursor, metrics, nonfinite: upd.nonfiniteReason !== null, nonfiniteReason: upd.nonfiniteReason, rollouts: stepRollouts };
+  const rollouts: StepRollout[] = flat.map((x, i) => ({
+    problem: x.g.problem,
+    group: x.gi,
+    item: items[i],
+    rollout: x.r,
+    text: x.g.texts[x.k],
+    reward: x.g.scores[x.k].reward,
+    accuracy: x.g.scores[x.k].accuracy,
+    format: x.g.scores[x.k].format,
+    advantage: advantages[i],
+    tokenAdvantages: tokenAdv[i],
+    dependency: weighting.dependency?.[i] ?? null,
+    weights: weighting.weights?.[i] ?? null,
+  }));
+  return { cursor, metrics, nonfinite: upd.nonfiniteReason !== null, nonfiniteReason: upd.nonfiniteReason, rollouts };
+}
+
+/**
+ * pg_var on this batch (docs/analyses.md); for an algorithm that reshapes the token advantages,
+ * also pg_var_uniform: the same batch and chunks with A_i on every token (the GRPO/DAPO loss).
+ */
+async function pgVarMetrics(ctx: StepContext, algo: Algorithm, batch: Batch, tokenAdv: readonly Float64Array[], advantages: Float64Array): Promise<Record<string, number>> {
+  const { config, policy } = ctx;
+  if (batch.perGroup.size < 2) return {};
+  const chunks = Math.min(config.trainer.pg_var_chunks, batch.perGroup.size);
+  const pgBatch = { items: batch.items, logpOld: batch.logpOld, groups: [...batch.perGroup.values()] };
+  const [lossName, lossOptions] = policyLossOf(config, { aggregation: 'token-mean' });
+  const temperature = config.worker.rollout.temperature;
+  const out: Record<string, number> = { pg_var: await measurePgVariance(policy, pgBatch, tokenAdv, chunks, lossName, lossOptions, temperature) };
+  if (algo.reshapes) out.pg_var_uniform = await measurePgVariance(policy, pgBatch, repeatAdvantages(advantages, batch.items.map((it) => it.response.length)), chunks, lossName, lossOptions, temperature);
+  return out;
 }
 
 /** Rewards, lengths and sampling counts of every sampled rollout (kept or dropped). */

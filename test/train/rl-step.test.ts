@@ -65,7 +65,7 @@ function config(algo: string, overrides: Array<[string, string]> = []): TrainCon
 }
 
 async function step(cfg: TrainConfig, policy: ToyPolicy, refPolicy: ToyPolicy | null = null): Promise<StepResult> {
-  return rlStep({ config: cfg, policy, refPolicy, reward, stream: new ProblemStream(problems, 5), cursor: 0, rng: Rng.seeded(3).fork('step:1'), lr: 0.01 });
+  return rlStep({ config: cfg, policy, refPolicy, reward, stream: new ProblemStream(problems, 5), cursor: 0, rng: Rng.seeded(3).fork('step:1'), lr: cfg.worker.actor.optim.lr });
 }
 
 /** GRPO advantages by hand: (r - mean) / (sample std + 1e-6) within each group, 0 for all-equal groups. */
@@ -180,6 +180,15 @@ test('PAPO: the perception KL and the double entropy reach both branches with th
   assertRowsClose(orig.dEntropy!, d.map((row) => row.map(() => 0.03 / N)), 'dEntropy original');
   assertRowsClose(br.dEntropy!, d.map((row) => row.map(() => 0.03 / N)), 'dEntropy masked');
   assert.deepEqual(br.items, masked.items);
+});
+
+test('worker.actor.policy_loss reaches the update: after the first update ppo-clip clips tokens, vanilla never does', async () => {
+  const run = async (loss: string) => step(config('pgpo', [['worker.actor.policy_loss', loss], ['worker.actor.ppo_epochs', '4'], ['worker.actor.optim.lr', '0.5'], ['worker.actor.max_grad_norm', 'null']]), Recording.of(11));
+  const clip = await run('ppo-clip');
+  const vanilla = await run('vanilla');
+  assert.ok((clip.metrics.clip_frac as number) > 0, `ppo-clip clip_frac ${clip.metrics.clip_frac}`);
+  assert.equal(vanilla.metrics.clip_frac, 0);
+  assert.notEqual(clip.metrics.loss, vanilla.metrics.loss);
 });
 
 test('worker.rollout.temperature reaches every scoring and backward pass (update, extra passes, reference)', async () => {
