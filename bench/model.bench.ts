@@ -11,14 +11,14 @@
 import { cpus, totalmem } from 'node:os';
 import { initEngine, engineThreads } from '../src/engine/jax.ts';
 import { Rng } from '../src/engine/rng.ts';
-import { makeRgbImage, type RgbImage } from '../src/data/image.ts';
+import { makeRgbImage, type RgbImage } from '../src/core/image.ts';
 import { VlmPolicy, type PresetName } from '../src/model/index.ts';
 import { NativePolicy } from '../src/model/native/policy.ts';
 import { blas, gemm } from '../src/model/native/blas.ts';
 import { planBatches } from '../src/model/native/plan.ts';
 import { type ModelConfig, dims, modelConfig } from '../src/model/config.ts';
 import { forwardFlops } from '../src/model/flops.ts';
-import type { Policy, ScoreItem } from '../src/train/policy.ts';
+import type { Policy, ScoreItem } from '../src/core/policy.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);

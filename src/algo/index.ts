@@ -11,6 +11,7 @@
  *   baselines/      VPPO and PAPO
  *   metrics.ts      sparsity (top-10% share), Gini, weight statistics
  *   placebo.ts      the no-signal control: rewards shuffled within each group
+ *   algorithms/     grpo, dapo, pgpo, vppo, papo behind one interface, by name
  */
 export * from './errors.ts';
 export * from './registry.ts';
@@ -29,3 +30,4 @@ export * from './baselines/vppo.ts';
 export * from './baselines/papo.ts';
 export * from './pg-variance.ts';
 export * from './placebo.ts';
+export * from './algorithms/index.ts';

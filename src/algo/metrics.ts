@@ -105,3 +105,11 @@ export function dependencyStats(dependency: TokenRows): DependencyStats {
     gini: gini(nonNegative),
   };
 }
+
+/**
+ * The weight statistics of token advantages that are not a reshaping (GRPO, DAPO, PAPO, VPPO):
+ * w_{i,t} = A~_{i,t} / A_i (1 where A_i = 0), so every algorithm logs comparable weight_* values.
+ */
+export function impliedWeightStats(tokenAdvantages: TokenRows, advantages: ArrayLike<number>): WeightStats {
+  return weightStats(tokenAdvantages.map((r, i) => Float64Array.from(r, (a) => (advantages[i] === 0 ? 1 : a / advantages[i]))));
+}

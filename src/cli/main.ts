@@ -3,10 +3,7 @@
  * loaded lazily so that `pgpo verify` never pays for the model engine's start-up.
  */
 import { CliError } from './args.ts';
-
-export interface Command {
-  readonly run: (argv: string[]) => Promise<number>;
-}
+import type { Command } from './command.ts';
 
 interface Entry {
   /** One line for `pgpo --help`; here, not in the command's module, so that help loads none. */

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { IMAGE_MARKER } from '../tasks/variants.ts';
+import { IMAGE_MARKER } from '../core/image.ts';
 
 export class DatasetError extends Error {
   constructor(

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { ImageSource } from './dataset.ts';
-import { makeRgbImage, type RgbImage } from './image.ts';
+import { makeRgbImage, type RgbImage } from '../core/image.ts';
 
 // Two cores are shared by everything in a run; libvips must not take them all for itself.
 sharp.concurrency(1);

@@ -6,4 +6,3 @@ export { loadDataset, DEFAULT_LOAD_IMAGE_SIZE, type LoadOptions, type LoadedExam
 export { readDataset, countMarkers, formatOf, DatasetError, DEFAULT_KEYS, type DatasetFormat, type DatasetKeys, type DatasetRow, type ImageSource } from './dataset.ts';
 export { decodeImage, encodePng, imageInfo, type ImageInfo } from './image-codec.ts';
 export { writeDataset, type WritableRow } from './write-dataset.ts';
-export { makeRgbImage, type RgbImage } from './image.ts';

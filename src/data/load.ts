@@ -5,7 +5,7 @@
  */
 import { DatasetError, readDataset, type DatasetKeys } from './dataset.ts';
 import { decodeImage } from './image-codec.ts';
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../core/image.ts';
 
 export interface LoadOptions extends DatasetKeys {
   /** Side of the square image the model takes (default 48). */

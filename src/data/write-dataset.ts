@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.ts';
 import { DEFAULT_KEYS, formatOf, type DatasetKeys } from './dataset.ts';
 import { encodePng } from './image-codec.ts';
-import type { RgbImage } from './image.ts';
+import type { RgbImage } from '../core/image.ts';
 
 export interface WritableRow {
   readonly problem: string;

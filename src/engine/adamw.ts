@@ -11,6 +11,7 @@
  * vectors (biases, norm gains), the usual choice. `lr` may differ per leaf (`LeafLr`): the
  * learned logit scale, one number whose gradient sums over every token, gets its own.
  */
+import type { OptimizerKind } from '../core/policy.ts';
 
 import { numpy as np, jit, tree as jtree } from './jax.ts';
 import { type ParamTree, zerosLike, disposeTree, refTree, mapNamed } from './tree.ts';
@@ -34,7 +35,6 @@ export interface AdamWState {
   kind: OptimizerKind | null;
 }
 
-export type OptimizerKind = 'adamw' | 'sgd';
 
 export function adamwInit(params: ParamTree): AdamWState {
   return { m: zerosLike(params), v: zerosLike(params), t: 0, kind: null };

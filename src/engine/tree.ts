@@ -62,11 +62,6 @@ export function addTrees(a: ParamTree, b: ParamTree): ParamTree {
   );
 }
 
-/** s * t leaf by leaf; consumes t. */
-export function scaleTree(t: ParamTree, s: number): ParamTree {
-  return mapNamed(t, (x) => x.mul(s));
-}
-
 /** Zeros shaped like t (float32). Borrows t. */
 export function zerosLike(t: ParamTree): ParamTree {
   return mapNamed(t, (x) => np.zeros(x.shape, { dtype: np.float32 }));

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { readJsonFile } from '../data/read-json.ts';
 import { z } from 'zod';
-import type { Policy } from '../train/policy.ts';
-import type { Problem, RewardFn } from '../train/problems.ts';
+import type { Policy } from '../core/policy.ts';
+import type { Problem, RewardFn } from '../core/problem.ts';
 import { Rng } from '../engine/rng.ts';
 import { classifyError, ERROR_CLASSES, type ErrorClass } from './errors.ts';
 

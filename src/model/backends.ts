@@ -7,7 +7,7 @@
  * package to install.
  */
 
-import type { PolicyFactory } from '../train/policy.ts';
+import type { PolicyFactory } from '../core/policy.ts';
 import { type Backend, BACKENDS } from './config.ts';
 import { blasFailure, tryBlas } from './native/blas.ts';
 import { nativeFactory } from './native/policy.ts';

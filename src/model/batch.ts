@@ -10,16 +10,12 @@
  * token j -> N + j, response token k -> N + promptLength + k; padding gets a harmless valid id.
  */
 
-import type { RgbImage } from '../data/image.ts';
+import type { RgbImage } from '../core/image.ts';
+import type { ScoreItem } from '../core/policy.ts';
 import type { ModelConfig } from './config.ts';
 import { dims } from './config.ts';
 import { PAD } from './tokenizer.ts';
 
-export interface PackItem {
-  readonly image: RgbImage;
-  readonly prompt: readonly number[];
-  readonly response: readonly number[];
-}
 
 export interface HostBatch {
   readonly G: number;
@@ -95,7 +91,7 @@ function samePrompt(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** Consecutive items sharing image and prompt, at most `maxR` per group. */
-export function groupItems(items: readonly PackItem[], maxR: number): number[][] {
+export function groupItems(items: readonly ScoreItem[], maxR: number): number[][] {
   const groups: number[][] = [];
   for (let i = 0; i < items.length; i++) {
     const g = groups[groups.length - 1];
@@ -116,7 +112,7 @@ export interface PackOptions {
 }
 
 /** Items -> micro-batches of fixed shape [G, R, P, T] (the last one padded with empty groups). */
-export function packBatches(items: readonly PackItem[], cfg: ModelConfig, o: PackOptions): HostBatch[] {
+export function packBatches(items: readonly ScoreItem[], cfg: ModelConfig, o: PackOptions): HostBatch[] {
   if (items.length === 0) return [];
   const { N, F, positions } = dims(cfg);
   const b = cfg.batching;

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/atomic-write.ts';
-import type { OptimizerKind } from '../engine/adamw.ts';
+import type { OptimizerKind } from '../core/policy.ts';
 import { type HostTensor, readSafetensors, writeSafetensors } from '../engine/safetensors.ts';
 import { type ModelConfig, validateConfig } from './config.ts';
 import { LOGIT_SCALE, paramShapes } from './params.ts';

@@ -149,3 +149,9 @@ export function validateConfig(cfg: ModelConfig): void {
   const longest = b.promptBuckets[b.promptBuckets.length - 1] + b.responseBuckets[b.responseBuckets.length - 1];
   if (longest > cfg.decoder.maxText) bad(`longest prompt + response bucket (${longest}) exceeds decoder.maxText (${cfg.decoder.maxText})`);
 }
+
+/** The vision encoder's reading head (ocr.ts): K characters x 2 halves of a patch per image token. */
+/** The characters the reading head names: what the task figures write. Others are not targets. */
+export const OCR_CLASSES = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ%()*+,-./:=?';
+export const OCR_SLOTS = 2;
+export const OCR_OUTPUTS = OCR_SLOTS * OCR_CLASSES.length;

@@ -249,14 +249,20 @@ export function tokenStats(lsm: np.Array, targets: np.Array, entropy: boolean): 
   return [logp, ent];
 }
 
+/** Logits [..., Vp] divided by the sampling temperature (RL scores the tempered policy); 1: as they are. */
+export function tempered(logits: np.Array, temperature: number): np.Array {
+  return temperature === 1 ? logits : logits.mul(1 / temperature);
+}
+
 /**
  * The scalar whose parameter gradient `backward` and `sftBackward` need:
  *   sum over response tokens of  wLogp * logp  (+ wEnt * entropy)
+ * with logp, entropy those of softmax(logits / temperature).
  * wLogp, wEnt [G, R, T] are zero on padding, so padding never contributes.
  */
-export function weightedObjective(params: PolicyParams, b: BatchArrays, wLogp: np.Array, wEnt: np.Array | null, mode: ForwardMode, cfg: ModelConfig): np.Array {
+export function weightedObjective(params: PolicyParams, b: BatchArrays, wLogp: np.Array, wEnt: np.Array | null, mode: ForwardMode, cfg: ModelConfig, temperature = 1): np.Array {
   const targets = b.respIds.ref;
-  const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
+  const lsm = nn.logSoftmax(tempered(responseLogits(params, b, mode, cfg), temperature), -1);
   const [logp, ent] = tokenStats(lsm, targets, wEnt !== null);
   let total = logp.mul(wLogp).sum();
   if (ent && wEnt) total = total.add(ent.mul(wEnt).sum());

@@ -4,7 +4,7 @@
  * docs/model.md has the architecture, the shapes and the sizing reasoning.
  */
 
-export { VlmPolicy, policyFactory, IMAGE_MARKER, CHECKPOINT_FORMAT } from './policy.ts';
+export { VlmPolicy, policyFactory, CHECKPOINT_FORMAT } from './policy.ts';
 export { type ModelConfig, type PresetName, PRESETS, modelConfig } from './config.ts';
 export { Tokenizer, SPECIALS, PAD, BOS, EOS, IMAGE } from './tokenizer.ts';
 export { countParams } from './params.ts';

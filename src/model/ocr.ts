@@ -17,15 +17,11 @@
 
 import { numpy as np, nn } from '../engine/jax.ts';
 import type { ModelConfig } from './config.ts';
-import { dims } from './config.ts';
+import { dims, OCR_CLASSES, OCR_OUTPUTS, OCR_SLOTS } from './config.ts';
 import { encodeImage } from './forward.ts';
 import { linear } from './layers.ts';
 import type { PolicyParams } from './params.ts';
 
-/** The characters the reading head names: what the task figures write. Others are not targets. */
-export const OCR_CLASSES = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ%()*+,-./:=?';
-export const OCR_SLOTS = 2;
-export const OCR_OUTPUTS = OCR_SLOTS * OCR_CLASSES.length;
 
 /** A character drawn in an image, at the pixel of its glyph's centre. */
 export interface GlyphAt {

@@ -10,8 +10,7 @@ import type { numpy as np } from '../engine/jax.ts';
 import type { HostTensor } from '../engine/safetensors.ts';
 import { treeFromHost } from '../engine/tree.ts';
 import type { ModelConfig, TransformerConfig } from './config.ts';
-import { dims } from './config.ts';
-import { OCR_OUTPUTS } from './ocr.ts';
+import { dims, OCR_OUTPUTS } from './config.ts';
 
 export type Linear = { w: np.Array; b: np.Array };
 export type Norm = { g: np.Array; b: np.Array };

@@ -1,5 +1,5 @@
 /**
- * The compact VLM as the trainer's `Policy` (src/train/policy.ts): host data in, host data out.
+ * The compact VLM as the trainer's `Policy` (src/core/policy.ts): host data in, host data out.
  * This class owns the parameters, the optimizer state and the gradient buffer, packs requests into
  * fixed-shape micro-batches (src/model/batch.ts) and runs the jitted programs of
  * src/model/forward.ts and src/model/decode.ts. Checkpoints are a directory:
@@ -9,38 +9,24 @@
  *   policy.json            sidecar: format, config, vocabulary, step, user metadata (written last)
  */
 
-import type {
-  AttentionMode,
-  OptimStep,
-  Policy,
-  PolicyFactory,
-  PromptInput,
-  ReadingTarget,
-  Rollout,
-  ScoreItem,
-  ScoreOptions,
-  Scored,
-  SampleOptions,
-  StepResult,
-} from '../train/policy.ts';
+import type { AttentionMode, OptimStep, OptimizerKind, Policy, PolicyFactory, PromptInput, ReadingTarget, Rollout, ScoreItem, ScoreOptions, Scored, SampleOptions, StepResult } from '../core/policy.ts';
+import { IMAGE_MARKER } from '../core/image.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
-import { type AdamWState, type LeafLr, type OptimizerKind, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
+import { type AdamWState, type LeafLr, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
 import type { HostTensor } from '../engine/safetensors.ts';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
-import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, validateConfig } from './config.ts';
+import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, OCR_OUTPUTS, validateConfig } from './config.ts';
 import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { LOGIT_SCALE, type PolicyParams, initParams } from './params.ts';
-import { type BatchArrays, type ForwardMode, responseLogits, tokenStats, weightedObjective } from './forward.ts';
+import { type BatchArrays, type ForwardMode, responseLogits, tempered, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
-import { type HostBatch, type PackItem, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
+import { type HostBatch, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
 import { rolloutLoop, samplingPlan } from './rollouts.ts';
-import { OCR_OUTPUTS, ocrLoss, ocrTargets } from './ocr.ts';
+import { ocrLoss, ocrTargets } from './ocr.ts';
 
 export { CHECKPOINT_FORMAT };
-/** The `<image>` marker in problem texts; dropped by `encodePrompt` (the image goes first). */
-export const IMAGE_MARKER = '<image>';
 
 // ---------------------------------------------------------------------------------------------
 // Jitted programs, one set per (config, mode, options), shared by every policy in the process
@@ -60,11 +46,19 @@ function program(cfg: ModelConfig, name: string, make: () => Jitted): Jitted {
   return f;
 }
 
-function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean): Jitted {
-  return program(cfg, `score:${mode}:${entropy}:${rows}`, () =>
+/** Temperature 1 keeps the program names (and programs) there were before temperatures. */
+const tempKey = (temperature: number) => (temperature === 1 ? '' : `:t${temperature}`);
+
+function checkTemperature(temperature: number): number {
+  if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`temperature must be a finite number > 0, got ${temperature}`);
+  return temperature;
+}
+
+function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean, temperature: number): Jitted {
+  return program(cfg, `score:${mode}:${entropy}:${rows}${tempKey(temperature)}`, () =>
     jit((params: PolicyParams, b: BatchArrays) => {
       const targets = b.respIds.ref;
-      const lsm = nn.logSoftmax(responseLogits(params, b, mode, cfg), -1);
+      const lsm = nn.logSoftmax(tempered(responseLogits(params, b, mode, cfg), temperature), -1);
       const V = params.decoder.tok.shape[0];
       const keepRows = rows ? lsm.ref.slice([], [], [], [0, V]) : null;
       const [logp, ent] = tokenStats(lsm, targets, entropy);
@@ -77,10 +71,10 @@ function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, row
 }
 
 /** acc + scale * d/dparams sum(wLogp * logp + wEnt * ent); also returns sum(wLogp * logp + ...). */
-function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean): Jitted {
-  return program(cfg, `grad:${mode}:${withEntropy}`, () =>
+function gradProgram(cfg: ModelConfig, mode: ForwardMode, withEntropy: boolean, temperature: number): Jitted {
+  return program(cfg, `grad:${mode}:${withEntropy}${tempKey(temperature)}`, () =>
     jit((params: PolicyParams, acc: ParamTree, b: BatchArrays, w: { logp: np.Array; ent?: np.Array }, scale: np.Array) => {
-      const f = (p: PolicyParams) => weightedObjective(p, b, w.logp, w.ent ?? null, mode, cfg);
+      const f = (p: PolicyParams) => weightedObjective(p, b, w.logp, w.ent ?? null, mode, cfg, temperature);
       const [value, g] = valueAndGrad(f)(params);
       const next = jtree.map((a: np.Array, d: np.Array) => a.add(d.mul(scale.ref)), acc, g as ParamTree);
       scale.dispose();
@@ -214,13 +208,13 @@ export class VlmPolicy implements Policy {
   }
 
   /** `score` with the internal modes too (tests compare `text-only` with `text-only-masked`). */
-  async scoreAs(items: readonly ScoreItem[], mode: ForwardMode, opts: { entropy?: boolean; rows?: boolean } = {}): Promise<Scored> {
+  async scoreAs(items: readonly ScoreItem[], mode: ForwardMode, opts: { entropy?: boolean; rows?: boolean; temperature?: number } = {}): Promise<Scored> {
     this.live();
     const V = this.vocabSize;
     const logp: Float32Array[] = items.map((it) => new Float32Array(it.response.length));
     const entropy = opts.entropy ? items.map((it) => new Float32Array(it.response.length)) : undefined;
     const rows = opts.rows ? items.map((it) => new Float32Array(it.response.length * V)) : undefined;
-    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows);
+    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows, checkTemperature(opts.temperature ?? 1));
     for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
       const out = run(refTree(this.params), toDevice(hb, this.config)) as Record<string, np.Array>;
       const lp = await toF32(out.logp);
@@ -242,7 +236,7 @@ export class VlmPolicy implements Policy {
   async backward(
     items: readonly ScoreItem[],
     dLogp: readonly Float32Array[],
-    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number },
   ): Promise<void> {
     const check = (name: string, xs: readonly Float32Array[]) => {
       if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
@@ -252,19 +246,20 @@ export class VlmPolicy implements Policy {
     };
     check('dLogp', dLogp);
     if (opts.dEntropy) check('dEntropy', opts.dEntropy);
-    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1);
+    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1, checkTemperature(opts.temperature ?? 1));
   }
 
   /** `backward` in any internal mode; returns the sum of w * logp (+ w * entropy). */
   async accumulate(
-    items: readonly PackItem[],
+    items: readonly ScoreItem[],
     mode: ForwardMode,
     wLogp: (i: number) => ArrayLike<number>,
     wEnt: ((i: number) => ArrayLike<number>) | null,
     scale: number,
+    temperature = 1,
   ): Promise<number> {
     this.live();
-    const run = gradProgram(this.config, mode, wEnt !== null);
+    const run = gradProgram(this.config, mode, wEnt !== null, temperature);
     const len = (i: number) => items[i].response.length;
     let total = 0;
     for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only', tokens: gradTokens(this.config) })) {
@@ -402,7 +397,7 @@ export class VlmPolicy implements Policy {
     const H = cfg.decoder.heads;
     const D = cfg.decoder.width / H;
     // The prefix: pack the prompts as groups with empty responses.
-    const items: PackItem[] = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] }));
+    const items: ScoreItem[] = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] }));
     for (let g = prompts.length; g < G; g++) items.push({ ...items[0], image: items[0].image });
     const P = bucketFor(Math.max(...items.map((it) => it.prompt.length)), cfg.batching.promptBuckets, 'a prompt');
     const [prefix, first] = prefillProgram(cfg)(refTree(this.params), prefixArrays(items, cfg, P)) as [PrefixState, np.Array];
@@ -483,7 +478,7 @@ export class VlmPolicy implements Policy {
 }
 
 /** The prefill's input: one group per item, prompts left-padded to P (batch.ts's layout). */
-function prefixArrays(items: readonly PackItem[], cfg: ModelConfig, P: number): PrefixBatch {
+function prefixArrays(items: readonly ScoreItem[], cfg: ModelConfig, P: number): PrefixBatch {
   const { N, F } = dims(cfg);
   const G = items.length;
   const patches = new Float32Array(G * N * F);

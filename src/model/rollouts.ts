@@ -7,7 +7,7 @@
  */
 
 import type { ModelConfig } from './config.ts';
-import type { Rollout, SampleOptions } from '../train/policy.ts';
+import type { Rollout, SampleOptions } from '../core/policy.ts';
 import { Rng } from '../engine/rng.ts';
 import { bucketFor } from './batch.ts';
 import { pickToken } from './sampling.ts';

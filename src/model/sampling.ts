@@ -1,18 +1,19 @@
 /**
  * Choosing the next token from a row of logits, on the host: greedy, or temperature + nucleus
  * (top-p) sampling with a draw from the seeded `Rng`. The same row also gives, at no extra pass,
- * the chosen token's log-prob and the entropy of the temperature-1 distribution, which are what
- * the RL loss needs as "old policy" values. Vocabularies here are a few hundred entries, so a
- * float64 loop per row costs microseconds next to the model's milliseconds.
+ * the chosen token's log-prob and the entropy of the distribution it was drawn from (logits /
+ * temperature; greedy: temperature 1), which are what the RL loss needs as "old policy" values.
+ * Vocabularies here are a few hundred entries, so a float64 loop per row costs microseconds next
+ * to the model's milliseconds.
  */
 
 import type { Rng } from '../engine/rng.ts';
 
 export interface Pick {
   readonly token: number;
-  /** log pi(token) at temperature 1. */
+  /** log pi(token) of the distribution drawn from: softmax(logits / temperature), greedy: temperature 1. */
   readonly logp: number;
-  /** Entropy of the temperature-1 distribution. */
+  /** Entropy of that distribution. */
   readonly entropy: number;
 }
 
@@ -24,6 +25,8 @@ export interface PickOptions {
 
 /** Picks from logits[off .. off + V). Non-finite logits are treated as -inf. */
 export function pickToken(logits: Float32Array, off: number, V: number, o: PickOptions, rng: Rng): Pick {
+  // the distribution the token comes from; dividing by 1 is exact, so temperature 1 is unchanged
+  const temp = o.greedy ? 1 : o.temperature;
   let max = -Infinity;
   let arg = 0;
   for (let i = 0; i < V; i++) {
@@ -34,16 +37,16 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
     }
   }
   let z = 0;
-  for (let i = 0; i < V; i++) z += Math.exp(logits[off + i] - max) || 0;
-  const logZ = max + Math.log(z);
+  for (let i = 0; i < V; i++) z += Math.exp((logits[off + i] - max) / temp) || 0;
+  const logZ = max / temp + Math.log(z);
   let entropy = 0;
   for (let i = 0; i < V; i++) {
-    const lp = logits[off + i] - logZ;
+    const lp = logits[off + i] / temp - logZ;
     if (Number.isFinite(lp)) entropy -= Math.exp(lp) * lp;
   }
   let token = arg;
   if (!o.greedy) token = drawNucleus(logits, off, V, max, o, rng);
-  return { token, logp: logits[off + token] - logZ, entropy };
+  return { token, logp: logits[off + token] / temp - logZ, entropy };
 }
 
 function drawNucleus(logits: Float32Array, off: number, V: number, max: number, o: PickOptions, rng: Rng): number {

@@ -12,13 +12,12 @@
  * general skills the test needs without showing any test problem: a reading drill is random
  * numbers at random places, an arithmetic drill is a computation with no figure and no question.
  */
-import type { RgbImage } from '../data/image.ts';
 import type { Rng } from '../engine/rng.ts';
 import { FAMILIES } from './families/index.ts';
 import { rasterize } from './raster.ts';
 import { COLORS, draw, type Mark, type Scene } from './scene.ts';
 import { FAMILY_NAMES, type Difficulty } from './types.ts';
-import { IMAGE_MARKER } from './variants.ts';
+import { IMAGE_MARKER, type RgbImage } from '../core/image.ts';
 
 export type DrillKind = 'reading' | 'arithmetic';
 

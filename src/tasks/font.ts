@@ -69,10 +69,6 @@ export function glyph(ch: string): readonly string[] {
   return g;
 }
 
-export function hasGlyph(ch: string): boolean {
-  return (GLYPHS[ch] ?? GLYPHS[ch.toUpperCase()]) !== undefined;
-}
-
 /** Width of a string in font units (no trailing spacing column). */
 export function textWidth(text: string): number {
   return text.length === 0 ? 0 : text.length * GLYPH_ADVANCE - 1;

@@ -8,6 +8,6 @@ export { splitOf, useOf } from './hash.ts';
 export { renderPng } from './canvas.ts';
 export { glyphPlacements, rasterize, MIN_IMAGE_SIZE } from './raster.ts';
 export { FAMILIES } from './families/index.ts';
-export { VARIANT_DESCRIPTIONS, IMAGE_MARKER } from './variants.ts';
+export { VARIANT_DESCRIPTIONS } from './variants.ts';
 export { FAMILY_NAMES, VARIANT_NAMES } from './types.ts';
 export type { Difficulty, FamilyName, Given, ShownGiven, Split, TaskInstance, VariantName } from './types.ts';

@@ -5,7 +5,7 @@
  * which keeps digits sharp at 32, 48 and 64 px. Sizes below 32 px are refused: the layouts
  * are designed for a 3x5 font in a 32-unit grid.
  */
-import { makeRgbImage, type RgbImage } from '../data/image.ts';
+import { makeRgbImage, type RgbImage } from '../core/image.ts';
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph, textWidth } from './font.ts';
 import { DESIGN, type Mark, type Point, type Rgb, type Scene, type TextMark } from './scene.ts';
 

@@ -19,8 +19,6 @@ export const COLORS = {
   purple: [150, 40, 190],
 } as const satisfies Record<string, Rgb>;
 
-export type ColorName = keyof typeof COLORS;
-
 export interface Point {
   readonly x: number;
   readonly y: number;

@@ -3,7 +3,7 @@
  * it is only in the image), the draft a family samples, and the finished TaskInstance the
  * trainer consumes. Types only; behaviour lives in the family files, variants.ts and suite.ts.
  */
-import type { RgbImage } from '../data/image.ts';
+import type { RgbImage } from '../core/image.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { Scene } from './scene.ts';
 

@@ -14,9 +14,9 @@
  * | vision-only      | no               | none               | image       | image      |
  */
 import type { Rng } from '../engine/rng.ts';
+import { IMAGE_MARKER } from '../core/image.ts';
 import type { Draft, SceneShow, VariantName } from './types.ts';
 
-export const IMAGE_MARKER = '<image>';
 export const VISION_ONLY_TEXT = 'Answer the question in the image.';
 const OPTION_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F'];
 

@@ -12,6 +12,7 @@ import { ADVANTAGE_ESTIMATORS } from '../algo/advantage.ts';
 import { LOSS_AGGREGATIONS } from '../algo/aggregation.ts';
 import { DEPENDENCY_ESTIMATORS } from '../algo/dependency.ts';
 import { KL_ESTIMATORS } from '../algo/kl.ts';
+import { POLICY_LOSSES } from '../algo/policy-loss.ts';
 import { RESHAPE_VARIANTS } from '../algo/reshape.ts';
 import { BACKENDS } from '../model/config.ts';
 import { FAMILY_NAMES, VARIANT_NAMES } from '../tasks/index.ts';
@@ -29,7 +30,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
+const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -157,6 +158,8 @@ export const configSchema = z.strictObject({
       ppo_epochs: int(1),
       /** Prompts per policy update (mini-batch); the rollout batch is split into mini-batches of this size. */
       global_batch_size: int(1),
+      /** The policy loss by name (src/algo/policy-loss.ts): ppo-clip (clip-higher, dual clip) or vanilla (-A r, no clipping). */
+      policy_loss: z.enum(POLICY_LOSSES),
       clip_ratio_low: z.number().min(0).lt(1),
       clip_ratio_high: nonNegative,
       clip_ratio_dual: z.number().gt(1).nullable(),
@@ -267,6 +270,7 @@ export const DEFAULTS: TrainConfig = {
       max_grad_norm: 1.0,
       ppo_epochs: 1,
       global_batch_size: 8,
+      policy_loss: 'ppo-clip',
       clip_ratio_low: 0.2,
       clip_ratio_high: 0.28,
       clip_ratio_dual: 3.0,

@@ -4,8 +4,8 @@
  * dependencies for the analyses. Formats: docs/training.md.
  */
 import sharp from 'sharp';
-import type { RgbImage } from '../data/image.ts';
-import type { Policy } from './policy.ts';
+import type { RgbImage } from '../core/image.ts';
+import type { Policy } from '../core/policy.ts';
 import type { StepRollout } from './rl-step.ts';
 
 export async function pngBase64(image: RgbImage): Promise<string> {

@@ -3,7 +3,7 @@
  * with probability p (VPPO p = 0.5, PAPO p = 0.6, both with the vision encoder's patch size, as
  * their code does).
  */
-import type { RgbImage } from '../data/image.ts';
+import type { RgbImage } from '../core/image.ts';
 import type { Rng } from '../engine/rng.ts';
 
 export function blackenPatches(image: RgbImage, patch: number, p: number, rng: Rng): RgbImage {

@@ -1,34 +1,10 @@
 /**
- * What the trainer trains on: problems with an image, a text, a checkable answer, and (for the
- * generated suite) the family and variant they stand for. The order in which a run visits them
+ * The order in which a run visits its problems (src/core/problem.ts)
  * is a pure function of (seed, cursor): epoch e is a seeded permutation, so a resumed run picks
  * up exactly where the checkpoint's cursor says.
  */
-import type { RgbImage } from '../data/image.ts';
 import { Rng } from '../engine/rng.ts';
-import type { ReadingTarget } from './policy.ts';
-
-export interface Problem {
-  readonly id: string;
-  /** Text with one `<image>` marker. */
-  readonly problem: string;
-  readonly answer: string;
-  readonly image: RgbImage;
-  readonly family: string;
-  readonly variant: string;
-  /** The problem behind this instance, shared by its variants (generated suite; datasets with a problem_key column). */
-  readonly problemKey?: string;
-  /** Gold response in the house format (generated suite only; used by SFT). */
-  readonly solution?: string;
-  /** Values the image shows / the text also writes (generated suite only; used by analyses). */
-  readonly imageValues?: readonly string[];
-  readonly textValues?: readonly string[];
-  /** What the image writes, character by character at its glyph centre (generated suite only; SFT's reading loss). */
-  readonly glyphs?: ReadingTarget['glyphs'];
-}
-
-/** Scores a response text against the answer (src/reward's computeReward). */
-export type RewardFn = (response: string, answer: string) => { accuracy: number; format: number; reward: number };
+import type { Problem } from '../core/problem.ts';
 
 export class ProblemStream {
   private epoch = -1;

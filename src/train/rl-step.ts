@@ -3,38 +3,36 @@
  *   1. sample B prompts x G rollouts (old-policy log-probs come with the samples);
  *   2. verifiable rewards; DAPO dynamic sampling drops all-equal groups and refills (capped);
  *   3. group advantages A_i;
- *   4. token weights: PGPO scores the rollouts once more with the image masked (text-only pass)
- *      and reshapes A_i into A~_{i,t}; VPPO scores against patch-blackened images; GRPO, DAPO
- *      and PAPO keep A_i on every token;
- *   5. PPO epochs over mini-batches: current log-probs, clipped surrogate (+ KL to the reference,
- *      entropy, VPPO's and PAPO's extra terms), backward, clip, AdamW.
+ *   4. token advantages A~_{i,t}: the algorithm's extra scoring passes with the rollout policy
+ *      (PGPO: text-only; VPPO: patch-blackened images), then its weighting (src/algo/algorithms);
+ *   5. PPO epochs over mini-batches: current log-probs, the policy loss (worker.actor.policy_loss)
+ *      + KL to the reference + entropy + the algorithm's own terms, backward, clip, optimizer.
  * All the math is src/algo's; this file only moves data between it and the policy.
  */
 import {
+  algorithms,
   computeAdvantages,
   computePolicyLoss,
-  dependencyStats,
   dynamicSamplingFilter,
   entropyTerm,
-  exactDependency,
-  papoDoubleEntropy,
-  papoPerceptionLoss,
+  impliedWeightStats,
   referenceKlPenalty,
-  reshapeBatch,
+  repeatAdvantages,
   shuffleWithinGroups,
-  vppoDependency,
-  vppoEntropyPenalty,
-  vppoTokenAdvantages,
-  weightStats,
+  type AggregationOptions,
+  type Algorithm,
+  type PassSpec,
+  type PolicyLossName,
+  type PolicyLossOptions,
   type TokenRows,
 } from '../algo/index.ts';
-import { chunkRanges, GradientVarianceAccumulator } from '../algo/pg-variance.ts';
-import type { RgbImage } from '../data/image.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { TrainConfig } from './config.ts';
 import { blackenPatches } from './perturb.ts';
-import type { Policy, Rollout, ScoreItem } from './policy.ts';
-import type { Problem, ProblemStream, RewardFn } from './problems.ts';
+import { measurePgVariance } from './pg-var.ts';
+import type { Policy, Rollout, Scored, ScoreItem } from '../core/policy.ts';
+import type { Problem, RewardFn } from '../core/problem.ts';
+import type { ProblemStream } from './problems.ts';
 
 /** One kept rollout with everything the update and the logs need. */
 export interface StepRollout {
@@ -152,27 +150,14 @@ function chunks(indices: readonly number[], size: number): number[][] {
 export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const { config, policy } = ctx;
   const alg = config.algorithm;
-  const actor = config.worker.actor;
+  const algo = algorithms.get(alg.name);
   const t0 = performance.now();
 
   // 1-2. rollouts and rewards
-  const { kept, all, dropped, cursor, rounds } = await collectGroups(ctx);
+  const sampled = await collectGroups(ctx);
+  const { kept, cursor } = sampled;
   const tSampled = performance.now();
-  const allScores = all.flatMap((g) => g.scores);
-  const allRollouts = all.flatMap((g) => g.rollouts);
-  const base: Record<string, number | null> = {
-    reward: meanOf(allScores.map((s) => s.reward)),
-    accuracy: meanOf(allScores.map((s) => s.accuracy)),
-    format: meanOf(allScores.map((s) => s.format)),
-    response_length: meanOf(allRollouts.map((r) => r.tokens.length)),
-    truncated: meanOf(allRollouts.map((r) => (r.finished ? 0 : 1))),
-    entropy: meanOf(allRollouts.flatMap((r) => (r.entropy ? [...r.entropy] : []))),
-    sampled_groups: all.length,
-    kept_groups: kept.length,
-    dropped_groups: dropped,
-    sampling_rounds: rounds,
-  };
-
+  const base = rolloutMetrics(sampled);
   const items: ScoreItem[] = kept.flatMap((g) => g.rollouts.map((r) => ({ image: g.problem.image, prompt: g.prompt, response: r.tokens })));
   const flat = kept.flatMap((g, gi) => g.rollouts.map((r, k) => ({ g, gi, r, k })));
   const logpOld = flat.map((x) => x.r.logp);
@@ -192,97 +177,151 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   if (badLogp >= 0) return noUpdate(`the sampling log-probs were not finite (response ${badLogp})`);
   if (items.length === 0) return noUpdate(null);
 
-  // 3-4. advantages and token weights
-  const lengths = items.map((it) => it.response.length);
-  const advantages = computeAdvantages(alg.adv_estimator, { groups, rewards, lengths }, { eps: alg.adv_eps });
-  let tokenAdv: Float64Array[] = items.map((it, i) => new Float64Array(it.response.length).fill(advantages[i]));
-  let dependency: Float64Array[] | null = null;
-  let weights: Float64Array[] | null = null;
-  const extra: Record<string, number | null> = {};
-  if (alg.name === 'pgpo') {
-    const pg = alg.pgpo;
-    let records;
-    if (pg.estimator === 'exact') {
-      const img = await policy.score(items, { mode: 'image', rows: true });
-      const txt = await policy.score(items, { mode: 'text-only', rows: true });
-      const bad = Math.max(firstNonFinite(img.logp), firstNonFinite(txt.logp));
-      if (bad >= 0) return noUpdate(`the scoring log-probs were not finite (response ${bad})`, (performance.now() - tSampled) / 1000);
-      records = items.map((_, i) => ({ group: groups[i], reward: rewards[i], dependency: exactDependency(img.rows![i], txt.rows![i], policy.vocabSize) }));
-    } else {
-      const txt = await policy.score(items, { mode: 'text-only' });
-      const bad = firstNonFinite(txt.logp);
-      if (bad >= 0) return noUpdate(`the text-only log-probs were not finite (response ${bad})`, (performance.now() - tSampled) / 1000);
-      records = items.map((_, i) => ({ group: groups[i], reward: rewards[i], logpImage: logpOld[i], logpText: txt.logp[i] }));
-    }
-    const res = reshapeBatch(records, {
-      variant: pg.variant,
-      advantage: alg.adv_estimator,
-      estimator: pg.estimator === 'exact' ? 'k3' : pg.estimator,
-      reshape: { tau: pg.tau, beta: pg.beta, eps: pg.eps, quantile: pg.quantile, floor: pg.floor },
-      advantageEps: alg.adv_eps,
-    });
-    tokenAdv = res.rollouts.map((r) => r.tokenAdvantages);
-    dependency = res.rollouts.map((r) => r.dependency);
-    weights = res.rollouts.map((r) => r.weights);
-    const ds = res.summary.dependency;
-    const ws = res.summary.weights;
-    const wAll = weights.flatMap((w) => [...w]);
-    const wMean = ws.mean;
-    Object.assign(extra, {
-      dep_mean: ds.mean,
-      dep_max: ds.max,
-      log1p_dep_mean: ds.meanCompressed,
-      dep_top10_share: ds.top10Share,
-      dep_gini: ds.gini,
-      weight_mean: wMean,
-      weight_std: Math.sqrt(wAll.reduce((a, w) => a + (w - wMean) ** 2, 0) / wAll.length),
-      weight_min: ws.min,
-      weight_max: ws.max,
-      frac_amplified: ws.fractionAmplified,
-      frac_suppressed: ws.fractionSuppressed,
-      reshape_fallbacks: res.summary.fallbacks,
-    });
-  } else if (alg.name === 'vppo') {
-    const rng = ctx.rng.fork('vppo-mask');
-    const perturbed = items.map((it) => ({ ...it, image: blackenPatches(it.image, policy.patchSize, alg.vppo.mask_prob, rng) }));
-    const pert = await policy.score(perturbed, { mode: 'image' });
-    const bad = firstNonFinite(pert.logp);
-    if (bad >= 0) return noUpdate(`the perturbed-image log-probs were not finite (response ${bad})`, (performance.now() - tSampled) / 1000);
-    dependency = items.map((_, i) => vppoDependency(logpOld[i], pert.logp[i], alg.vppo.clamp_max));
-    const v = vppoTokenAdvantages(advantages, dependency, { scaleMin: alg.vppo.scale_min, topFraction: alg.vppo.top_fraction, clampMax: alg.vppo.clamp_max });
-    tokenAdv = v.tokenAdvantages;
-    const ds = dependencyStats(dependency);
-    Object.assign(extra, { dep_mean: ds.mean, dep_top10_share: ds.top10Share, dep_gini: ds.gini, log1p_dep_mean: ds.meanCompressed, vppo_factor_mean: meanOf([...v.factors]) });
-  }
+  // 3. group advantages A_i
+  const advantages = computeAdvantages(alg.adv_estimator, { groups, rewards, lengths: items.map((it) => it.response.length) }, { eps: alg.adv_eps });
+
+  // 4. token advantages A~_{i,t}: the algorithm's extra passes with the rollout policy, then its weighting
+  const scored = await scorePasses(ctx, items, algo.batchPasses(alg));
+  if ('bad' in scored) return noUpdate(scored.bad, (performance.now() - tSampled) / 1000);
+  const weighting = algo.tokenWeights({ groups, rewards, advantages, logpOld, passes: scored.results, vocabSize: policy.vocabSize }, alg);
+  const tokenAdv = weighting.tokenAdvantages;
   const tScored = performance.now();
 
   // 5. PPO epochs over mini-batches of prompts
-  const agg = { aggregation: actor.loss_agg_mode };
-  const refLogp = ctx.refPolicy && alg.use_kl_loss ? (await ctx.refPolicy.score(items, { mode: 'image' })).logp : null;
-  const papoRng = ctx.rng.fork('papo-mask');
-  const masked = alg.name === 'papo' ? items.map((it) => ({ ...it, image: blackenPatches(it.image, policy.patchSize, alg.papo.mask_prob, papoRng) as RgbImage })) : null;
   const perGroup = new Map<number, number[]>();
   groups.forEach((g, i) => perGroup.set(g, [...(perGroup.get(g) ?? []), i]));
-  const groupIds = [...perGroup.keys()];
-  const needEntropy = actor.entropy_coef > 0 || alg.name === 'papo';
-  if (ctx.measurePgVar && groupIds.length >= 2) {
-    const m = Math.min(config.trainer.pg_var_chunks, groupIds.length);
-    const measure = async (adv: readonly Float64Array[]) => {
-      const acc = new GradientVarianceAccumulator();
-      for (const [a, b] of chunkRanges(groupIds.length, m)) {
-        const idx = groupIds.slice(a, b).flatMap((g) => perGroup.get(g)!);
-        const lo = idx.map((i) => logpOld[i]);
-        const pl = computePolicyLoss('ppo-clip', { logpNew: lo, logpOld: lo, advantages: idx.map((i) => adv[i]) }, { aggregation: 'token-mean', clipLow: actor.clip_ratio_low, clipHigh: actor.clip_ratio_high, dualClip: actor.clip_ratio_dual });
-        await policy.backward(idx.map((i) => items[i]), toF32(pl.grad), { mode: 'image' });
-        acc.add(await policy.gradVector());
-        policy.zeroGrad();
-      }
-      return acc.result().relative;
-    };
-    extra.pg_var = await measure(tokenAdv);
-    // the same batch and chunks with every token weight 1: the DAPO/GRPO loss, for a paired comparison
-    if (alg.name === 'pgpo' || alg.name === 'vppo') extra.pg_var_uniform = await measure(items.map((it, i) => new Float64Array(it.response.length).fill(advantages[i])));
+  const batch: Batch = { items, logpOld, entropyOld: flat.map((x) => x.r.entropy ?? null), perGroup };
+  const refLogp = ctx.refPolicy && alg.use_kl_loss ? (await ctx.refPolicy.score(items, { mode: 'image', temperature: config.worker.rollout.temperature })).logp : null;
+  const lossViews = algo.lossPasses(alg).map((spec) => ({ spec, items: viewItems(ctx, items, spec) }));
+  const analysis = ctx.measurePgVar ? await pgVarMetrics(ctx, algo, batch, tokenAdv, advantages) : {};
+  const upd = await update(ctx, algo, batch, tokenAdv, refLogp, lossViews);
+  const tUpdated = performance.now();
+
+  const metrics: Record<string, number | null> = {
+    ...base,
+    ...weighting.metrics,
+    ...analysis,
+    ...upd.metrics,
+    lr: ctx.lr,
+    ...upd.termMetrics,
+    // the policy's inverse temperature after this step's updates (model.md, the logit scale)
+    logit_scale: await logitScale(policy),
+    time_sample: (tSampled - t0) / 1000,
+    time_score: (tScored - tSampled) / 1000,
+    time_update: (tUpdated - tScored) / 1000,
+  };
+  if (!weighting.weights) {
+    // every token carries A_i (VPPO: scaled and masked): the same weight stats, for comparison
+    const w = impliedWeightStats(tokenAdv, advantages);
+    Object.assign(metrics, { weight_mean: w.mean, weight_max: w.max, frac_amplified: w.fractionAmplified });
   }
+  const rollouts: StepRollout[] = flat.map((x, i) => ({
+    problem: x.g.problem,
+    group: x.gi,
+    item: items[i],
+    rollout: x.r,
+    text: x.g.texts[x.k],
+    reward: x.g.scores[x.k].reward,
+    accuracy: x.g.scores[x.k].accuracy,
+    format: x.g.scores[x.k].format,
+    advantage: advantages[i],
+    tokenAdvantages: tokenAdv[i],
+    dependency: weighting.dependency?.[i] ?? null,
+    weights: weighting.weights?.[i] ?? null,
+  }));
+  return { cursor, metrics, nonfinite: upd.nonfiniteReason !== null, nonfiniteReason: upd.nonfiniteReason, rollouts };
+}
+
+/**
+ * pg_var on this batch (docs/analyses.md); for an algorithm that reshapes the token advantages,
+ * also pg_var_uniform: the same batch and chunks with A_i on every token (the GRPO/DAPO loss).
+ */
+async function pgVarMetrics(ctx: StepContext, algo: Algorithm, batch: Batch, tokenAdv: readonly Float64Array[], advantages: Float64Array): Promise<Record<string, number>> {
+  const { config, policy } = ctx;
+  if (batch.perGroup.size < 2) return {};
+  const chunks = Math.min(config.trainer.pg_var_chunks, batch.perGroup.size);
+  const pgBatch = { items: batch.items, logpOld: batch.logpOld, groups: [...batch.perGroup.values()] };
+  const [lossName, lossOptions] = policyLossOf(config, { aggregation: 'token-mean' });
+  const temperature = config.worker.rollout.temperature;
+  const out: Record<string, number> = { pg_var: await measurePgVariance(policy, pgBatch, tokenAdv, chunks, lossName, lossOptions, temperature) };
+  if (algo.reshapes) out.pg_var_uniform = await measurePgVariance(policy, pgBatch, repeatAdvantages(advantages, batch.items.map((it) => it.response.length)), chunks, lossName, lossOptions, temperature);
+  return out;
+}
+
+/** Rewards, lengths and sampling counts of every sampled rollout (kept or dropped). */
+function rolloutMetrics({ all, kept, dropped, rounds }: { all: Group[]; kept: Group[]; dropped: number; rounds: number }): Record<string, number | null> {
+  const scores = all.flatMap((g) => g.scores);
+  const rollouts = all.flatMap((g) => g.rollouts);
+  return {
+    reward: meanOf(scores.map((s) => s.reward)),
+    accuracy: meanOf(scores.map((s) => s.accuracy)),
+    format: meanOf(scores.map((s) => s.format)),
+    response_length: meanOf(rollouts.map((r) => r.tokens.length)),
+    truncated: meanOf(rollouts.map((r) => (r.finished ? 0 : 1))),
+    entropy: meanOf(rollouts.flatMap((r) => (r.entropy ? [...r.entropy] : []))),
+    sampled_groups: all.length,
+    kept_groups: kept.length,
+    dropped_groups: dropped,
+    sampling_rounds: rounds,
+  };
+}
+
+/** The configured policy loss and its options with the given aggregation. */
+function policyLossOf(config: TrainConfig, agg: AggregationOptions): [PolicyLossName, PolicyLossOptions] {
+  const a = config.worker.actor;
+  return [a.policy_loss, { ...agg, clipLow: a.clip_ratio_low, clipHigh: a.clip_ratio_high, dualClip: a.clip_ratio_dual }];
+}
+
+/** The items a pass scores: the rollouts themselves, or with patch-blackened images. */
+function viewItems(ctx: StepContext, items: readonly ScoreItem[], spec: PassSpec): ScoreItem[] {
+  const b = spec.blacken;
+  if (!b) return [...items];
+  const rng = ctx.rng.fork(b.label);
+  return items.map((it) => ({ ...it, image: blackenPatches(it.image, ctx.policy.patchSize, b.prob, rng) }));
+}
+
+/** Runs passes over every rollout in order; the first whose log-probs are not finite is reported. */
+async function scorePasses(ctx: StepContext, items: readonly ScoreItem[], specs: readonly PassSpec[]): Promise<{ results: Scored[] } | { bad: string }> {
+  const results: Scored[] = [];
+  const temperature = ctx.config.worker.rollout.temperature;
+  for (const spec of specs) results.push(await ctx.policy.score(viewItems(ctx, items, spec), { mode: spec.mode, entropy: spec.entropy, rows: spec.rows, temperature }));
+  for (const [k, r] of results.entries()) {
+    const bad = firstNonFinite(r.logp);
+    if (bad >= 0) return { bad: `the ${specs[k].what} log-probs were not finite (response ${bad})` };
+  }
+  return { results };
+}
+
+interface Batch {
+  readonly items: readonly ScoreItem[];
+  readonly logpOld: readonly Float32Array[];
+  readonly entropyOld: readonly (Float32Array | null)[];
+  /** Response indices of each prompt group. */
+  readonly perGroup: ReadonlyMap<number, number[]>;
+}
+
+/**
+ * PPO epochs over mini-batches of prompt groups: current log-probs (the sampling ones until the
+ * first update), policy loss + KL to the reference + entropy bonus + the algorithm's terms,
+ * backward (also through the algorithm's loss passes), clip, optimizer step.
+ */
+async function update(
+  ctx: StepContext,
+  algo: Algorithm,
+  batch: Batch,
+  tokenAdv: readonly Float64Array[],
+  refLogp: readonly Float32Array[] | null,
+  lossViews: readonly { spec: PassSpec; items: readonly ScoreItem[] }[],
+): Promise<{ metrics: Record<string, number | null>; termMetrics: Record<string, number | null>; nonfiniteReason: string | null }> {
+  const { config, policy } = ctx;
+  const alg = config.algorithm;
+  const actor = config.worker.actor;
+  const agg = { aggregation: actor.loss_agg_mode };
+  const [lossName, lossOptions] = policyLossOf(config, agg);
+  const groupIds = [...batch.perGroup.keys()];
+  const needEntropy = actor.entropy_coef > 0 || algo.needsEntropy;
+  // every pass scores the policy the rollouts were drawn from: logits / the sampling temperature
+  const temperature = config.worker.rollout.temperature;
   let fresh = true; // no update since sampling: the sampling log-probs are the current ones
   const losses: number[] = [];
   const clipFracs: number[] = [];
@@ -295,15 +334,15 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   for (let epoch = 0; epoch < actor.ppo_epochs; epoch++) {
     const order = epoch === 0 ? groupIds : ctx.rng.fork(`epoch-order:${epoch}`).shuffle([...groupIds]);
     for (const mbGroups of chunks(order, actor.global_batch_size)) {
-      const idx = mbGroups.flatMap((g) => perGroup.get(g)!);
-      const mbItems = idx.map((i) => items[i]);
+      const idx = mbGroups.flatMap((g) => batch.perGroup.get(g)!);
+      const mbItems = idx.map((i) => batch.items[i]);
       let logpNew: Float32Array[];
       let entNew: Float32Array[] | null = null;
       if (fresh) {
-        logpNew = idx.map((i) => logpOld[i]);
-        if (needEntropy) entNew = idx.map((i) => flat[i].r.entropy!);
+        logpNew = idx.map((i) => batch.logpOld[i]);
+        if (needEntropy) entNew = idx.map((i) => batch.entropyOld[i]!);
       } else {
-        const s = await policy.score(mbItems, { mode: 'image', entropy: needEntropy });
+        const s = await policy.score(mbItems, { mode: 'image', entropy: needEntropy, temperature });
         logpNew = s.logp;
         entNew = s.entropy ?? null;
       }
@@ -311,11 +350,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
         nonfiniteReason = 'the current log-probs were not finite';
         continue;
       }
-      const pl = computePolicyLoss(
-        'ppo-clip',
-        { logpNew, logpOld: idx.map((i) => logpOld[i]), advantages: idx.map((i) => tokenAdv[i]) },
-        { ...agg, clipLow: actor.clip_ratio_low, clipHigh: actor.clip_ratio_high, dualClip: actor.clip_ratio_dual },
-      );
+      const pl = computePolicyLoss(lossName, { logpNew, logpOld: idx.map((i) => batch.logpOld[i]), advantages: idx.map((i) => tokenAdv[i]) }, lossOptions);
       let loss = pl.loss;
       const dLogp = pl.grad.map((r) => Float64Array.from(r));
       let dEnt: Float64Array[] | null = null;
@@ -330,38 +365,31 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
         loss += et.loss;
         dEnt = et.grad;
       }
-      if (alg.name === 'vppo' && alg.vppo.entropy_penalty > 0) {
-        const ep = vppoEntropyPenalty(logpNew, alg.vppo.entropy_penalty, agg);
-        loss += ep.loss;
-        addInto(dLogp, ep.grad);
-      }
-      let dLogpMasked: Float64Array[] | null = null;
-      let dEntMasked: Float64Array[] | null = null;
-      let maskedItems: ScoreItem[] | null = null;
-      if (masked && entNew) {
-        maskedItems = idx.map((i) => masked[i]);
-        const sm = await policy.score(maskedItems, { mode: 'image', entropy: true });
-        const pp = papoPerceptionLoss(logpNew, sm.logp, alg.papo.perception_coef, agg);
-        const de = papoDoubleEntropy(entNew, sm.entropy!, { perceptionCoef: alg.papo.perception_coef, entropyCoefOriginal: alg.papo.entropy_coef_original, entropyCoefMasked: alg.papo.entropy_coef_masked }, agg);
-        loss += pp.loss + de.loss;
-        addInto(dLogp, pp.gradOriginal);
-        dLogpMasked = pp.gradMasked;
-        dEnt = dEnt ?? zerosLike(entNew);
-        addInto(dEnt, de.gradEntropyOriginal);
-        dEntMasked = de.gradEntropyMasked;
-        note('papo_kl', pp.klMean);
-        note('entropy_masked', de.entropyMaskedMean);
+      const views = lossViews.map((v) => ({ spec: v.spec, items: idx.map((i) => v.items[i]) }));
+      const passes: Scored[] = [];
+      for (const v of views) passes.push(await policy.score(v.items, { mode: v.spec.mode, entropy: v.spec.entropy, rows: v.spec.rows, temperature }));
+      const extra = algo.extraLoss({ logpNew, entropyNew: entNew, passes, aggregation: agg }, alg);
+      if (extra) {
+        loss += extra.loss;
+        if (extra.dLogp) addInto(dLogp, extra.dLogp);
+        if (extra.dEntropy) {
+          dEnt = dEnt ?? zerosLike(extra.dEntropy);
+          addInto(dEnt, extra.dEntropy);
+        }
+        for (const [k, v] of Object.entries(extra.metrics)) note(k, v);
       }
       if (!Number.isFinite(loss)) {
         nonfiniteReason = `the loss was ${loss}`;
         policy.zeroGrad();
         continue;
       }
-      await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined });
-      if (maskedItems && dLogpMasked) await policy.backward(maskedItems, toF32(dLogpMasked), { mode: 'image', dEntropy: dEntMasked ? toF32(dEntMasked) : undefined });
+      await policy.backward(mbItems, toF32(dLogp), { mode: 'image', dEntropy: dEnt ? toF32(dEnt) : undefined, temperature });
+      for (const [k, g] of (extra?.passGrads ?? []).entries()) {
+        await policy.backward(views[k].items, toF32(g.dLogp), { mode: views[k].spec.mode, dEntropy: g.dEntropy ? toF32(g.dEntropy) : undefined, temperature });
+      }
       const o = actor.optim;
       // the logit scale's own rate follows the same warmup and decay as lr; a rate of 0 freezes it
-      // (its gradient then stays out of the clipping norm, as before the scale existed)
+      // (its gradient then stays out of the clipping norm)
       const lrFor = policy.logitScale ? { [policy.logitScale]: o.logit_scale_lr * (ctx.lr / o.lr) } : undefined;
       const res = await policy.step({ lr: ctx.lr, lrFor, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen: actor.freeze, maxGradNorm: actor.max_grad_norm });
       gradNorms.push(res.gradNorm);
@@ -376,44 +404,11 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
       kls.push(pl.approxKl);
     }
   }
-  const tUpdated = performance.now();
-
-  const stepRollouts: StepRollout[] = flat.map((x, i) => ({
-    problem: x.g.problem,
-    group: x.gi,
-    item: items[i],
-    rollout: x.r,
-    text: x.g.texts[x.k],
-    reward: x.g.scores[x.k].reward,
-    accuracy: x.g.scores[x.k].accuracy,
-    format: x.g.scores[x.k].format,
-    advantage: advantages[i],
-    tokenAdvantages: tokenAdv[i],
-    dependency: dependency ? dependency[i] : null,
-    weights: weights ? weights[i] : null,
-  }));
-  const metrics: Record<string, number | null> = {
-    ...base,
-    ...extra,
-    loss: meanOf(losses),
-    grad_norm: meanOf(gradNorms.filter(Number.isFinite)),
-    clip_frac: meanOf(clipFracs),
-    approx_kl: meanOf(kls),
-    updates,
-    lr: ctx.lr,
-    ...Object.fromEntries(Object.entries(termMeans).map(([k, v]) => [k, meanOf(v)])),
-    // the policy's inverse temperature after this step's updates (model.md, the logit scale)
-    logit_scale: await logitScale(policy),
-    time_sample: (tSampled - t0) / 1000,
-    time_score: (tScored - tSampled) / 1000,
-    time_update: (tUpdated - tScored) / 1000,
+  return {
+    metrics: { loss: meanOf(losses), grad_norm: meanOf(gradNorms.filter(Number.isFinite)), clip_frac: meanOf(clipFracs), approx_kl: meanOf(kls), updates },
+    termMetrics: Object.fromEntries(Object.entries(termMeans).map(([k, v]) => [k, meanOf(v)])),
+    nonfiniteReason,
   };
-  if (!weights) {
-    // GRPO/DAPO/PAPO/VPPO: every token carries A_i (VPPO: masked) — log the same weight stats for comparison
-    const w = weightStats(tokenAdv.map((r, i) => r.map((a) => (advantages[i] === 0 ? 1 : a / advantages[i]))));
-    Object.assign(metrics, { weight_mean: w.mean, weight_max: w.max, frac_amplified: w.fractionAmplified });
-  }
-  return { cursor, metrics, nonfinite: nonfiniteReason !== null, nonfiniteReason, rollouts: stepRollouts };
 }
 
 /** The policy's learned inverse temperature now (model.md, the logit scale); null without one. */

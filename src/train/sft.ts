@@ -8,8 +8,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configToYaml, type TrainConfig } from './config.ts';
-import type { Policy, PolicyFactory, ScoreItem } from './policy.ts';
-import { ProblemStream, type Problem } from './problems.ts';
+import type { Policy, PolicyFactory, ScoreItem } from '../core/policy.ts';
+import { ProblemStream } from './problems.ts';
+import type { Problem } from '../core/problem.ts';
 import { Progress } from './progress.ts';
 import { RunDir } from './run-dir.ts';
 import { learningRate } from './schedule.ts';

@@ -12,8 +12,8 @@ import { policyFactoryFor } from '../model/backends.ts';
 import { computeReward } from '../reward/index.ts';
 import { DEFAULT_IMAGE_SIZE, generateSuite, glyphPlacements, useOf, type TaskInstance } from '../tasks/index.ts';
 import type { TrainConfig } from './config.ts';
-import type { PolicyFactory } from './policy.ts';
-import type { Problem, RewardFn } from './problems.ts';
+import type { PolicyFactory } from '../core/policy.ts';
+import type { Problem, RewardFn } from '../core/problem.ts';
 
 /** The policy factory of the run's `worker.actor.backend`. */
 export function policyFactory(config: TrainConfig): PolicyFactory {

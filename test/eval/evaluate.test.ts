@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeRgbImage } from '../../src/data/image.ts';
+import { makeRgbImage } from '../../src/core/image.ts';
 import { evaluate, formatEvalTable } from '../../src/eval/evaluate.ts';
-import type { Problem } from '../../src/train/problems.ts';
+import type { Problem } from '../../src/core/problem.ts';
 import { ToyPolicy } from '../train/toy-policy.ts';
 
 const problems: Problem[] = Array.from({ length: 10 }, (_, i) => ({

@@ -54,14 +54,15 @@ test('score: rows are log-softmax rows holding the log-probs; grouping and paddi
   }
 });
 
-test('KV-cache sampling: per-token log-probs and entropies equal a full recomputation by score', async () => {
+test('KV-cache sampling at temperature 1.3: per-token log-probs and entropies of the tempered distribution equal score at that temperature', async () => {
   const prompts = [items[0], items[3]].map((it) => ({ image: it.image, prompt: it.prompt }));
   const ro = await pol.sample(prompts, { n: 3, temperature: 1.3, topP: 0.9, maxNewTokens: 20, seed: 9, entropy: true });
   assert.equal(ro.length, 6);
-  const scored = await pol.score(
-    ro.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })),
-    { mode: 'image', entropy: true },
-  );
+  const tokens = ro.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens }));
+  const scored = await pol.score(tokens, { mode: 'image', entropy: true, temperature: 1.3 });
+  // the temperature-1 log-probs are another distribution: the old contract's values no longer match
+  const at1 = await pol.score(tokens, { mode: 'image' });
+  assert.ok(ro.some((r, i) => maxAbsDiff(r.logp, at1.logp[i]) > 1e-3));
   ro.forEach((r, i) => {
     assert.ok(r.tokens.length >= 1 && r.tokens.length <= 20);
     assert.equal(r.logp.length, r.tokens.length);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import { BACKENDS, type Backend } from '../../src/model/config.ts';
-import type { AttentionMode, ScoreItem } from '../../src/train/policy.ts';
+import type { AttentionMode, ScoreItem } from '../../src/core/policy.ts';
 import { type TestPolicy, fixtureItems, randomPerToken, tinyPolicy } from './helpers.ts';
 
 async function suite(backend: Backend) {
@@ -17,8 +17,8 @@ async function suite(backend: Backend) {
   const LEAVES = ['decoder.tok', 'decoder.pos', 'decoder.layers.1.qkv.w', 'decoder.layers.0.fc.b', 'decoder.head', 'decoder.scale', 'vision.patch.w', 'vision.layers.0.out.w'];
 
   /** f(theta) = sum(dLogp * logp + dEnt * entropy), computed by `score` in float32. */
-  async function objective(p: TestPolicy, mode: AttentionMode, dLogp: Float32Array[], dEnt?: Float32Array[]): Promise<number> {
-    const s = await p.score(items, { mode, entropy: !!dEnt });
+  async function objective(p: TestPolicy, mode: AttentionMode, dLogp: Float32Array[], dEnt?: Float32Array[], temperature = 1): Promise<number> {
+    const s = await p.score(items, { mode, entropy: !!dEnt, temperature });
     let f = 0;
     s.logp.forEach((lp, i) => lp.forEach((x, k) => (f += dLogp[i][k] * x)));
     if (dEnt) s.entropy!.forEach((en, i) => en.forEach((x, k) => (f += dEnt[i][k] * x)));
@@ -193,6 +193,17 @@ async function suite(backend: Backend) {
     const r = await checkLeaf('decoder.scale', () => objective(pol, 'image', ones), grads, Rng.seeded(21));
     assert.ok(Math.abs(r.analytic) > 0.5, `gradient ${r.analytic} too small to test`);
     assertClose('decoder.scale', r);
+    pol.zeroGrad();
+  });
+
+  test(`${backend}: at a temperature other than 1, backward is the gradient of the tempered log-probs and entropies that score gives`, async () => {
+    const rng = Rng.seeded(23);
+    const dLogp = randomPerToken(items, rng);
+    const dEnt = randomPerToken(items, rng, 0.5);
+    pol.zeroGrad();
+    await pol.backward(items, dLogp, { mode: 'image', dEntropy: dEnt, temperature: 0.7 });
+    const grads = await pol.gradients();
+    for (const leaf of ['decoder.scale', 'decoder.head']) assertClose(leaf, await checkLeaf(leaf, () => objective(pol, 'image', dLogp, dEnt, 0.7), grads, rng));
     pol.zeroGrad();
   });
 

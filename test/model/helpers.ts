@@ -1,10 +1,10 @@
 /** Shared fixtures for the model tests: a tiny policy, random images, a few items. */
-import { makeRgbImage, type RgbImage } from '../../src/data/image.ts';
+import { makeRgbImage, type RgbImage } from '../../src/core/image.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { VlmPolicy } from '../../src/model/index.ts';
 import { NativePolicy } from '../../src/model/native/policy.ts';
 import type { Backend } from '../../src/model/config.ts';
-import type { ScoreItem } from '../../src/train/policy.ts';
+import type { ScoreItem } from '../../src/core/policy.ts';
 
 export function randomImage(size: number, rng: Rng): RgbImage {
   return makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256)));

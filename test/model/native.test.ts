@@ -81,7 +81,9 @@ test('native sampling: the KV-cache decode equals a full forward pass, and draws
     const a = await nat.sample(prompts, opts);
     const b = await jax.sample(prompts, opts);
     assert.deepEqual(a.map((r) => r.tokens), b.map((r) => r.tokens), JSON.stringify(o));
-    const scored = await nat.score(a.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })), { mode: 'image', entropy: true });
+    // the rollouts' log-probs are those of the distribution drawn from (greedy: temperature 1)
+    const temperature = 'greedy' in o ? 1 : o.temperature;
+    const scored = await nat.score(a.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })), { mode: 'image', entropy: true, temperature });
     a.forEach((r, i) => {
       assert.ok(maxAbsDiff(r.logp, scored.logp[i]) < 1e-5, `rollout ${i}: decode vs full forward`);
       assert.ok(maxAbsDiff(r.entropy!, scored.entropy![i]) < 1e-4, `rollout ${i}: entropy`);

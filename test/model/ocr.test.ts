@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { modelConfig } from '../../src/model/config.ts';
-import { OCR_CLASSES, OCR_OUTPUTS, ocrTargets } from '../../src/model/ocr.ts';
+import { OCR_CLASSES, OCR_OUTPUTS } from '../../src/model/config.ts';
+import { ocrTargets } from '../../src/model/ocr.ts';
 import { glyphPlacements } from '../../src/tasks/raster.ts';
 import { draw } from '../../src/tasks/scene.ts';
 

@@ -40,6 +40,14 @@ describe('training config', () => {
     assert.equal(resolveConfig().worker.actor.optim.logit_scale_lr, 3e-2);
     assert.throws(() => resolveConfig({ overrides: [['worker.actor.optim.logit_scale_lr', '-1']] }), /config key "worker\.actor\.optim\.logit_scale_lr" \(set on the command line\)/);
   });
+  it('worker.actor.policy_loss picks the loss by name (ppo-clip by default; runs from before the key read as ppo-clip)', () => {
+    assert.equal(resolveConfig().worker.actor.policy_loss, 'ppo-clip');
+    assert.equal(resolveConfig({ overrides: [['worker.actor.policy_loss', 'vanilla']] }).worker.actor.policy_loss, 'vanilla');
+    assert.throws(() => resolveConfig({ overrides: [['worker.actor.policy_loss', 'nope']] }), /config key "worker\.actor\.policy_loss" \(set on the command line\).*ppo-clip.*vanilla/);
+    const old = parse(configToYaml(resolveConfig())) as { worker: { actor: Record<string, unknown> } };
+    delete old.worker.actor.policy_loss;
+    assert.equal(resolveConfig({ base: old as never }).worker.actor.policy_loss, 'ppo-clip');
+  });
   it('defaults are valid and PGPO on the DAPO recipe', () => {
     const c = resolveConfig();
     assert.equal(c.algorithm.name, 'pgpo');

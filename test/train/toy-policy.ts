@@ -7,9 +7,9 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RgbImage } from '../../src/data/image.ts';
+import type { RgbImage } from '../../src/core/image.ts';
 import { Rng } from '../../src/engine/rng.ts';
-import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../../src/train/policy.ts';
+import type { AttentionMode, OptimStep, Policy, PolicyFactory, PromptInput, Rollout, SampleOptions, ScoreItem, ScoreOptions, Scored, StepResult } from '../../src/core/policy.ts';
 
 const SPECIALS = ['<pad>', '<bos>', '<eos>', '<image>'];
 const CHARS = ['\n', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))];
@@ -84,6 +84,11 @@ export class ToyPolicy implements Policy {
     return z;
   }
 
+  /** logits / temperature; temperature 1 returns them as they are. */
+  private static temper(z: Float64Array, temperature = 1): Float64Array {
+    return temperature === 1 ? z : z.map((x) => x / temperature);
+  }
+
   private static logSoftmax(z: Float64Array): Float64Array {
     let mx = -Infinity;
     for (const x of z) mx = Math.max(mx, x);
@@ -105,7 +110,10 @@ export class ToyPolicy implements Policy {
         const ent: number[] = [];
         let finished = false;
         while (tokens.length < opts.maxNewTokens) {
-          const ls = ToyPolicy.logSoftmax(this.logits(prev, b));
+          const z = this.logits(prev, b);
+          const ls = ToyPolicy.logSoftmax(z);
+          // the distribution drawn from (the tempered one; greedy and temperature 1: ls itself)
+          let drawn = ls;
           let tok = 0;
           if (opts.greedy) {
             for (let j = 1; j < V; j++) if (ls[j] > ls[tok]) tok = j;
@@ -117,10 +125,11 @@ export class ToyPolicy implements Policy {
               c += Math.exp(zt[tok]);
               if (u < c) break;
             }
+            if (opts.temperature !== 1) drawn = ToyPolicy.logSoftmax(ToyPolicy.temper(z, opts.temperature));
           }
           tokens.push(tok);
-          logp.push(ls[tok]);
-          ent.push(-ls.reduce((a, x) => a + Math.exp(x) * x, 0));
+          logp.push(drawn[tok]);
+          ent.push(-drawn.reduce((a, x) => a + Math.exp(x) * x, 0));
           prev = tok;
           if (tok === EOS) {
             finished = true;
@@ -144,7 +153,7 @@ export class ToyPolicy implements Policy {
       const en = new Float32Array(it.response.length);
       const rw = new Float32Array(it.response.length * V);
       it.response.forEach((tok, t) => {
-        const ls = ToyPolicy.logSoftmax(this.logits(prev, b));
+        const ls = ToyPolicy.logSoftmax(ToyPolicy.temper(this.logits(prev, b), opts.temperature));
         lp[t] = ls[tok];
         en[t] = -ls.reduce((a, x) => a + Math.exp(x) * x, 0);
         rw.set(ls, t * V);
@@ -164,18 +173,21 @@ export class ToyPolicy implements Policy {
     }
   }
 
-  async backward(items: readonly ScoreItem[], dLogp: readonly Float32Array[], opts: { mode: 'image' | 'text-only'; dEntropy?: readonly Float32Array[] }): Promise<void> {
+  async backward(items: readonly ScoreItem[], dLogp: readonly Float32Array[], opts: { mode: 'image' | 'text-only'; dEntropy?: readonly Float32Array[]; temperature?: number }): Promise<void> {
+    // logp, H of softmax(z / T): d/dz = (d/d(z/T)) / T
+    const invT = 1 / (opts.temperature ?? 1);
     items.forEach((it, i) => {
       const b = opts.mode === 'image' ? bucket(it.image) : null;
       let prev = it.prompt[it.prompt.length - 1];
       it.response.forEach((tok, t) => {
-        const ls = ToyPolicy.logSoftmax(this.logits(prev, b));
+        const ls = ToyPolicy.logSoftmax(ToyPolicy.temper(this.logits(prev, b), opts.temperature));
         const p = ls.map(Math.exp);
         const H = -ls.reduce((a, x, j) => a + p[j] * x, 0);
         const dz = new Float64Array(V);
         const g = dLogp[i][t];
         const ge = opts.dEntropy ? opts.dEntropy[i][t] : 0;
         for (let j = 0; j < V; j++) dz[j] = g * ((j === tok ? 1 : 0) - p[j]) + ge * -p[j] * (ls[j] + H);
+        if (invT !== 1) for (let j = 0; j < V; j++) dz[j] *= invT;
         this.accumulate(prev, b, dz);
         prev = tok;
       });

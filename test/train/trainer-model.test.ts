@@ -12,7 +12,7 @@ import { ALGORITHMS, resolveConfig } from '../../src/train/config.ts';
 import { RunDir, runMetrics } from '../../src/train/run-dir.ts';
 import { loadProblems, policyFactory, reward } from '../../src/train/sources.ts';
 import { train } from '../../src/train/trainer.ts';
-import type { RewardFn } from '../../src/train/problems.ts';
+import type { RewardFn } from '../../src/core/problem.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pgpo.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'pgpo-tiny-'));

@@ -19,8 +19,6 @@ export interface PapoOptions {
   readonly entropyCoefMasked: number;
 }
 
-export const DEFAULT_PAPO: PapoOptions = Object.freeze({ perceptionCoef: 0.01, entropyCoefOriginal: 0.03, entropyCoefMasked: 0.03 });
-
 const D_CLAMP = 20;
 
 export interface PapoPerceptionOutput {

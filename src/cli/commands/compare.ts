@@ -16,7 +16,7 @@ import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { loadProblems } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 import { rlSettingsMismatch, shippedBase } from './pipeline.ts';
 

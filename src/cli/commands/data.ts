@@ -11,7 +11,7 @@ import { writeDataset } from '../../data/write-dataset.ts';
 import { DEFAULT_IMAGE_SIZE, generateSuite } from '../../tasks/suite.ts';
 import { FAMILY_NAMES, VARIANT_NAMES, type Difficulty, type FamilyName, type VariantName } from '../../tasks/types.ts';
 import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 
 const generateFlags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'output directory (writes DIR/<split>.parquet or DIR/<split>.jsonl + DIR/images/)' },

@@ -13,7 +13,7 @@ import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 import { CONFIG_FLAGS, configFrom, EVAL_SUITE_KEYS, RL_SUITE_KEYS, suiteNote } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {

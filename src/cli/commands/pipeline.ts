@@ -21,7 +21,7 @@ import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { ensureSuite } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 
 class StageFailed extends Error {

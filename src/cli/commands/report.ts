@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { renderReport } from '../../report/html.ts';
 import { loadInputs, RunDataError } from '../../report/run-data.ts';
 import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'the HTML file to write (default report.html)' },

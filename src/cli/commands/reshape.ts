@@ -13,7 +13,7 @@ import { RESHAPE_VARIANTS, type ReshapeVariant } from '../../algo/reshape.ts';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatReshapedLine, parseRollouts, RolloutFormatError } from '../../data/rollouts.ts';
 import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 
 const d = DEFAULT_RESHAPE_BATCH;
 const flags: Record<string, FlagSpec> = {

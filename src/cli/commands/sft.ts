@@ -7,7 +7,7 @@ import { loadYaml } from '../../train/config-merge.ts';
 import { sft } from '../../train/sft.ts';
 import { loadProblems, policyFactory } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 import { completeRunNote, CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {

@@ -8,7 +8,7 @@ import { ALGORITHMS } from '../../train/config.ts';
 import { runDirOf, train } from '../../train/trainer.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 import { engineHeapBytes } from '../../engine/jax.ts';
 import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, RL_SUITE_KEYS, suiteNote, withInterrupt } from '../session.ts';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { computeReward, DEFAULT_FORMAT_WEIGHT } from '../../reward/index.ts';
 import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../main.ts';
+import type { Command } from '../command.ts';
 
 const flags: Record<string, FlagSpec> = {
   pred: { type: 'string', description: 'the model response (- reads it from stdin)' },

@@ -18,7 +18,7 @@
 
 import type { ModelConfig } from '../config.ts';
 import { dims } from '../config.ts';
-import type { PackItem } from '../batch.ts';
+import type { ScoreItem } from '../../core/policy.ts';
 import { gemm } from './blas.ts';
 import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
 import { addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
@@ -48,7 +48,7 @@ export interface KvCache {
 }
 
 /** Runs every prompt's prefix once (image mode) and keeps its keys and values in a new cache. */
-export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly PackItem[], R: number, Tmax: number): KvCache {
+export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly ScoreItem[], R: number, Tmax: number): KvCache {
   const items = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [0] }));
   const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER, false); // one group per prompt, repeats included
   const vision = visionForward(w, cfg, arena, mb.patches!, mb.images);

@@ -7,7 +7,8 @@
 
 import type { ModelConfig } from '../config.ts';
 import { dims } from '../config.ts';
-import { type PackItem, bucketFor, groupItems, imagePatches } from '../batch.ts';
+import type { ScoreItem } from '../../core/policy.ts';
+import { bucketFor, groupItems, imagePatches } from '../batch.ts';
 import type { AttnGroup } from './attention.ts';
 import type { DecoderPlan } from './model.ts';
 
@@ -20,7 +21,7 @@ export interface MicroBatch {
   readonly members: readonly { readonly item: number; readonly logit0: number; readonly length: number }[];
 }
 
-function checkItem(it: PackItem, cfg: ModelConfig): void {
+function checkItem(it: ScoreItem, cfg: ModelConfig): void {
   if (it.prompt.length === 0) throw new Error('a prompt must hold at least bos');
   // the jax-js policy's limits, so a run behaves the same on either backend
   bucketFor(it.prompt.length, cfg.batching.promptBuckets, 'a prompt');
@@ -31,7 +32,7 @@ function checkItem(it: PackItem, cfg: ModelConfig): void {
 }
 
 /** Decoder rows of a group: prefix (image + prompt) and every response but its last token. */
-function groupRows(items: readonly PackItem[], members: readonly number[], N: number, withImage: boolean): number {
+function groupRows(items: readonly ScoreItem[], members: readonly number[], N: number, withImage: boolean): number {
   const S = items[members[0]].prompt.length + (withImage ? N : 0);
   return S + members.reduce((a, i) => a + Math.max(0, items[i].response.length - 1), 0);
 }
@@ -40,7 +41,7 @@ function groupRows(items: readonly PackItem[], members: readonly number[], N: nu
  * `share: false` gives every item a group of its own, even when it repeats the previous one's
  * image and prompt (sampling prefills one group per prompt).
  */
-export function planBatches(items: readonly PackItem[], cfg: ModelConfig, withImage: boolean, rowBudget: number, share = true): MicroBatch[] {
+export function planBatches(items: readonly ScoreItem[], cfg: ModelConfig, withImage: boolean, rowBudget: number, share = true): MicroBatch[] {
   const { N, F } = dims(cfg);
   for (const it of items) checkItem(it, cfg);
   const groups = share ? groupItems(items, Number.MAX_SAFE_INTEGER) : items.map((_, i) => [i]);
@@ -58,7 +59,7 @@ export function planBatches(items: readonly PackItem[], cfg: ModelConfig, withIm
   return chunks.map((chunk) => build(items, chunk, cfg, withImage, N, F));
 }
 
-function build(items: readonly PackItem[], chunk: readonly number[][], cfg: ModelConfig, withImage: boolean, N: number, F: number): MicroBatch {
+function build(items: readonly ScoreItem[], chunk: readonly number[][], cfg: ModelConfig, withImage: boolean, N: number, F: number): MicroBatch {
   const rows = chunk.reduce((a, g) => a + groupRows(items, g, N, withImage), 0);
   const NL = chunk.reduce((a, g) => a + g.reduce((b, i) => b + items[i].response.length, 0), 0);
   const ids = new Int32Array(rows);

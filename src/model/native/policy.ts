@@ -19,28 +19,25 @@ import type {
   ScoreOptions,
   Scored,
   StepResult,
-} from '../../train/policy.ts';
-import type { OptimizerKind } from '../../engine/adamw.ts';
+  OptimizerKind,
+} from '../../core/policy.ts';
 import { optimizerMismatch, clipScale } from '../../engine/adamw.ts';
 import { isUnder, namesUnder } from '../../engine/tree.ts';
 import { Rng } from '../../engine/rng.ts';
 import type { HostTensor } from '../../engine/safetensors.ts';
-import { type ModelConfig, type PresetName, dims, modelConfig, validateConfig } from '../config.ts';
+import { type ModelConfig, type PresetName, OCR_OUTPUTS, dims, modelConfig, validateConfig } from '../config.ts';
 import { BOS, EOS, Tokenizer } from '../tokenizer.ts';
 import { LOGIT_SCALE, initHostParams } from '../params.ts';
-import { type PackItem, imagePatches } from '../batch.ts';
+import { imagePatches } from '../batch.ts';
 import { rolloutLoop, samplingPlan } from '../rollouts.ts';
-import { OCR_OUTPUTS, ocrTargets } from '../ocr.ts';
+import { ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
-import { IMAGE_MARKER } from '../policy.ts';
+import { IMAGE_MARKER } from '../../core/image.ts';
 import { blas } from './blas.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
 import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
 import { planBatches } from './plan.ts';
 import { decodeStep, prefill } from './decode.ts';
-
-/** Options the trainer may pass beyond the contract's: the temperature logits are divided by. */
-type Tempered = { readonly temperature?: number };
 
 function checkMode(mode: AttentionMode): AttentionMode {
   if (mode !== 'image' && mode !== 'text-only') throw new Error(`unknown attention mode '${mode}' (image | text-only)`);
@@ -139,7 +136,7 @@ export class NativePolicy implements Policy {
   }
 
   /** Forward over one micro-batch at a time; `each` sees its logits and members. */
-  private forEachBatch(items: readonly PackItem[], mode: AttentionMode, each: (mb: ReturnType<typeof planBatches>[number], run: ReturnType<typeof decoderForward>) => void): void {
+  private forEachBatch(items: readonly ScoreItem[], mode: AttentionMode, each: (mb: ReturnType<typeof planBatches>[number], run: ReturnType<typeof decoderForward>) => void): void {
     const withImage = checkMode(mode) === 'image';
     for (const mb of planBatches(items, this.config, withImage, this.config.batching.tokensPerMicroBatch)) {
       const vision = withImage ? visionForward(this.w, this.config, this.arena, mb.patches!, mb.images) : null;
@@ -147,7 +144,7 @@ export class NativePolicy implements Policy {
     }
   }
 
-  async score(items: readonly ScoreItem[], opts: ScoreOptions & Tempered): Promise<Scored> {
+  async score(items: readonly ScoreItem[], opts: ScoreOptions): Promise<Scored> {
     this.live();
     const V = this.vocabSize;
     const inv = invTemperature(opts.temperature);
@@ -174,7 +171,7 @@ export class NativePolicy implements Policy {
    * returns that sum (unscaled). With temperature T the distribution is softmax(logits / T).
    * The callbacks below see views that the next micro-batch overwrites: they stay synchronous.
    */
-  private accumulate(items: readonly PackItem[], mode: AttentionMode, wLogp: (i: number) => ArrayLike<number>, wEnt: ((i: number) => ArrayLike<number>) | null, temperature?: number, scale = 1): number {
+  private accumulate(items: readonly ScoreItem[], mode: AttentionMode, wLogp: (i: number) => ArrayLike<number>, wEnt: ((i: number) => ArrayLike<number>) | null, temperature?: number, scale = 1): number {
     this.live();
     const V = this.vocabSize;
     const inv = invTemperature(temperature);
@@ -209,7 +206,7 @@ export class NativePolicy implements Policy {
     return total;
   }
 
-  async backward(items: readonly ScoreItem[], dLogp: readonly Float32Array[], opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] } & Tempered): Promise<void> {
+  async backward(items: readonly ScoreItem[], dLogp: readonly Float32Array[], opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number }): Promise<void> {
     const check = (name: string, xs: readonly Float32Array[]) => {
       if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
       xs.forEach((x, i) => {

@@ -19,12 +19,6 @@ export function stepped(rng: Rng, lo: number, hi: number, step: number): number 
   return rng.range(first, last) * step;
 }
 
-/** Joins values as a sentence list: `3`, `3 and 4`, `3, 4 and 5`. */
-export function listing(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
 export function given(name: string, value: number | string, shown: Given['shown'] = 'written'): Given {
   return { name, value: String(value), shown };
 }

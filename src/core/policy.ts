@@ -1,15 +1,23 @@
 /**
  * What the trainer needs from a policy, and nothing more: the seam between the RL loop and the
  * model. Everything crossing it is plain host data (token ids, Float32Arrays, RGB images), so the
- * loop, the evaluation and the tests never touch the engine. `src/model` implements it.
+ * loop, the evaluation and the tests never touch the engine. `src/model` implements it; this
+ * folder (src/core) imports nothing else of the project.
  *
  * Gradient contract: `backward`, `sftBackward` ACCUMULATE into the policy's gradient buffer;
  * `step` clips, applies AdamW and clears it. Upstream gradients are those of the whole batch
  * loss (src/algo's losses already include aggregation coefficients), so summing the micro-batch
  * contributions gives the exact gradient of the batch loss.
+ *
+ * Temperature contract (as verl): a rollout's `logp` and `entropy` are those of the distribution
+ * its token was drawn from, softmax(logits / temperature) (greedy: temperature 1); `score` and
+ * `backward` take the same `temperature` (default 1) and divide the logits by it before the
+ * log-softmax, so an RL update compares and differentiates the same tempered policy.
  */
-import type { RgbImage } from '../data/image.ts';
-import type { OptimizerKind } from '../engine/adamw.ts';
+import type { RgbImage } from './image.ts';
+
+/** Which optimizer made a policy's optimizer state. */
+export type OptimizerKind = 'adamw' | 'sgd';
 
 /** `image`: normal pass; `text-only`: every image token masked, positions unchanged (PGPO). */
 export type AttentionMode = 'image' | 'text-only';
@@ -36,9 +44,10 @@ export interface SampleOptions {
 export interface Rollout {
   /** Generated ids, eos included when it was sampled. */
   readonly tokens: number[];
-  /** log pi(token | prefix) under the sampling policy at temperature 1 (the old-policy log-probs). */
+  /** log pi(token | prefix) of the distribution the token was drawn from, softmax(logits / temperature)
+   *  (greedy: temperature 1): the old-policy log-probs. */
   readonly logp: Float32Array;
-  /** Entropy of the (temperature-1) next-token distribution at each step, when asked. */
+  /** Entropy of that next-token distribution at each step, when asked. */
   readonly entropy?: Float32Array;
   /** True if it ended with eos (false: cut at maxNewTokens). */
   readonly finished: boolean;
@@ -50,6 +59,7 @@ export interface ReadingTarget {
   readonly glyphs: readonly { readonly ch: string; readonly cx: number; readonly cy: number }[];
 }
 
+/** One response to score or train on, after its image and prompt (a rollout, a gold answer). */
 export interface ScoreItem {
   readonly image: RgbImage;
   readonly prompt: readonly number[];
@@ -61,6 +71,8 @@ export interface ScoreOptions {
   readonly entropy?: boolean;
   /** Full log-softmax rows (response length x vocab), for the exact KL estimator. */
   readonly rows?: boolean;
+  /** Logits are divided by it before the log-softmax (logp, entropy and rows alike); default 1. */
+  readonly temperature?: number;
 }
 
 export interface Scored {
@@ -76,7 +88,7 @@ export interface OptimStep {
   readonly betas: readonly [number, number];
   readonly eps: number;
   /** 'sgd': SGD with momentum (`momentum`; betas and eps unused). Default 'adamw'. */
-  readonly optimizer?: 'adamw' | 'sgd';
+  readonly optimizer?: OptimizerKind;
   readonly momentum?: number;
   /** Parameter paths (or path prefixes, e.g. 'vision') left unchanged by the update. */
   readonly frozen?: readonly string[];
@@ -116,11 +128,12 @@ export interface Policy {
   /** Prompts x n rollouts, in order: rollouts of prompt 0 first. */
   sample(prompts: readonly PromptInput[], opts: SampleOptions): Promise<Rollout[]>;
   score(items: readonly ScoreItem[], opts: ScoreOptions): Promise<Scored>;
-  /** Accumulates d(loss)/d(params) given d(loss)/d(logp) (and optionally d(loss)/d(entropy)). */
+  /** Accumulates d(loss)/d(params) given d(loss)/d(logp) (and optionally d(loss)/d(entropy)), logp and
+   *  entropy being those of softmax(logits / temperature) (default 1), as `score` gives them. */
   backward(
     items: readonly ScoreItem[],
     dLogp: readonly Float32Array[],
-    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[] },
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number },
   ): Promise<void>;
   /**
    * Teacher forcing on gold responses: accumulates grad of (sum of token NLL) * scale; returns the

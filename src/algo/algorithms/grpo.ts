@@ -1,0 +1,21 @@
+/**
+ * GRPO and DAPO: every token of response i carries the group advantage A_i; no extra passes, no
+ * extra loss. The two differ only in their recipe (config: filtering, clipping, aggregation, KL).
+ */
+import type { Algorithm } from './types.ts';
+import { repeatAdvantages } from './types.ts';
+
+function plain(name: string): Algorithm {
+  return {
+    name,
+    reshapes: false,
+    needsEntropy: false,
+    batchPasses: () => [],
+    tokenWeights: ({ advantages, logpOld }) => ({ tokenAdvantages: repeatAdvantages(advantages, logpOld.map((r) => r.length)), dependency: null, weights: null, metrics: {} }),
+    lossPasses: () => [],
+    extraLoss: () => null,
+  };
+}
+
+export const grpo = plain('grpo');
+export const dapo = plain('dapo');
