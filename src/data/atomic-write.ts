@@ -12,7 +12,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'w');
+    fd = openSync(tmp, 'wx'); // never through a file or link planted at the temporary name
     const chunks = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
       let off = 0;
