@@ -13,7 +13,7 @@ import { closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, openS
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../data/atomic-write.ts';
+import { ensureDir, writeFileAtomic } from '../data/atomic-write.ts';
 
 export const RUN_KINDS = ['sft', 'rl', 'eval', 'compare'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -178,7 +178,7 @@ export class RunDir {
    * for a stale one.
    */
   lock(): RunLock {
-    mkdirSync(this.path, { recursive: true });
+    ensureDir(this.path);
     const path = this.lockPath;
     const mine: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
     const busy = (h: LockHolder) =>
@@ -228,7 +228,7 @@ export class RunDir {
   }
 
   init(configYaml: string, kind: RunKind): void {
-    mkdirSync(this.checkpoints, { recursive: true });
+    ensureDir(this.checkpoints);
     this.recordKind(kind);
     writeFileAtomic(this.configPath, configYaml);
     if (!existsSync(this.metricsPath)) writeFileSync(this.metricsPath, '', { flag: 'wx' });
@@ -276,7 +276,7 @@ export class RunDir {
    * place; latest.json is updated atomically; older checkpoints beyond `keep` are removed.
    */
   async saveCheckpoint(step: number, keep: number, write: (dir: string) => void | Promise<void>): Promise<CheckpointRef> {
-    mkdirSync(this.checkpoints, { recursive: true });
+    ensureDir(this.checkpoints);
     const name = stepDir(step);
     const tmp = join(this.checkpoints, `.${name}.tmp`);
     rmSync(tmp, { recursive: true, force: true });

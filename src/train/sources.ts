@@ -3,8 +3,8 @@
  * (src/reward) and the problems — the generated suite (src/tasks), or EasyR1-format datasets
  * given by data.train_files / data.val_files (src/data).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../data/atomic-write.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../data/atomic-write.ts';
 import { join } from 'node:path';
 import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
@@ -99,7 +99,7 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
   for (const split of ['train', 'test'] as const) {
     const file = join(dir, `${split}.parquet`);
     if (current && existsSync(file)) continue;
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     await writeDataset(file, suiteInstances(config, split).map(instanceRow));
     done.push(file);
   }

@@ -60,7 +60,9 @@ export interface TrainResult {
   readonly checkpoint: string | null;
 }
 
-export class TrainError extends Error {}
+export class TrainError extends Error {
+  override name = 'TrainError';
+}
 
 export { loadCheckpointPolicy };
 

@@ -13,7 +13,7 @@ import { makeRgbImage } from '../../src/data/image.ts';
 import { ALGORITHMS, resolveConfig, type TrainConfig } from '../../src/train/config.ts';
 import type { Problem, RewardFn } from '../../src/train/problems.ts';
 import { RunDir, runMetrics } from '../../src/train/run-dir.ts';
-import { train, TrainError } from '../../src/train/trainer.ts';
+import { train } from '../../src/train/trainer.ts';
 import { ToyPolicy, toyFactory } from './toy-policy.ts';
 
 function problems(n: number): Problem[] {

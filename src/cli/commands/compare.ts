@@ -6,9 +6,9 @@
  * skipped if complete, so an interrupted comparison re-run loses nothing. Writes
  * DIR/compare.json (read by `pgpo report`) and DIR/compare.md.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../data/atomic-write.ts';
+import { ensureDir, writeFileAtomic } from '../../data/atomic-write.ts';
 import { ablationArms, algoArms, compareTable, DEFAULT_ARMS, formatCompareTable, type Arm } from '../../eval/compare.ts';
 import { EvalReportError, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import { ALGORITHMS } from '../../train/config.ts';
@@ -59,7 +59,7 @@ export const command: Command = {
     const budget = numberFlag(args, 'budget', DEFAULT_BUDGET, { integer: true, min: 1 });
     const t0 = performance.now();
     const log = (s: string) => process.stderr.write(`[compare ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
-    mkdirSync(join(out, 'runs'), { recursive: true });
+    ensureDir(join(out, 'runs'));
     const test = (await loadProblems(probe, 'test')).slice(0, probe.eval.n);
 
     return withInterrupt(async (signal) => {
@@ -81,7 +81,7 @@ export const command: Command = {
           const childArgs = configArgs({ ...args, overrides: [] }, overrides);
           let ckpt: string;
           if (arm.algo === 'base') {
-            mkdirSync(dir, { recursive: true });
+            ensureDir(dir);
             ckpt = base;
           } else {
             const rd = new RunDir(dir);
