@@ -72,7 +72,7 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
   const file = split === 'train' ? config.data.train_files : config.data.val_files;
   if (file) {
     const d = config.data;
-    const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageSize: DEFAULT_IMAGE_SIZE });
+    const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageRoot: d.image_root, imageSize: DEFAULT_IMAGE_SIZE });
     return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution, ...(r.problemKey && { problemKey: r.problemKey }) }));
   }
   const all = suiteInstances(config, split);
