@@ -142,15 +142,20 @@ export class RunDir {
     this.refuseSymlinks();
     const lock = this.lock();
     try {
-      const held = this.kind();
-      if (held !== null && held !== kind) {
-        throw new RunDirError(`${this.path} holds ${held === 'compare' ? 'a' : 'an'} ${held} run (${existsSync(this.kindPath) ? this.kindPath : 'its checkpoints'}), not ${kind === 'compare' ? 'a' : 'an'} ${kind} one: continue it with \`${RESUME_COMMAND[held]} ${this.path}\`, or give another folder`);
-      }
+      this.checkKind(kind);
     } catch (err) {
       lock.release();
       throw err;
     }
     return lock;
+  }
+
+  /** An error naming both kinds and the command that continues the run, if it is not a `kind` run. */
+  checkKind(kind: RunKind): void {
+    const held = this.kind();
+    if (held === null || held === kind) return;
+    const a = (k: RunKind) => (k === 'compare' ? 'a' : 'an');
+    throw new RunDirError(`${this.path} holds ${a(held)} ${held} run (${existsSync(this.kindPath) ? this.kindPath : 'its checkpoints'}), not ${a(kind)} ${kind} one: continue it with \`${RESUME_COMMAND[held]} ${this.path}\`, or give another folder`);
   }
 
   /** Records the run's kind (a run from before run.json gets one when it is resumed). */
@@ -229,8 +234,9 @@ export class RunDir {
 
   init(configYaml: string, kind: RunKind): void {
     ensureDir(this.checkpoints);
-    this.recordKind(kind);
+    // config first: a folder with run.json but no config.yaml could be neither resumed nor restarted
     writeFileAtomic(this.configPath, configYaml);
+    this.recordKind(kind);
     if (!existsSync(this.metricsPath)) writeFileSync(this.metricsPath, '', { flag: 'wx' });
   }
 

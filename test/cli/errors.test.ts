@@ -2,7 +2,7 @@
 // input and 1 for the machine's state, no stack trace; a closed pipe and /proc paths.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,10 +35,20 @@ describe('pgpo: one line per failure', () => {
     const r = run(['train', '--resume', sft]);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(oneLine(r.stderr), `pgpo train: ${sft} holds an sft run (${join(sft, 'run.json')}), not an rl one: continue it with \`pgpo sft --resume ${sft}\`, or give another folder`);
+    // complete, past trainer.total_steps: not "raise trainer.total_steps", which would continue it as RL
+    mkdirSync(join(sft, 'checkpoints', 'step-000004'), { recursive: true });
+    writeFileSync(join(sft, 'checkpoints', 'latest.json'), JSON.stringify({ step: 4, dir: 'step-000004' }) + '\n');
+    const done = run(['train', '--resume', sft]);
+    assert.equal(done.status, 2, done.stderr);
+    assert.match(oneLine(done.stderr), /holds an sft run/);
     const rl = fakeRun('rl');
     const s = run(['sft', '--resume', rl]);
     assert.equal(s.status, 2, s.stderr);
     assert.match(oneLine(s.stderr), /holds an rl run .*not an sft one: continue it with `pgpo train --resume /);
+    // a comparison's --out is its own folder too (the base: any folder with a checkpoint)
+    const c = run(['compare', '--preset', 'tiny', '--base', sft, '--out', rl]);
+    assert.equal(c.status, 2, c.stderr);
+    assert.match(oneLine(c.stderr), /^pgpo compare: .* holds an rl run .*not a compare one/);
   });
 
   it('a second process on a run folder exits 1 naming the one that holds it', () => {
