@@ -41,8 +41,14 @@ export function readState<S>(dir: string, schema: z.ZodType<S>): S {
 /** Loads the policy of a checkpoint directory (`.../checkpoints/step-N`) or a bare policy dir. */
 export async function loadCheckpointPolicy(factory: PolicyFactory, dir: string): Promise<Policy> {
   const inner = join(dir, POLICY_DIR);
-  const { policy } = await factory.load(existsSync(inner) ? inner : dir);
-  return policy;
+  try {
+    const { policy } = await factory.load(existsSync(inner) ? inner : dir);
+    return policy;
+  } catch (err) {
+    // a damaged or foreign checkpoint is the input's fault (its messages name the file); a system error keeps its code
+    if (typeof (err as NodeJS.ErrnoException).syscall === 'string') throw err;
+    throw new RunDirError(`cannot load the checkpoint ${dir}: ${(err as Error).message}`);
+  }
 }
 
 /** A checkpoint's policy and state, or why it cannot be loaded. */
@@ -72,11 +78,11 @@ async function loadLatest<S>(rd: RunDir, kind: 'rl' | 'sft', factory: PolicyFact
     const ok = await tryLoad(factory, c, schema);
     if ('policy' in ok) {
       ok.policy.dispose();
-      throw new RunDirError(`${latest.dir} cannot be loaded (${got.error}); the newest intact checkpoint is ${basename(c.dir)}: resume from it with  rm -r ${broken.join(' ')} && ${COMMAND[kind]} --resume ${rd.path}`);
+      throw new RunDirError(`--resume ${rd.path}: ${got.error}; the newest intact checkpoint is ${basename(c.dir)}: resume from it with  rm -r ${broken.join(' ')} && ${COMMAND[kind]} --resume ${rd.path}`);
     }
     broken.push(c.dir);
   }
-  throw new RunDirError(`${latest.dir} cannot be loaded (${got.error}) and no older checkpoint can; start the run again from step 0 with  rm -r ${rd.checkpoints} && ${COMMAND[kind]} --resume ${rd.path}`);
+  throw new RunDirError(`--resume ${rd.path}: ${got.error}; no older checkpoint loads either: start the run again from step 0 with  rm -r ${rd.checkpoints} && ${COMMAND[kind]} --resume ${rd.path}`);
 }
 
 export interface OpenedRun<S> {

@@ -120,7 +120,7 @@ test('a corrupt latest checkpoint names the newest intact one and the command th
   const cfg = rl([['trainer.total_steps', '4'], ['trainer.save_limit', '3']]);
   let message = '';
   await assert.rejects(runRl(out, cfg, { resume: true }), (e: Error) => ((message = e.message), e instanceof RunDirError));
-  assert.match(message, /step-000003 cannot be loaded \(.*step-000003\/trainer\.json: not valid JSON.*\); the newest intact checkpoint is step-000002: resume from it with {2}rm -r .*step-000003 && pgpo train --resume /);
+  assert.match(message, /--resume .*: .*step-000003\/trainer\.json: not valid JSON.*; the newest intact checkpoint is step-000002: resume from it with {2}rm -r .*step-000003 && pgpo train --resume /);
   assert.equal(new RunDir(out).readMetrics().length, 3, 'metrics untouched by a refused resume');
   rmSync(join(out, 'checkpoints', 'step-000003'), { recursive: true });
   await runRl(out, cfg, { resume: true });
