@@ -41,8 +41,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     // the error names the file asked for, not the temporary name the user never gave
-    const e = err as NodeJS.ErrnoException;
-    if (e.path === tmp) e.path = path;
+    const e = err as NodeJS.ErrnoException & { dest?: string };
+    if (e.path === tmp) {
+      e.path = path;
+      e.syscall = 'write';
+      delete e.dest;
+    }
     throw err;
   }
 }

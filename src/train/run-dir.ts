@@ -9,7 +9,7 @@
  * Only the last `save_limit` checkpoints are kept. A directory that is not complete is never
  * read: a crash mid-save leaves the previous checkpoint as the latest.
  */
-import { closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -184,6 +184,7 @@ export class RunDir {
    */
   lock(): RunLock {
     ensureDir(this.path);
+    if (!statSync(this.path).isDirectory()) throw new RunDirError(`${this.path} is a file, not a run folder: give a folder path (new or holding a run)`);
     const path = this.lockPath;
     const mine: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
     const busy = (h: LockHolder) =>

@@ -60,6 +60,17 @@ describe('pgpo: one line per failure', () => {
     assert.match(oneLine(r.stderr), new RegExp(`^pgpo train: ${dir} is in use by process ${process.pid} on .*delete ${join(dir, 'lock')}$`));
   });
 
+  it('an output path that is a directory, or a run folder that is a file, exits 2 naming it', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'r.jsonl'), JSON.stringify({ group: 'g', reward: 1, dependency: [0.1] }) + '\n');
+    const r = run(['reshape', '--in', join(dir, 'r.jsonl'), '--out', dir]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(oneLine(r.stderr), `pgpo reshape: cannot write ${dir}: is a directory, not a file (EISDIR); give a file path`);
+    const t = run(['train', '--preset', 'tiny', '--out', join(dir, 'r.jsonl'), `data.suite.dir=${join(dir, 'suite')}`]);
+    assert.equal(t.status, 2, t.stderr);
+    assert.match(oneLine(t.stderr), /r\.jsonl is a file, not a run folder/);
+  });
+
   it('a missing data.train_files exits 2 naming it', () => {
     const dir = tmp();
     const r = run(['train', '--preset', 'tiny', '--out', join(dir, 'run'), `data.train_files=${join(dir, 'none.parquet')}`]);
