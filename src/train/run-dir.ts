@@ -238,7 +238,8 @@ export class RunDir {
     // config first: a folder with run.json but no config.yaml could be neither resumed nor restarted
     writeFileAtomic(this.configPath, configYaml);
     this.recordKind(kind);
-    if (!existsSync(this.metricsPath)) writeFileSync(this.metricsPath, '', { flag: 'wx' });
+    // a fresh run starts its own metrics: lines left by an earlier run whose config is gone are not its steps
+    writeFileAtomic(this.metricsPath, '');
   }
 
   /** One line appended; O_NOFOLLOW: a metrics.jsonl replaced by a symlink is an error, not a write elsewhere. */

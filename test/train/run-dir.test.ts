@@ -137,3 +137,10 @@ test('a run entry that is a symlink is refused: metrics are never appended throu
   await rejectsWith(runRl(out, rl([['trainer.total_steps', '3']]), { resume: true }), /metrics\.jsonl is a symbolic link; a run writes only inside its own folder/);
   assert.equal(readFileSync(elsewhere, 'utf8'), 'keep\n');
 });
+
+test('a fresh run in a folder left with only a metrics.jsonl (its config deleted) starts its own metrics', async () => {
+  const out = tmp();
+  writeFileSync(join(out, 'metrics.jsonl'), JSON.stringify({ step: 1, reward: 99 }) + '\n');
+  await runRl(out, rl());
+  assert.deepEqual(new RunDir(out).readMetrics().map((m) => [m.step, m.reward === 99]), [[1, false], [2, false]]);
+});
