@@ -2,7 +2,7 @@
  * `pgpo` entry point: a table of sub-commands, each in its own file under src/cli/commands,
  * loaded lazily so that `pgpo verify` never pays for the model engine's start-up.
  */
-import { CliError } from './args.ts';
+import { failureOf, isClosedPipe } from './errors.ts';
 import type { Command } from './command.ts';
 
 interface Entry {
@@ -46,14 +46,37 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pgpo: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
+  // `pgpo ... --out - | head`: the reader closed the pipe, having read what it wanted; not an error.
+  // (It surfaces after the command returned, when the buffered write fails: the handler stays.)
+  const onStdoutError = (err: Error) => {
+    if (isClosedPipe(err)) process.exit(0);
+    reportFailure(err, name);
+    process.exit(1);
+  };
+  process.stdout.on('error', onStdoutError);
   try {
     const command = await entry.load();
     return await command.run(rest);
   } catch (err) {
-    if (err instanceof CliError) {
-      process.stderr.write(`${err.message}\n`);
-      return err.exitCode;
-    }
-    throw err;
+    if (isClosedPipe(err)) return 0;
+    return reportFailure(err, name);
   }
+}
+
+/**
+ * The one place a command's failure is printed: one line and its exit code; an error no path
+ * expects (a bug) prints its message and how to see the stack, which PGPO_DEBUG=1 prints.
+ */
+export function reportFailure(err: unknown, command: string): number {
+  const debug = process.env.PGPO_DEBUG === '1';
+  const failure = failureOf(err, command);
+  if (failure) {
+    process.stderr.write(`${failure.line}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return failure.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`pgpo ${command}: internal error: ${message.split('\n')[0]}${debug ? '' : ' (PGPO_DEBUG=1 shows where)'}\n`);
+  if (debug) process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  return 1;
 }

@@ -30,6 +30,8 @@ export function configFrom(args: ParsedArgs, algo?: string, base?: Record<string
  * reached `total` steps (the value of config key `key`); null when there is work left.
  */
 export function completeRunNote(dir: string, total: number, key: string): string | null {
+  // another kind's steps are not this run's: the kind error, not "raise the steps", which would continue it as this kind
+  new RunDir(dir).checkKind(key.startsWith('sft.') ? 'sft' : 'rl');
   const step = new RunDir(dir).latest()?.step;
   if (step === undefined || step < total) return null;
   return `${dir} is already complete (${step} of ${total} steps); raise ${key}=${2 * Math.max(step, total)} to continue it`;

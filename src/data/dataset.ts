@@ -36,7 +36,7 @@ export interface DatasetKeys {
 export const DEFAULT_KEYS = { promptKey: 'problem', answerKey: 'answer', imageKey: 'images' } as const satisfies Required<DatasetKeys>;
 
 /** Where an image's encoded bytes are: in the file, or in a file beside it. */
-export type ImageSource = { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'path'; readonly path: string };
+export type ImageSource = { readonly kind: 'bytes'; readonly bytes: Uint8Array } | { readonly kind: 'path'; readonly path: string; /** the folder it must resolve inside */ readonly root: string };
 
 export interface DatasetRow {
   /** 1-based row in the file (JSONL: line number). */
@@ -95,12 +95,13 @@ async function readRecords(file: string): Promise<Array<{ row: number; record: u
   return out;
 }
 
-function imageSources(file: string, row: number, field: string, value: unknown): ImageSource[] {
+function imageSources(file: string, row: number, field: string, value: unknown, imageRoot: string | null): ImageSource[] {
   const list = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
   const base = dirname(resolve(file));
+  const root = imageRoot === null ? base : resolve(imageRoot);
   return list.map((v, i) => {
     const where = `${field}[${i}]`;
-    const asPath = (p: string): ImageSource => ({ kind: 'path', path: isAbsolute(p) ? p : join(base, p) });
+    const asPath = (p: string): ImageSource => ({ kind: 'path', path: isAbsolute(p) ? p : join(base, p), root });
     if (typeof v === 'string') {
       if (v === '') throw new DatasetError(file, row, where, 'empty image path');
       return asPath(v);
@@ -133,9 +134,10 @@ function decodeBytes(v: unknown): Uint8Array | null {
 /**
  * Reads and validates every row: the problem and answer are strings (a numeric answer is
  * accepted and written as text), and the problem has exactly one `<image>` marker per image.
- * Images are located, not decoded (see `decodeImage`).
+ * Images are located, not decoded (see `decodeImage`); image paths must resolve inside
+ * `imageRoot` when read (null: the data file's folder).
  */
-export async function readDataset(file: string, keys: DatasetKeys = {}): Promise<DatasetRow[]> {
+export async function readDataset(file: string, keys: DatasetKeys = {}, imageRoot: string | null = null): Promise<DatasetRow[]> {
   const k = { ...DEFAULT_KEYS, ...keys };
   const records = await readRecords(file);
   return records.map(({ row, record }) => {
@@ -149,7 +151,7 @@ export async function readDataset(file: string, keys: DatasetKeys = {}): Promise
     if (typeof answer === 'number' || typeof answer === 'bigint') answer = String(answer);
     if (typeof answer !== 'string') throw new DatasetError(file, row, k.answerKey, `expected a string, got ${typeof answer}`);
     if (!(k.imageKey in r)) throw new DatasetError(file, row, k.imageKey, 'missing');
-    const images = imageSources(file, row, k.imageKey, r[k.imageKey]);
+    const images = imageSources(file, row, k.imageKey, r[k.imageKey], imageRoot);
     const markers = countMarkers(problem);
     if (images.length > markers) {
       throw new DatasetError(file, row, k.imageKey, `${images.length} image(s) but the ${k.promptKey} has ${markers} ${IMAGE_MARKER} marker(s)`);

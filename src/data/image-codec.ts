@@ -4,7 +4,8 @@
  * PNG for dataset files. An image already at the target size is passed through untouched, so
  * the generator's pixel-exact images reach the model bit for bit.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
 import sharp from 'sharp';
 import type { ImageSource } from './dataset.ts';
 import { makeRgbImage, type RgbImage } from '../core/image.ts';
@@ -18,8 +19,26 @@ export interface ImageInfo {
   readonly format: string;
 }
 
+/** Largest image file read (checked before reading: `/dev/zero` would otherwise fill memory). */
+export const MAX_IMAGE_FILE_BYTES = 64 * 2 ** 20;
+
+/**
+ * An image file's bytes, if it is a regular file of at most MAX_IMAGE_FILE_BYTES whose real path
+ * (symlinks resolved) lies inside `root`: a dataset's paths are data, and may name anything.
+ */
+export async function readImageFile(path: string, root: string): Promise<Uint8Array> {
+  const real = await realpath(path);
+  const realRoot = await realpath(root);
+  const rel = relative(realRoot, real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${path} is outside ${root}; image paths resolve inside the dataset's folder (data.image_root names another, e.g. data.image_root=/ for any)`);
+  const st = await stat(real);
+  if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+  if (st.size > MAX_IMAGE_FILE_BYTES) throw new Error(`${path} is ${st.size} bytes, over the ${MAX_IMAGE_FILE_BYTES}-byte limit for an image`);
+  return readFile(real);
+}
+
 async function bytesOf(src: ImageSource): Promise<Uint8Array> {
-  return src.kind === 'bytes' ? src.bytes : readFile(src.path);
+  return src.kind === 'bytes' ? src.bytes : readImageFile(src.path, src.root);
 }
 
 /** Encoded image -> RgbImage; `size` resizes to size x size (aspect ratio not kept, as EasyR1's square resize). */

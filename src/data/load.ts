@@ -10,6 +10,8 @@ import type { RgbImage } from '../core/image.ts';
 export interface LoadOptions extends DatasetKeys {
   /** Side of the square image the model takes (default 48). */
   readonly imageSize?: number;
+  /** The folder image paths must resolve inside (`data.image_root`); null or absent: the data file's folder. */
+  readonly imageRoot?: string | null;
 }
 
 export interface LoadedExample {
@@ -28,7 +30,7 @@ export const DEFAULT_LOAD_IMAGE_SIZE = 48;
 
 export async function loadDataset(path: string, opts: LoadOptions = {}): Promise<LoadedExample[]> {
   const size = opts.imageSize ?? DEFAULT_LOAD_IMAGE_SIZE;
-  const rows = await readDataset(path, opts);
+  const rows = await readDataset(path, opts, opts.imageRoot ?? null);
   const imageKey = opts.imageKey ?? 'images';
   const out: LoadedExample[] = [];
   for (const r of rows) {

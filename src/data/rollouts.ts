@@ -55,6 +55,45 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
+/**
+ * Magnitudes past which the reshaping arithmetic overflows: a group's variance squares reward
+ * differences (|r| 1e308 gave advantage 0, silently), k2 squares log-prob differences, and
+ * min-max takes differences of dependencies. Real values are far inside.
+ */
+export const VALUE_LIMIT = 1e150;
+
+/** The text of a rollout file: UTF-8, or an error naming the first line that is not (group ids would otherwise decode to U+FFFD and merge). */
+export function decodeRollouts(bytes: Uint8Array, source = ''): string {
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  try {
+    return fatal.decode(bytes);
+  } catch {
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const nl = bytes.indexOf(0x0a, start);
+      const end = nl < 0 ? bytes.length : nl;
+      try {
+        fatal.decode(bytes.subarray(start, end));
+      } catch {
+        throw new RolloutFormatError(line, null, 'not valid UTF-8: group ids and fields are compared as text, and invalid bytes would all read as U+FFFD (distinct groups merging); write the file as UTF-8', source);
+      }
+      if (nl < 0) throw new RolloutFormatError(line, null, 'not valid UTF-8', source);
+      start = nl + 1;
+    }
+  }
+}
+
+/** The first value of a line beyond VALUE_LIMIT: [field, detail], or null. */
+function outOfRange(line: RolloutLine): [string, string] | null {
+  if (Math.abs(line.reward) > VALUE_LIMIT) return ['reward', `${line.reward} is beyond ±${VALUE_LIMIT}, where a group's mean and variance overflow; rescale the rewards`];
+  for (const field of ['logp_image', 'logp_text', 'dependency'] as const) {
+    const row = line[field];
+    const t = row ? row.findIndex((x) => Math.abs(x) > VALUE_LIMIT) : -1;
+    if (row && t >= 0) return [`${field}[${t}]`, `${row[t]} is beyond ±${VALUE_LIMIT}, where the dependency arithmetic overflows`];
+  }
+  return null;
+}
+
 export interface ParsedRollouts {
   /** The original objects, extra fields included, in file order. */
   readonly lines: RolloutLine[];
@@ -108,11 +147,16 @@ export function parseRollouts(text: string, source = ''): ParsedRollouts {
       const t = row ? row.findIndex((x) => x > 1e-6) : -1;
       if (row && t >= 0) throw new RolloutFormatError(lineNo, `${field}[${t}]`, `a log-probability must be <= 0, got ${row[t]}`, source);
     }
+    const range = outOfRange(line);
+    if (range) throw new RolloutFormatError(lineNo, range[0], range[1], source);
     const length = hasDep ? line.dependency!.length : line.logp_image!.length;
     if (length === 0) throw new RolloutFormatError(lineNo, hasDep ? 'dependency' : 'logp_image', 'empty: a response needs at least one token', source);
     lines.push(line);
     lineNumbers.push(lineNo);
-    records.push({ group: line.group, reward: line.reward, dependency: line.dependency, logpImage: line.logp_image, logpText: line.logp_text });
+    // with both log-prob arrays, dependency is an output, recomputed (a reshaped file read again
+    // would otherwise keep the old one, whatever --estimator says now)
+    const dependency = hasImage && hasText ? undefined : line.dependency;
+    records.push({ group: line.group, reward: line.reward, dependency, logpImage: line.logp_image, logpText: line.logp_text });
   }
   return { lines, records, lineNumbers };
 }

@@ -4,9 +4,8 @@
  * and `datasets.load_dataset` read it as an Image feature), or JSONL with one PNG per image in
  * `images/` beside it and relative paths in the rows. Extra string/integer columns ride along.
  */
-import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.ts';
+import { ensureDir, writeFileAtomic } from './atomic-write.ts';
 import { DEFAULT_KEYS, formatOf, type DatasetKeys } from './dataset.ts';
 import { encodePng } from './image-codec.ts';
 import type { RgbImage } from '../core/image.ts';
@@ -32,7 +31,7 @@ export async function writeDataset(file: string, rows: readonly WritableRow[], k
   if (formatOf(file) === 'parquet') return writeParquet(file, rows, k, extraKeys);
   const dir = dirname(file);
   const imgDir = join(dir, 'images');
-  mkdirSync(imgDir, { recursive: true });
+  ensureDir(imgDir);
   const stem = basename(file).replace(/\.[^.]+$/, '');
   const lines: string[] = [];
   for (const [i, r] of rows.entries()) {

@@ -62,7 +62,9 @@ export interface EvalReport {
   readonly problems: ProblemResult[];
 }
 
-export class EvalReportError extends Error {}
+export class EvalReportError extends Error {
+  override name = 'EvalReportError';
+}
 
 const CellSchema = z.looseObject({ accuracy: z.number(), n: z.number() });
 /** What the readers of an eval.json use (tables, pairedGain); extra fields pass through. */

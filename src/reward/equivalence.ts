@@ -44,7 +44,8 @@ const WORDS = /^[A-Za-z][A-Za-z ]*$/;
 
 /** Does an answer equal the gold answer? Symmetric except for multiple-choice letters. */
 export function isEquivalent(pred: string, gold: string, opts: EquivalenceOptions = {}): boolean {
-  if (pred === gold) return true;
+  // an empty answer states nothing, so it matches nothing, not even an empty gold answer
+  if (pred === gold) return normalizeAnswer(pred) !== '';
   const g0 = gold.trim();
   if (isChoiceLetter(g0)) return choiceOf(pred) === g0;
   const p = normalizeAnswer(pred);

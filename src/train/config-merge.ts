@@ -11,10 +11,18 @@ export function isPlainObject(v: unknown): v is Plain {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Names that reach an object's prototype when assigned: never a config key. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function checkKey(key: string, where: string): void {
+  if (FORBIDDEN_KEYS.has(key)) throw new ConfigError(`${where}: "${key}" cannot be a config key`);
+}
+
 /** b over a, recursively for plain objects; arrays and scalars are replaced. Inputs untouched. */
 export function deepMerge(a: Plain, b: Plain): Plain {
   const out: Plain = { ...a };
   for (const [k, v] of Object.entries(b)) {
+    checkKey(k, 'config');
     out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as Plain, v) : v;
   }
   return out;
@@ -38,6 +46,7 @@ export function parseOverrideValue(raw: string): unknown {
 export function setPath(target: Plain, path: string, value: unknown): Plain {
   const keys = path.split('.');
   if (keys.some((k) => k === '')) throw new ConfigError(`bad override key "${path}"`);
+  for (const k of keys) checkKey(k, `override "${path}"`);
   const out = deepMerge({}, target);
   let node: Plain = out;
   for (const k of keys.slice(0, -1)) {
@@ -89,20 +98,31 @@ export function loadYaml(text: string, file: string): LoadedYaml {
     }
     return lo + 1;
   };
-  return {
-    value,
-    lineOf(path) {
-      let node: unknown = doc.contents;
-      let line: number | undefined;
-      for (const k of path) {
-        if (!isMap(node)) return line;
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(k));
-        if (!pair) return line;
-        const range = (pair.key as { range?: [number, number, number] }).range;
-        if (range) line = lineAt(range[0]);
-        node = pair.value;
-      }
-      return line;
-    },
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    let node: unknown = doc.contents;
+    let line: number | undefined;
+    for (const k of path) {
+      if (!isMap(node)) return line;
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(k));
+      if (!pair) return line;
+      const range = (pair.key as { range?: [number, number, number] }).range;
+      if (range) line = lineAt(range[0]);
+      node = pair.value;
+    }
+    return line;
   };
+  const forbidden = forbiddenKeyPath(value);
+  if (forbidden) throw new ConfigError(`${file}${lineOf(forbidden) ? `:${lineOf(forbidden)}` : ''}: "${forbidden.at(-1)}" cannot be a config key`);
+  return { value, lineOf };
+}
+
+/** The path of the first key that would reach a prototype (`__proto__`, `constructor`, `prototype`), or null. */
+function forbiddenKeyPath(v: unknown, path: string[] = []): string[] | null {
+  if (!isPlainObject(v)) return null;
+  for (const [k, x] of Object.entries(v)) {
+    if (FORBIDDEN_KEYS.has(k)) return [...path, k];
+    const inner = forbiddenKeyPath(x, [...path, k]);
+    if (inner) return inner;
+  }
+  return null;
 }

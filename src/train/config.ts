@@ -30,7 +30,7 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
+const LEGACY_KEYS = { data: { image_root: null }, 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -62,6 +62,11 @@ export const configSchema = z.strictObject({
     train_files: z.string().nullable(),
     /** EasyR1-format dataset for evaluation; null: the generated suite's test split. */
     val_files: z.string().nullable(),
+    /**
+     * The folder a dataset's image paths must resolve inside; null: the dataset file's own
+     * folder. Set it (e.g. to `/`) to allow images elsewhere, explicitly.
+     */
+    image_root: z.string().min(1).nullable(),
     prompt_key: z.string().min(1),
     answer_key: z.string().min(1),
     image_key: z.string().min(1),
@@ -237,6 +242,7 @@ export const DEFAULTS: TrainConfig = {
   data: {
     train_files: null,
     val_files: null,
+    image_root: null,
     prompt_key: 'problem',
     answer_key: 'answer',
     image_key: 'images',

@@ -5,8 +5,9 @@
  * in an image, and the suite's arithmetic without a figure — what a pretrained VLM would bring.
  * Same run directory, checkpoints, resume and Ctrl-C as the RL trainer.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { configToYaml, type TrainConfig } from './config.ts';
 import type { Policy, PolicyFactory, ScoreItem } from '../core/policy.ts';
 import { ProblemStream } from './problems.ts';
@@ -14,8 +15,8 @@ import type { Problem } from '../core/problem.ts';
 import { Progress } from './progress.ts';
 import { RunDir } from './run-dir.ts';
 import { learningRate } from './schedule.ts';
-import { loadCheckpointPolicy, TrainError } from './trainer.ts';
-import { writeFileAtomic } from '../data/atomic-write.ts';
+import { openRun } from './open-run.ts';
+import { TrainError } from './trainer.ts';
 import { Rng } from '../engine/rng.ts';
 import { arithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
 import { glyphPlacements } from '../tasks/raster.ts';
@@ -36,6 +37,7 @@ interface SftState {
   readonly step: number;
   readonly cursor: number;
 }
+const stateSchema = z.object({ step: z.number().int().min(0), cursor: z.number().int().min(0) });
 
 export interface SftResult {
   readonly stopped: 'done' | 'interrupted';
@@ -71,20 +73,21 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   const s = config.sft;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const rd = new RunDir(opts.out);
-  let state: SftState = { step: 0, cursor: 0 };
+  const { lock, resumed } = await openRun({ rd, kind: 'sft', config, resume: Boolean(opts.resume), factory: opts.factory, stateSchema, log });
+  let state: SftState = resumed?.state ?? { step: 0, cursor: 0 };
   let policy: Policy;
-  if (opts.resume) {
-    const latest = rd.latest();
-    if (!latest) throw new TrainError(`--resume ${opts.out}: no checkpoint found under ${rd.checkpoints}`);
-    policy = await loadCheckpointPolicy(opts.factory, latest.dir);
-    state = JSON.parse(readFileSync(join(latest.dir, 'trainer.json'), 'utf8')) as SftState;
-    rd.truncateMetrics(state.step);
-    writeFileAtomic(rd.configPath, configToYaml(config));
+  if (resumed) {
+    policy = resumed.policy;
     log(`resuming SFT in ${opts.out} from step ${state.step}`);
   } else {
-    if (rd.holdsRun()) throw new TrainError(`${opts.out} already holds a run: pass --resume ${opts.out} to continue it, or choose another --out`);
-    rd.init(configToYaml(config));
-    policy = await opts.factory.create(config.worker.actor.model, config.trainer.seed);
+    try {
+      policy = await opts.factory.create(config.worker.actor.model, config.trainer.seed);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    if (opts.resume) log(`resuming SFT in ${opts.out} from step 0 (it stopped before its first checkpoint)`);
+    else rd.init(configToYaml(config), 'sft');
     log(`SFT: fresh ${config.worker.actor.model} policy, ${policy.paramCount.toLocaleString('en-US')} parameters`);
   }
   const stream = new ProblemStream(opts.problems, `sft:${config.trainer.seed}`);
@@ -163,6 +166,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   } finally {
     progress.finish();
     policy.dispose();
+    lock.release();
   }
   return { stopped, state, checkpoint };
 }

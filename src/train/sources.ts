@@ -3,8 +3,8 @@
  * (src/reward) and the problems — the generated suite (src/tasks), or EasyR1-format datasets
  * given by data.train_files / data.val_files (src/data).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../data/atomic-write.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../data/atomic-write.ts';
 import { join } from 'node:path';
 import { loadDataset, writeDataset } from '../data/index.ts';
 import { instanceRow } from '../data/generated.ts';
@@ -75,7 +75,7 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
   const file = split === 'train' ? config.data.train_files : config.data.val_files;
   if (file) {
     const d = config.data;
-    const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageSize: DEFAULT_IMAGE_SIZE });
+    const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageRoot: d.image_root, imageSize: DEFAULT_IMAGE_SIZE });
     return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution, ...(r.problemKey && { problemKey: r.problemKey }) }));
   }
   const all = suiteInstances(config, split);
@@ -102,7 +102,7 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
   for (const split of ['train', 'test'] as const) {
     const file = join(dir, `${split}.parquet`);
     if (current && existsSync(file)) continue;
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     await writeDataset(file, suiteInstances(config, split).map(instanceRow));
     done.push(file);
   }

@@ -4,20 +4,22 @@
  * comes from root.fork('step:k') (nothing carried over from earlier steps), and the checkpoint
  * holds everything else that changes: weights, optimizer moments, the data cursor and counters.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomic } from '../data/atomic-write.ts';
 import { optimizerMismatch } from '../engine/adamw.ts';
 import { Rng } from '../engine/rng.ts';
 import { namesUnder } from '../engine/tree.ts';
 import { configToYaml, type TrainConfig } from './config.ts';
 import { exampleLines, tokenLines } from './logging.ts';
+import { loadCheckpointPolicy, openRun } from './open-run.ts';
 import type { Policy, PolicyFactory } from '../core/policy.ts';
 import { ProblemStream } from './problems.ts';
 import type { Problem, RewardFn } from '../core/problem.ts';
 import { Progress } from './progress.ts';
 import { rlStep } from './rl-step.ts';
-import { RunDir } from './run-dir.ts';
+import { RunDir, type RunLock } from './run-dir.ts';
 import { learningRate } from './schedule.ts';
 
 export interface TrainerState {
@@ -59,17 +61,16 @@ export interface TrainResult {
   readonly checkpoint: string | null;
 }
 
-export class TrainError extends Error {}
+export class TrainError extends Error {
+  override name = 'TrainError';
+}
+
+export { loadCheckpointPolicy };
 
 const STATE_FILE = 'trainer.json';
 const POLICY_DIR = 'policy';
-
-/** Loads the policy of a checkpoint directory (`.../checkpoints/step-N`) or a bare policy dir. */
-export async function loadCheckpointPolicy(factory: PolicyFactory, dir: string): Promise<Policy> {
-  const inner = join(dir, POLICY_DIR);
-  const { policy } = await factory.load(existsSync(inner) ? inner : dir);
-  return policy;
-}
+const count = z.number().int().min(0);
+const stateSchema = z.object({ step: count, cursor: count, nonfiniteInRow: count, nonfiniteTotal: count });
 
 async function initialPolicy(config: TrainConfig, factory: PolicyFactory): Promise<Policy> {
   const init = config.worker.actor.init_checkpoint;
@@ -107,29 +108,38 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config } = opts;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const rd = new RunDir(opts.out);
-  let state: TrainerState = { step: 0, cursor: 0, nonfiniteInRow: 0, nonfiniteTotal: 0 };
-  let policy: Policy;
-  if (opts.resume) {
-    const latest = rd.latest();
-    if (!latest) throw new TrainError(`--resume ${opts.out}: no checkpoint found under ${rd.checkpoints}`);
-    policy = await loadCheckpointPolicy(opts.factory, latest.dir);
-    checkFrozen(policy, config);
-    // another optimizer cannot continue these moments: say so now, not after the first sampling
-    const held = policy.optimizerHeld?.();
+  // another optimizer cannot continue the checkpoint's moments: say so now, not after the first sampling
+  const check = (p: Policy) => {
+    checkFrozen(p, config);
+    const held = p.optimizerHeld?.();
     const mismatch = held ? optimizerMismatch(held, config.worker.actor.optim.name) : null;
     if (mismatch) throw new TrainError(`--resume ${opts.out}: ${mismatch}`);
-    state = JSON.parse(readFileSync(join(latest.dir, STATE_FILE), 'utf8')) as TrainerState;
-    rd.truncateMetrics(state.step);
-    writeFileAtomic(rd.configPath, configToYaml(config));
-    log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})`);
-  } else {
-    if (rd.holdsRun()) throw new TrainError(`${opts.out} already holds a run: pass --resume ${opts.out} to continue it, or choose another --out`);
-    policy = await initialPolicy(config, opts.factory);
-    checkFrozen(policy, config);
-    rd.init(configToYaml(config));
+  };
+  const { lock, resumed } = await openRun({ rd, kind: 'rl', config, resume: Boolean(opts.resume), factory: opts.factory, stateSchema, log, check });
+  let state: TrainerState = resumed?.state ?? { step: 0, cursor: 0, nonfiniteInRow: 0, nonfiniteTotal: 0 };
+  let policy: Policy | null = resumed?.policy ?? null;
+  let refPolicy: Policy | null = null;
+  try {
+    if (!policy) {
+      policy = await initialPolicy(config, opts.factory);
+      checkFrozen(policy, config);
+    }
+    const usesRef = config.algorithm.use_kl_loss && config.algorithm.kl_coef > 0;
+    refPolicy = usesRef ? await initialPolicy(config, opts.factory) : null;
+  } catch (err) {
+    policy?.dispose();
+    lock.release();
+    throw err;
   }
-  const usesRef = config.algorithm.use_kl_loss && config.algorithm.kl_coef > 0;
-  const refPolicy = usesRef ? await initialPolicy(config, opts.factory) : null;
+  // a fresh run's folder is written only once its policy exists: a run that cannot start leaves none
+  if (!opts.resume) rd.init(configToYaml(config), 'rl');
+  else log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})${resumed ? '' : ' (it stopped before its first checkpoint)'}`);
+  return runLoop(opts, rd, state, policy, refPolicy, lock, log);
+}
+
+async function runLoop(opts: TrainOptions, rd: RunDir, start: TrainerState, policy: Policy, refPolicy: Policy | null, lock: RunLock, log: (line: string) => void): Promise<TrainResult> {
+  const { config } = opts;
+  let state = start;
 
   const stream = new ProblemStream(opts.problems, config.trainer.seed);
   const root = Rng.seeded(config.trainer.seed).fork('rl');
@@ -204,6 +214,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     progress.finish();
     policy.dispose();
     refPolicy?.dispose();
+    lock.release();
   }
   if (stopped === 'nonfinite') log(reason!);
   return { stopped, reason, state, checkpoint: lastCheckpoint };

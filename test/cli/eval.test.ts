@@ -69,7 +69,8 @@ describe('pgpo eval --split train on a suite with a key split', () => {
   it("prints SFT's and RL's problems apart, and each share's gain with --against", () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-share-'));
     const suite = [`data.suite.dir=${join(dir, 'suite')}`, 'data.suite.rl_fraction=0.5'];
-    const sft = spawnSync(process.execPath, [BIN, 'sft', '--preset', 'tiny', '--out', join(dir, 'base'), 'sft.total_steps=1', ...suite], { encoding: 'utf8' });
+    // (a run config with another response cap than tiny's 12: eval takes the run's, below)
+    const sft = spawnSync(process.execPath, [BIN, 'sft', '--preset', 'tiny', '--out', join(dir, 'base'), 'sft.total_steps=1', 'worker.rollout.max_new_tokens=10', ...suite], { encoding: 'utf8' });
     assert.equal(sft.status, 0, sft.stderr);
     const first = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--out', join(dir, 'a.json'), ...suite]);
     assert.equal(first.status, 0, first.stderr);
@@ -94,6 +95,14 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     assert.equal(JSON.parse(readFileSync(join(dir, 'base', 'eval-seed8.json'), 'utf8')).seed, 8);
     assert.ok(!existsSync(join(dir, 'base', 'eval.json')), 'eval --seed wrote the run\'s eval.json');
     // the test split, or no key split: no such block
-    assert.doesNotMatch(run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]).stdout, /key split/);
+    const test = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]);
+    assert.doesNotMatch(test.stdout, /key split/);
+    // the decoding length is the run's unless this command sets it, and it says so
+    assert.match(test.stderr, /pgpo eval: decoding up to 10 new tokens, the run's worker\.rollout\.max_new_tokens \(.*config\.yaml\), not 12; pass worker\.rollout\.max_new_tokens=N to choose/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'c.json'), 'utf8')).max_new_tokens, 10);
+    const set = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'e.json'), 'worker.rollout.max_new_tokens=12', ...suite]);
+    assert.equal(set.status, 0, set.stderr);
+    assert.doesNotMatch(set.stderr, /decoding up to/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'e.json'), 'utf8')).max_new_tokens, 12);
   });
 });

@@ -59,6 +59,8 @@ describe('pgpo reshape', () => {
     ['empty response', '{"group":1,"reward":1,"dependency":[]}', /line 1, field dependency: empty/],
     ['positive log-prob', '{"group":1,"reward":1,"logp_image":[0.5],"logp_text":[-1]}', /line 1, field logp_image\[0\]: a log-probability must be <= 0/],
     ['not an object', '[1,2,3]', /line 1: expected a JSON object/],
+    ['a reward where the variance overflows', '{"group":1,"reward":1e308,"dependency":[1]}\n{"group":1,"reward":-1e308,"dependency":[1]}', /line 1, field reward: 1e\+308 is beyond ±1e\+150, where a group's mean and variance overflow/],
+    ['a log-prob where k2 overflows', '{"group":1,"reward":1,"logp_image":[-1e300],"logp_text":[-1]}', /line 1, field logp_image\[0\]: -1e\+300 is beyond ±1e\+150/],
   ];
   for (const [name, text, message] of malformed) {
     it(`rejects ${name} with exit code 2, one line, and no output file`, () => {
@@ -72,6 +74,34 @@ describe('pgpo reshape', () => {
       assert.equal(existsSync(outPath), false);
     });
   }
+
+  it('rejects group ids that are not valid UTF-8 (they would all decode to U+FFFD and merge), naming the line', () => {
+    const inPath = join(dir, 'latin1.jsonl');
+    const outPath = join(dir, 'latin1.out.jsonl');
+    writeFileSync(inPath, Buffer.concat([Buffer.from('{"group":"ok","reward":1,"dependency":[1]}\n{"group":"a'), Buffer.from([0xff]), Buffer.from('","reward":0,"dependency":[1]}\n')]));
+    const r = run(['--in', inPath, '--out', outPath]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^pgpo reshape: .*latin1\.jsonl: line 2: not valid UTF-8/);
+    assert.equal(existsSync(outPath), false);
+  });
+
+  it('refuses --out equal to --in; a reshaped file read again recomputes dependency from its log-probs', () => {
+    const inPath = join(dir, 'twice.jsonl');
+    writeFileSync(inPath, goodText);
+    const same = run(['--in', inPath, '--out', join(dir, '.', 'twice.jsonl')]);
+    assert.equal(same.status, 2);
+    assert.match(same.stderr, /--out .*twice\.jsonl is the input file/);
+    assert.equal(readFileSync(inPath, 'utf8'), goodText, 'the input was overwritten');
+    const k1 = run(['--in', inPath, '--out', join(dir, 'twice.k1.jsonl'), '--estimator', 'k1']);
+    assert.equal(k1.status, 0, k1.stderr);
+    const k3 = run(['--in', join(dir, 'twice.k1.jsonl'), '--out', join(dir, 'twice.k3.jsonl'), '--estimator', 'k3']);
+    assert.equal(k3.status, 0, k3.stderr);
+    const fresh = run(['--in', inPath, '--out', join(dir, 'twice.fresh.jsonl'), '--estimator', 'k3']);
+    assert.equal(fresh.status, 0, fresh.stderr);
+    const first = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8').split('\n')[0]);
+    assert.deepEqual(first('twice.k3.jsonl').dependency, first('twice.fresh.jsonl').dependency);
+    assert.notDeepEqual(first('twice.k1.jsonl').dependency, first('twice.fresh.jsonl').dependency);
+  });
 
   it('rejects bad flags with exit code 2', () => {
     assert.equal(run(['--in', '-', '--out', '-', '--tau', '1.5'], goodText).status, 2);

@@ -22,6 +22,14 @@ describe('pgpo verify', () => {
     assert.equal(r.stdout, '{"accuracy":1,"format":1,"reward":1}\n');
   });
 
+  it('an empty boxed answer is never correct, not even against an empty gold answer', () => {
+    for (const [pred, answer] of [['\\boxed{}', ''], ['\\boxed{ }', ' '], ['<think>x</think> \\boxed{\\text{}}', '\\text{}']]) {
+      const r = run(['--pred', pred, '--answer', answer]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).accuracy, 0, `${pred} vs "${answer}"`);
+    }
+  });
+
   it('exits 2 without --answer', () => {
     const r = run(['--pred', 'x']);
     assert.equal(r.status, 2);

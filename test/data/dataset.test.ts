@@ -4,7 +4,7 @@
  * rejected with the file, row and field named.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -122,6 +122,31 @@ describe('datasets', () => {
     it('an unreadable or missing image', async () => {
       await rejectsWith(() => loadDataset(bad('u1.jsonl', [ok, { ...ok, images: [{ bytes: Buffer.from('not an image').toString('base64') }] }])), /u1\.jsonl: row 2, field images\[0\]: unreadable image/);
       await rejectsWith(() => loadDataset(bad('u2.jsonl', [{ ...ok, images: ['nope.png'] }])), /row 1, field images\[0\]: unreadable image .*nope\.png/);
+    });
+    it('an image path outside the dataset folder (unless data.image_root allows it), not a regular file, or too large', async () => {
+      const outer = mkdtempSync(join(tmpdir(), 'pgpo-dataset-outer-'));
+      const inner = join(outer, 'data');
+      mkdirSync(inner);
+      writeFileSync(join(outer, 'outside.png'), png);
+      const file = (name: string, image: string) => {
+        writeFileSync(join(inner, name), JSON.stringify({ ...ok, images: [image] }) + '\n');
+        return join(inner, name);
+      };
+      await rejectsWith(() => loadDataset(file('up.jsonl', '../outside.png')), /up\.jsonl: row 1, field images\[0\]: unreadable image .*outside\.png is outside .*data; image paths resolve inside the dataset's folder \(data\.image_root/);
+      await rejectsWith(() => loadDataset(file('abs.jsonl', '/etc/passwd')), /\/etc\/passwd is outside/);
+      symlinkSync(join(outer, 'outside.png'), join(inner, 'link.png'));
+      await rejectsWith(() => loadDataset(file('link.jsonl', 'link.png')), /link\.png is outside/);
+      // allowed explicitly: the same rows load
+      assert.equal((await loadDataset(join(inner, 'up.jsonl'), { imageRoot: outer })).length, 1);
+      assert.equal((await loadDataset(join(inner, 'link.jsonl'), { imageRoot: outer })).length, 1);
+      await rejectsWith(() => loadDataset(file('dev.jsonl', '/dev/zero'), { imageRoot: '/' }), /\/dev\/zero is not a regular file/);
+      mkdirSync(join(inner, 'sub.png'));
+      await rejectsWith(() => loadDataset(file('dir.jsonl', 'sub.png')), /sub\.png is not a regular file/);
+      // a sparse file past the limit: refused by its size, never read
+      const huge = join(inner, 'huge.png');
+      writeFileSync(huge, '');
+      truncateSync(huge, 65 * 2 ** 20);
+      await rejectsWith(() => loadDataset(file('huge.jsonl', 'huge.png')), /huge\.png is 68157440 bytes, over the 67108864-byte limit/);
     });
     it('a parquet file without the expected column', async () => {
       await writeDataset(join(dir, 'keys.parquet'), rows.slice(0, 2), { promptKey: 'question' });

@@ -122,4 +122,14 @@ describe('training config', () => {
     const again = resolveConfig({ base: parse(configToYaml(c)) });
     assert.deepEqual(again, c);
   });
+
+  it('no key can name __proto__, constructor or prototype: on the command line or in a file, naming where', () => {
+    for (const key of ['__proto__.x', 'data.constructor.prototype.x', 'trainer.prototype']) {
+      assert.throws(() => resolveConfig({ overrides: [[key, '1']] }), (e: unknown) => e instanceof ConfigError && e.message.includes(`override "${key}"`) && /cannot be a config key/.test(e.message));
+    }
+    const f = file('proto.yaml', 'trainer:\n  seed: 2\n__proto__:\n  polluted: 1\n');
+    assert.throws(() => resolveConfig({ file: f }), new RegExp(`${f}:3: "__proto__" cannot be a config key`));
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
 });

@@ -1,10 +1,11 @@
 /**
  * The trainer on the real `tiny` model: every algorithm's two-step run through the CLI's own
- * code path, and exact resume after a real SIGKILL of a child `pgpo train` process.
+ * code path, and exact resume after a real SIGKILL of a child `pgpo train` or `pgpo sft`
+ * process: before the first checkpoint and in the middle of a checkpoint write.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,38 +71,82 @@ function cli(args: string[]) {
 
 const strip = (ms: Array<Record<string, unknown>>) => ms.map(runMetrics);
 
-test('a run killed with SIGKILL and resumed equals an uninterrupted run', async () => {
-  const common = ['--preset', 'tiny', '--algo', 'pgpo', 'trainer.total_steps=5', 'trainer.save_freq=1', 'algorithm.online_filtering=false', 'trainer.log_rollouts_freq=0'];
+type KillPoint = 'checkpoint' | ((rd: RunDir) => boolean);
+
+/**
+ * Runs `pgpo args` writing to `dir` and SIGKILLs it at `at`: when the predicate holds (polled), or
+ * in the middle of a checkpoint write — stopped (SIGSTOP) as soon as inotify reports a new
+ * `.step-N.tmp` folder, killed if the folder is still there (the write unfinished), else let go
+ * on to the next one. Resolves with what it saw once the process is dead.
+ */
+function killAt(args: string[], dir: string, at: KillPoint): Promise<{ step: number | null; midWrite: boolean }> {
+  const rd = new RunDir(dir);
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  return new Promise((resolve, reject) => {
+    let watcher: FSWatcher | null = null;
+    let midWrite = false;
+    const kill = () => {
+      clearInterval(timer);
+      watcher?.close();
+      child.kill('SIGKILL');
+    };
+    const timer = setInterval(() => {
+      if (typeof at === 'function') {
+        if (at(rd)) kill();
+      } else if (!watcher && existsSync(rd.checkpoints)) {
+        watcher = watch(rd.checkpoints, (_event, name) => {
+          if (!name?.endsWith('.tmp') || child.exitCode !== null) return;
+          child.kill('SIGSTOP');
+          if (existsSync(join(rd.checkpoints, name))) {
+            midWrite = true;
+            kill();
+          } else child.kill('SIGCONT');
+        });
+      }
+    }, 5);
+    child.on('exit', (code, signal) => {
+      clearInterval(timer);
+      watcher?.close();
+      if (signal === 'SIGKILL') resolve({ step: rd.latest()?.step ?? null, midWrite });
+      else reject(new Error(`${args[0]} exited (${code}) before it could be killed`));
+    });
+  });
+}
+
+const weightsAt = (dir: string, step: number) => readFileSync(join(dir, 'checkpoints', `step-${String(step).padStart(6, '0')}`, 'policy', 'model.safetensors'));
+
+test('a run killed with SIGKILL before its first checkpoint and during a checkpoint write resumes to equal an uninterrupted run', async () => {
+  const common = ['--preset', 'tiny', '--algo', 'pgpo', 'trainer.total_steps=3', 'algorithm.online_filtering=false', 'trainer.log_rollouts_freq=0'];
   const a = tmp();
-  const ra = cli(['train', '--out', a, ...common]);
+  const ra = cli(['train', '--out', a, ...common, 'trainer.save_freq=1']);
   assert.equal(ra.status, 0, ra.stderr);
 
   const b = tmp();
-  const child = spawn(process.execPath, [BIN, 'train', '--out', b, ...common], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
-  const rd = new RunDir(b);
-  const killedAt = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const latest = rd.latest();
-      if (latest && latest.step >= 2) {
-        clearInterval(timer);
-        child.kill('SIGKILL');
-        resolve(latest.step);
-      }
-    }, 20);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`child exited (${code}) before it could be killed`));
-    });
-  });
-  await new Promise((r) => child.once('exit', r));
-  assert.ok(killedAt < 5, 'killed before the end');
-
+  // killed while writing its first checkpoint: before it has one, in the middle of the write
+  const killed = await killAt(['train', '--out', b, ...common, 'trainer.save_freq=1'], b, 'checkpoint');
+  assert.ok(killed.midWrite, 'not killed during a checkpoint write');
+  assert.equal(killed.step, null, 'killed after its first checkpoint');
+  // resumed from step 0, the dead process's lock taken over
   const rb = cli(['train', '--resume', b]);
   assert.equal(rb.status, 0, rb.stderr);
+  assert.match(rb.stderr, /note: took over .*lock from process \d+, which no longer runs/);
   assert.match(rb.stderr, /resuming .* from step \d/);
-  assert.deepEqual(strip(rd.readMetrics()), strip(new RunDir(a).readMetrics()));
-  const weights = (dir: string) => readFileSync(join(dir, 'checkpoints', 'step-000005', 'policy', 'model.safetensors'));
-  assert.ok(weights(a).equals(weights(b)), 'final weights are bit-identical');
+  assert.deepEqual(strip(new RunDir(b).readMetrics()), strip(new RunDir(a).readMetrics()));
+  assert.ok(weightsAt(a, 3).equals(weightsAt(b, 3)), 'final weights are bit-identical');
+});
+
+test('an SFT run killed with SIGKILL during a checkpoint write resumes to equal an uninterrupted run', async () => {
+  const common = ['--preset', 'tiny', 'sft.total_steps=2', 'sft.save_freq=1'];
+  const a = tmp();
+  const ra = cli(['sft', '--out', a, ...common]);
+  assert.equal(ra.status, 0, ra.stderr);
+  const b = tmp();
+  const killed = await killAt(['sft', '--out', b, ...common], b, 'checkpoint');
+  assert.ok(killed.midWrite, 'not killed during a checkpoint write');
+  const rb = cli(['sft', '--resume', b]);
+  assert.equal(rb.status, 0, rb.stderr);
+  assert.deepEqual(strip(new RunDir(b).readMetrics()), strip(new RunDir(a).readMetrics()));
+  assert.ok(weightsAt(a, 2).equals(weightsAt(b, 2)), 'final weights are bit-identical');
 });
 
 test('config errors name the key and exit 2 before anything runs', () => {

@@ -6,16 +6,16 @@
  * skipped if complete, so an interrupted comparison re-run loses nothing. Writes
  * DIR/compare.json (read by `pgpo report`) and DIR/compare.md.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../data/atomic-write.ts';
+import { ensureDir, writeFileAtomic } from '../../data/atomic-write.ts';
 import { ablationArms, algoArms, compareTable, DEFAULT_ARMS, formatCompareTable, type Arm } from '../../eval/compare.ts';
 import { EvalReportError, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
-import { ALGORITHMS } from '../../train/config.ts';
+import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { loadProblems } from '../../train/sources.ts';
-import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
+import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 import { rlSettingsMismatch, shippedBase } from './pipeline.ts';
@@ -59,69 +59,84 @@ export const command: Command = {
     const budget = numberFlag(args, 'budget', DEFAULT_BUDGET, { integer: true, min: 1 });
     const t0 = performance.now();
     const log = (s: string) => process.stderr.write(`[compare ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
-    mkdirSync(join(out, 'runs'), { recursive: true });
-    const test = (await loadProblems(probe, 'test')).slice(0, probe.eval.n);
-
-    return withInterrupt(async (signal) => {
-      const results: Array<{ arm: string; reports: EvalReport[] }> = [];
-      for (const arm of arms) {
-        const reports: EvalReport[] = [];
-        for (let seed = 0; seed < seeds; seed++) {
-          if (signal.aborted) return 130;
-          const dir = join(out, 'runs', `${arm.name}-seed${seed}`);
-          const overrides: Array<[string, string]> = [
-            ['worker.actor.init_checkpoint', base],
-            ['trainer.seed', String(seed)],
-            ['trainer.total_steps', String(budget)],
-            ...(arm.overrides as Array<[string, string]>),
-            ...args.overrides,
-          ];
-          const config = configFrom({ ...args, overrides }, arm.algo === 'base' ? undefined : arm.algo);
-          // each run and each evaluation in its own process: a fresh wasm heap (session.ts runChild)
-          const childArgs = configArgs({ ...args, overrides: [] }, overrides);
-          let ckpt: string;
-          if (arm.algo === 'base') {
-            mkdirSync(dir, { recursive: true });
-            ckpt = base;
-          } else {
-            const rd = new RunDir(dir);
-            // a run left by an earlier compare is reused or continued only if it was made with these settings
-            const why = existsSync(join(dir, 'config.yaml')) ? rlSettingsMismatch(dir, config) : null;
-            if (why) throw new CliError(`pgpo compare: ${join(dir, 'config.yaml')}: ${why}; give another --out (or delete ${dir}) to run with these settings`);
-            if (rd.latest()?.step !== budget) {
-              log(`${arm.name} seed ${seed}: training ${budget} steps -> ${dir}`);
-              const code = await runChild(['train', ...(rd.latest() ? ['--resume', dir] : ['--out', dir, '--algo', arm.algo]), ...childArgs], { quietStdout: true });
-              if (code === 130) return 130;
-              if (code !== 0) throw new CliError(`pgpo compare: training ${dir} exited with ${code}; re-run the same command to continue`, code);
-            }
-            ckpt = dir;
-          }
-          const evalPath = join(dir, 'eval.json');
-          if (!existsSync(evalPath)) {
-            log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems`);
-            const code = await runChild(['eval', '--ckpt', ckpt, '--out', evalPath, ...childArgs], { quietStdout: true });
-            if (code === 130) return 130;
-            if (code !== 0) throw new CliError(`pgpo compare: evaluating ${ckpt} exited with ${code}; re-run the same command to continue`, code);
-          }
-          let report: EvalReport;
-          try {
-            report = readEvalReport(evalPath);
-          } catch (err) {
-            if (err instanceof EvalReportError) throw new CliError(`pgpo compare: ${err.message}; delete it and re-run to evaluate again`);
-            throw err;
-          }
-          reports.push(report);
-        }
-        results.push({ arm: arm.name, reports });
-      }
-      const table = compareTable(results, seeds);
-      const doc = { ...table, budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n }, base, date: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000 };
-      writeFileAtomic(join(out, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
-      const md = `avg@${probe.eval.k} accuracy (%) on ${test.length} test problems, mean ± 95% t-interval over ${seeds} seed(s), ${budget} RL steps per run:\n\n${formatCompareTable(table)}\n`;
-      writeFileAtomic(join(out, 'compare.md'), md);
-      process.stdout.write(md);
-      log(`wrote ${join(out, 'compare.json')}; see it with: npx pgpo report ${out} --out ${join(out, 'report.html')}`);
-      return 0;
-    });
+    ensureDir(join(out, 'runs'));
+    // the folder is this comparison's: a second compare on it at once, or a training run's folder, is refused
+    const folder = new RunDir(out);
+    const lock = folder.claim('compare');
+    if (lock.note) log(`note: ${lock.note}`);
+    folder.recordKind('compare');
+    try {
+      return await compareIn(out, { args, arms, seeds, base, probe, budget, log, t0 });
+    } finally {
+      lock.release();
+    }
   },
 };
+
+/** The comparison itself, in a folder this process holds. */
+async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds: number; base: string; probe: TrainConfig; budget: number; log: (s: string) => void; t0: number }): Promise<number> {
+  const { args, arms, seeds, base, probe, budget, log, t0 } = o;
+  const test = (await loadProblems(probe, 'test')).slice(0, probe.eval.n);
+
+  return withInterrupt(async (signal) => {
+    const results: Array<{ arm: string; reports: EvalReport[] }> = [];
+    for (const arm of arms) {
+      const reports: EvalReport[] = [];
+      for (let seed = 0; seed < seeds; seed++) {
+        if (signal.aborted) return 130;
+        const dir = join(out, 'runs', `${arm.name}-seed${seed}`);
+        const overrides: Array<[string, string]> = [
+          ['worker.actor.init_checkpoint', base],
+          ['trainer.seed', String(seed)],
+          ['trainer.total_steps', String(budget)],
+          ...(arm.overrides as Array<[string, string]>),
+          ...args.overrides,
+        ];
+        const config = configFrom({ ...args, overrides }, arm.algo === 'base' ? undefined : arm.algo);
+        // each run and each evaluation in its own process: a fresh wasm heap (session.ts runChild)
+        const childArgs = configArgs({ ...args, overrides: [] }, overrides);
+        let ckpt: string;
+        if (arm.algo === 'base') {
+          ensureDir(dir);
+          ckpt = base;
+        } else {
+          const rd = new RunDir(dir);
+          // a run left by an earlier compare is reused or continued only if it was made with these settings
+          const why = existsSync(join(dir, 'config.yaml')) ? rlSettingsMismatch(dir, config) : null;
+          if (why) throw new CliError(`pgpo compare: ${join(dir, 'config.yaml')}: ${why}; give another --out (or delete ${dir}) to run with these settings`);
+          if (rd.latest()?.step !== budget) {
+            log(`${arm.name} seed ${seed}: training ${budget} steps -> ${dir}`);
+            const code = await runChild(['train', ...(rd.holdsRun() ? ['--resume', dir] : ['--out', dir, '--algo', arm.algo]), ...childArgs], { quietStdout: true });
+            if (code === 130) return 130;
+            if (code !== 0) throw new CliError(`pgpo compare: training ${dir} exited with ${code}; re-run the same command to continue`, code);
+          }
+          ckpt = dir;
+        }
+        const evalPath = join(dir, 'eval.json');
+        if (!existsSync(evalPath)) {
+          log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems`);
+          const code = await runChild(['eval', '--ckpt', ckpt, '--out', evalPath, ...childArgs], { quietStdout: true });
+          if (code === 130) return 130;
+          if (code !== 0) throw new CliError(`pgpo compare: evaluating ${ckpt} exited with ${code}; re-run the same command to continue`, code);
+        }
+        let report: EvalReport;
+        try {
+          report = readEvalReport(evalPath);
+        } catch (err) {
+          if (err instanceof EvalReportError) throw new CliError(`pgpo compare: ${err.message}; delete it and re-run to evaluate again`);
+          throw err;
+        }
+        reports.push(report);
+      }
+      results.push({ arm: arm.name, reports });
+    }
+    const table = compareTable(results, seeds);
+    const doc = { ...table, budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n }, base, date: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000 };
+    writeFileAtomic(join(out, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
+    const md = `avg@${probe.eval.k} accuracy (%) on ${test.length} test problems, mean ± 95% t-interval over ${seeds} seed(s), ${budget} RL steps per run:\n\n${formatCompareTable(table)}\n`;
+    writeFileAtomic(join(out, 'compare.md'), md);
+    process.stdout.write(md);
+    log(`wrote ${join(out, 'compare.json')}; see it with: npx pgpo report ${out} --out ${join(out, 'report.html')}`);
+    return 0;
+  });
+}

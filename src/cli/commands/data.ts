@@ -30,12 +30,13 @@ const inspectFlags: Record<string, FlagSpec> = {
   'prompt-key': { type: 'string', description: 'problem column (default problem)' },
   'answer-key': { type: 'string', description: 'answer column (default answer)' },
   'image-key': { type: 'string', description: 'images column (default images)' },
+  'image-root': { type: 'string', description: "folder image paths must resolve inside (default: the file's folder)" },
   examples: { type: 'string', description: 'examples to print (default 3)' },
   help: { type: 'boolean', description: 'show this help' },
 };
 
 const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--difficulty 1|2|3] [--format parquet|jsonl] [--image-size 48]';
-const INSPECT_USAGE = 'pgpo data inspect FILE [--prompt-key problem] [--answer-key answer] [--image-key images] [--examples 3]';
+const INSPECT_USAGE = 'pgpo data inspect FILE [--prompt-key problem] [--answer-key answer] [--image-key images] [--image-root DIR] [--examples 3]';
 
 function listFlag<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T[] | undefined {
   const raw = args.flags[name];
@@ -96,7 +97,7 @@ async function inspect(argv: string[]): Promise<number> {
   };
   let rows;
   try {
-    rows = await readDataset(file, keys);
+    rows = await readDataset(file, keys, stringFlag(args, 'image-root') ?? null);
   } catch (err) {
     if (err instanceof DatasetError) throw new CliError(`pgpo data inspect: ${err.message}`, 1);
     throw err;

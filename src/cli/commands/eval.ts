@@ -5,14 +5,16 @@
  * row by row, with its 95% interval over problems (pairedGain in src/eval/compare.ts).
  */
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatByShare, formatGain } from '../../eval/compare.ts';
 import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
-import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
+import { getPath, loadYaml } from '../../train/config-merge.ts';
+import { readRunConfig, type TrainConfig } from '../../train/config.ts';
+import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CONFIG_FLAGS, configFrom, EVAL_SUITE_KEYS, RL_SUITE_KEYS, suiteNote } from '../session.ts';
 
@@ -30,6 +32,24 @@ const flags: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]';
+
+const LENGTH_KEY = 'worker.rollout.max_new_tokens';
+
+/**
+ * The response cap to evaluate with: the checkpoint's run's, unless this command sets the key
+ * (an override or the --config file). A tiny run evaluated with the default preset's 48 tokens,
+ * or a small one cut at tiny's 12, would score what it was never trained to do; `note` says
+ * when the run's value replaces the one this command's config resolved to.
+ */
+function decodingLength(runDir: string, config: TrainConfig, args: ParsedArgs): { maxNewTokens: number; note: string | null } {
+  const ours = config.worker.rollout.max_new_tokens;
+  const file = stringFlag(args, 'config');
+  const explicit = args.overrides.some(([k]) => k === LENGTH_KEY) || (file !== undefined && getPath(loadYaml(readFileSync(file, 'utf8'), file).value, LENGTH_KEY.split('.')) !== undefined);
+  const path = join(runDir, 'config.yaml');
+  const theirs = getPath(readRunConfig(path), LENGTH_KEY.split('.'));
+  if (explicit || typeof theirs !== 'number' || !Number.isInteger(theirs) || theirs < 1 || theirs === ours) return { maxNewTokens: ours, note: null };
+  return { maxNewTokens: theirs, note: `decoding up to ${theirs} new tokens, the run's ${LENGTH_KEY} (${path}), not ${ours}; pass ${LENGTH_KEY}=N to choose` };
+}
 
 export const command: Command = {
   async run(argv) {
@@ -67,6 +87,8 @@ export const command: Command = {
     const runDir = runDirOf(ckpt);
     const note = suiteNote(runDir, config, split === 'train' ? RL_SUITE_KEYS : EVAL_SUITE_KEYS);
     if (note) process.stderr.write(`pgpo eval: ${note}\n`);
+    const decoding = decodingLength(runDir, config, args);
+    if (decoding.note) process.stderr.write(`pgpo eval: ${decoding.note}\n`);
     const policy = await loadCheckpointPolicy(policyFactory(config), dir);
     const problems = (await loadProblems(config, split)).slice(0, n);
     const progress = new Progress({ total: problems.length, label: 'eval' });
@@ -74,7 +96,7 @@ export const command: Command = {
       k,
       temperature,
       greedy,
-      maxNewTokens: config.worker.rollout.max_new_tokens,
+      maxNewTokens: decoding.maxNewTokens,
       seed: config.trainer.seed,
       onProgress: (done) => progress.update(done),
     });
@@ -84,7 +106,7 @@ export const command: Command = {
     const defaultName = seed === undefined ? 'eval.json' : `eval-seed${seed}.json`;
     const out = stringFlag(args, 'out') ?? join(runDir, defaultName);
     // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
-    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: config.worker.rollout.max_new_tokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n');
+    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: decoding.maxNewTokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n');
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
     if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
     // on the training split of a suite with a key split: what SFT saw and what RL saw, apart

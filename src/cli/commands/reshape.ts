@@ -5,13 +5,14 @@
  * `token_advantages` added. The whole input is validated before anything is written, and the
  * output is written atomically, so a bad line never leaves a partial file.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ADVANTAGE_ESTIMATORS, type AdvantageName } from '../../algo/advantage.ts';
 import { AlgoInputError } from '../../algo/errors.ts';
 import { DEFAULT_RESHAPE_BATCH, reshapeBatch, type ReshapeBatchSummary } from '../../algo/pgpo.ts';
 import { RESHAPE_VARIANTS, type ReshapeVariant } from '../../algo/reshape.ts';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
-import { formatReshapedLine, parseRollouts, RolloutFormatError } from '../../data/rollouts.ts';
+import { decodeRollouts, formatReshapedLine, parseRollouts, RolloutFormatError } from '../../data/rollouts.ts';
 import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -35,6 +36,19 @@ const USAGE = 'pgpo reshape --in FILE --out FILE [--variant pgpo] [--advantage g
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
   if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
   return value as T;
+}
+
+/** Whether --in and --out name one file (by path, or by inode: a link or another spelling). */
+function sameFile(input: string, output: string): boolean {
+  if (input === '-' || output === '-') return false;
+  if (resolve(input) === resolve(output)) return true;
+  try {
+    const a = statSync(input);
+    const b = statSync(output);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false; // the output does not exist yet
+  }
 }
 
 export function summaryLine(s: ReshapeBatchSummary): string {
@@ -72,16 +86,17 @@ export const command: Command = {
       advantageEps: d.advantageEps,
     };
 
+    if (sameFile(input, output)) throw new CliError(`pgpo reshape: --out ${output} is the input file; give another --out (the input is read whole, then the output written beside it)`);
     const source = input === '-' ? 'stdin' : input;
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(input === '-' ? 0 : input, 'utf8');
+      bytes = readFileSync(input === '-' ? 0 : input);
     } catch (err) {
       throw new CliError(`pgpo reshape: cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     let parsed;
     try {
-      parsed = parseRollouts(text, source);
+      parsed = parseRollouts(decodeRollouts(bytes, source), source);
     } catch (err) {
       if (err instanceof RolloutFormatError) throw new CliError(`pgpo reshape: ${err.message}`);
       throw err;
