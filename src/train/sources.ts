@@ -82,6 +82,11 @@ export function lazyProblems(n: number, at: (i: number) => Problem): Problem[] {
       }
       return Reflect.get(target, prop, receiver);
     },
+    // array methods (slice, map) ask whether an index exists before reading it
+    has(target, prop) {
+      if (typeof prop === 'string' && /^(0|[1-9][0-9]*)$/.test(prop)) return Number(prop) < n;
+      return Reflect.has(target, prop);
+    },
     set() {
       throw new Error('lazyProblems: the list is read-only');
     },

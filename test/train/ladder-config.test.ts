@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/train/config-merge.ts';
 import { DEFAULTS, resolveConfig } from '../../src/train/config.ts';
+import { ProblemStream } from '../../src/train/problems.ts';
 import { loadProblems, suiteInstances } from '../../src/train/sources.ts';
 import { generateSuite } from '../../src/tasks/index.ts';
 
@@ -49,5 +50,10 @@ describe('ladder world config', () => {
     const keys = new Set(test.map((p) => p.problemKey));
     for (let i = 0; i < 300; i++) assert.ok(!keys.has(rl[i * 997].problemKey));
     assert.ok(test.some((p) => p.priorAnswer !== undefined));
+    // the trainer's stream visits the lazy list like an array; slicing it builds only what it takes
+    const stream = new ProblemStream(sft, 'sft:1');
+    const visited = [0, 1, 2].map((c) => stream.at(c));
+    assert.ok(visited.every((p) => p.rung === 1 || p.rung === 2));
+    assert.deepEqual(sft.slice(0, 3).map((p) => p.id), [0, 1, 2].map((i) => sft[i].id));
   });
 });
