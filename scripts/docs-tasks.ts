@@ -15,7 +15,8 @@ import { CHOICE_KNOBS } from '../src/tasks/families/choice.ts';
 import { COUNTING_KNOBS } from '../src/tasks/families/counting.ts';
 import { GEOMETRY_KNOBS } from '../src/tasks/families/geometry.ts';
 import { arithmeticDrill, readingDrill } from '../src/tasks/drills.ts';
-import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, VARIANT_DESCRIPTIONS, VARIANT_NAMES, generateSuite, renderPng, sampleInstance, useOf, type FamilyName } from '../src/tasks/index.ts';
+import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, LADDER_FAMILIES, LADDER_RUNGS, PRIOR_DESCRIPTIONS, PRIOR_RATE, RUNGS, VARIANT_DESCRIPTIONS, VARIANT_NAMES, generateSuite, ladderKindSpace, ladderSpaceSize, renderPng, sampleInstance, sampleLadderInstance, useOf, type FamilyName } from '../src/tasks/index.ts';
+import { makeRgbImage } from '../src/core/image.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const IMG = join(ROOT, 'docs/img');
@@ -85,7 +86,7 @@ const md: string[] = [
   }),
   '',
   "Difficulty 1's space is small enough for the warm start to memorise",
-  '([results.md](results.md#why-rl-does-not-move-test-accuracy-here)); the larger spaces of higher',
+  '([results.md](results.md#why-rl-on-the-weights-does-not-move-test-accuracy-here)); the larger spaces of higher',
   'difficulties are harder to read for the compact model',
   '([results.md](results.md#more-bases-a-larger-problem-space-and-rl-problems-the-warm-start-never-saw)).',
   '',
@@ -165,6 +166,102 @@ for (const family of FAMILY_NAMES) {
     '```',
     '',
     `![a reading drill at ${DEFAULT_IMAGE_SIZE} px](img/reading-48.png)`,
+    '',
+  );
+}
+
+{
+  // the ladder world: rungs, priors, space sizes, and one figure per family at rungs 1 and 5
+  const S = DEFAULT_IMAGE_SIZE;
+  const gap = 2;
+  const sheet = makeRgbImage(FAMILY_NAMES.length * (S + gap) - gap, 2 * (S + gap) - gap);
+  sheet.data.fill(200);
+  const examples: string[] = [];
+  FAMILY_NAMES.forEach((family, c) => {
+    ([1, 5] as const).forEach((rung, r) => {
+      const x = sampleLadderInstance({ rng: Rng.seeded(`docs:ladder:${family}`), family, rung, variant: 'vision-dominant' });
+      for (let y = 0; y < S; y++) sheet.data.set(x.image.data.subarray(y * S * 3, (y + 1) * S * 3), ((r * (S + gap) + y) * sheet.width + c * (S + gap)) * 3);
+      if (rung === 5) {
+        const t = sampleLadderInstance({ rng: Rng.seeded(`docs:ladder:${family}`), family, rung, variant: 'text-lite' });
+        examples.push(`| ${family} | \`${t.kind}\` | \`${t.problem}\` | \`${t.solution}\` | ${t.priorAnswer === undefined ? '-' : `\`${t.priorAnswer}\``} |`);
+      }
+    });
+  });
+  writeFileSync(join(IMG, 'ladder-48.png'), await sharp(await encodePng(sheet)).resize(sheet.width * 4, sheet.height * 4, { kernel: 'nearest' }).png().toBuffer());
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  md.push(
+    '## The ladder world (opt-in)',
+    '',
+    'The suite above has a problem space small enough to memorise and no difficulty beyond the',
+    "warm start's reach ([results.md](results.md)). The ladder world (src/tasks/ladder.ts) keeps its",
+    'five families, the five variants, the 48 px pixel-exact images with the 3x5 font, the house',
+    'format and the reading targets, and changes three things. It is opt-in: the default',
+    '(`world: classic`) generates exactly what it did.',
+    '',
+    '```bash',
+    '# training config: SFT on rungs 1-2, RL on 3, test on 3 (the defaults of the rung keys)',
+    'npx pgpo sft --out runs/ladder-base data.suite.world=ladder data.suite.n_train=1000000 data.suite.sft_rungs=[1,2]',
+    'npx pgpo train --init runs/ladder-base data.suite.world=ladder data.suite.n_train=1000000 data.suite.rl_rungs=[3] data.suite.test_rungs=[3]',
+    '# a fixed file, for EasyR1 or as a test set',
+    'npx pgpo data generate --out data/ladder --n 2000 --split test --world ladder --rungs 3,4',
+    'npx pgpo data inspect data/ladder/test.parquet    # rows per rung, space sizes, prior rate',
+    '```',
+    '',
+    '**1. Nothing to memorise.** Every family draws from over a million distinct problems at every',
+    'rung (counted exactly from the generator\'s ranges below; `test/tasks/ladder.test.ts` checks the',
+    'formulas by brute force on small ranges and finds almost no repeat in 1,500 draws per family',
+    "and rung). Instance i of a stream is a pure function of (seed, i): no de-duplication against",
+    'earlier instances, so the trainer makes training problems when it first visits them',
+    '(`data.suite.n_train` is the stream length, e.g. a million; SFT and RL read separate streams).',
+    'Train and test are still split by a hash of the problem key, which holds the values that define',
+    "the problem (for counting: the grid's arrangement) but not the rung, so one problem drawn at two",
+    'rungs stays in one split.',
+    '',
+    '**2. A ladder of rungs.** Each instance records its `rung`. A higher rung reads more values, or',
+    'as many with a subtraction in the composition (`test/tasks/ladder.test.ts` checks it). Counting',
+    'reads colour counts of dots on a 4x4 grid instead of the value range:',
+    '',
+    '| rung | values to read | value range | composition | prior right on |',
+    '|---:|---:|---|---|---:|',
+    ...RUNGS.map((r) => `| ${r} | ${LADDER_RUNGS[r].values} | ${LADDER_RUNGS[r].lo}-${LADDER_RUNGS[r].hi} | ${LADDER_RUNGS[r].subtract ? 'the last value subtracted' : 'sums'} | ${Math.round(PRIOR_RATE[r] * 100)}% |`),
+    '',
+    'Config keys: `data.suite.world` (`classic` | `ladder`), `data.suite.sft_rungs`,',
+    '`data.suite.rl_rungs`, `data.suite.test_rungs` (lists of rungs 1-5; [training.md](training.md)).',
+    'Less text help is the variants\' axis, as in the classic suite.',
+    '',
+    '**3. Language priors that mislead.** In three families a plausible answer can be guessed from',
+    'the text alone. The guess is right on most instances of the low rungs (where a warm start',
+    'learns it) and wrong on most of the high ones, where only reading the image gives the answer.',
+    "Each such instance records `priorAnswer`; `priorCounts` (src/eval/prior.ts) measures how often a",
+    "policy's answers equal the prior where the prior is wrong:",
+    '',
+    ...Object.entries(PRIOR_DESCRIPTIONS).map(([f, d]) => `- ${f}, ${d}`),
+    '',
+    'Distinct problems per family and rung (the sum over the kinds drawn at that rung):',
+    '',
+    `| family | kinds | ${RUNGS.map((r) => `rung ${r}`).join(' | ')} |`,
+    `|---|---|${RUNGS.map(() => '---:').join('|')}|`,
+    ...FAMILY_NAMES.map((f) => `| ${f} | ${[...new Set(RUNGS.flatMap((r) => LADDER_FAMILIES[f].kinds(r)))].map((k) => `\`${k}\``).join(', ')} | ${RUNGS.map((r) => fmt(ladderSpaceSize(f, r))).join(' | ')} |`),
+    '',
+    'How they are counted: n values in a range of m give m^n ordered tuples; `bar-max` counts only',
+    'tuples with a unique maximum (sum over the maximum v of n (v - lo)^(n-1)); `seg-part` times n',
+    'for which part is missing; counting counts grids (16 cells, each empty, a gray distractor dot or',
+    'one of the n colours: (n+2)^16, and for `most-color` those whose colour counts have a unique',
+    'maximum); choice times 4 x 720 for where the answer sits and the three ordered distractors',
+    `(answer + a distinct offset in -5..5). The smallest: chart at rungs 2-3, ${fmt(Math.min(...FAMILY_NAMES.flatMap((f) => RUNGS.map((r) => ladderSpaceSize(f, r)))))} (of which \`bar-max\` ${fmt(ladderKindSpace('chart', 'bar-max', 2))}).`,
+    '',
+    'One problem per family at rung 5, text-lite:',
+    '',
+    '| family | kind | problem | gold solution | prior |',
+    '|---|---|---|---|---|',
+    ...examples,
+    '',
+    `Figures as the model sees them (${S} px, scaled 4x), vision-dominant, each family at rung 1 (top) and rung 5:`,
+    '',
+    `![ladder figures at rungs 1 and 5](img/ladder-48.png)`,
+    '',
+    'Texts stay short (problems <= 95 characters, gold solutions <= 62). Layouts are designed for',
+    `${S} px and refused below it. SFT's arithmetic drills still draw the classic suite's computations.`,
     '',
   );
 }

@@ -88,8 +88,8 @@ export function configArgs(args: ParsedArgs, extra: ReadonlyArray<readonly [stri
 }
 
 /** The suite settings that decide which problems an evaluation sees; RL also reads which rows and which share. */
-export const EVAL_SUITE_KEYS = ['difficulty', 'seed', 'families', 'variants'] as const;
-export const RL_SUITE_KEYS = [...EVAL_SUITE_KEYS, 'n_train', 'rl_fraction'] as const;
+export const EVAL_SUITE_KEYS = ['world', 'difficulty', 'test_rungs', 'seed', 'families', 'variants'] as const;
+export const RL_SUITE_KEYS = [...EVAL_SUITE_KEYS, 'n_train', 'rl_fraction', 'rl_rungs'] as const;
 
 /**
  * Where the run in `runDir` was trained on a suite other than the one `config` uses, a note

@@ -22,6 +22,9 @@ export interface Problem {
   readonly textValues?: readonly string[];
   /** What the image writes, character by character at its glyph centre (generated suite only; SFT's reading loss). */
   readonly glyphs?: ReadingTarget['glyphs'];
+  /** Ladder world only: the difficulty rung, and what the language prior answers (kinds with a prior). */
+  readonly rung?: number;
+  readonly priorAnswer?: string;
 }
 
 /** Scores a response text against the answer (src/reward's computeReward). */

@@ -23,6 +23,9 @@ export function instanceRow(inst: TaskInstance): WritableRow {
       difficulty: inst.difficulty,
       split: inst.split,
       solution: inst.solution,
+      // ladder world only (absent from classic rows, which stay as they were)
+      // (every ladder row has both columns: '' where the kind has no prior)
+      ...(inst.rung !== undefined ? { rung: inst.rung, prior_answer: inst.priorAnswer ?? '' } : {}),
     },
   };
 }

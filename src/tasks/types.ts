@@ -103,4 +103,11 @@ export interface TaskInstance {
   readonly textValues: readonly string[];
   /** Multiple-choice options, and whether they are drawn in the image or written in the text. */
   readonly options?: Options & { readonly inImage: boolean };
+  /** Ladder world only (src/tasks/ladder.ts): the difficulty rung, 1..5 (`difficulty` stays 1 there). */
+  readonly rung?: number;
+  /**
+   * Ladder world only, on kinds with a language prior: the answer the prior gives without looking
+   * (e.g. `C` for "the answer is usually C"); equal to `answer` on a designed share per rung.
+   */
+  readonly priorAnswer?: string;
 }

@@ -15,7 +15,7 @@ import { KL_ESTIMATORS } from '../algo/kl.ts';
 import { POLICY_LOSSES } from '../algo/policy-loss.ts';
 import { RESHAPE_VARIANTS } from '../algo/reshape.ts';
 import { BACKENDS } from '../model/config.ts';
-import { FAMILY_NAMES, VARIANT_NAMES } from '../tasks/index.ts';
+import { FAMILY_NAMES, RUNGS, VARIANT_NAMES, WORLDS } from '../tasks/index.ts';
 import { ConfigError, deepMerge, getPath, isPlainObject, loadYaml, parseOverrideValue, setPath, type Plain } from './config-merge.ts';
 
 export const ALGORITHMS = ['grpo', 'dapo', 'pgpo', 'vppo', 'papo'] as const;
@@ -28,9 +28,10 @@ const int = (min: number) => z.number().int().min(min);
 const prob = z.number().min(0).max(1);
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
+const rungList = z.array(z.number().int().min(1, 'rungs are 1..5').max(RUNGS.length, 'rungs are 1..5')).min(1, 'needs at least one rung');
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { data: { image_root: null }, 'data.suite': { difficulty: 1, rl_fraction: 0 }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
+const LEGACY_KEYS = { data: { image_root: null }, 'data.suite': { difficulty: 1, rl_fraction: 0, world: 'classic', sft_rungs: [1, 2], rl_rungs: [3], test_rungs: [3] }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -86,6 +87,18 @@ export const configSchema = z.strictObject({
        * uses only them. 0: both use every training problem.
        */
       rl_fraction: z.number().min(0).lt(1),
+      /**
+       * Which task world: `classic` (the recorded suite, data.suite.difficulty) or `ladder`
+       * (src/tasks/ladder.ts: rungs 1-5, over a million problems per family and rung, misleading
+       * language priors; training problems drawn on the fly, data.suite.n_train of them per stream).
+       */
+      world: z.enum(WORLDS, { error: `must be one of ${WORLDS.join(', ')}` }),
+      /** Ladder world: the rungs the warm start (pgpo sft) trains on. */
+      sft_rungs: rungList,
+      /** Ladder world: the rungs RL (pgpo train) trains on. */
+      rl_rungs: rungList,
+      /** Ladder world: the rungs of the test split (pgpo eval). */
+      test_rungs: rungList,
     }),
     /** Prompts per RL step (each sampled worker.rollout.n times). */
     rollout_batch_size: int(1),
@@ -246,7 +259,7 @@ export const DEFAULTS: TrainConfig = {
     prompt_key: 'problem',
     answer_key: 'answer',
     image_key: 'images',
-    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: [...FAMILY_NAMES], variants: [...VARIANT_NAMES], seed: 1234, difficulty: 1, rl_fraction: 0 },
+    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: [...FAMILY_NAMES], variants: [...VARIANT_NAMES], seed: 1234, difficulty: 1, rl_fraction: 0, world: 'classic', sft_rungs: [1, 2], rl_rungs: [3], test_rungs: [3] },
     rollout_batch_size: 8,
   },
   algorithm: {

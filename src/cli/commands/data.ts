@@ -8,7 +8,8 @@ import { DatasetError, readDataset } from '../../data/dataset.ts';
 import { instanceRow } from '../../data/generated.ts';
 import { imageInfo } from '../../data/image-codec.ts';
 import { writeDataset } from '../../data/write-dataset.ts';
-import { DEFAULT_IMAGE_SIZE, generateSuite } from '../../tasks/suite.ts';
+import { DEFAULT_IMAGE_SIZE, LADDER_MIN_IMAGE_SIZE, generateSuite } from '../../tasks/suite.ts';
+import { ladderSpaceSize, RUNGS, type Rung } from '../../tasks/ladder.ts';
 import { FAMILY_NAMES, VARIANT_NAMES, type Difficulty, type FamilyName, type VariantName } from '../../tasks/types.ts';
 import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -20,7 +21,9 @@ const generateFlags: Record<string, FlagSpec> = {
   variants: { type: 'string', multiple: true, description: `comma-separated subset of ${VARIANT_NAMES.join(',')} (default all)` },
   split: { type: 'string', description: 'train|test (default train)' },
   seed: { type: 'string', description: 'seed, integer or string (default 0)' },
-  difficulty: { type: 'string', description: '1|2|3 (default 1)' },
+  difficulty: { type: 'string', description: '1|2|3 (default 1; classic world)' },
+  world: { type: 'string', description: 'classic|ladder (default classic)' },
+  rungs: { type: 'string', description: 'ladder world: comma-separated rungs 1..5 (default 1)' },
   format: { type: 'string', description: 'parquet|jsonl (default parquet)' },
   'image-size': { type: 'string', description: `image side in pixels, >= 32 (default ${DEFAULT_IMAGE_SIZE})` },
   help: { type: 'boolean', description: 'show this help' },
@@ -35,7 +38,7 @@ const inspectFlags: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 
-const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--difficulty 1|2|3] [--format parquet|jsonl] [--image-size 48]';
+const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--difficulty 1|2|3] [--world classic|ladder] [--rungs 1,2] [--format parquet|jsonl] [--image-size 48]';
 const INSPECT_USAGE = 'pgpo data inspect FILE [--prompt-key problem] [--answer-key answer] [--image-key images] [--image-root DIR] [--examples 3]';
 
 function listFlag<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T[] | undefined {
@@ -70,10 +73,19 @@ async function generate(argv: string[]): Promise<number> {
   const families = listFlag<FamilyName>(args, 'families', FAMILY_NAMES);
   const variants = listFlag<VariantName>(args, 'variants', VARIANT_NAMES);
 
-  const suite = generateSuite({ n, split, seed, difficulty, imageSize, ...(families && { families }), ...(variants && { variants }) });
+  const world = stringFlag(args, 'world', 'classic');
+  if (world !== 'classic' && world !== 'ladder') throw new CliError(`--world must be classic or ladder, got "${world}"`);
+  const rungsRaw = stringFlag(args, 'rungs');
+  if (rungsRaw !== undefined && world !== 'ladder') throw new CliError('--rungs applies to --world ladder only');
+  const rungs = (rungsRaw ?? '1').split(',').map((x) => x.trim());
+  for (const r of rungs) if (!/^[1-5]$/.test(r)) throw new CliError(`--rungs: "${r}" is not a rung (1..5)`);
+  if (world === 'ladder' && imageSize < LADDER_MIN_IMAGE_SIZE) throw new CliError(`--image-size: the ladder world needs at least ${LADDER_MIN_IMAGE_SIZE} px, got ${imageSize}`);
+  const level = world === 'ladder' ? { world: 'ladder' as const, rungs: [...new Set(rungs.map(Number))] } : { difficulty };
+  const suite = generateSuite({ n, split, seed, imageSize, ...level, ...(families && { families }), ...(variants && { variants }) });
   const file = join(out, `${split}.${format}`);
   await writeDataset(file, suite.map(instanceRow));
-  process.stdout.write(`wrote ${suite.length} ${split} problems (seed ${JSON.stringify(seed)}, difficulty ${difficulty}, ${imageSize}px) to ${file}\n`);
+  const what = world === 'ladder' ? `ladder rungs ${level.rungs!.join(',')}` : `difficulty ${difficulty}`;
+  process.stdout.write(`wrote ${suite.length} ${split} problems (seed ${JSON.stringify(seed)}, ${what}, ${imageSize}px) to ${file}\n`);
   return 0;
 }
 
@@ -125,6 +137,25 @@ async function inspect(argv: string[]): Promise<number> {
   if (keyed.length) {
     const familyOf = new Map(keyed.map((r) => [field(r, 'problem_key'), field(r, 'family')]));
     table(`distinct problems (problem_key): ${familyOf.size} in ${keyed.length} rows`, count([...familyOf.values()]));
+  }
+  // ladder files: rows per rung, the problem space each family draws from there, and the priors
+  const laddered = rows.filter((r) => typeof r.fields.rung === 'number' || typeof r.fields.rung === 'bigint');
+  if (laddered.length) {
+    const rungOf = (r: (typeof rows)[number]) => Number(r.fields.rung);
+    lines.push('', 'ladder rungs: rows, and distinct problems each family draws from at that rung (exact count)');
+    for (const [rung, n] of [...count(laddered.map(rungOf)).entries()].sort((a, b) => a[0] - b[0])) {
+      if (!(RUNGS as readonly number[]).includes(rung)) continue;
+      const fams = [...new Set(laddered.filter((r) => rungOf(r) === rung).map((r) => field(r, 'family')))].sort() as FamilyName[];
+      lines.push(`  rung ${rung}: ${n} rows; ${fams.filter((f) => FAMILY_NAMES.includes(f)).map((f) => `${f} ${ladderSpaceSize(f, rung as Rung).toLocaleString('en-US')}`).join(', ')}`);
+    }
+    const withPrior = laddered.filter((r) => typeof r.fields.prior_answer === 'string' && r.fields.prior_answer !== '');
+    if (withPrior.length) {
+      lines.push('', `language priors: ${withPrior.length} rows carry one; the prior's answer is right on`);
+      for (const [rung, n] of [...count(withPrior.map(rungOf)).entries()].sort((a, b) => a[0] - b[0])) {
+        const right = withPrior.filter((r) => rungOf(r) === rung && r.fields.prior_answer === r.answer).length;
+        lines.push(`  rung ${rung}: ${right} of ${n} (${((100 * right) / n).toFixed(0)}%)`);
+      }
+    }
   }
   table('image sizes:', count(sizes));
   const len = (xs: number[]) => (xs.length ? `mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1)}, max ${Math.max(...xs)}` : '-');
