@@ -63,6 +63,7 @@ const promptLen = probe.encodePrompt(problem(0)).length;
 const trainItems = batch(16, 8, 48);
 const trainGrad = trainItems.map((it) => Float32Array.from(it.response, () => rng.normal() * 1e-3));
 const scoreItems = batch(20, 8, 48);
+const sftItems = batch(32, 1, 40); // an SFT batch: 32 distinct problems, one gold response each
 const sampleInputs = (prompts: number) => Array.from({ length: prompts }, (_, p) => ({ image: image(), prompt: probe.encodePrompt(problem(p)) }));
 const sample160 = sampleInputs(20);
 const sample128 = sampleInputs(16);
@@ -107,6 +108,7 @@ const rows: Row[] = [
   { what: 'score, text-only mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forward(scoreItems, false), tokens: scoreItems.length * 48, ms: {}, first: {} },
   { what: 'sample, KV cache, top-p 1', shape: '160 rollouts (20 x 8) x 64 new tok', flops: null, tokens: 0, ms: {}, first: {} },
   { what: 'sample, KV cache, top-p 1', shape: '128 rollouts (16 x 8) x 48 new tok', flops: null, tokens: 0, ms: {}, first: {} },
+  { what: 'SFT step (teacher forcing + AdamW)', shape: `32 examples, ${promptLen}+40 tok`, flops: 3 * forward(sftItems, true), tokens: sftItems.length, ms: {}, first: {} },
 ];
 const rss: Record<string, number> = {};
 let nativeBuffers = 0;
@@ -133,6 +135,12 @@ for (const backend of backends) {
     );
     rows[i].tokens = generated; // random weights: every rollout runs to maxNew, on both backends alike
   }
+  timings.push(
+    await best(async () => {
+      await pol.sftBackward(sftItems, 1 / 32);
+      await pol.step(opt);
+    }),
+  );
   timings.forEach((t, i) => {
     rows[i].ms[backend] = t.best;
     rows[i].first[backend] = t.first;
@@ -149,16 +157,16 @@ console.log(`\n### ${preset}: ${probe.paramCount.toLocaleString('en-US')} parame
 console.log(`${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; jax-js 0.1.25 wasm (${engineThreads()} threads); native: ${b.library} (${b.threads} threads)`);
 console.log(`sgemm bound (this run): ${bound.toFixed(0)} GFLOP/s, the decoder's weight products at ${trainRows} rows (${boundRates.map((r, i) => `${boundShapes[i].join('x')}: ${r.rate.toFixed(0)}`).join(', ')})\n`);
 const has = (k: string) => backends.includes(k as 'jax');
-console.log(`| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? 'speed-up | ' : ''}native throughput | native GFLOP/s | of sgemm bound | jax first call |`);
+console.log(`| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? 'speed-up | ' : ''}native throughput | native GFLOP/s | of sgemm bound | first call: ${backends.join(' / ')} |`);
 console.log(`|---|---|${backends.map(() => '---:|').join('')}${has('jax') && has('native') ? '---:|' : ''}---:|---:|---:|---:|`);
 for (const r of rows) {
   const nat = r.ms.native;
   const cells = [r.what, r.shape, ...backends.map((k) => `${r.ms[k].toFixed(0)} ms`)];
   if (has('jax') && has('native')) cells.push(`${(r.ms.jax / nat).toFixed(1)}x`);
-  cells.push(nat ? `${((r.tokens / nat) * 1000).toFixed(0)} tok/s` : '-');
+  cells.push(nat ? `${((r.tokens / nat) * 1000).toFixed(0)} ${r.what.startsWith('SFT') ? 'examples' : 'tok'}/s` : '-');
   cells.push(nat && r.flops ? (r.flops / nat / 1e6).toFixed(0) : '-');
   cells.push(nat && r.flops ? `${((100 * r.flops) / nat / 1e6 / bound).toFixed(0)}%` : '-');
-  cells.push(has('jax') ? `${(r.first.jax / 1000).toFixed(1)} s` : '-');
+  cells.push(backends.map((k) => `${(r.first[k] / 1000).toFixed(1)} s`).join(' / '));
   console.log(`| ${cells.join(' | ')} |`);
 }
 console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB for the process; growth while each backend ran (in the order run): ${backends.map((k) => `${k} ${rss[k].toFixed(0)} MiB`).join(', ')}; native activation buffers ${nativeBuffers.toFixed(0)} MiB`);

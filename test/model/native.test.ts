@@ -15,6 +15,7 @@ import { Rng } from '../../src/engine/rng.ts';
 import { VlmPolicy } from '../../src/model/index.ts';
 import { NativePolicy } from '../../src/model/native/policy.ts';
 import { gemm } from '../../src/model/native/blas.ts';
+import { fastTanh } from '../../src/model/native/ops.ts';
 import { fixtureItems, maxAbsDiff, randomPerToken } from './helpers.ts';
 
 /** max |a - b| / max(1, |b|) over paired arrays. */
@@ -38,6 +39,13 @@ test('gemm computes row-major products with transposes, strides and beta (checke
   });
   gemm(true, false, M, N, K, 2, A, M + 2, B, N, 0.5, C, N);
   assert.ok(maxAbsDiff(C, want) < 1e-5, `max diff ${maxAbsDiff(C, want)}`);
+});
+
+test('fastTanh is tanh to 1e-7 over the whole line (GELU uses it)', () => {
+  let worst = 0;
+  for (let x = -20; x <= 20; x += 1e-3) worst = Math.max(worst, Math.abs(fastTanh(x) - Math.tanh(x)));
+  assert.ok(worst < 1e-7, `max error ${worst}`);
+  assert.equal(fastTanh(0), 0);
 });
 
 for (const preset of ['tiny', 'small'] as const) {

@@ -51,6 +51,8 @@ export interface Blas {
   readonly library: string;
   readonly threads: number;
   readonly sgemm: Sgemm;
+  /** Sets the library's thread count, where it has a setter. */
+  readonly setThreads: ((n: number) => void) | null;
 }
 
 let loaded: Blas | null | undefined;
@@ -95,15 +97,17 @@ export function tryBlas(): Blas | null {
       continue;
     }
     const threads = blasThreads();
+    let setThreads: ((n: number) => void) | null = null;
     for (const setter of ['openblas_set_num_threads', 'bli_thread_set_num_threads']) {
       try {
-        (lib.func(`void ${setter}(int)`) as (n: number) => void)(threads);
+        setThreads = lib.func(`void ${setter}(int)`) as (n: number) => void;
+        setThreads(threads);
         break;
       } catch {
         // not this library's name for it
       }
     }
-    return (loaded = { library: name, threads, sgemm });
+    return (loaded = { library: name, threads, sgemm, setThreads });
   }
   failure = `no CBLAS library found (tried ${tried.join(', ')}); ${BLAS_HINT}`;
   return (loaded = null);
@@ -120,6 +124,16 @@ export function blas(): Blas {
   if (!b) throw new Error(`native backend: ${blasFailure()}`);
   return b;
 }
+
+/**
+ * Products below this many multiply-adds run on one thread: waking the others costs more than
+ * they save on the attention's per-head products (measured on this machine: a 97x97x32 product
+ * took 30 us on one thread, several times that on two), while the weight products of a batch
+ * (thousands of rows) scale with threads. bench:model reports both.
+ */
+export const PARALLEL_MACS = 1 << 22;
+
+let threadsNow = 0;
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -150,5 +164,11 @@ export function gemm(
     for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[i * ldc + j] = beta === 0 ? 0 : C[i * ldc + j] * beta;
     return;
   }
-  blas().sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const b = blas();
+  const want = b.threads > 1 && M * N * K >= PARALLEL_MACS ? b.threads : 1;
+  if (want !== threadsNow && b.setThreads) {
+    b.setThreads(want);
+    threadsNow = want;
+  }
+  b.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -103,25 +103,39 @@ export function layerNormBackward(
   }
 }
 
+// tanh as an odd rational function of degree 13/6 on [-7.9053, 7.9053] (beyond it tanh rounds
+// to +-1 in float32): the approximation Eigen uses for float tanh. |error| < 4e-8 against
+// Math.tanh, and 3-4x faster than Math.tanh or an exp in V8 — GELU was the largest JavaScript
+// cost of a forward pass.
+const TANH_CLAMP = 7.90531110763549805;
+const [A1, A3, A5, A7, A9, A11, A13] = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
+const [B0, B2, B4, B6] = [4.89352518554385e-3, 2.26843463243900e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+
+export function fastTanh(v: number): number {
+  const x = v > TANH_CLAMP ? TANH_CLAMP : v < -TANH_CLAMP ? -TANH_CLAMP : v;
+  const x2 = x * x;
+  const p = x * (A1 + x2 * (A3 + x2 * (A5 + x2 * (A7 + x2 * (A9 + x2 * (A11 + x2 * A13))))));
+  return p / (B0 + x2 * (B2 + x2 * (B4 + x2 * B6)));
+}
+
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
 /**
- * GELU, tanh approximation (jax's default): y = x/2 (1 + tanh(u)), u = k (x + c x^3), computed as
- * x sigmoid(2u) = x / (1 + exp(-2u)) — the same function, one exp instead of a tanh (2x faster
- * in V8). n values; y may be x. When `gate` is given it receives sigmoid(2u), so the backward
- * pass needs no exp of its own.
+ * GELU, tanh approximation (jax's default): y = x/2 (1 + tanh(u)), u = k (x + c x^3). n values;
+ * y may be x. When `gate` is given it receives (1 + tanh(u)) / 2, so the backward pass needs no
+ * tanh of its own.
  */
 export function geluForward(y: Float32Array, x: Float32Array, n: number, gate?: Float32Array): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
-    const s = 1 / (1 + Math.exp(-2 * GELU_K * (v + GELU_C * v * v * v)));
+    const s = 0.5 * (1 + fastTanh(GELU_K * (v + GELU_C * v * v * v)));
     if (gate) gate[i] = s;
     y[i] = v * s;
   }
 }
 
-/** Its backward from the kept gate s = sigmoid(2u): dy/dx = s + 2 x s (1 - s) u'(x), u' = k (1 + 3 c x^2). dx may be dy. */
+/** Its backward from the kept gate s = (1 + tanh u) / 2: dy/dx = s + 2 x s (1 - s) u'(x), u' = k (1 + 3 c x^2). dx may be dy. */
 export function geluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, gate: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
