@@ -8,6 +8,9 @@ import { gemm } from './blas.ts';
 
 export const LN_EPS = 1e-5;
 
+/** A constant row of ones: column sums as one sgemm per ONES.length rows. */
+const ONES = new Float32Array(8192).fill(1);
+
 /**
  * Linear layer: y[R, O] = x[R, I] @ w[I, O] + b.
  */
@@ -33,9 +36,9 @@ export function linearBackward(
   accumulate = false,
 ): void {
   gemm(true, false, I, O, R, 1, x, I, dy, O, 1, dw, O);
-  for (let r = 0; r < R; r++) {
-    const o = r * O;
-    for (let j = 0; j < O; j++) db[j] += dy[o + j];
+  for (let r0 = 0; r0 < R; r0 += ONES.length) {
+    const n = Math.min(ONES.length, R - r0);
+    gemm(false, false, 1, O, n, 1, ONES, n, dy.subarray(r0 * O), O, 1, db, O); // db += 1^T dy: column sums
   }
   if (dx) gemm(false, true, R, I, O, 1, dy, O, w, O, accumulate ? 1 : 0, dx, I);
 }
