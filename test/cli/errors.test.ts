@@ -30,6 +30,14 @@ function fakeRun(kind: 'sft' | 'rl'): string {
 }
 
 describe('pgpo: one line per failure', () => {
+  it('--preset with --resume is refused (exit 2, one line): the run keeps the sizes it was made with', () => {
+    const rl = fakeRun('rl');
+    for (const cmd of ['train', 'sft']) {
+      const r = run([cmd, '--resume', rl, '--preset', 'small']);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(oneLine(r.stderr), new RegExp(`^pgpo ${cmd}: --resume continues the run with the sizes it was made with; --preset does not apply`));
+    }
+  });
   it('--resume of the other kind of run exits 2 naming both kinds and the command that continues it', () => {
     const sft = fakeRun('sft');
     const r = run(['train', '--resume', sft]);

@@ -30,6 +30,9 @@ export const command: Command = {
     const out = resume ?? stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo sft: --out DIR is required\n${USAGE}`);
     let base;
+    if (resume && stringFlag(args, 'preset')) {
+      throw new CliError(`pgpo sft: --resume continues the run with the sizes it was made with; --preset does not apply to it (drop --preset)`);
+    }
     if (resume) {
       let text: string;
       try {

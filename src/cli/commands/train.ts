@@ -42,6 +42,9 @@ export const command: Command = {
     const overrides = init ? [...args.overrides, ['worker.actor.init_checkpoint', init] as [string, string]] : args.overrides;
     let out: string;
     let config;
+    if (resume && stringFlag(args, 'preset')) {
+      throw new CliError(`pgpo train: --resume continues the run with the sizes it was made with; --preset does not apply to it (drop --preset)`);
+    }
     if (resume) {
       if (stringFlag(args, 'out') && stringFlag(args, 'out') !== resume) throw new CliError('pgpo train: --resume continues the run in place; do not also give --out');
       let text: string;
