@@ -10,7 +10,6 @@
  */
 
 import type { AttentionMode, OptimStep, OptimizerKind, Policy, PolicyFactory, PromptInput, ReadingTarget, Rollout, ScoreItem, ScoreOptions, Scored, SampleOptions, StepResult } from '../core/policy.ts';
-import { IMAGE_MARKER } from '../core/image.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
@@ -18,7 +17,7 @@ import { type AdamWState, type LeafLr, adamwInit, adamwStep, sgdStep, clipScale,
 import type { HostTensor } from '../engine/safetensors.ts';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, OCR_OUTPUTS, validateConfig } from './config.ts';
-import { BOS, EOS, PAD, Tokenizer } from './tokenizer.ts';
+import { EOS, PAD, Tokenizer } from './tokenizer.ts';
 import { LOGIT_SCALE, type PolicyParams, initParams } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tempered, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
@@ -179,14 +178,8 @@ export class VlmPolicy implements Policy {
     return this.opt.t;
   }
 
-  /**
-   * Problem text -> [bos, ...tokens]. The `<image>` marker (and whitespace right after it) is
-   * dropped: the image's tokens always come first in the sequence, before bos, whatever the
-   * marker's place in the text.
-   */
   encodePrompt(problem: string): number[] {
-    const text = problem.split(IMAGE_MARKER).map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part)).join('');
-    return [BOS, ...this.tokenizer.encode(text)];
+    return this.tokenizer.encodePrompt(problem);
   }
 
   encode(text: string): number[] {

@@ -6,6 +6,8 @@
  * rebuilds exactly the tokenizer a checkpoint was trained with.
  */
 
+import { IMAGE_MARKER } from '../core/image.ts';
+
 export const SPECIALS = ['<pad>', '<bos>', '<eos>', '<image>'] as const;
 export const PAD = 0;
 export const BOS = 1;
@@ -70,6 +72,16 @@ export class Tokenizer {
 
   get size(): number {
     return this.vocab.length;
+  }
+
+  /**
+   * Problem text -> [bos, ...tokens]. The `<image>` marker (and whitespace right after it) is
+   * dropped: the image's tokens always come first in the sequence, before bos, whatever the
+   * marker's place in the text.
+   */
+  encodePrompt(problem: string): number[] {
+    const text = problem.split(IMAGE_MARKER).map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part)).join('');
+    return [BOS, ...this.encode(text)];
   }
 
   /** Text to ids (no bos/eos added). Characters outside printable ASCII are an error. */

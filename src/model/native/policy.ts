@@ -26,13 +26,12 @@ import { isUnder, namesUnder } from '../../engine/tree.ts';
 import { Rng } from '../../engine/rng.ts';
 import type { HostTensor } from '../../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, OCR_OUTPUTS, dims, modelConfig, validateConfig } from '../config.ts';
-import { BOS, EOS, Tokenizer } from '../tokenizer.ts';
+import { EOS, Tokenizer } from '../tokenizer.ts';
 import { LOGIT_SCALE, initHostParams } from '../params.ts';
 import { imagePatches } from '../batch.ts';
 import { rolloutLoop, samplingPlan } from '../rollouts.ts';
 import { ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
-import { IMAGE_MARKER } from '../../core/image.ts';
 import { blas } from './blas.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
 import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
@@ -121,9 +120,9 @@ export class NativePolicy implements Policy {
   }
 
   encodePrompt(problem: string): number[] {
-    const text = problem.split(IMAGE_MARKER).map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part)).join('');
-    return [BOS, ...this.tokenizer.encode(text)];
+    return this.tokenizer.encodePrompt(problem);
   }
+
   encode(text: string): number[] {
     return this.tokenizer.encode(text);
   }
