@@ -15,10 +15,10 @@ import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { loadProblems } from '../../train/sources.ts';
+import { rlSettingsMismatch, shippedBase } from '../../train/stages.ts';
 import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
-import { rlSettingsMismatch, shippedBase } from './pipeline.ts';
 
 /** RL steps per run: 5 algorithms x 3 seeds x 25 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
 const DEFAULT_BUDGET = 25;
