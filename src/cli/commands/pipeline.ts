@@ -19,8 +19,8 @@ import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { ensureSuite } from '../../train/sources.ts';
 import { baseMismatch, rlStage, shippedBase, stageDone, staleEval, staleStages, warmStartStage } from '../../train/stages.ts';
-import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../command.ts';
+import { boolFlag, CliError, stringFlag, type FlagSpec } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 
 class StageFailed extends Error {
@@ -67,12 +67,8 @@ export function learnedScaleLine(rlDir: string): string | null {
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'pipeline');
-    if (boolFlag(args, 'help')) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
-    if (args.positionals.length) throw new CliError(`pgpo pipeline: unexpected argument "${args.positionals[0]}"\n${USAGE}`);
+    const args = parseCommand(argv, { name: 'pipeline', usage: USAGE, flags });
+    if (!args) return 0;
     const out = stringFlag(args, 'out', 'runs/pipeline');
     const t0 = performance.now();
     const log = (s: string) => process.stderr.write(`[pipeline ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
