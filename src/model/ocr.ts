@@ -17,7 +17,7 @@
 
 import { numpy as np, nn } from '../engine/jax.ts';
 import type { ModelConfig } from './config.ts';
-import { dims, OCR_CLASSES, OCR_OUTPUTS, OCR_SLOTS } from './config.ts';
+import { dims, OCR_CLASSES, OCR_OUTPUTS } from './config.ts';
 import { encodeImage } from './forward.ts';
 import { linear } from './layers.ts';
 import type { PolicyParams } from './params.ts';

@@ -43,7 +43,6 @@ export const PRIOR_DESCRIPTIONS: Partial<Record<FamilyName, string>> = {
 /** Counting's grid: 4 x 4 cells, each empty, a gray distractor dot, or a dot of an asked colour. */
 const GRID = 16;
 const COUNT_COLORS = ['red', 'blue', 'green', 'orange'] as const;
-type CountColor = (typeof COUNT_COLORS)[number];
 const LETTERS = ['A', 'B', 'C', 'D'];
 const NAMES = ['x', 'y', 'z', 'w'];
 /** The option the choice family's prior favours (index 2: C). */

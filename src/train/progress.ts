@@ -27,7 +27,6 @@ export class Progress {
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly now: () => number;
   private readonly tty: boolean;
-  private done = 0;
   private lastLineLength = 0;
 
   constructor(private readonly options: ProgressOptions) {
@@ -39,7 +38,6 @@ export class Progress {
 
   /** Marks `done` of `total` complete; `fields` are shown as key=value. */
   update(done: number, fields: Record<string, string | number> = {}): void {
-    this.done = done;
     const elapsed = (this.now() - this.start) / 1000;
     const eta = done > 0 ? (elapsed / done) * (this.options.total - done) : NaN;
     const parts = Object.entries(fields).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`);

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { baseMismatch } from '../../src/cli/commands/pipeline.ts';
+import { baseMismatch } from '../../src/train/stages.ts';
 import { configToYaml, resolveConfig } from '../../src/train/config.ts';
 
 test('baseMismatch ignores data.suite.dir and n_test, and names other suite or SFT differences', () => {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/rng.ts';
 import { BACKENDS, type Backend } from '../../src/model/config.ts';
-import type { AttentionMode, ScoreItem } from '../../src/core/policy.ts';
+import type { AttentionMode } from '../../src/core/policy.ts';
 import { type TestPolicy, fixtureItems, randomPerToken, tinyPolicy } from './helpers.ts';
 
 async function suite(backend: Backend) {

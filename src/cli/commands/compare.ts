@@ -15,10 +15,10 @@ import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { loadProblems } from '../../train/sources.ts';
-import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
-import type { Command } from '../command.ts';
+import { rlSettingsMismatch, shippedBase } from '../../train/stages.ts';
+import { boolFlag, CliError, numberFlag, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
-import { rlSettingsMismatch, shippedBase } from './pipeline.ts';
 
 /** RL steps per run: 5 algorithms x 3 seeds x 25 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
 const DEFAULT_BUDGET = 25;
@@ -37,11 +37,8 @@ const USAGE = 'pgpo compare --out DIR [--algos base,grpo,dapo,papo,vppo,pgpo] [-
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'compare');
-    if (boolFlag(args, 'help')) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
+    const args = parseCommand(argv, { name: 'compare', usage: USAGE, flags, positionals: 'any' });
+    if (!args) return 0;
     const out = stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
     // default budgets: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)

@@ -11,8 +11,8 @@ import { writeDataset } from '../../data/write-dataset.ts';
 import { DEFAULT_IMAGE_SIZE, LADDER_MIN_IMAGE_SIZE, generateSuite } from '../../tasks/suite.ts';
 import { ladderSpaceSize, RUNGS, type Rung } from '../../tasks/ladder.ts';
 import { FAMILY_NAMES, VARIANT_NAMES, type Difficulty, type FamilyName, type VariantName } from '../../tasks/types.ts';
-import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
-import type { Command } from '../command.ts';
+import { CliError, numberFlag, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 
 const generateFlags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'output directory (writes DIR/<split>.parquet or DIR/<split>.jsonl + DIR/images/)' },
@@ -50,15 +50,9 @@ function listFlag<T extends string>(args: ParsedArgs, name: string, allowed: rea
   return [...new Set(items)] as T[];
 }
 
-function noExtras(args: ParsedArgs, sub: string, usage: string, positionals = 0): void {
-  const extra = [...args.positionals.slice(positionals), ...args.overrides.map((o) => o.join('='))];
-  if (extra.length) throw new CliError(`pgpo data ${sub}: unexpected argument "${extra[0]}"\n${usage}`);
-}
-
 async function generate(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, generateFlags, 'data generate');
-  if (args.flags.help) return help(GENERATE_USAGE, generateFlags);
-  noExtras(args, 'generate', GENERATE_USAGE);
+  const args = parseCommand(argv, { name: 'data generate', usage: GENERATE_USAGE, flags: generateFlags, overrides: false });
+  if (!args) return 0;
   const out = stringFlag(args, 'out');
   if (!out || args.flags.n === undefined) throw new CliError(`pgpo data generate: --out and --n are required\n${GENERATE_USAGE}`);
   const n = numberFlag(args, 'n', 0, { integer: true, min: 1, max: 10_000_000 });
@@ -96,9 +90,8 @@ function count<T>(items: readonly T[]): Map<T, number> {
 }
 
 async function inspect(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, inspectFlags, 'data inspect');
-  if (args.flags.help) return help(INSPECT_USAGE, inspectFlags);
-  noExtras(args, 'inspect', INSPECT_USAGE, 1);
+  const args = parseCommand(argv, { name: 'data inspect', usage: INSPECT_USAGE, flags: inspectFlags, positionals: 1, overrides: false });
+  if (!args) return 0;
   const file = args.positionals[0];
   if (!file) throw new CliError(`pgpo data inspect: which file?\n${INSPECT_USAGE}`);
   const nExamples = numberFlag(args, 'examples', 3, { integer: true, min: 0 });
@@ -167,11 +160,6 @@ async function inspect(argv: string[]): Promise<number> {
     if (typeof r.fields.solution === 'string') lines.push(`  solution: ${r.fields.solution}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
-}
-
-function help(usage: string, spec: Record<string, FlagSpec>): number {
-  process.stdout.write(helpText(usage, spec) + '\n');
   return 0;
 }
 

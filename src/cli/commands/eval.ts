@@ -14,8 +14,8 @@ import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/train
 import { Progress } from '../../train/progress.ts';
 import { getPath, loadYaml } from '../../train/config-merge.ts';
 import { readRunConfig, type TrainConfig } from '../../train/config.ts';
-import { boolFlag, CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
-import type { Command } from '../command.ts';
+import { boolFlag, CliError, numberFlag, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 import { CONFIG_FLAGS, configFrom, EVAL_SUITE_KEYS, RL_SUITE_KEYS, suiteNote } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {
@@ -53,11 +53,8 @@ function decodingLength(runDir: string, config: TrainConfig, args: ParsedArgs): 
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'eval');
-    if (boolFlag(args, 'help')) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
+    const args = parseCommand(argv, { name: 'eval', usage: USAGE, flags, positionals: 'any' });
+    if (!args) return 0;
     const ckpt = stringFlag(args, 'ckpt');
     if (!ckpt) throw new CliError(`pgpo eval: --ckpt is required\n${USAGE}`);
     if (!existsSync(ckpt)) throw new CliError(`pgpo eval: --ckpt ${ckpt} does not exist`);

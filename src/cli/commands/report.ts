@@ -6,8 +6,8 @@
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { renderReport } from '../../report/html.ts';
 import { loadInputs, RunDataError } from '../../report/run-data.ts';
-import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../command.ts';
+import { CliError, numberFlag, stringFlag, type FlagSpec } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'the HTML file to write (default report.html)' },
@@ -20,12 +20,8 @@ const USAGE = 'pgpo report RUN_DIR_OR_COMPARE_DIR... [--out report.html] [--exam
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'report');
-    if (args.flags.help) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
-    if (args.overrides.length) throw new CliError(`pgpo report: unexpected argument "${args.overrides[0].join('=')}"\n${USAGE}`);
+    const args = parseCommand(argv, { name: 'report', usage: USAGE, flags, positionals: 'any', overrides: false });
+    if (!args) return 0;
     if (!args.positionals.length) throw new CliError(`pgpo report: give at least one run or compare directory\n${USAGE}`);
     const out = stringFlag(args, 'out', 'report.html');
     const examplesPerRun = numberFlag(args, 'examples', 4, { integer: true, min: 0 });

@@ -13,8 +13,8 @@ import { DEFAULT_RESHAPE_BATCH, reshapeBatch, type ReshapeBatchSummary } from '.
 import { RESHAPE_VARIANTS, type ReshapeVariant } from '../../algo/reshape.ts';
 import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { decodeRollouts, formatReshapedLine, parseRollouts, RolloutFormatError } from '../../data/rollouts.ts';
-import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../command.ts';
+import { CliError, numberFlag, stringFlag, type FlagSpec } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 
 const d = DEFAULT_RESHAPE_BATCH;
 const flags: Record<string, FlagSpec> = {
@@ -63,12 +63,8 @@ export function summaryLine(s: ReshapeBatchSummary): string {
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'reshape');
-    if (args.flags.help) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
-    if (args.positionals.length || args.overrides.length) throw new CliError(`pgpo reshape: unexpected argument "${[...args.positionals, ...args.overrides.map((o) => o.join('='))][0]}"\n${USAGE}`);
+    const args = parseCommand(argv, { name: 'reshape', usage: USAGE, flags, overrides: false });
+    if (!args) return 0;
     const input = stringFlag(args, 'in');
     const output = stringFlag(args, 'out');
     if (!input || !output) throw new CliError(`pgpo reshape: --in and --out are required\n${USAGE}`);

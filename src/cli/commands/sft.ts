@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { loadYaml } from '../../train/config-merge.ts';
 import { sft } from '../../train/sft.ts';
 import { loadProblems, policyFactory } from '../../train/sources.ts';
-import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../command.ts';
+import { CliError, stringFlag, type FlagSpec } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 import { completeRunNote, CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {
@@ -20,12 +20,8 @@ const USAGE = 'pgpo sft --out DIR [--preset tiny|small|medium] [--config FILE] [
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'sft');
-    if (boolFlag(args, 'help')) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
-    if (args.positionals.length) throw new CliError(`pgpo sft: unexpected argument "${args.positionals[0]}"\n${USAGE}`);
+    const args = parseCommand(argv, { name: 'sft', usage: USAGE, flags });
+    if (!args) return 0;
     const resume = stringFlag(args, 'resume');
     const out = resume ?? stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo sft: --out DIR is required\n${USAGE}`);

@@ -7,8 +7,8 @@ import { loadYaml } from '../../train/config-merge.ts';
 import { ALGORITHMS } from '../../train/config.ts';
 import { runDirOf, train } from '../../train/trainer.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
-import { boolFlag, CliError, helpText, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../command.ts';
+import { CliError, stringFlag, type FlagSpec } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 import { engineHeapBytes } from '../../engine/jax.ts';
 import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, RL_SUITE_KEYS, suiteNote, withInterrupt } from '../session.ts';
 
@@ -31,12 +31,8 @@ const USAGE = 'pgpo train --algo pgpo --out DIR [--preset tiny|small|medium] [--
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'train');
-    if (boolFlag(args, 'help')) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
-    if (args.positionals.length) throw new CliError(`pgpo train: unexpected argument "${args.positionals[0]}"\n${USAGE}`);
+    const args = parseCommand(argv, { name: 'train', usage: USAGE, flags });
+    if (!args) return 0;
     const resume = stringFlag(args, 'resume');
     const init = stringFlag(args, 'init');
     const overrides = init ? [...args.overrides, ['worker.actor.init_checkpoint', init] as [string, string]] : args.overrides;

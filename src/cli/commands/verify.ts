@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { computeReward, DEFAULT_FORMAT_WEIGHT } from '../../reward/index.ts';
-import { CliError, helpText, numberFlag, parseArgs, stringFlag, type FlagSpec } from '../args.ts';
-import type { Command } from '../command.ts';
+import { CliError, numberFlag, stringFlag, type FlagSpec } from '../args.ts';
+import { parseCommand, type Command } from '../command.ts';
 
 const flags: Record<string, FlagSpec> = {
   pred: { type: 'string', description: 'the model response (- reads it from stdin)' },
@@ -19,13 +19,8 @@ const USAGE = 'pgpo verify --pred TEXT|- --answer TEXT [--format-weight 0.1]';
 
 export const command: Command = {
   async run(argv) {
-    const args = parseArgs(argv, flags, 'verify');
-    if (args.flags.help) {
-      process.stdout.write(helpText(USAGE, flags) + '\n');
-      return 0;
-    }
-    const extra = [...args.positionals, ...args.overrides.map((o) => o.join('='))];
-    if (extra.length) throw new CliError(`pgpo verify: unexpected argument "${extra[0]}"\n${USAGE}`);
+    const args = parseCommand(argv, { name: 'verify', usage: USAGE, flags, overrides: false });
+    if (!args) return 0;
     const pred = stringFlag(args, 'pred');
     const answer = stringFlag(args, 'answer');
     if (pred === undefined || answer === undefined) throw new CliError(`pgpo verify: --pred and --answer are required\n${USAGE}`);
