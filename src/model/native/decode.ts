@@ -176,6 +176,11 @@ function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number
   for (let j = 0; j <= t; j++) z += sc[so + j * R] = Math.exp(sc[so + j * R] - max);
   const inv = 1 / z;
   for (let j = 0; j < S; j++) sc[o + j] *= inv;
-  const end = o + S + (t + 1) * R;
-  for (let k = o + S; k < end; k++) sc[k] = (k - so) % R === 0 ? sc[k] * inv : 0;
+  // the other responses' columns to 0, then this row's own ones normalised
+  for (let j = 0; j <= t; j++) {
+    const k = so + j * R;
+    const p = sc[k] * inv;
+    for (let c = k - r; c < k - r + R; c++) sc[c] = 0;
+    sc[k] = p;
+  }
 }
