@@ -107,3 +107,19 @@ export function suiteNote(runDir: string, config: TrainConfig, keys: readonly (k
   const now = differ.map((k) => `${k} ${JSON.stringify(config.data.suite[k])}`).join(', ');
   return `note: ${path} was trained with ${was}; this run uses ${now} (pass ${was} to use its suite)`;
 }
+
+/**
+ * `--preset` given with `--resume` must be the one the run was made with (the pipeline resumes
+ * its stages with its own command line): another one would change the run's sizes, so it is
+ * refused, naming both. The presets differ in their model, so the run's model names its preset.
+ */
+export function checkResumePreset(command: string, args: ParsedArgs, runDir: string, runConfig: unknown): void {
+  const preset = stringFlag(args, 'preset');
+  if (!preset) return;
+  const wanted = resolveConfig({ preset }).worker.actor.model;
+  const model = isPlainObject(runConfig) && isPlainObject(runConfig.worker) && isPlainObject(runConfig.worker.actor) ? runConfig.worker.actor.model : undefined;
+  if (model !== undefined && model !== wanted) {
+    throw new CliError(`pgpo ${command}: --preset ${preset} does not match the run in ${runDir} (made with worker.actor.model=${model}); --resume keeps the sizes a run was made with: drop --preset`);
+  }
+}
+

@@ -30,12 +30,12 @@ function fakeRun(kind: 'sft' | 'rl'): string {
 }
 
 describe('pgpo: one line per failure', () => {
-  it('--preset with --resume is refused (exit 2, one line): the run keeps the sizes it was made with', () => {
-    const rl = fakeRun('rl');
+  it('--preset with --resume naming another preset than the run was made with is refused (exit 2, one line)', () => {
+    const rl = fakeRun('rl'); // a tiny run
     for (const cmd of ['train', 'sft']) {
       const r = run([cmd, '--resume', rl, '--preset', 'small']);
       assert.equal(r.status, 2, r.stderr);
-      assert.match(oneLine(r.stderr), new RegExp(`^pgpo ${cmd}: --resume continues the run with the sizes it was made with; --preset does not apply`));
+      assert.match(oneLine(r.stderr), new RegExp(`^pgpo ${cmd}: --preset small does not match the run in .* \\(made with worker\\.actor\\.model=tiny\\); --resume keeps the sizes`));
     }
   });
   it('--resume of the other kind of run exits 2 naming both kinds and the command that continues it', () => {

@@ -8,7 +8,7 @@ import { sft } from '../../train/sft.ts';
 import { loadProblems, policyFactory } from '../../train/sources.ts';
 import { CliError, stringFlag, type FlagSpec } from '../args.ts';
 import { parseCommand, type Command } from '../command.ts';
-import { completeRunNote, CONFIG_FLAGS, configFrom, withInterrupt } from '../session.ts';
+import { completeRunNote, CONFIG_FLAGS, configFrom, withInterrupt, checkResumePreset } from '../session.ts';
 
 const flags: Record<string, FlagSpec> = {
   out: { type: 'string', description: 'run directory to create' },
@@ -26,9 +26,6 @@ export const command: Command = {
     const out = resume ?? stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo sft: --out DIR is required\n${USAGE}`);
     let base;
-    if (resume && stringFlag(args, 'preset')) {
-      throw new CliError(`pgpo sft: --resume continues the run with the sizes it was made with; --preset does not apply to it (drop --preset)`);
-    }
     if (resume) {
       let text: string;
       try {
@@ -37,6 +34,7 @@ export const command: Command = {
         throw new CliError(`pgpo sft: --resume ${resume}: no config.yaml there (not a run directory)`);
       }
       base = loadYaml(text, join(resume, 'config.yaml')).value;
+      checkResumePreset('sft', args, resume, base);
     }
     const config = configFrom(args, undefined, base);
     const note = resume ? completeRunNote(resume, config.sft.total_steps, 'sft.total_steps') : null;

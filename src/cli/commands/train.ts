@@ -10,7 +10,7 @@ import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
 import { CliError, stringFlag, type FlagSpec } from '../args.ts';
 import { parseCommand, type Command } from '../command.ts';
 import { engineHeapBytes } from '../../engine/jax.ts';
-import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, RL_SUITE_KEYS, suiteNote, withInterrupt } from '../session.ts';
+import { completeRunNote, CONFIG_FLAGS, configFrom, runChild, RL_SUITE_KEYS, suiteNote, withInterrupt, checkResumePreset } from '../session.ts';
 
 /**
  * jax-js's wasm heap only grows (a new size class for each new tensor size, never returned) and
@@ -38,9 +38,6 @@ export const command: Command = {
     const overrides = init ? [...args.overrides, ['worker.actor.init_checkpoint', init] as [string, string]] : args.overrides;
     let out: string;
     let config;
-    if (resume && stringFlag(args, 'preset')) {
-      throw new CliError(`pgpo train: --resume continues the run with the sizes it was made with; --preset does not apply to it (drop --preset)`);
-    }
     if (resume) {
       if (stringFlag(args, 'out') && stringFlag(args, 'out') !== resume) throw new CliError('pgpo train: --resume continues the run in place; do not also give --out');
       let text: string;
@@ -50,6 +47,7 @@ export const command: Command = {
         throw new CliError(`pgpo train: --resume ${resume}: no config.yaml there (not a run directory)`);
       }
       const base = loadYaml(text, join(resume, 'config.yaml')).value;
+      checkResumePreset('train', args, resume, base);
       config = configFrom({ ...args, overrides }, stringFlag(args, 'algo'), base);
       out = resume;
       const note = completeRunNote(resume, config.trainer.total_steps, 'trainer.total_steps');
