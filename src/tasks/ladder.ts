@@ -13,7 +13,7 @@
  * Layouts are designed for the 48 px image (the font is 3x5 pixels: 2 x 3.3 design units).
  */
 import type { Rng } from '../engine/rng.ts';
-import { questionTag, until } from './families/common.ts';
+import { barChart, questionTag, until } from './families/common.ts';
 import { COLORS, draw, type Mark } from './scene.ts';
 import type { Draft, FamilyName, Given, Options } from './types.ts';
 import { optionLetter } from './variants.ts';
@@ -110,16 +110,7 @@ const chart: LadderFamily = {
       imageQuestion: spec.tag,
       compute: spec.compute,
       scene: (show) => {
-        const slot = 32 / n;
-        const max = Math.max(...values);
-        const marks: Mark[] = [draw.line(0, 25, 31.9, 25)];
-        values.forEach((v, i) => {
-          const cx = slot * (i + 0.5);
-          const h = Math.max(1, Math.round((v / max) * 13));
-          marks.push(draw.rect(cx - 2.5, 25 - h, 5, h, { fill: COLORS.blue }));
-          marks.push(draw.text(cx + 0.5, 25 - h - 1, String(v), 'center', 'bottom'));
-          marks.push(draw.text(cx + 0.5, 27, letters[i], 'center', 'top'));
-        });
+        const marks = barChart(values, letters, 5); // 5 wide: the ladder draws up to 4 bars
         if (show.question) marks.push(questionTag(spec.tag));
         return { marks };
       },

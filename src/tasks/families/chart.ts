@@ -6,7 +6,7 @@
 import type { Rng } from '../../engine/rng.ts';
 import { COLORS, draw, type Mark, type Rgb } from '../scene.ts';
 import type { Difficulty, Draft, Family, Given } from '../types.ts';
-import { given, questionTag, until } from './common.ts';
+import { barChart, given, questionTag, until } from './common.ts';
 
 /**
  * Difficulty knobs: number of bars, bar values, line start and slope. At most three bars: four
@@ -52,15 +52,7 @@ function bars(rng: Rng, d: Difficulty, kind: 'bar-sum' | 'bar-diff' | 'bar-max')
     imageQuestion: spec.tag,
     compute: spec.compute,
     scene: (show) => {
-      const slot = 32 / n;
-      const marks: Mark[] = [draw.line(0, 25, 31.9, 25)];
-      values.forEach((v, i) => {
-        const cx = slot * (i + 0.5);
-        const h = Math.max(1, Math.round((v / max) * 13));
-        marks.push(draw.rect(cx - 3, 25 - h, 6, h, { fill: COLORS.blue }));
-        marks.push(draw.text(cx + 0.5, 25 - h - 1, String(v), 'center', 'bottom'));
-        marks.push(draw.text(cx + 0.5, 27, LETTERS[i], 'center', 'top'));
-      });
+      const marks = barChart(values, LETTERS, 6);
       if (show.question) marks.push(questionTag(spec.tag));
       return { marks };
     },
