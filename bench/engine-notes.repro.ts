@@ -17,7 +17,9 @@ try {
   const g = jit((e: np.Array, i: np.Array) => grad((t: np.Array) => np.take(t, i, 0).sum())(e));
   await g(E.ref, ids.ref).data();
   console.log('1. take grad in jit: ok');
-} catch (e) { console.log('1. take grad in jit:', (e as Error).message); }
+} catch (e) {
+  console.log('1. take grad in jit:', (e as Error).message);
+}
 // 2. odd output column counts
 const mm = jit((a: np.Array, b: np.Array) => np.matmul(a, b));
 const x = random.normal(random.key(2), [2048, 128]);
@@ -32,5 +34,10 @@ await time('3. unstack + concat -> matmul', () => viaCat(a.ref, W.ref));
 // 4. slice(null, ...) adds an axis
 console.log('4. ones([2,3]).slice(null, [0, 1]).shape =', np.ones([2, 3]).slice(null, [0, 1]).shape); // [1, 1, 3], not [2, 1]
 // 5. einsum on Node 20
-try { np.einsum('ij,jk->ik', np.ones([2, 2]), np.ones([2, 2])); console.log('5. einsum ok'); } catch (e) { console.log('5. einsum:', (e as Error).message); }
+try {
+  np.einsum('ij,jk->ik', np.ones([2, 2]), np.ones([2, 2]));
+  console.log('5. einsum ok');
+} catch (e) {
+  console.log('5. einsum:', (e as Error).message);
+}
 process.exit(0);

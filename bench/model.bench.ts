@@ -46,7 +46,12 @@ async function best(fn: () => Promise<unknown>): Promise<{ first: number; best: 
 const rng = Rng.seeded('bench:model');
 const probe = await NativePolicy.create(preset, 1);
 const V = probe.vocabSize;
-const image = (): RgbImage => makeRgbImage(cfg.image.size, cfg.image.size, Uint8Array.from({ length: cfg.image.size ** 2 * 3 }, () => rng.int(256)));
+const image = (): RgbImage =>
+  makeRgbImage(
+    cfg.image.size,
+    cfg.image.size,
+    Uint8Array.from({ length: cfg.image.size ** 2 * 3 }, () => rng.int(256)),
+  );
 const problem = (i: number) =>
   `<image>\nIn the figure, two angles of triangle ABC are ${40 + i} and ${60 + (i % 7)} degrees. What is the value of the third angle, in degrees? Give the answer as a number.`;
 const randomResponse = (len: number) => Array.from({ length: len }, () => 4 + rng.int(V - 4));
@@ -71,8 +76,7 @@ const sample128 = sampleInputs(16);
 // ------------------------------------------------------------------ useful FLOPs
 const { C } = dims(cfg);
 /** Forward FLOPs of scoring `items` (real rows only). */
-const forward = (items: readonly ScoreItem[], withImage: boolean) =>
-  planBatches(items, cfg, withImage, cfg.batching.tokensPerMicroBatch).reduce((f, mb) => f + forwardFlops(cfg, V, mb), 0);
+const forward = (items: readonly ScoreItem[], withImage: boolean) => planBatches(items, cfg, withImage, cfg.batching.tokensPerMicroBatch).reduce((f, mb) => f + forwardFlops(cfg, V, mb), 0);
 
 // ------------------------------------------------------------------ the sgemm bound, same run
 function sgemmRate(M: number, N: number, K: number): number {
@@ -125,7 +129,10 @@ for (const backend of backends) {
     await best(() => pol.score(scoreItems, { mode: 'image' })),
     await best(() => pol.score(scoreItems, { mode: 'text-only' })),
   ];
-  for (const [i, inputs, maxNew] of [[3, sample160, 64], [4, sample128, 48]] as const) {
+  for (const [i, inputs, maxNew] of [
+    [3, sample160, 64],
+    [4, sample128, 48],
+  ] as const) {
     let generated = 0;
     timings.push(
       await best(async () => {
@@ -154,10 +161,16 @@ for (const backend of backends) {
 // ------------------------------------------------------------------ the table
 const b = blas();
 console.log(`\n### ${preset}: ${probe.paramCount.toLocaleString('en-US')} parameters, vocabulary ${V}, ${cfg.image.size}x${cfg.image.size} images in ${dims(cfg).N} patches\n`);
-console.log(`${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; jax-js 0.1.25 wasm (${engineThreads()} threads); native: ${b.library} (${b.threads} threads)`);
-console.log(`sgemm bound (this run): ${bound.toFixed(0)} GFLOP/s, the decoder's weight products at ${trainRows} rows (${boundRates.map((r, i) => `${boundShapes[i].join('x')}: ${r.rate.toFixed(0)}`).join(', ')})\n`);
+console.log(
+  `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; jax-js 0.1.25 wasm (${engineThreads()} threads); native: ${b.library} (${b.threads} threads)`,
+);
+console.log(
+  `sgemm bound (this run): ${bound.toFixed(0)} GFLOP/s, the decoder's weight products at ${trainRows} rows (${boundRates.map((r, i) => `${boundShapes[i].join('x')}: ${r.rate.toFixed(0)}`).join(', ')})\n`,
+);
 const has = (k: string) => backends.includes(k as 'jax');
-console.log(`| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? 'speed-up | ' : ''}native throughput | native GFLOP/s | of sgemm bound | first call: ${backends.join(' / ')} |`);
+console.log(
+  `| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? 'speed-up | ' : ''}native throughput | native GFLOP/s | of sgemm bound | first call: ${backends.join(' / ')} |`,
+);
 console.log(`|---|---|${backends.map(() => '---:|').join('')}${has('jax') && has('native') ? '---:|' : ''}---:|---:|---:|---:|`);
 for (const r of rows) {
   const nat = r.ms.native;
@@ -169,5 +182,7 @@ for (const r of rows) {
   cells.push(backends.map((k) => `${(r.first[k] / 1000).toFixed(1)} s`).join(' / '));
   console.log(`| ${cells.join(' | ')} |`);
 }
-console.log(`\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB for the process; growth while each backend ran (in the order run): ${backends.map((k) => `${k} ${rss[k].toFixed(0)} MiB`).join(', ')}; native activation buffers ${nativeBuffers.toFixed(0)} MiB`);
+console.log(
+  `\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB for the process; growth while each backend ran (in the order run): ${backends.map((k) => `${k} ${rss[k].toFixed(0)} MiB`).join(', ')}; native activation buffers ${nativeBuffers.toFixed(0)} MiB`,
+);
 process.exit(0);

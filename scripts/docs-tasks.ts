@@ -15,7 +15,26 @@ import { CHOICE_KNOBS } from '../src/tasks/families/choice.ts';
 import { COUNTING_KNOBS } from '../src/tasks/families/counting.ts';
 import { GEOMETRY_KNOBS } from '../src/tasks/families/geometry.ts';
 import { arithmeticDrill, readingDrill } from '../src/tasks/drills.ts';
-import { DEFAULT_IMAGE_SIZE, FAMILIES, FAMILY_NAMES, LADDER_FAMILIES, LADDER_RUNGS, PRIOR_DESCRIPTIONS, PRIOR_RATE, RUNGS, VARIANT_DESCRIPTIONS, VARIANT_NAMES, generateSuite, ladderKindSpace, ladderSpaceSize, renderPng, sampleInstance, sampleLadderInstance, useOf, type FamilyName } from '../src/tasks/index.ts';
+import {
+  DEFAULT_IMAGE_SIZE,
+  FAMILIES,
+  FAMILY_NAMES,
+  LADDER_FAMILIES,
+  LADDER_RUNGS,
+  PRIOR_DESCRIPTIONS,
+  PRIOR_RATE,
+  RUNGS,
+  VARIANT_DESCRIPTIONS,
+  VARIANT_NAMES,
+  generateSuite,
+  ladderKindSpace,
+  ladderSpaceSize,
+  renderPng,
+  sampleInstance,
+  sampleLadderInstance,
+  useOf,
+  type FamilyName,
+} from '../src/tasks/index.ts';
 import { makeRgbImage } from '../src/core/image.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -68,7 +87,7 @@ const md: string[] = [
   "(family, kind and the values that define it), not by the seed, so all of a problem's variants",
   'fall in the same split. Generated files carry that key as `problem_key`, and `pgpo data',
   'inspect` counts the distinct problems per family. The trainer also divides the training',
-  "problems by an independent hash of the key when `data.suite.rl_fraction` is above 0 (default",
+  'problems by an independent hash of the key when `data.suite.rl_fraction` is above 0 (default',
   '0: off): the warm start (SFT) never trains on the problems reserved for RL (its arithmetic',
   'drills draw bare computations from any problem), so RL trains on problems as new to the base as',
   'the test problems are. How many distinct problems a suite holds depends',
@@ -106,11 +125,23 @@ for (const family of FAMILY_NAMES) {
   const shown = variants[3]; // vision-dominant: options, if any, are drawn
   writeFileSync(join(IMG, `${family}.png`), await renderPng(shown.scene, 256));
   const small = await encodePng(shown.image);
-  writeFileSync(join(IMG, `${family}-48.png`), await sharp(small).resize(DEFAULT_IMAGE_SIZE * 4, DEFAULT_IMAGE_SIZE * 4, { kernel: 'nearest' }).png().toBuffer());
+  writeFileSync(
+    join(IMG, `${family}-48.png`),
+    await sharp(small)
+      .resize(DEFAULT_IMAGE_SIZE * 4, DEFAULT_IMAGE_SIZE * 4, { kernel: 'nearest' })
+      .png()
+      .toBuffer(),
+  );
   md.push(
     `## ${family} (after ${f.after})`,
     '',
-    `Kinds at difficulty 1: ${f.kinds(1).map((k) => `\`${k}\``).join(', ')}; at 3: ${f.kinds(3).map((k) => `\`${k}\``).join(', ')}. Shown: \`${SHOWN[family]}\`.`,
+    `Kinds at difficulty 1: ${f
+      .kinds(1)
+      .map((k) => `\`${k}\``)
+      .join(', ')}; at 3: ${f
+      .kinds(3)
+      .map((k) => `\`${k}\``)
+      .join(', ')}. Shown: \`${SHOWN[family]}\`.`,
     '',
     `| large rendering | what the model sees (${DEFAULT_IMAGE_SIZE} px) |`,
     '|---|---|',
@@ -139,7 +170,13 @@ for (const family of FAMILY_NAMES) {
   // warm-start drills: a reading image (as the model sees it) and an arithmetic drill
   const reading = readingDrill(Rng.seeded('docs:reading'), DEFAULT_IMAGE_SIZE);
   const small = await encodePng(reading.image);
-  writeFileSync(join(IMG, 'reading-48.png'), await sharp(small).resize(DEFAULT_IMAGE_SIZE * 4, DEFAULT_IMAGE_SIZE * 4, { kernel: 'nearest' }).png().toBuffer());
+  writeFileSync(
+    join(IMG, 'reading-48.png'),
+    await sharp(small)
+      .resize(DEFAULT_IMAGE_SIZE * 4, DEFAULT_IMAGE_SIZE * 4, { kernel: 'nearest' })
+      .png()
+      .toBuffer(),
+  );
   const arithmetic = arithmeticDrill(Rng.seeded('docs:arithmetic'), 1, DEFAULT_IMAGE_SIZE);
   md.push(
     '## Warm-start drills',
@@ -187,7 +224,13 @@ for (const family of FAMILY_NAMES) {
       }
     });
   });
-  writeFileSync(join(IMG, 'ladder-48.png'), await sharp(await encodePng(sheet)).resize(sheet.width * 4, sheet.height * 4, { kernel: 'nearest' }).png().toBuffer());
+  writeFileSync(
+    join(IMG, 'ladder-48.png'),
+    await sharp(await encodePng(sheet))
+      .resize(sheet.width * 4, sheet.height * 4, { kernel: 'nearest' })
+      .png()
+      .toBuffer(),
+  );
   const fmt = (n: number) => n.toLocaleString('en-US');
   md.push(
     '## The ladder world (opt-in)',
@@ -208,9 +251,9 @@ for (const family of FAMILY_NAMES) {
     '```',
     '',
     '**1. Nothing to memorise.** Every family draws from over a million distinct problems at every',
-    'rung (counted exactly from the generator\'s ranges below; `test/tasks/ladder.test.ts` checks the',
+    "rung (counted exactly from the generator's ranges below; `test/tasks/ladder.test.ts` checks the",
     'formulas by brute force on small ranges and finds almost no repeat in 1,500 draws per family',
-    "and rung). Instance i of a stream is a pure function of (seed, i): no de-duplication against",
+    'and rung). Instance i of a stream is a pure function of (seed, i): no de-duplication against',
     'earlier instances, so the trainer makes training problems when it first visits them',
     '(`data.suite.n_train` is the stream length, e.g. a million; SFT and RL read separate streams).',
     'Train and test are still split by a hash of the problem key, which holds the values that define',
@@ -223,16 +266,19 @@ for (const family of FAMILY_NAMES) {
     '',
     '| rung | values to read | value range | composition | prior right on |',
     '|---:|---:|---|---|---:|',
-    ...RUNGS.map((r) => `| ${r} | ${LADDER_RUNGS[r].values} | ${LADDER_RUNGS[r].lo}-${LADDER_RUNGS[r].hi} | ${LADDER_RUNGS[r].subtract ? 'the last value subtracted' : 'sums'} | ${Math.round(PRIOR_RATE[r] * 100)}% |`),
+    ...RUNGS.map(
+      (r) =>
+        `| ${r} | ${LADDER_RUNGS[r].values} | ${LADDER_RUNGS[r].lo}-${LADDER_RUNGS[r].hi} | ${LADDER_RUNGS[r].subtract ? 'the last value subtracted' : 'sums'} | ${Math.round(PRIOR_RATE[r] * 100)}% |`,
+    ),
     '',
     'Config keys: `data.suite.world` (`classic` | `ladder`), `data.suite.sft_rungs`,',
     '`data.suite.rl_rungs`, `data.suite.test_rungs` (lists of rungs 1-5; [training.md](training.md)).',
-    'Less text help is the variants\' axis, as in the classic suite.',
+    "Less text help is the variants' axis, as in the classic suite.",
     '',
     '**3. Language priors that mislead.** In three families a plausible answer can be guessed from',
     'the text alone. The guess is right on most instances of the low rungs (where a warm start',
     'learns it) and wrong on most of the high ones, where only reading the image gives the answer.',
-    "Each such instance records `priorAnswer`; `priorCounts` (src/eval/prior.ts) measures how often a",
+    'Each such instance records `priorAnswer`; `priorCounts` (src/eval/prior.ts) measures how often a',
     "policy's answers equal the prior where the prior is wrong:",
     '',
     ...Object.entries(PRIOR_DESCRIPTIONS).map(([f, d]) => `- ${f}, ${d}`),
@@ -241,7 +287,9 @@ for (const family of FAMILY_NAMES) {
     '',
     `| family | kinds | ${RUNGS.map((r) => `rung ${r}`).join(' | ')} |`,
     `|---|---|${RUNGS.map(() => '---:').join('|')}|`,
-    ...FAMILY_NAMES.map((f) => `| ${f} | ${[...new Set(RUNGS.flatMap((r) => LADDER_FAMILIES[f].kinds(r)))].map((k) => `\`${k}\``).join(', ')} | ${RUNGS.map((r) => fmt(ladderSpaceSize(f, r))).join(' | ')} |`),
+    ...FAMILY_NAMES.map(
+      (f) => `| ${f} | ${[...new Set(RUNGS.flatMap((r) => LADDER_FAMILIES[f].kinds(r)))].map((k) => `\`${k}\``).join(', ')} | ${RUNGS.map((r) => fmt(ladderSpaceSize(f, r))).join(' | ')} |`,
+    ),
     '',
     'How they are counted: n values in a range of m give m^n ordered tuples; `bar-max` counts only',
     'tuples with a unique maximum (sum over the maximum v of n (v - lo)^(n-1)); `seg-part` times n',

@@ -12,12 +12,19 @@ import { readEvalReport, type EvalReport } from '../src/eval/evaluate.ts';
 const USAGE = 'usage: pooled-gain.ts --base A.json[,B.json...] --trained X.json[,Y.json...]';
 
 runScript('pooled-gain', () => {
-  const args = parseArgs(process.argv.slice(2), {
-    base: { type: 'string', description: "the base's eval.json files, comma-separated" },
-    trained: { type: 'string', description: "the trained policy's eval.json files, comma-separated" },
-  }, 'pooled-gain');
+  const args = parseArgs(
+    process.argv.slice(2),
+    {
+      base: { type: 'string', description: "the base's eval.json files, comma-separated" },
+      trained: { type: 'string', description: "the trained policy's eval.json files, comma-separated" },
+    },
+    'pooled-gain',
+  );
   const read = (flag: string): EvalReport[] => {
-    const list = stringFlag(args, flag)?.split(',').filter((f) => f !== '') ?? [];
+    const list =
+      stringFlag(args, flag)
+        ?.split(',')
+        .filter((f) => f !== '') ?? [];
     if (list.length === 0) throw new CliError(`--${flag} needs a comma-separated list of eval.json files\n${USAGE}`);
     return list.map((f) => readEvalReport(f));
   };

@@ -55,11 +55,15 @@ function report(dir: string, keys: string[], window: number | undefined, at: Arr
 }
 
 runScript('run-stats', () => {
-  const args = parseArgs(process.argv.slice(2), {
-    window: { type: 'string', description: 'steps in the first/last window' },
-    keys: { type: 'string', description: 'comma-separated metric keys' },
-    at: { type: 'string', description: 'comma-separated step ranges A-B' },
-  }, 'run-stats');
+  const args = parseArgs(
+    process.argv.slice(2),
+    {
+      window: { type: 'string', description: 'steps in the first/last window' },
+      keys: { type: 'string', description: 'comma-separated metric keys' },
+      at: { type: 'string', description: 'comma-separated step ranges A-B' },
+    },
+    'run-stats',
+  );
   const dirs = args.positionals;
   if (dirs.length === 0 || args.overrides.length > 0) throw new CliError(USAGE);
   for (const d of dirs) if (!existsSync(join(d, 'metrics.jsonl'))) throw new CliError(`${d}: no metrics.jsonl (not a run directory?)`);

@@ -54,10 +54,7 @@ export const k3: DependencyEstimator = (logpImage, logpText) => {
   return out;
 };
 
-export const dependencyEstimators = new Registry<DependencyEstimator>('dependency estimator')
-  .register('k1', k1)
-  .register('k2', k2)
-  .register('k3', k3);
+export const dependencyEstimators = new Registry<DependencyEstimator>('dependency estimator').register('k1', k1).register('k2', k2).register('k3', k3);
 
 /** Names accepted where the estimator is chosen: the single-sample ones and `exact`. */
 export const DEPENDENCY_ESTIMATORS = ['k3', 'k1', 'k2', 'exact'] as const;
@@ -119,12 +116,7 @@ export function exactDependency(logitsImage: ArrayLike<number>, logitsText: Arra
  * Validated entry point: both arrays finite and equally long, then the named estimator.
  * `response` only serves error messages.
  */
-export function estimateDependency(
-  name: Exclude<DependencyEstimatorName, 'exact'>,
-  logpImage: ArrayLike<number>,
-  logpText: ArrayLike<number>,
-  response?: number,
-): Float64Array {
+export function estimateDependency(name: Exclude<DependencyEstimatorName, 'exact'>, logpImage: ArrayLike<number>, logpText: ArrayLike<number>, response?: number): Float64Array {
   assertSameLength(logpImage, logpText, ['logp_image', 'logp_text'], response);
   assertFinite(logpImage, 'logp_image', response);
   assertFinite(logpText, 'logp_text', response);

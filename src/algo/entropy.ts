@@ -40,7 +40,7 @@ export function entropyTerm(entropy: TokenRows, coef: number, options: Aggregati
   let s = 0;
   let n = 0;
   entropy.forEach((row, i) => {
-    for (let t = 0; t < row.length; t++) if (m[i][t] > 0) (s += row[t]), n++;
+    for (let t = 0; t < row.length; t++) if (m[i][t] > 0) ((s += row[t]), n++);
   });
   return { loss: coef * aggregate(entropy, c), mean: n ? s / n : 0, grad: c.map((row) => row.map((x) => coef * x)) };
 }

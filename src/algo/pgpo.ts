@@ -90,11 +90,7 @@ export function reshapeBatch(records: readonly RolloutRecord[], config: ReshapeB
     return s;
   });
   const groups = records.map((r) => r.group);
-  const advantages = computeAdvantages(
-    config.advantage,
-    { groups, rewards: records.map((r) => r.reward), lengths: dependencies.map((d) => d.length) },
-    { eps: config.advantageEps },
-  );
+  const advantages = computeAdvantages(config.advantage, { groups, rewards: records.map((r) => r.reward), lengths: dependencies.map((d) => d.length) }, { eps: config.advantageEps });
   const rollouts = dependencies.map((s, i): ReshapedRollout => {
     const w = reshapeWeights(config.variant, s, config.reshape, i);
     const A = advantages[i];

@@ -95,8 +95,7 @@ function ones(n: number): Float64Array {
 function gated(spec: GateSpec): Reshaper {
   return (dependency, options) => {
     const { compressed, importance, degenerate } = scoreResponse(dependency, options.eps);
-    const tau =
-      spec.tau === 'option' ? options.tau : spec.tau === 'quantile' ? (degenerate ? options.tau : quantile(importance, options.quantile)) : spec.tau;
+    const tau = spec.tau === 'option' ? options.tau : spec.tau === 'quantile' ? (degenerate ? options.tau : quantile(importance, options.quantile)) : spec.tau;
     if (degenerate) return { weights: ones(importance.length), compressed, importance, tau, fallback: 'degenerate' };
     const raw = new Float64Array(importance.length);
     for (let t = 0; t < raw.length; t++) {
@@ -130,12 +129,7 @@ export const RESHAPE_VARIANTS = ['pgpo', 'none', 'pgpo-no-norm', 'suppress-only'
 export type ReshapeVariant = (typeof RESHAPE_VARIANTS)[number];
 
 /** Validated entry point for one response. Zero-length responses and NaN/Inf values are errors. */
-export function reshapeWeights(
-  variant: ReshapeVariant,
-  dependency: ArrayLike<number>,
-  options: ReshapeOptions = DEFAULT_RESHAPE,
-  response?: number,
-): ReshapedWeights {
+export function reshapeWeights(variant: ReshapeVariant, dependency: ArrayLike<number>, options: ReshapeOptions = DEFAULT_RESHAPE, response?: number): ReshapedWeights {
   if (dependency.length === 0) {
     throw new AlgoInputError(`response${response === undefined ? '' : ` ${response}`} has no tokens: a zero-length response cannot be reshaped`, {
       response,

@@ -44,7 +44,9 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       const s = spec[name];
       if (!s) {
-        const known = Object.keys(spec).map((k) => `--${k}`).join(', ');
+        const known = Object.keys(spec)
+          .map((k) => `--${k}`)
+          .join(', ');
         throw new CliError(`pgpo ${command}: unknown flag --${name} (known: ${known || 'none'})`);
       }
       let value: string | boolean;
@@ -89,12 +91,7 @@ export function stringFlag(args: ParsedArgs, name: string, fallback?: string): s
 }
 
 /** A numeric flag, validated: the error names the flag and the bad value. */
-export function numberFlag(
-  args: ParsedArgs,
-  name: string,
-  fallback: number,
-  check: { integer?: boolean; min?: number; max?: number } = {},
-): number {
+export function numberFlag(args: ParsedArgs, name: string, fallback: number, check: { integer?: boolean; min?: number; max?: number } = {}): number {
   const raw = args.flags[name];
   if (raw === undefined) return fallback;
   const v = Number(raw);

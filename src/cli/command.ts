@@ -30,7 +30,7 @@ export function parseCommand(argv: readonly string[], spec: CommandSpec): Parsed
     return null;
   }
   const positionals = spec.positionals ?? 0;
-  const extra = [...(positionals === 'any' ? [] : args.positionals.slice(positionals)), ...(spec.overrides ?? true ? [] : args.overrides.map((o) => o.join('=')))];
+  const extra = [...(positionals === 'any' ? [] : args.positionals.slice(positionals)), ...((spec.overrides ?? true) ? [] : args.overrides.map((o) => o.join('=')))];
   if (extra.length) throw new CliError(`pgpo ${spec.name}: unexpected argument "${extra[0]}"\n${spec.usage}`);
   return args;
 }

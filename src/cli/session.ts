@@ -122,4 +122,3 @@ export function checkResumePreset(command: string, args: ParsedArgs, runDir: str
     throw new CliError(`pgpo ${command}: --preset ${preset} does not match the run in ${runDir} (made with worker.actor.model=${model}); --resume keeps the sizes a run was made with: drop --preset`);
   }
 }
-

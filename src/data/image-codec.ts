@@ -30,7 +30,8 @@ export async function readImageFile(path: string, root: string): Promise<Uint8Ar
   const real = await realpath(path);
   const realRoot = await realpath(root);
   const rel = relative(realRoot, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${path} is outside ${root}; image paths resolve inside the dataset's folder (data.image_root names another, e.g. data.image_root=/ for any)`);
+  if (rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(`${path} is outside ${root}; image paths resolve inside the dataset's folder (data.image_root names another, e.g. data.image_root=/ for any)`);
   const st = await stat(real);
   if (!st.isFile()) throw new Error(`${path} is not a regular file`);
   if (st.size > MAX_IMAGE_FILE_BYTES) throw new Error(`${path} is ${st.size} bytes, over the ${MAX_IMAGE_FILE_BYTES}-byte limit for an image`);

@@ -75,7 +75,12 @@ export function decodeRollouts(bytes: Uint8Array, source = ''): string {
       try {
         fatal.decode(bytes.subarray(start, end));
       } catch {
-        throw new RolloutFormatError(line, null, 'not valid UTF-8: group ids and fields are compared as text, and invalid bytes would all read as U+FFFD (distinct groups merging); write the file as UTF-8', source);
+        throw new RolloutFormatError(
+          line,
+          null,
+          'not valid UTF-8: group ids and fields are compared as text, and invalid bytes would all read as U+FFFD (distinct groups merging); write the file as UTF-8',
+          source,
+        );
       }
       if (nl < 0) throw new RolloutFormatError(line, null, 'not valid UTF-8', source);
       start = nl + 1;
@@ -133,7 +138,12 @@ export function parseRollouts(text: string, source = ''): ParsedRollouts {
     const hasText = line.logp_text !== undefined;
     if (!hasDep && !(hasImage && hasText)) {
       const missing = hasImage ? 'logp_text' : hasText ? 'logp_image' : 'dependency';
-      throw new RolloutFormatError(lineNo, missing, hasImage || hasText ? 'missing (logp_image and logp_text go together)' : 'missing: give "dependency", or both "logp_image" and "logp_text"', source);
+      throw new RolloutFormatError(
+        lineNo,
+        missing,
+        hasImage || hasText ? 'missing (logp_image and logp_text go together)' : 'missing: give "dependency", or both "logp_image" and "logp_text"',
+        source,
+      );
     }
     if (hasImage && hasText && line.logp_image!.length !== line.logp_text!.length) {
       throw new RolloutFormatError(lineNo, 'logp_text', `has ${line.logp_text!.length} tokens but logp_image has ${line.logp_image!.length}`, source);

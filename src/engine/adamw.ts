@@ -35,7 +35,6 @@ export interface AdamWState {
   kind: OptimizerKind | null;
 }
 
-
 export function adamwInit(params: ParamTree): AdamWState {
   return { m: zerosLike(params), v: zerosLike(params), t: 0, kind: null };
 }

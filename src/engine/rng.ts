@@ -157,12 +157,7 @@ export class Rng {
   fork(label: string | number): Rng {
     const h = hashString(String(label));
     const sm = { x: (this.s0 ^ h) >>> 0 };
-    return new Rng([
-      (splitmix32(sm) ^ this.s1) >>> 0,
-      (splitmix32(sm) ^ this.s2) >>> 0,
-      (splitmix32(sm) ^ this.s3) >>> 0,
-      (splitmix32(sm) ^ h) >>> 0,
-    ]);
+    return new Rng([(splitmix32(sm) ^ this.s1) >>> 0, (splitmix32(sm) ^ this.s2) >>> 0, (splitmix32(sm) ^ this.s3) >>> 0, (splitmix32(sm) ^ h) >>> 0]);
   }
 
   /** A uint32 seed for engine-side PRNGs (e.g. a jax-js `random.key`). */

@@ -98,7 +98,11 @@ export function isUnder(name: string, prefix: string): boolean {
  * Throws naming the first prefix that matches no leaf, so a typo cannot silently freeze nothing.
  */
 export function leavesUnder(t: ParamTree, prefixes: readonly string[], what = 'prefix'): Set<string> {
-  return namesUnder(namedLeaves(t).map(([n]) => n), prefixes, what);
+  return namesUnder(
+    namedLeaves(t).map(([n]) => n),
+    prefixes,
+    what,
+  );
 }
 
 /** leavesUnder over a list of leaf names. */

@@ -28,14 +28,24 @@ export function ablationArms(): Arm[] {
   for (const tau of [0.2, 0.4, 0.6]) {
     for (const beta of [1.0, 2.0]) {
       if (tau === 0.4 && beta === 2.0) continue; // the default: the `pgpo` row
-      arms.push({ name: `tau${tau}-beta${beta}`, algo: 'pgpo', overrides: [['algorithm.pgpo.tau', String(tau)], ['algorithm.pgpo.beta', String(beta)]] });
+      arms.push({
+        name: `tau${tau}-beta${beta}`,
+        algo: 'pgpo',
+        overrides: [
+          ['algorithm.pgpo.tau', String(tau)],
+          ['algorithm.pgpo.beta', String(beta)],
+        ],
+      });
     }
   }
   return arms;
 }
 
 /** Two-sided 97.5% Student t quantiles for 1..30 degrees of freedom. */
-const T975_TABLE = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975_TABLE = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045,
+  2.042,
+];
 
 /**
  * The 97.5% quantile of Student's t with `df` degrees of freedom: the table up to 30, then the
@@ -200,7 +210,10 @@ export function formatByShare(report: EvalReport, rlFraction: number, base?: Eva
   const share = (r: EvalReport, use: 'sft' | 'rl'): EvalReport => ({ ...r, problems: r.problems.filter((p) => p.problem_key !== undefined && useOf(p.problem_key, rlFraction) === use) });
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [`by the key split (data.suite.rl_fraction ${rlFraction}):`];
-  for (const [use, name] of [['sft', "SFT's problems"], ['rl', "RL's problems "]] as const) {
+  for (const [use, name] of [
+    ['sft', "SFT's problems"],
+    ['rl', "RL's problems "],
+  ] as const) {
     const mine = share(report, use);
     const n = mine.problems.length;
     let line = `  ${name}  ${String(n).padStart(5)} rows  ${n ? pct(summarizeRows(mine.problems).overall.accuracy).padStart(6) : '     –'}`;

@@ -122,7 +122,16 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
       const solution = p.solution;
       const errors = solution === undefined ? undefined : (Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>);
       if (errors && solution !== undefined) texts.forEach((t, j) => errors[classifyError(t, solution, scores[j].accuracy === 1)]++);
-      results.push({ id: p.id, family: p.family, variant: p.variant, ...(p.problemKey && { problem_key: p.problemKey }), correct: scores.reduce((a, s) => a + s.accuracy, 0), k, sample: texts[0], ...(errors ? { errors } : {}) });
+      results.push({
+        id: p.id,
+        family: p.family,
+        variant: p.variant,
+        ...(p.problemKey && { problem_key: p.problemKey }),
+        correct: scores.reduce((a, s) => a + s.accuracy, 0),
+        k,
+        sample: texts[0],
+        ...(errors ? { errors } : {}),
+      });
     });
     o.onProgress?.(Math.min(problems.length, start + per), problems.length);
   }

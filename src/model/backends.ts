@@ -13,7 +13,6 @@ import { blasFailure, tryBlas } from './native/blas.ts';
 import { nativeFactory } from './native/policy.ts';
 import { policyFactory as jaxFactory } from './policy.ts';
 
-
 export { BACKENDS, type Backend };
 
 export function policyFactoryFor(backend: Backend, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): PolicyFactory {

@@ -16,7 +16,6 @@ import type { ModelConfig } from './config.ts';
 import { dims } from './config.ts';
 import { PAD } from './tokenizer.ts';
 
-
 export interface HostBatch {
   readonly G: number;
   readonly R: number;

@@ -137,14 +137,20 @@ export function validateConfig(cfg: ModelConfig): void {
   if (!(Number.isInteger(size) && Number.isInteger(patch) && patch > 0 && size % patch === 0)) {
     bad(`image.size (${size}) must be a positive multiple of image.patch (${patch})`);
   }
-  for (const [name, t] of [['vision', cfg.vision], ['decoder', cfg.decoder]] as const) {
+  for (const [name, t] of [
+    ['vision', cfg.vision],
+    ['decoder', cfg.decoder],
+  ] as const) {
     if (t.width % t.heads !== 0) bad(`${name}.width (${t.width}) must be a multiple of ${name}.heads (${t.heads})`);
     if (t.layers < 1 || t.mlp < 1) bad(`${name} needs at least one layer and a positive mlp width`);
   }
   const b = cfg.batching;
   const asc = (xs: readonly number[]) => xs.length > 0 && xs.every((x, i) => Number.isInteger(x) && x > 0 && (i === 0 || x > xs[i - 1]));
   if (!asc(b.promptBuckets) || !asc(b.responseBuckets)) bad('batching buckets must be ascending positive integers');
-  const budgets: Array<[string, number | undefined]> = [['tokensPerMicroBatch', b.tokensPerMicroBatch], ['gradTokensPerMicroBatch', b.gradTokensPerMicroBatch]];
+  const budgets: Array<[string, number | undefined]> = [
+    ['tokensPerMicroBatch', b.tokensPerMicroBatch],
+    ['gradTokensPerMicroBatch', b.gradTokensPerMicroBatch],
+  ];
   for (const [name, v] of budgets) if (v !== undefined && !(Number.isInteger(v) && v > 0)) bad(`batching.${name} (${v}) must be a positive integer`);
   const longest = b.promptBuckets[b.promptBuckets.length - 1] + b.responseBuckets[b.responseBuckets.length - 1];
   if (longest > cfg.decoder.maxText) bad(`longest prompt + response bucket (${longest}) exceeds decoder.maxText (${cfg.decoder.maxText})`);

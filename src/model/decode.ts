@@ -86,6 +86,8 @@ export function decodeStep(
   prefix.sp.dispose();
   const C = hs.shape[3];
   const V = d.tok.shape[0];
-  const logits = headLogits(d, layerNorm(d.lnf, hs.reshape([G * R, C]))).slice([], [0, V]).reshape([G, R, V]);
+  const logits = headLogits(d, layerNorm(d.lnf, hs.reshape([G * R, C])))
+    .slice([], [0, V])
+    .reshape([G, R, V]);
   return [logits, newK, newV];
 }

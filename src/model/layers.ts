@@ -30,7 +30,10 @@ export function layerNorm(p: Norm, x: np.Array, eps = 1e-5): np.Array {
   const mu = x.ref.mean(-1, { keepdims: true });
   const xc = x.sub(mu);
   const variance = np.square(xc.ref).mean(-1, { keepdims: true });
-  return xc.mul(np.reciprocal(np.sqrt(variance.add(eps)))).mul(p.g.ref).add(p.b.ref);
+  return xc
+    .mul(np.reciprocal(np.sqrt(variance.add(eps))))
+    .mul(p.g.ref)
+    .add(p.b.ref);
 }
 
 /** Position-wise MLP: [..., C] -> [..., M] -> gelu -> [..., C]. */
@@ -57,15 +60,7 @@ export function attend(q: np.Array, k: np.Array, v: np.Array, bias: np.Array | n
  *   ->       [G, H, R, Tq, D]
  * The prefix is read once per group rather than once per rollout: that is the point.
  */
-export function attendShared(
-  q: np.Array,
-  kp: np.Array,
-  vp: np.Array,
-  biasP: np.Array,
-  ks: np.Array,
-  vs: np.Array,
-  biasS: np.Array,
-): np.Array {
+export function attendShared(q: np.Array, kp: np.Array, vp: np.Array, biasP: np.Array, ks: np.Array, vs: np.Array, biasS: np.Array): np.Array {
   const [G, H, R, Tq, D] = q.shape;
   const Tp = kp.shape[2];
   const sp = np

@@ -22,7 +22,6 @@ import { encodeImage } from './forward.ts';
 import { linear } from './layers.ts';
 import type { PolicyParams } from './params.ts';
 
-
 /** A character drawn in an image, at the pixel of its glyph's centre. */
 export interface GlyphAt {
   readonly ch: string;
@@ -62,5 +61,8 @@ export function ocrLoss(params: PolicyParams, patches: np.Array, targets: np.Arr
   const z = ocrLogits(params, patches, cfg); // [G, N, O]
   const G = z.shape[0];
   const bce = nn.softplus(z.ref).sub(z.mul(targets)); // [G, N, O]
-  return bce.sum([1, 2]).mul(w.reshape([G])).sum();
+  return bce
+    .sum([1, 2])
+    .mul(w.reshape([G]))
+    .sum();
 }

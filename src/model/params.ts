@@ -118,7 +118,9 @@ export function paramShapes(cfg: ModelConfig, V: number): Map<string, number[]> 
   m.set('vision.ocr.w', [C, OCR_OUTPUTS]).set('vision.ocr.b', [OCR_OUTPUTS]);
   m.set('decoder.tok', [V, C]).set('decoder.pos', [positions, C]);
   for (let l = 0; l < cfg.decoder.layers; l++) block(`decoder.layers.${l}`, cfg.decoder);
-  m.set('decoder.lnf.g', [C]).set('decoder.lnf.b', [C]).set('decoder.head', [C, headWidth(V)]);
+  m.set('decoder.lnf.g', [C])
+    .set('decoder.lnf.b', [C])
+    .set('decoder.head', [C, headWidth(V)]);
   m.set(LOGIT_SCALE, [1]);
   return m;
 }

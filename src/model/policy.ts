@@ -9,7 +9,21 @@
  *   policy.json            sidecar: format, config, vocabulary, step, user metadata (written last)
  */
 
-import type { AttentionMode, OptimStep, OptimizerKind, Policy, PolicyFactory, PromptInput, ReadingTarget, Rollout, ScoreItem, ScoreOptions, Scored, SampleOptions, StepResult } from '../core/policy.ts';
+import type {
+  AttentionMode,
+  OptimStep,
+  OptimizerKind,
+  Policy,
+  PolicyFactory,
+  PromptInput,
+  ReadingTarget,
+  Rollout,
+  ScoreItem,
+  ScoreOptions,
+  Scored,
+  SampleOptions,
+  StepResult,
+} from '../core/policy.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
@@ -103,9 +117,7 @@ function prefillProgram(cfg: ModelConfig): Jitted {
 
 function stepProgram(cfg: ModelConfig): Jitted {
   return program(cfg, 'decode', () =>
-    jit((params: PolicyParams, prefix: PrefixState, k: np.Array[], v: np.Array[], token: np.Array, pos: np.Array, t: np.Array) =>
-      decodeStep(params, prefix, k, v, token, pos, t, cfg),
-    ),
+    jit((params: PolicyParams, prefix: PrefixState, k: np.Array[], v: np.Array[], token: np.Array, pos: np.Array, t: np.Array) => decodeStep(params, prefix, k, v, token, pos, t, cfg)),
   );
 }
 
@@ -322,7 +334,12 @@ export class VlmPolicy implements Policy {
     // o.frozen, or given a rate of 0 — has its gradient zeroed before the norm (so it does not
     // set the clip) and a rate of 0 in the update, which leaves it exactly as it is
     const own = Object.entries(o.lrFor ?? {});
-    if (own.length) leavesUnder(this.params, own.map(([p]) => p), 'a learning rate of its own'); // names a parameter, or throws
+    if (own.length)
+      leavesUnder(
+        this.params,
+        own.map(([p]) => p),
+        'a learning rate of its own',
+      ); // names a parameter, or throws
     const named = o.frozen?.length ? leavesUnder(this.params, o.frozen, 'worker.actor.freeze') : new Set<string>();
     const rates = new Map(namedLeaves(this.params).map(([n]) => [n, named.has(n) ? 0 : (own.find(([p]) => isUnder(n, p))?.[1] ?? o.lr)]));
     if ([...rates.values()].some((r) => r === 0)) {

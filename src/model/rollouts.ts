@@ -57,7 +57,11 @@ export async function rolloutLoop(n: number, V: number, first: Float32Array, o: 
       else open.push(i);
     }
     if (open.length === 0 || t === o.maxNewTokens - 1) break;
-    ({ logits, rowOf } = await step(open, Int32Array.from(open, (i) => tokens[i][t]), t));
+    ({ logits, rowOf } = await step(
+      open,
+      Int32Array.from(open, (i) => tokens[i][t]),
+      t,
+    ));
   }
   return tokens.map((tk, i) => ({
     tokens: tk,

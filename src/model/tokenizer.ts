@@ -22,14 +22,68 @@ export const CHARS: readonly string[] = ['\n', ...Array.from({ length: 95 }, (_,
  * Leading-space variants make running text about one token per word.
  */
 export const DEFAULT_PIECES: readonly string[] = [
-  '<think>', '</think>', '\\boxed{', '</think> \\boxed{',
-  'What', 'How many', 'Which', 'Find', 'the', 'The', 'is', 'of', 'are', 'in', 'and',
-  ' the', ' is', ' of', ' are', ' in', ' and', ' to', ' a', ' an', ' with', ' what', ' how',
-  ' angle', ' triangle', ' length', ' side', ' value', ' bar', ' chart', ' shapes', ' shape',
-  ' there', ' image', ' figure', ' option', ' answer', ' total', ' sum', ' degrees',
-  ' red', ' blue', ' green', ' yellow', ' circles', ' squares', ' triangles',
-  ' tallest', ' shortest', ' largest', ' smallest', ' many', ' Answer', ' correct', ' missing',
-  '? ', '. ', ', ',
+  '<think>',
+  '</think>',
+  '\\boxed{',
+  '</think> \\boxed{',
+  'What',
+  'How many',
+  'Which',
+  'Find',
+  'the',
+  'The',
+  'is',
+  'of',
+  'are',
+  'in',
+  'and',
+  ' the',
+  ' is',
+  ' of',
+  ' are',
+  ' in',
+  ' and',
+  ' to',
+  ' a',
+  ' an',
+  ' with',
+  ' what',
+  ' how',
+  ' angle',
+  ' triangle',
+  ' length',
+  ' side',
+  ' value',
+  ' bar',
+  ' chart',
+  ' shapes',
+  ' shape',
+  ' there',
+  ' image',
+  ' figure',
+  ' option',
+  ' answer',
+  ' total',
+  ' sum',
+  ' degrees',
+  ' red',
+  ' blue',
+  ' green',
+  ' yellow',
+  ' circles',
+  ' squares',
+  ' triangles',
+  ' tallest',
+  ' shortest',
+  ' largest',
+  ' smallest',
+  ' many',
+  ' Answer',
+  ' correct',
+  ' missing',
+  '? ',
+  '. ',
+  ', ',
 ];
 
 export class Tokenizer {
@@ -80,7 +134,10 @@ export class Tokenizer {
    * marker's place in the text.
    */
   encodePrompt(problem: string): number[] {
-    const text = problem.split(IMAGE_MARKER).map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part)).join('');
+    const text = problem
+      .split(IMAGE_MARKER)
+      .map((part, i) => (i > 0 ? part.replace(/^[ \t]*\n?/, '') : part))
+      .join('');
     return [BOS, ...this.encode(text)];
   }
 
@@ -101,7 +158,9 @@ export class Tokenizer {
       }
       const id = this.ids.get(text[i]);
       if (id === undefined) {
-        throw new Error(`tokenizer: character ${JSON.stringify(text[i])} (U+${text.charCodeAt(i).toString(16).padStart(4, '0')}) at offset ${i} is not in the vocabulary (printable ASCII and newline only)`);
+        throw new Error(
+          `tokenizer: character ${JSON.stringify(text[i])} (U+${text.charCodeAt(i).toString(16).padStart(4, '0')}) at offset ${i} is not in the vocabulary (printable ASCII and newline only)`,
+        );
       }
       out.push(id);
       i++;

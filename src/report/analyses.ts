@@ -313,7 +313,10 @@ export function detectCollapse(accuracy: readonly Point[], entropy: readonly Poi
   let entropySpike: CollapseReport['entropySpike'] = null;
   if (entropy.length >= minPoints) {
     const ent = smooth(entropy, options.window ?? smoothingWindow(entropy.length));
-    const before = ent.filter(([x]) => x <= peakStep).map(([, y]) => y).sort((a, b) => a - b);
+    const before = ent
+      .filter(([x]) => x <= peakStep)
+      .map(([, y]) => y)
+      .sort((a, b) => a - b);
     const after = ent.filter(([x]) => x > peakStep);
     if (before.length && after.length) {
       const baseline = before[Math.floor((before.length - 1) / 2)];

@@ -122,19 +122,19 @@ export function lineChart(o: LineChartOptions): string {
   const yFormat = o.yFormat ?? formatNumber;
   const xTicks = niceTicks(x0, x1, 6).map((v) => ({ v, px: sx(v), label: xFormat(v) }));
   // log axes: whole decades when the data spans two or more, else round values inside the range
-  const logTicks = y1 - y0 >= 2 ? niceTicks(y0, y1, 5).filter(Number.isInteger).map((e) => 10 ** e) : niceTicks(10 ** y0, 10 ** y1, 4).filter((v) => v > 0);
-  const yTicks = o.yLog
-    ? logTicks.map((v) => ({ v, py: sy(v), label: formatNumber(v) }))
-    : niceTicks(y0, y1, 5).map((v) => ({ v, py: sy(v), label: yFormat(v) }));
+  const logTicks =
+    y1 - y0 >= 2
+      ? niceTicks(y0, y1, 5)
+          .filter(Number.isInteger)
+          .map((e) => 10 ** e)
+      : niceTicks(10 ** y0, 10 ** y1, 4).filter((v) => v > 0);
+  const yTicks = o.yLog ? logTicks.map((v) => ({ v, py: sy(v), label: formatNumber(v) })) : niceTicks(y0, y1, 5).map((v) => ({ v, py: sy(v), label: yFormat(v) }));
   const lines = o.series
     .map((s) => {
       const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.yLog || y > 0));
       if (pts.length === 0) return '';
       // a single point still gets a visible mark: a short horizontal tick
-      const d =
-        pts.length === 1
-          ? `M${f(sx(pts[0][0]) - 3)},${f(sy(pts[0][1]))}h6`
-          : pts.map(([x, y], i) => `${i ? 'L' : 'M'}${f(sx(x))},${f(sy(y))}`).join('');
+      const d = pts.length === 1 ? `M${f(sx(pts[0][0]) - 3)},${f(sy(pts[0][1]))}h6` : pts.map(([x, y], i) => `${i ? 'L' : 'M'}${f(sx(x))},${f(sy(y))}`).join('');
       const dots = s.dots ? pts.map(([x, y]) => `<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="2.5" fill="${esc(s.color)}"/>`).join('') : '';
       return (
         `<g class="series"><path class="mark" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="${s.width ?? 2}" stroke-linejoin="round" stroke-linecap="round"` +
@@ -238,9 +238,7 @@ export function logHistogram(o: HistogramOptions): string {
   };
   const bars =
     bar(M.left + 4, M.left + gap - 6, o.belowFloor, '#b8bec8', `S ≤ ${formatNumber(o.floor)}`) +
-    o.counts
-      .map((c, i) => bar(sx(o.edges[i]) + 0.5, sx(o.edges[i + 1]) - 0.5, c, esc(o.color), `S in [${formatNumber(10 ** o.edges[i])}, ${formatNumber(10 ** o.edges[i + 1])})`))
-      .join('');
+    o.counts.map((c, i) => bar(sx(o.edges[i]) + 0.5, sx(o.edges[i + 1]) - 0.5, c, esc(o.color), `S in [${formatNumber(10 ** o.edges[i])}, ${formatNumber(10 ** o.edges[i + 1])})`)).join('');
   const note = o.note ? `<text class="chart-note" x="${W - M.right}" y="36" text-anchor="end">${esc(o.note)}</text>` : '';
   return frame(o.title, axes(xTicks, yTicks, 'S_t (log scale)', 'share of tokens') + `<g class="plot">${bars}</g>` + note);
 }

@@ -122,7 +122,13 @@ function styles(runs: readonly RunData[]): RunStyle[] {
   return runs.map((run) => ({ run, color: colorFor(run.algo, algos.indexOf(run.algo)) }));
 }
 
-function curveChart(rs: readonly RunStyle[], key: string, title: string, yLabel: string, opts: { yDomain?: [number, number]; yFormat?: (v: number) => string; collapse?: Map<RunData, CollapseReport> } = {}): string {
+function curveChart(
+  rs: readonly RunStyle[],
+  key: string,
+  title: string,
+  yLabel: string,
+  opts: { yDomain?: [number, number]; yFormat?: (v: number) => string; collapse?: Map<RunData, CollapseReport> } = {},
+): string {
   const series: Series[] = [];
   const multi = new Set(rs.map((r) => r.run.algo)).size < rs.length; // several seeds per algorithm: name lines by algorithm
   for (const { run, color } of rs) {
@@ -144,14 +150,25 @@ function curveChart(rs: readonly RunStyle[], key: string, title: string, yLabel:
 function curvesSection(rs: readonly RunStyle[]): string {
   const collapse = new Map(rs.map(({ run }) => [run, detectCollapse(metricSeries(run.metrics, 'accuracy'), metricSeries(run.metrics, 'entropy'))]));
   const charts = [
-    figure(curveChart(rs, 'accuracy', 'Training accuracy', 'accuracy', { yDomain: [0, 1], yFormat: (v) => `${Math.round(v * 100)}%`, collapse }), 'Accuracy of the sampled responses per step; thin: raw, thick: trailing mean. Dashed lines mark a detected collapse.'),
-    figure(curveChart(rs, 'entropy', 'Policy entropy', 'nats / token', { collapse }), 'Mean per-token entropy of the policy on its own samples. A late spike with an accuracy drop is the collapse DAPO shows.'),
+    figure(
+      curveChart(rs, 'accuracy', 'Training accuracy', 'accuracy', { yDomain: [0, 1], yFormat: (v) => `${Math.round(v * 100)}%`, collapse }),
+      'Accuracy of the sampled responses per step; thin: raw, thick: trailing mean. Dashed lines mark a detected collapse.',
+    ),
+    figure(
+      curveChart(rs, 'entropy', 'Policy entropy', 'nats / token', { collapse }),
+      'Mean per-token entropy of the policy on its own samples. A late spike with an accuracy drop is the collapse DAPO shows.',
+    ),
     figure(curveChart(rs, 'response_length', 'Response length', 'tokens'), 'Mean response length in tokens.'),
     figure(curveChart(rs, 'log1p_dep_mean', 'Average log(1+S) over training', 'mean log(1+S_t)'), 'Mean compressed visual dependency of the sampled tokens: the paper reports it rising under PGPO.'),
   ];
   // runs from before the learned logit scale (or with a policy without one) do not log it
   if (rs.some(({ run }) => metricSeries(run.metrics, 'logit_scale').length)) {
-    charts.push(figure(curveChart(rs, 'logit_scale', 'Learned logit scale', 'inverse temperature'), 'The policy\'s logit scale after each step (docs/model.md): above 1 it samples sharper than its weights alone, as at temperature 1 / scale. What the main job gains is this (docs/results.md).'));
+    charts.push(
+      figure(
+        curveChart(rs, 'logit_scale', 'Learned logit scale', 'inverse temperature'),
+        "The policy's logit scale after each step (docs/model.md): above 1 it samples sharper than its weights alone, as at temperature 1 / scale. What the main job gains is this (docs/results.md).",
+      ),
+    );
   }
   const rows = rs
     .map(({ run, color }) => {
@@ -204,7 +221,12 @@ function dependencySection(rs: readonly RunStyle[]): string {
     xFormat: (v) => formatNumber(10 ** v),
   });
   const step = (run: RunData) => (run.tokensStep === null ? '' : ` at step ${run.tokensStep}`);
-  const figs = hists.map(({ run, h, svg }) => figure(svg, `${esc(h.tokens)} response tokens of ${esc(runLabel(run))}${esc(step(run))}; the grey bar counts tokens with S ≤ ${esc(formatNumber(h.floor))}. Median S ${esc(formatNumber(h.median))}, mean ${esc(formatNumber(h.mean))}.`));
+  const figs = hists.map(({ run, h, svg }) =>
+    figure(
+      svg,
+      `${esc(h.tokens)} response tokens of ${esc(runLabel(run))}${esc(step(run))}; the grey bar counts tokens with S ≤ ${esc(formatNumber(h.floor))}. Median S ${esc(formatNumber(h.median))}, mean ${esc(formatNumber(h.mean))}.`,
+    ),
+  );
   figs.push(figure(conc, 'A uniform signal would lie on the diagonal; a sparse one rises steeply at the left: few tokens carry most of the dependency.'));
 
   const byClass = withTokens.map(({ run, color }) => ({ run, color, stats: dependencyByClass(run.tokens) }));
@@ -277,7 +299,9 @@ function varianceSection(all: readonly RunStyle[]): string {
     headline +
     `<div class="grid">${figure(chart, 'pg_var: on one batch, the variance of M chunk gradients relative to the squared norm of their mean (docs/analyses.md).')}${figure(over, 'Per logged step, one dot.')}</div>` +
     `<div class="table-wrap"><table class="plain"><tr><th>algorithm</th><th>runs</th><th>steps</th><th>geo. mean</th><th>median</th><th>paired: pg_var / pg_var_uniform, same batches</th></tr>${rows}</table></div>` +
-    (measured.length < all.length ? `<p class="note">${esc(all.length - measured.length)} other run(s) logged no finite <code>pg_var</code> (<code>trainer.pg_var_freq</code> = 0) and are not shown here.</p>` : '')
+    (measured.length < all.length
+      ? `<p class="note">${esc(all.length - measured.length)} other run(s) logged no finite <code>pg_var</code> (<code>trainer.pg_var_freq</code> = 0) and are not shown here.</p>`
+      : '')
   );
 }
 
@@ -342,8 +366,13 @@ function heatmapSection(rs: readonly RunStyle[], perRun: number, maxRuns: number
   const chosen = [...firstOfAlgo, ...rs.filter((x) => !firstOfAlgo.includes(x))].slice(0, maxRuns).filter(({ run }) => run.rollouts.length);
   if (!chosen.length) return '<p class="note">No example rollouts (rollouts/) in these runs.</p>';
   const all = chosen.flatMap(({ run }) => examplesFor(run, perRun));
-  const ref = quantile(all.flatMap((r) => r.dep.map((x) => Math.max(0, x))), 0.99);
-  const legendStops = [0, 0.25, 0.5, 0.75, 1].map((v) => `<span class="tok" style="background:${heat(v)}${v > 0.72 ? ';color:#fff' : ''}">${esc(formatNumber(Math.expm1(v * Math.log1p(ref))))}</span>`).join('');
+  const ref = quantile(
+    all.flatMap((r) => r.dep.map((x) => Math.max(0, x))),
+    0.99,
+  );
+  const legendStops = [0, 0.25, 0.5, 0.75, 1]
+    .map((v) => `<span class="tok" style="background:${heat(v)}${v > 0.72 ? ';color:#fff' : ''}">${esc(formatNumber(Math.expm1(v * Math.log1p(ref))))}</span>`)
+    .join('');
   const cards = chosen
     .map(({ run, color }) => {
       const ex = examplesFor(run, perRun);

@@ -56,7 +56,10 @@ const TokenRecordSchema = z.looseObject({
   variant: z.string(),
   pieces: z.array(z.string()),
   /** null for algorithms that measure no dependency (GRPO, DAPO, PAPO): read as []. */
-  dep: z.array(z.number()).nullable().transform((v) => v ?? []),
+  dep: z
+    .array(z.number())
+    .nullable()
+    .transform((v) => v ?? []),
   image_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
   text_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
 });
@@ -69,7 +72,11 @@ const RolloutSchema = z.looseObject({
   problem: z.string(),
   answer: z.union([z.string(), z.number()]).transform(String),
   image_png: z.string().default(''),
-  weights: z.array(z.number()).nullable().default([]).transform((v) => v ?? []),
+  weights: z
+    .array(z.number())
+    .nullable()
+    .default([])
+    .transform((v) => v ?? []),
   advantage: z.number(),
   reward: z.number(),
   accuracy: z.union([z.literal(0), z.literal(1), z.boolean().transform((b) => (b ? 1 : 0))]),
@@ -185,7 +192,12 @@ export function loadRun(path: string): RunData {
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new RunDataError(`${path}: not a directory`);
   if (!isRunDir(path)) {
     // a comparison writes compare.json when it ends; until then its runs are reportable one by one
-    const runs = existsSync(join(path, 'runs')) ? readdirSync(join(path, 'runs')).sort().map((n) => join(path, 'runs', n)).filter(isRunDir) : [];
+    const runs = existsSync(join(path, 'runs'))
+      ? readdirSync(join(path, 'runs'))
+          .sort()
+          .map((n) => join(path, 'runs', n))
+          .filter(isRunDir)
+      : [];
     const unfinished = existsSync(join(path, 'runs'))
       ? `; it looks like an unfinished comparison (no compare.json yet): run the same pgpo compare again to finish it${runs.length ? `, or report the runs it has: pgpo report ${runs.join(' ')}` : ''}`
       : '';

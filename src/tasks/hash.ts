@@ -18,7 +18,10 @@ function canonical(value: unknown): unknown {
 
 /** First 16 hex digits (64 bits) of SHA-256 over the canonical JSON of `value`. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**

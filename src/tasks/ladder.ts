@@ -87,7 +87,12 @@ const chart: LadderFamily = {
     const holds = rng.bool(PRIOR_RATE[rung]);
     const values =
       kind === 'bar-max'
-        ? until(rng, 'bar values', (r) => drawValues(r, n, k.lo, k.hi), (vs) => uniqueMax(vs) && (vs[n - 1] === Math.max(...vs)) === holds)
+        ? until(
+            rng,
+            'bar values',
+            (r) => drawValues(r, n, k.lo, k.hi),
+            (vs) => uniqueMax(vs) && (vs[n - 1] === Math.max(...vs)) === holds,
+          )
         : drawValues(rng, n, k.lo, k.hi);
     const [expr, total] = combine(values, ops);
     const letters = LETTERS.slice(0, n);
@@ -142,8 +147,7 @@ const geometry: LadderFamily = {
       givens,
       answer: String(spec.answer),
       describe: 'A segment is cut into parts.',
-      state: (shown) =>
-        shown.length ? `${shown.map((g) => (g.name === 'T' ? `The whole is ${g.value}` : `${g.name}=${g.value}`)).join(', ')}.` : '',
+      state: (shown) => (shown.length ? `${shown.map((g) => (g.name === 'T' ? `The whole is ${g.value}` : `${g.name}=${g.value}`)).join(', ')}.` : ''),
       question: spec.q,
       imageQuestion: spec.tag,
       compute: spec.compute,
@@ -192,10 +196,7 @@ const counting: LadderFamily = {
     const [expr, total] = combine(counts, ops);
     const most = colors[counts.indexOf(Math.max(...counts))];
     const asked = colors.map((c, i) => (i ? ops[i] : '') + c).join('');
-    const spec =
-      kind === 'most-color'
-        ? { q: 'Which color is most common?', answer: most, compute: `max=${most}` }
-        : { q: `Find ${asked}.`, answer: String(total), compute: `${expr}=${total}` };
+    const spec = kind === 'most-color' ? { q: 'Which color is most common?', answer: most, compute: `max=${most}` } : { q: `Find ${asked}.`, answer: String(total), compute: `${expr}=${total}` };
     return {
       kind,
       rung,

@@ -193,4 +193,3 @@ export function glyphPlacements(scene: Scene, size: number): GlyphPlacement[] {
           .map((g) => ({ ch: g.ch.toUpperCase(), cx: g.x + (GLYPH_WIDTH * t) / 2, cy: g.y + (GLYPH_HEIGHT * t) / 2 })),
   );
 }
-

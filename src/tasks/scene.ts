@@ -57,14 +57,15 @@ export const draw = {
   polygon: (points: readonly Point[], style: { fill?: Rgb; stroke?: Rgb }): Mark => ({ type: 'polygon', points, ...style }),
   rect: (x: number, y: number, w: number, h: number, style: { fill?: Rgb; stroke?: Rgb }): Mark => ({ type: 'rect', x, y, w, h, ...style }),
   circle: (cx: number, cy: number, r: number, style: { fill?: Rgb; stroke?: Rgb }): Mark => ({ type: 'circle', cx, cy, r, ...style }),
-  text: (
-    x: number,
-    y: number,
-    text: string,
-    align: TextMark['align'] = 'center',
-    valign: TextMark['valign'] = 'middle',
-    color: Rgb = COLORS.black,
-  ): TextMark => ({ type: 'text', x, y, text, color, align, valign }),
+  text: (x: number, y: number, text: string, align: TextMark['align'] = 'center', valign: TextMark['valign'] = 'middle', color: Rgb = COLORS.black): TextMark => ({
+    type: 'text',
+    x,
+    y,
+    text,
+    color,
+    align,
+    valign,
+  }),
 };
 
 /** Every string drawn in the scene, in drawing order (tests use it to find values in images). */

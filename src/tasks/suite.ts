@@ -30,8 +30,14 @@ export const DEFAULT_TEST_FRACTION = 0.2;
 export const SuiteConfigSchema = z
   .object({
     n: z.number().int().min(1).max(10_000_000),
-    families: z.array(z.enum(FAMILY_NAMES)).min(1).default([...FAMILY_NAMES]),
-    variants: z.array(z.enum(VARIANT_NAMES)).min(1).default([...VARIANT_NAMES]),
+    families: z
+      .array(z.enum(FAMILY_NAMES))
+      .min(1)
+      .default([...FAMILY_NAMES]),
+    variants: z
+      .array(z.enum(VARIANT_NAMES))
+      .min(1)
+      .default([...VARIANT_NAMES]),
     split: z.enum(['train', 'test']).default('train'),
     seed: z.union([z.number().int().refine(Number.isSafeInteger, 'seed must be a safe integer'), z.string()]).default(0),
     imageSize: z.number().int().min(MIN_IMAGE_SIZE).max(2048).default(DEFAULT_IMAGE_SIZE),
@@ -89,10 +95,7 @@ function generateOne(rng: Rng, familyName: FamilyName, variant: VariantName, cfg
     if (t >= DEDUPE_TRIES) return duplicate;
   }
   if (duplicate) return duplicate;
-  throw new Error(
-    `no ${cfg.split} problem of family ${familyName} at difficulty ${cfg.difficulty} found in ${MAX_TRIES} tries; ` +
-      `testFraction ${cfg.testFraction} may be too extreme`,
-  );
+  throw new Error(`no ${cfg.split} problem of family ${familyName} at difficulty ${cfg.difficulty} found in ${MAX_TRIES} tries; ` + `testFraction ${cfg.testFraction} may be too extreme`);
 }
 
 interface KeyedDraft extends Draft {
@@ -143,15 +146,7 @@ function finishInstance(rng: Rng, draft: KeyedDraft, variant: VariantName, split
  * One instance of a given family, kind and variant, ignoring splits: for docs, tests and
  * debugging. `split` reports where its problem belongs under `testFraction`.
  */
-export function sampleInstance(opts: {
-  rng: Rng;
-  family: FamilyName;
-  kind?: string;
-  variant: VariantName;
-  difficulty?: Difficulty;
-  imageSize?: number;
-  testFraction?: number;
-}): TaskInstance {
+export function sampleInstance(opts: { rng: Rng; family: FamilyName; kind?: string; variant: VariantName; difficulty?: Difficulty; imageSize?: number; testFraction?: number }): TaskInstance {
   const difficulty = opts.difficulty ?? 1;
   const kinds = FAMILIES[opts.family].kinds(difficulty);
   const kind = opts.kind ?? opts.rng.fork('kind').pick(kinds);

@@ -68,7 +68,10 @@ export function composeProblem(draft: Draft, variant: VariantName, rng: Rng): Co
   if (draft.options) {
     parts.push(
       optionsInImage
-        ? `Pick ${OPTION_LETTERS.slice(0, draft.options.values.length).join('-').replace(/-(?=[^-]*$)/, ' or ').replaceAll('-', ', ')}.`
+        ? `Pick ${OPTION_LETTERS.slice(0, draft.options.values.length)
+            .join('-')
+            .replace(/-(?=[^-]*$)/, ' or ')
+            .replaceAll('-', ', ')}.`
         : draft.options.values.map((v, i) => `${OPTION_LETTERS[i]}:${v}`).join(' '),
     );
   }

@@ -31,7 +31,14 @@ const nonNegative = z.number().min(0);
 const rungList = z.array(z.number().int().min(1, 'rungs are 1..5').max(RUNGS.length, 'rungs are 1..5')).min(1, 'needs at least one rung');
 
 /** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = { data: { image_root: null }, 'data.suite': { difficulty: 1, rl_fraction: 0, world: 'classic', sft_rungs: [1, 2], rl_rungs: [3], test_rungs: [3] }, algorithm: { placebo: false }, 'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' }, 'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 }, eval: { seeds: 1 } } as const;
+const LEGACY_KEYS = {
+  data: { image_root: null },
+  'data.suite': { difficulty: 1, rl_fraction: 0, world: 'classic', sft_rungs: [1, 2], rl_rungs: [3], test_rungs: [3] },
+  algorithm: { placebo: false },
+  'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' },
+  'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 },
+  eval: { seeds: 1 },
+} as const;
 
 /** A run's config as written, with the keys it predates set to what it ran with. */
 function withLegacyKeys(run: Plain): Plain {
@@ -259,7 +266,20 @@ export const DEFAULTS: TrainConfig = {
     prompt_key: 'problem',
     answer_key: 'answer',
     image_key: 'images',
-    suite: { dir: 'data/suite', n_train: 4000, n_test: 256, families: [...FAMILY_NAMES], variants: [...VARIANT_NAMES], seed: 1234, difficulty: 1, rl_fraction: 0, world: 'classic', sft_rungs: [1, 2], rl_rungs: [3], test_rungs: [3] },
+    suite: {
+      dir: 'data/suite',
+      n_train: 4000,
+      n_test: 256,
+      families: [...FAMILY_NAMES],
+      variants: [...VARIANT_NAMES],
+      seed: 1234,
+      difficulty: 1,
+      rl_fraction: 0,
+      world: 'classic',
+      sft_rungs: [1, 2],
+      rl_rungs: [3],
+      test_rungs: [3],
+    },
     rollout_batch_size: 8,
   },
   algorithm: {
@@ -299,7 +319,20 @@ export const DEFAULTS: TrainConfig = {
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
   trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
-  sft: { total_steps: 2000, batch_size: 32, reading_drills: 0.25, arithmetic_drills: 0.15, reading_loss_coef: 1, reading_warmup_steps: 50, lr: 3e-3, warmup_steps: 50, min_lr_ratio: 0.05, weight_decay: 0.01, max_grad_norm: 1.0, save_freq: 125 },
+  sft: {
+    total_steps: 2000,
+    batch_size: 32,
+    reading_drills: 0.25,
+    arithmetic_drills: 0.15,
+    reading_loss_coef: 1,
+    reading_warmup_steps: 50,
+    lr: 3e-3,
+    warmup_steps: 50,
+    min_lr_ratio: 0.05,
+    weight_decay: 0.01,
+    max_grad_norm: 1.0,
+    save_freq: 125,
+  },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false, seeds: 3 },
 };
 
@@ -397,18 +430,36 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
   }
   const merged = deepMerge(layered, overrides);
 
-  const parsed = configSchema.superRefine((c, ctx) => {
-    if (c.sft.reading_drills + c.sft.arithmetic_drills >= 1) ctx.addIssue({ code: 'custom', path: ['sft', 'arithmetic_drills'], message: `sft.reading_drills + sft.arithmetic_drills must be below 1 (the rest of each batch is task problems), got ${c.sft.reading_drills} + ${c.sft.arithmetic_drills}` });
-    // the key split divides the generated suite's problems; a dataset file would silently train on all of its rows
-    if (c.data.train_files !== null && c.data.suite.rl_fraction > 0) ctx.addIssue({ code: 'custom', path: ['data', 'suite', 'rl_fraction'], message: `the key split applies to the generated suite only, and data.train_files (${c.data.train_files}) is set: set data.suite.rl_fraction=0, or drop data.train_files` });
-  }).safeParse(merged);
+  const parsed = configSchema
+    .superRefine((c, ctx) => {
+      if (c.sft.reading_drills + c.sft.arithmetic_drills >= 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sft', 'arithmetic_drills'],
+          message: `sft.reading_drills + sft.arithmetic_drills must be below 1 (the rest of each batch is task problems), got ${c.sft.reading_drills} + ${c.sft.arithmetic_drills}`,
+        });
+      // the key split divides the generated suite's problems; a dataset file would silently train on all of its rows
+      if (c.data.train_files !== null && c.data.suite.rl_fraction > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['data', 'suite', 'rl_fraction'],
+          message: `the key split applies to the generated suite only, and data.train_files (${c.data.train_files}) is set: set data.suite.rl_fraction=0, or drop data.train_files`,
+        });
+    })
+    .safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
     const key = keyPath.map(String).join('.');
     const fromOverride = [...overrideKeys].some((k) => k === key || key.startsWith(k + '.') || k.startsWith(key + '.'));
     const line = lineOf(keyPath);
-    const where = fromOverride ? ' (set on the command line)' : sources.file && line ? ` (${sources.file}:${line})` : sources.file && getPath(fileValue, keyPath) !== undefined ? ` (${sources.file})` : '';
+    const where = fromOverride
+      ? ' (set on the command line)'
+      : sources.file && line
+        ? ` (${sources.file}:${line})`
+        : sources.file && getPath(fileValue, keyPath) !== undefined
+          ? ` (${sources.file})`
+          : '';
     if (issue.code === 'unrecognized_keys') {
       const parent = getPath(DEFAULTS, issue.path);
       const known = isPlainObject(parent) ? Object.keys(parent).join(', ') : '';

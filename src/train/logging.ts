@@ -9,7 +9,9 @@ import type { Policy } from '../core/policy.ts';
 import type { StepRollout } from './rl-step.ts';
 
 export async function pngBase64(image: RgbImage): Promise<string> {
-  const buf = await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  const buf = await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png()
+    .toBuffer();
   return buf.toString('base64');
 }
 

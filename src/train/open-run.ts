@@ -72,13 +72,18 @@ async function tryLoad<S>(factory: PolicyFactory, ref: CheckpointRef, schema: z.
 async function loadLatest<S>(rd: RunDir, kind: 'rl' | 'sft', factory: PolicyFactory, schema: z.ZodType<S>, latest: CheckpointRef): Promise<{ policy: Policy; state: S }> {
   const got = await tryLoad(factory, latest, schema);
   if ('policy' in got) return got;
-  const older = rd.list().filter((c) => c.step < latest.step).reverse();
+  const older = rd
+    .list()
+    .filter((c) => c.step < latest.step)
+    .reverse();
   const broken = [latest.dir];
   for (const c of older) {
     const ok = await tryLoad(factory, c, schema);
     if ('policy' in ok) {
       ok.policy.dispose();
-      throw new RunDirError(`--resume ${rd.path}: ${got.error}; the newest intact checkpoint is ${basename(c.dir)}: resume from it with  rm -r ${broken.join(' ')} && ${COMMAND[kind]} --resume ${rd.path}`);
+      throw new RunDirError(
+        `--resume ${rd.path}: ${got.error}; the newest intact checkpoint is ${basename(c.dir)}: resume from it with  rm -r ${broken.join(' ')} && ${COMMAND[kind]} --resume ${rd.path}`,
+      );
     }
     broken.push(c.dir);
   }

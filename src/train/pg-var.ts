@@ -15,7 +15,15 @@ export interface PgVarBatch {
 }
 
 /** Relative variance of the M chunk gradients of `loss` with token advantages `advantages`. */
-export async function measurePgVariance(policy: Policy, batch: PgVarBatch, advantages: readonly Float64Array[], chunks: number, loss: PolicyLossName, options: PolicyLossOptions, temperature = 1): Promise<number> {
+export async function measurePgVariance(
+  policy: Policy,
+  batch: PgVarBatch,
+  advantages: readonly Float64Array[],
+  chunks: number,
+  loss: PolicyLossName,
+  options: PolicyLossOptions,
+  temperature = 1,
+): Promise<number> {
   const acc = new GradientVarianceAccumulator();
   for (const [a, b] of chunkRanges(batch.groups.length, chunks)) {
     const idx = batch.groups.slice(a, b).flat();

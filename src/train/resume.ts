@@ -11,7 +11,19 @@ import type { TrainConfig } from './config.ts';
 
 /** Keys (or whole sections) a resumed run may change, by kind. */
 export const RESUME_MAY_CHANGE = {
-  rl: ['trainer.total_steps', 'trainer.save_freq', 'trainer.save_limit', 'trainer.log_rollouts_freq', 'trainer.log_examples', 'trainer.max_nonfinite_in_row', 'data.suite.dir', 'data.suite.n_test', 'data.val_files', 'eval', 'worker.actor.backend'],
+  rl: [
+    'trainer.total_steps',
+    'trainer.save_freq',
+    'trainer.save_limit',
+    'trainer.log_rollouts_freq',
+    'trainer.log_examples',
+    'trainer.max_nonfinite_in_row',
+    'data.suite.dir',
+    'data.suite.n_test',
+    'data.val_files',
+    'eval',
+    'worker.actor.backend',
+  ],
   sft: ['sft.total_steps', 'sft.save_freq', 'trainer.save_limit', 'data.rollout_batch_size', 'data.suite.dir', 'data.suite.n_test', 'data.val_files', 'eval', 'worker.actor.backend'],
 } as const;
 

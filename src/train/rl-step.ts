@@ -244,7 +244,19 @@ async function pgVarMetrics(ctx: StepContext, algo: Algorithm, batch: Batch, tok
   const [lossName, lossOptions] = policyLossOf(config, { aggregation: 'token-mean' });
   const temperature = config.worker.rollout.temperature;
   const out: Record<string, number> = { pg_var: await measurePgVariance(policy, pgBatch, tokenAdv, chunks, lossName, lossOptions, temperature) };
-  if (algo.reshapes) out.pg_var_uniform = await measurePgVariance(policy, pgBatch, repeatAdvantages(advantages, batch.items.map((it) => it.response.length)), chunks, lossName, lossOptions, temperature);
+  if (algo.reshapes)
+    out.pg_var_uniform = await measurePgVariance(
+      policy,
+      pgBatch,
+      repeatAdvantages(
+        advantages,
+        batch.items.map((it) => it.response.length),
+      ),
+      chunks,
+      lossName,
+      lossOptions,
+      temperature,
+    );
   return out;
 }
 
@@ -355,7 +367,11 @@ async function update(
       const dLogp = pl.grad.map((r) => Float64Array.from(r));
       let dEnt: Float64Array[] | null = null;
       if (refLogp) {
-        const kl = referenceKlPenalty(logpNew, idx.map((i) => refLogp[i]), { ...agg, estimator: alg.kl_penalty, coef: alg.kl_coef, clampMax: alg.kl_clamp });
+        const kl = referenceKlPenalty(
+          logpNew,
+          idx.map((i) => refLogp[i]),
+          { ...agg, estimator: alg.kl_penalty, coef: alg.kl_coef, clampMax: alg.kl_clamp },
+        );
         loss += kl.loss;
         addInto(dLogp, kl.grad);
         note('kl_ref', kl.mean);
@@ -391,7 +407,17 @@ async function update(
       // the logit scale's own rate follows the same warmup and decay as lr; a rate of 0 freezes it
       // (its gradient then stays out of the clipping norm)
       const lrFor = policy.logitScale ? { [policy.logitScale]: o.logit_scale_lr * (ctx.lr / o.lr) } : undefined;
-      const res = await policy.step({ lr: ctx.lr, lrFor, weightDecay: o.weight_decay, betas: o.betas, eps: o.eps, optimizer: o.name, momentum: o.momentum, frozen: actor.freeze, maxGradNorm: actor.max_grad_norm });
+      const res = await policy.step({
+        lr: ctx.lr,
+        lrFor,
+        weightDecay: o.weight_decay,
+        betas: o.betas,
+        eps: o.eps,
+        optimizer: o.name,
+        momentum: o.momentum,
+        frozen: actor.freeze,
+        maxGradNorm: actor.max_grad_norm,
+      });
       gradNorms.push(res.gradNorm);
       if (!res.applied) {
         nonfiniteReason = `the gradient norm was ${res.gradNorm}`;

@@ -155,7 +155,9 @@ export class RunDir {
     const held = this.kind();
     if (held === null || held === kind) return;
     const a = (k: RunKind) => (k === 'compare' ? 'a' : 'an');
-    throw new RunDirError(`${this.path} holds ${a(held)} ${held} run (${existsSync(this.kindPath) ? this.kindPath : 'its checkpoints'}), not ${a(kind)} ${kind} one: continue it with \`${RESUME_COMMAND[held]} ${this.path}\`, or give another folder`);
+    throw new RunDirError(
+      `${this.path} holds ${a(held)} ${held} run (${existsSync(this.kindPath) ? this.kindPath : 'its checkpoints'}), not ${a(kind)} ${kind} one: continue it with \`${RESUME_COMMAND[held]} ${this.path}\`, or give another folder`,
+    );
   }
 
   /** Records the run's kind (a run from before run.json gets one when it is resumed). */

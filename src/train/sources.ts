@@ -121,7 +121,16 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
   if (file) {
     const d = config.data;
     const rows = await loadDataset(file, { promptKey: d.prompt_key, answerKey: d.answer_key, imageKey: d.image_key, imageRoot: d.image_root, imageSize: DEFAULT_IMAGE_SIZE });
-    return rows.map((r, i) => ({ id: `${file}#${i + 1}`, problem: r.problem, answer: r.answer, image: r.image, family: r.family ?? 'dataset', variant: r.variant ?? 'all', solution: r.solution, ...(r.problemKey && { problemKey: r.problemKey }) }));
+    return rows.map((r, i) => ({
+      id: `${file}#${i + 1}`,
+      problem: r.problem,
+      answer: r.answer,
+      image: r.image,
+      family: r.family ?? 'dataset',
+      variant: r.variant ?? 'all',
+      solution: r.solution,
+      ...(r.problemKey && { problemKey: r.problemKey }),
+    }));
   }
   const frac = config.data.suite.rl_fraction;
   if (config.data.suite.world === 'ladder' && split === 'train' && frac === 0) {

@@ -68,12 +68,17 @@ export function stageDone(stage: Stage): boolean {
 }
 
 /** JSON with object keys sorted: equal settings compare equal whatever order a file wrote them in. */
-const canonical = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 
 /** `v` without the keys of NOT_TRAINED_ON, at any depth. */
 function trainedOn(v: unknown): unknown {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => !NOT_TRAINED_ON.has(k)).map(([k, x]) => [k, trainedOn(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => !NOT_TRAINED_ON.has(k))
+      .map(([k, x]) => [k, trainedOn(x)]),
+  );
 }
 
 /** The first leaf (path, theirs, ours) where `a` and `b` differ; arrays count as leaves. */

@@ -57,7 +57,10 @@ describe('group advantages', () => {
     );
   });
   it('rejects non-finite rewards and shape mismatches, naming the response', () => {
-    assert.throws(() => computeAdvantages('grpo', { groups: [1, 1], rewards: [1, NaN] }), (e: unknown) => e instanceof AlgoInputError && e.where.response === 1);
+    assert.throws(
+      () => computeAdvantages('grpo', { groups: [1, 1], rewards: [1, NaN] }),
+      (e: unknown) => e instanceof AlgoInputError && e.where.response === 1,
+    );
     assert.throws(() => computeAdvantages('grpo', { groups: [1], rewards: [1, 2] }), /1 group ids but 2 rewards/);
   });
   it('every registered estimator is reachable by name', () => {

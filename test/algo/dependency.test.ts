@@ -76,18 +76,37 @@ describe('exact KL from logit rows', () => {
 
   it('NaN or +Inf logits give NaN, never a silent 0 dependency', () => {
     for (const [x, y] of [
-      [[0, NaN], [0, 0]],
-      [[0, 0], [NaN, 0]],
-      [[0, Infinity], [0, 0]],
-      [[0, 0], [Infinity, 0]],
-      [[-Infinity, -Infinity], [0, 0]],
+      [
+        [0, NaN],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [NaN, 0],
+      ],
+      [
+        [0, Infinity],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [Infinity, 0],
+      ],
+      [
+        [-Infinity, -Infinity],
+        [0, 0],
+      ],
     ]) {
       assert.ok(Number.isNaN(exactKl(x, y)), `exactKl(${x}, ${y})`);
     }
     // through a batch, the NaN is an error naming the response and the token
     const s = exactDependency(Float64Array.from([0, 1, NaN, 0]), Float64Array.from([0, 0, 0, 0]), 2);
     assert.throws(
-      () => reshapeBatch([{ group: 1, reward: 1, dependency: [0, 0] }, { group: 1, reward: 0, dependency: s }]),
+      () =>
+        reshapeBatch([
+          { group: 1, reward: 1, dependency: [0, 0] },
+          { group: 1, reward: 0, dependency: s },
+        ]),
       (e: unknown) => e instanceof AlgoInputError && e.where.response === 1 && e.where.position === 1,
     );
   });
@@ -117,7 +136,12 @@ describe('exact KL from logit rows', () => {
   it('is non-negative for random rows (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.double({ min: -50, max: 50, noNaN: true }), fc.double({ min: -50, max: 50, noNaN: true })), { minLength: 1, maxLength: 30 }), (pairs) => {
-        assert.ok(exactKl(pairs.map((x) => x[0]), pairs.map((x) => x[1])) >= 0);
+        assert.ok(
+          exactKl(
+            pairs.map((x) => x[0]),
+            pairs.map((x) => x[1]),
+          ) >= 0,
+        );
       }),
     );
   });

@@ -41,11 +41,9 @@ describe('policy-gradient variance (pg_var)', () => {
   it('matches the two-pass definition (property)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 2, max: 6 }).chain((m) =>
-          fc.integer({ min: 1, max: 8 }).chain((d) =>
-            fc.array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: d, maxLength: d }), { minLength: m, maxLength: m }),
-          ),
-        ),
+        fc
+          .integer({ min: 2, max: 6 })
+          .chain((m) => fc.integer({ min: 1, max: 8 }).chain((d) => fc.array(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: d, maxLength: d }), { minLength: m, maxLength: m }))),
         (gs) => {
           const v = gradientVariance(gs.map((g) => Float32Array.from(g)));
           const r = reference(gs);
@@ -67,8 +65,18 @@ describe('policy-gradient variance (pg_var)', () => {
     assert.equal(new GradientVarianceAccumulator().result().chunks, 0);
   });
   it('chunkRanges: balanced, contiguous, covering', () => {
-    assert.deepEqual(chunkRanges(10, 4), [[0, 3], [3, 6], [6, 8], [8, 10]]);
-    assert.deepEqual(chunkRanges(4, 4), [[0, 1], [1, 2], [2, 3], [3, 4]]);
+    assert.deepEqual(chunkRanges(10, 4), [
+      [0, 3],
+      [3, 6],
+      [6, 8],
+      [8, 10],
+    ]);
+    assert.deepEqual(chunkRanges(4, 4), [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]);
     assert.throws(() => chunkRanges(3, 4), /cannot split 3 groups into 4/);
     assert.throws(() => chunkRanges(3, 0), /non-empty/);
   });

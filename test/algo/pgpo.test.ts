@@ -57,7 +57,10 @@ describe('reshapeBatch', () => {
   });
 
   it('errors name the response and the field', () => {
-    assert.throws(() => reshapeBatch([{ group: 1, reward: 1, dependency: [1, NaN] }]), (e: unknown) => e instanceof AlgoInputError && e.where.response === 0 && e.where.position === 1);
+    assert.throws(
+      () => reshapeBatch([{ group: 1, reward: 1, dependency: [1, NaN] }]),
+      (e: unknown) => e instanceof AlgoInputError && e.where.response === 0 && e.where.position === 1,
+    );
     assert.throws(() => reshapeBatch([{ group: 1, reward: 1 }]), /response 0 has neither "dependency" nor both/);
     assert.throws(() => reshapeBatch([{ group: 1, reward: 1, dependency: [] }]), /zero-length/);
   });

@@ -5,7 +5,7 @@ import { Rng } from '../../src/engine/rng.ts';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
-test('shuffleWithinGroups keeps each group\'s values and only moves them within the group', () => {
+test("shuffleWithinGroups keeps each group's values and only moves them within the group", () => {
   const values = [1, 0, 0, 1, 0.5, 0.2, 0.9, 0, 0, 0];
   const groups = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2];
   const rng = Rng.seeded(1);

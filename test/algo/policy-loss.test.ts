@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  aggregationWeights,
-  computePolicyLoss,
-  DEFAULT_POLICY_LOSS,
-  LOSS_AGGREGATIONS,
-  type LossAggregation,
-  type PolicyLossOptions,
-} from '../../src/algo/index.ts';
+import { aggregationWeights, computePolicyLoss, DEFAULT_POLICY_LOSS, LOSS_AGGREGATIONS, type LossAggregation, type PolicyLossOptions } from '../../src/algo/index.ts';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 const one = (logpNew: number, logpOld: number, A: number, o: Partial<PolicyLossOptions> = {}) =>
@@ -36,7 +29,13 @@ describe('aggregation modes', () => {
     close(aggregationWeights(mask, { aggregation: 'seq-mean-token-sum' })[1][0], 1 / 2);
   });
   it('fully masked responses do not count as sequences', () => {
-    const c = aggregationWeights([[1, 1], [0, 0]], { aggregation: 'seq-mean-token-mean' });
+    const c = aggregationWeights(
+      [
+        [1, 1],
+        [0, 0],
+      ],
+      { aggregation: 'seq-mean-token-mean' },
+    );
     close(c[0][0], 0.5);
   });
 });
@@ -98,30 +97,35 @@ describe('PPO clip with clip-higher and dual clip', () => {
       { minLength: 1, maxLength: 6 },
     );
     fc.assert(
-      fc.property(fc.array(rowArb, { minLength: 1, maxLength: 4 }), fc.constantFrom<LossAggregation>(...LOSS_AGGREGATIONS), fc.constantFrom('ppo-clip', 'vanilla' as const), (rows, aggregation, name) => {
-        const logpOld = rows.map((r) => r.map((x) => x.old));
-        const logpNew = rows.map((r) => r.map((x) => x.old + x.delta));
-        const advantages = rows.map((r) => r.map((x) => x.adv));
-        const mask = rows.map((r) => r.map((x) => x.m));
-        const options = { ...DEFAULT_POLICY_LOSS, aggregation };
-        const base = computePolicyLoss(name, { logpNew, logpOld, advantages, mask }, options);
-        const h = 1e-6;
-        rows.forEach((r, i) =>
-          r.forEach((_, t) => {
-            const ratio = Math.exp(logpNew[i][t] - logpOld[i][t]);
-            // skip points within h of a kink of the piecewise loss
-            const kinks = [1 - options.clipLow, 1 + options.clipHigh, options.dualClip!];
-            if (kinks.some((k) => Math.abs(Math.log(ratio) - Math.log(k)) < 1e-4)) return;
-            const bump = (d: number) => {
-              const ln = logpNew.map((row) => row.slice());
-              ln[i][t] += d;
-              return computePolicyLoss(name, { logpNew: ln, logpOld, advantages, mask }, options).loss;
-            };
-            const fd = (bump(h) - bump(-h)) / (2 * h);
-            close(base.grad[i][t], fd, 1e-6);
-          }),
-        );
-      }),
+      fc.property(
+        fc.array(rowArb, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<LossAggregation>(...LOSS_AGGREGATIONS),
+        fc.constantFrom('ppo-clip', 'vanilla' as const),
+        (rows, aggregation, name) => {
+          const logpOld = rows.map((r) => r.map((x) => x.old));
+          const logpNew = rows.map((r) => r.map((x) => x.old + x.delta));
+          const advantages = rows.map((r) => r.map((x) => x.adv));
+          const mask = rows.map((r) => r.map((x) => x.m));
+          const options = { ...DEFAULT_POLICY_LOSS, aggregation };
+          const base = computePolicyLoss(name, { logpNew, logpOld, advantages, mask }, options);
+          const h = 1e-6;
+          rows.forEach((r, i) =>
+            r.forEach((_, t) => {
+              const ratio = Math.exp(logpNew[i][t] - logpOld[i][t]);
+              // skip points within h of a kink of the piecewise loss
+              const kinks = [1 - options.clipLow, 1 + options.clipHigh, options.dualClip!];
+              if (kinks.some((k) => Math.abs(Math.log(ratio) - Math.log(k)) < 1e-4)) return;
+              const bump = (d: number) => {
+                const ln = logpNew.map((row) => row.slice());
+                ln[i][t] += d;
+                return computePolicyLoss(name, { logpNew: ln, logpOld, advantages, mask }, options).loss;
+              };
+              const fd = (bump(h) - bump(-h)) / (2 * h);
+              close(base.grad[i][t], fd, 1e-6);
+            }),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  AlgoInputError,
-  DEFAULT_RESHAPE,
-  gateWeight,
-  normalizeWeights,
-  RESHAPE_VARIANTS,
-  reshapeWeights,
-  scoreResponse,
-  type ReshapeOptions,
-  type ReshapeVariant,
-} from '../../src/algo/index.ts';
+import { AlgoInputError, DEFAULT_RESHAPE, gateWeight, normalizeWeights, RESHAPE_VARIANTS, reshapeWeights, scoreResponse, type ReshapeOptions, type ReshapeVariant } from '../../src/algo/index.ts';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
 const sum = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0);
 
 /** Dependencies: non-negative, long-tailed, sometimes with ties and exact zeros. */
-const dependencyArb = fc.array(
-  fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e-3, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), fc.constant(0.7)),
-  { minLength: 1, maxLength: 64 },
-);
+const dependencyArb = fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e-3, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), fc.constant(0.7)), { minLength: 1, maxLength: 64 });
 const optionsArb = fc.record({
   tau: fc.double({ min: 0, max: 1, noNaN: true }),
   beta: fc.double({ min: 0, max: 10, noNaN: true }),
@@ -122,13 +109,20 @@ describe('degenerate inputs are defined', () => {
     it(`${variant}: all-equal, zero and single-token responses get weights 1`, () => {
       for (const s of [[2, 2, 2], [0, 0, 0, 0], [0.3]]) {
         const r = reshapeWeights(variant, s);
-        assert.deepEqual(Array.from(r.weights), s.map(() => 1), `${variant} on ${s}`);
+        assert.deepEqual(
+          Array.from(r.weights),
+          s.map(() => 1),
+          `${variant} on ${s}`,
+        );
         if (variant !== 'none') assert.equal(r.fallback, 'degenerate');
       }
     });
   }
   it('zero-length responses are an error', () => {
-    assert.throws(() => reshapeWeights('pgpo', [], DEFAULT_RESHAPE, 3), (e: unknown) => e instanceof AlgoInputError && e.where.response === 3);
+    assert.throws(
+      () => reshapeWeights('pgpo', [], DEFAULT_RESHAPE, 3),
+      (e: unknown) => e instanceof AlgoInputError && e.where.response === 3,
+    );
   });
   it('NaN or Inf dependencies are an error naming the response and position (not a silent fallback)', () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
@@ -166,7 +160,8 @@ describe('invariants of PGPO.md §4 (property-based)', () => {
         const { weights } = reshapeWeights(variant, s, o);
         const up = variant !== 'pgpo-inverse';
         for (let a = 0; a < s.length; a++)
-          for (let b = 0; b < s.length; b++) if (s[a] < s[b]) assert.ok(up ? weights[a] <= weights[b] + 1e-12 : weights[a] >= weights[b] - 1e-12, `${variant}: S ${s[a]} < ${s[b]} but w ${weights[a]} vs ${weights[b]}`);
+          for (let b = 0; b < s.length; b++)
+            if (s[a] < s[b]) assert.ok(up ? weights[a] <= weights[b] + 1e-12 : weights[a] >= weights[b] - 1e-12, `${variant}: S ${s[a]} < ${s[b]} but w ${weights[a]} vs ${weights[b]}`);
       }),
       { numRuns: 300 },
     );

@@ -50,7 +50,12 @@ describe('reference KL penalty', () => {
       const o = { aggregation: 'seq-mean-token-mean' as const, estimator, coef: 0.1, clampMax: 10 };
       const g = referenceKlPenalty(logp, ref, o).grad;
       const f = (rows: number[][]) => referenceKlPenalty(rows, ref, o).loss;
-      for (const [i, t] of [[0, 0], [0, 1], [1, 0]]) close(g[i][t], fd(f, logp, i, t), 1e-7);
+      for (const [i, t] of [
+        [0, 0],
+        [0, 1],
+        [1, 0],
+      ])
+        close(g[i][t], fd(f, logp, i, t), 1e-7);
     }
   });
 });
@@ -80,7 +85,11 @@ describe('VPPO', () => {
     close(s[1], 10);
   });
   it('trajectory factors map min-max scores to [0.9, M] with mean exactly 1', () => {
-    const f = vppoTrajectoryFactors([[0, 0], [1, 1], [2, 4]]);
+    const f = vppoTrajectoryFactors([
+      [0, 0],
+      [1, 1],
+      [2, 4],
+    ]);
     // means 0, 1, 3 -> norm 0, 1/3, 1 -> mu 4/9 -> M = 0.9 + 0.1 / (4/9) = 1.125
     close(f[0], 0.9);
     close(f[2], 1.125, 1e-7);
@@ -99,7 +108,17 @@ describe('VPPO', () => {
   it('NaN or Inf is an error, not factors of 1 and a scrambled mask', () => {
     assert.throws(() => vppoDependency([-1, -1], [-1, NaN]), /logp_perturbed: non-finite value NaN at position 1/);
     assert.throws(() => vppoDependency([-1], [-1, -1]), /logp_original has 1 tokens/);
-    assert.throws(() => vppoTokenAdvantages([1, -1], [[0, 1], [NaN, 2]]), /dependency: non-finite value NaN at response 1, position 0/);
+    assert.throws(
+      () =>
+        vppoTokenAdvantages(
+          [1, -1],
+          [
+            [0, 1],
+            [NaN, 2],
+          ],
+        ),
+      /dependency: non-finite value NaN at response 1, position 0/,
+    );
   });
   it('token mask keeps the top ceil(40%) tokens, earlier first on ties', () => {
     assert.deepEqual(Array.from(vppoTokenMask([0.1, 0.9, 0.5, 0.2, 0.3])), [0, 1, 1, 0, 0]);
@@ -107,7 +126,13 @@ describe('VPPO', () => {
     assert.deepEqual(Array.from(vppoTokenMask([0.3])), [1]);
   });
   it('token advantages = A * factor * mask', () => {
-    const r = vppoTokenAdvantages([2, -1], [[0, 1], [3, 3]]);
+    const r = vppoTokenAdvantages(
+      [2, -1],
+      [
+        [0, 1],
+        [3, 3],
+      ],
+    );
     assert.deepEqual(Array.from(r.masks[0]), [0, 1]);
     close(r.tokenAdvantages[0][1], 2 * r.factors[0]);
     assert.equal(r.tokenAdvantages[0][0], 0);
@@ -129,9 +154,21 @@ describe('PAPO', () => {
     const kl0 = Math.exp(-1.2) + 0.2;
     assert.ok(r.loss < 0);
     close(r.klMean, (kl0 + (Math.exp(0.1) - 0.1 - 1) + (Math.exp(-0.1) + 0.1 - 1)) / 3, 1e-12);
-    for (const [i, t] of [[0, 0], [0, 1], [1, 0]]) {
-      close(r.gradOriginal[i][t], fd((rows) => papoPerceptionLoss(rows, masked, 0.01, o).loss, orig, i, t), 1e-8);
-      close(r.gradMasked[i][t], fd((rows) => papoPerceptionLoss(orig, rows, 0.01, o).loss, masked, i, t), 1e-8);
+    for (const [i, t] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+    ]) {
+      close(
+        r.gradOriginal[i][t],
+        fd((rows) => papoPerceptionLoss(rows, masked, 0.01, o).loss, orig, i, t),
+        1e-8,
+      );
+      close(
+        r.gradMasked[i][t],
+        fd((rows) => papoPerceptionLoss(orig, rows, 0.01, o).loss, masked, i, t),
+        1e-8,
+      );
     }
   });
   it('double entropy adds both branches with their coefficients', () => {

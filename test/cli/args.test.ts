@@ -12,7 +12,10 @@ describe('parseArgs', () => {
     assert.deepEqual(a.positionals, ['run']);
   });
   it('names unknown flags, missing values and repeats', () => {
-    assert.throws(() => parseArgs(['--m'], spec, 'x'), (e: unknown) => e instanceof CliError && /unknown flag --m/.test(e.message));
+    assert.throws(
+      () => parseArgs(['--m'], spec, 'x'),
+      (e: unknown) => e instanceof CliError && /unknown flag --m/.test(e.message),
+    );
     assert.throws(() => parseArgs(['--n'], spec, 'x'), /--n needs a value/);
     assert.throws(() => parseArgs(['--n', '1', '--n', '2'], spec, 'x'), /given twice/);
   });

@@ -9,7 +9,11 @@ import { parseCommand, type CommandSpec } from '../../src/cli/command.ts';
 
 const flags: Record<string, FlagSpec> = { out: { type: 'string', description: 'where' }, help: { type: 'boolean', description: 'show this help' } };
 const spec: CommandSpec = { name: 'data inspect', usage: 'pgpo data inspect FILE', flags, positionals: 1, overrides: false };
-const fails = (argv: string[], s: CommandSpec, message: string) => assert.throws(() => parseCommand(argv, s), (e: unknown) => e instanceof CliError && e.message === message && e.exitCode === 2);
+const fails = (argv: string[], s: CommandSpec, message: string) =>
+  assert.throws(
+    () => parseCommand(argv, s),
+    (e: unknown) => e instanceof CliError && e.message === message && e.exitCode === 2,
+  );
 
 test('parseCommand: --help prints the help text and returns null', (t) => {
   const written: string[] = [];

@@ -20,20 +20,75 @@ test('compare trains every arm per seed from one base, writes the table, and the
   const s = run(['sft', '--preset', 'tiny', '--out', base, suite]);
   assert.equal(s.status, 0, s.stderr);
   const out = join(dir, 'cmp');
-  const c = run(['compare', '--preset', 'tiny', '--algos', 'base,dapo,pgpo', '--seeds', '2', '--budget', '2', '--base', base, '--out', out, suite, 'trainer.pg_var_freq=1', 'algorithm.online_filtering=false']);
+  const c = run([
+    'compare',
+    '--preset',
+    'tiny',
+    '--algos',
+    'base,dapo,pgpo',
+    '--seeds',
+    '2',
+    '--budget',
+    '2',
+    '--base',
+    base,
+    '--out',
+    out,
+    suite,
+    'trainer.pg_var_freq=1',
+    'algorithm.online_filtering=false',
+  ]);
   assert.equal(c.status, 0, c.stderr);
   const table = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
-  assert.deepEqual(table.rows.map((r: { algo: string }) => r.algo), ['base', 'dapo', 'pgpo']);
+  assert.deepEqual(
+    table.rows.map((r: { algo: string }) => r.algo),
+    ['base', 'dapo', 'pgpo'],
+  );
   assert.equal(table.seeds, 2);
   assert.equal(table.columns[table.columns.length - 1], 'overall');
   for (const row of table.rows) assert.equal(row.cells[row.cells.length - 1].n, 2);
   for (const name of ['dapo-seed0', 'dapo-seed1', 'pgpo-seed0', 'pgpo-seed1']) assert.ok(existsSync(join(out, 'runs', name, 'eval.json')), name);
   assert.match(c.stdout, /\| pgpo \|/);
   // the same command again reuses every run; other training settings are refused, naming the run and the key
-  const again = run(['compare', '--preset', 'tiny', '--algos', 'base,dapo,pgpo', '--seeds', '2', '--budget', '2', '--base', base, '--out', out, suite, 'trainer.pg_var_freq=1', 'algorithm.online_filtering=false']);
+  const again = run([
+    'compare',
+    '--preset',
+    'tiny',
+    '--algos',
+    'base,dapo,pgpo',
+    '--seeds',
+    '2',
+    '--budget',
+    '2',
+    '--base',
+    base,
+    '--out',
+    out,
+    suite,
+    'trainer.pg_var_freq=1',
+    'algorithm.online_filtering=false',
+  ]);
   assert.equal(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /training|evaluating/);
-  const other = run(['compare', '--preset', 'tiny', '--algos', 'base,dapo,pgpo', '--seeds', '2', '--budget', '2', '--base', base, '--out', out, suite, 'trainer.pg_var_freq=1', 'algorithm.online_filtering=false', 'worker.actor.optim.logit_scale_lr=0']);
+  const other = run([
+    'compare',
+    '--preset',
+    'tiny',
+    '--algos',
+    'base,dapo,pgpo',
+    '--seeds',
+    '2',
+    '--budget',
+    '2',
+    '--base',
+    base,
+    '--out',
+    out,
+    suite,
+    'trainer.pg_var_freq=1',
+    'algorithm.online_filtering=false',
+    'worker.actor.optim.logit_scale_lr=0',
+  ]);
   assert.notEqual(other.status, 0);
   assert.match(other.stderr, /runs\/dapo-seed0\/config\.yaml: it was trained with worker\.actor\.optim\.logit_scale_lr = 0\.03, not 0; give another --out/);
   const bad = run(['compare', '--preset', 'tiny', '--algos', 'base,ppo', '--base', base, '--out', out]);

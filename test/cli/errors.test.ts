@@ -90,7 +90,10 @@ describe('pgpo: one line per failure', () => {
     const dir = tmp();
     const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify({ group: `g${i >> 1}`, reward: i % 2, dependency: [0.1, 0.2, 0.3] })).join('\n') + '\n';
     writeFileSync(join(dir, 'r.jsonl'), lines);
-    const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" reshape --in r.jsonl --out - 2>err.txt | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"; cat err.txt`], { cwd: dir, encoding: 'utf8' });
+    const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" reshape --in r.jsonl --out - 2>err.txt | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"; cat err.txt`], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     const [code, ...err] = piped.stdout.trimEnd().split('\n');
     assert.equal(code, '0', piped.stdout);
     assert.doesNotMatch(err.join('\n'), /EPIPE|\n\s+at /);
@@ -104,7 +107,10 @@ describe('pgpo: one line per failure', () => {
 describe('failureOf', () => {
   const sys = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: ${syscall} ${path}`), { code, syscall, path });
   it('words system errors with the path and what to do; the machine exits 1, the path given exits 2', () => {
-    assert.deepEqual(failureOf(sys('ENOSPC', 'write', '/r/metrics.jsonl'), 'train'), { line: 'pgpo train: cannot write /r/metrics.jsonl: no space left on device (ENOSPC); free some space and re-run (runs resume from their last checkpoint)', exitCode: 1 });
+    assert.deepEqual(failureOf(sys('ENOSPC', 'write', '/r/metrics.jsonl'), 'train'), {
+      line: 'pgpo train: cannot write /r/metrics.jsonl: no space left on device (ENOSPC); free some space and re-run (runs resume from their last checkpoint)',
+      exitCode: 1,
+    });
     assert.equal(failureOf(sys('EACCES', 'open', '/r/x'), 'eval')?.exitCode, 1);
     assert.equal(failureOf(sys('EISDIR', 'open', '/r'), 'eval')?.exitCode, 2);
     assert.equal(failureOf(sys('EEXIST', 'mkdir', '/r'), 'eval')?.exitCode, 2);

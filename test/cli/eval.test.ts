@@ -43,7 +43,8 @@ describe('pgpo eval', () => {
     const r = run(['--help']);
     assert.equal(r.status, 0, r.stderr);
     const usage = r.stdout.split('\n').find((l) => l.includes('pgpo eval'))!;
-    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--against', '--seed', '--preset', '--config', 'key.path=value']) assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
+    for (const part of ['--ckpt', '--split', '--k', '--temperature', '--greedy', '--n', '--out', '--against', '--seed', '--preset', '--config', 'key.path=value'])
+      assert.ok(usage.includes(part), `usage lacks ${part}: ${usage}`);
   });
 });
 
@@ -55,7 +56,10 @@ describe('pgpo eval: a run trained on another suite', () => {
     const cfg = join(dir, 'config.yaml');
     writeFileSync(cfg, configToYaml(resolveConfig({ overrides: [['data.suite.difficulty', '2']] })));
     assert.equal(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })), null);
-    assert.match(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '', /trained with data\.suite\.difficulty=2; this run uses difficulty 1 \(pass data\.suite\.difficulty=2 to use its suite\)/);
+    assert.match(
+      suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '1']] })) ?? '',
+      /trained with data\.suite\.difficulty=2; this run uses difficulty 1 \(pass data\.suite\.difficulty=2 to use its suite\)/,
+    );
     // a config from before data.suite.difficulty existed was difficulty 1
     writeFileSync(cfg, 'data:\n  suite:\n    seed: 1234\n');
     assert.match(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this run uses difficulty 2 \(/);
@@ -93,7 +97,7 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     const own = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '4', '--seed', '8', ...suite]);
     assert.equal(own.status, 0, own.stderr);
     assert.equal(JSON.parse(readFileSync(join(dir, 'base', 'eval-seed8.json'), 'utf8')).seed, 8);
-    assert.ok(!existsSync(join(dir, 'base', 'eval.json')), 'eval --seed wrote the run\'s eval.json');
+    assert.ok(!existsSync(join(dir, 'base', 'eval.json')), "eval --seed wrote the run's eval.json");
     // the test split, or no key split: no such block
     const test = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--n', '4', '--out', join(dir, 'c.json'), ...suite]);
     assert.doesNotMatch(test.stdout, /key split/);

@@ -22,13 +22,18 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
   for (const stage of ['1/5 data', '2/5 warm start', '3/5 evaluating the base', '4/5 RL', '5/5 evaluating the trained']) assert.ok(r.stderr.includes(stage), `stage ${stage}`);
   assert.match(r.stdout, /avg@2 accuracy on 8 test problems/);
   assert.match(r.stdout, /overall \(avg@2\)/);
-  const gainLine = /gain: [+-]\d+\.\d points overall \(.*95% interval [+-]\d+\.\d to [+-]\d+\.\d, paired over \d+ problems( \(\d+ rows\))?\) — (a measured gain|a measured loss|within the evaluation noise)/;
+  const gainLine =
+    /gain: [+-]\d+\.\d points overall \(.*95% interval [+-]\d+\.\d to [+-]\d+\.\d, paired over \d+ problems( \(\d+ rows\))?\) — (a measured gain|a measured loss|within the evaluation noise)/;
   assert.match(r.stdout, gainLine);
   assert.ok(existsSync(join(dir, 'suite', 'train.parquet')) && existsSync(join(dir, 'suite', 'test.parquet')));
   assert.equal(readFileSync(join(dir, 'p', 'summary.txt'), 'utf8').trim(), r.stdout.trim());
 
   // pgpo eval --against: evaluating the trained run again (same seed) prints the pipeline's gain line
-  const e = spawnSync(process.execPath, [BIN, 'eval', '--ckpt', join(dir, 'p', 'pgpo'), '--preset', 'tiny', '--out', join(dir, 'again.json'), '--against', join(dir, 'p', 'base', 'eval.json'), `data.suite.dir=${join(dir, 'suite')}`], { encoding: 'utf8', env });
+  const e = spawnSync(
+    process.execPath,
+    [BIN, 'eval', '--ckpt', join(dir, 'p', 'pgpo'), '--preset', 'tiny', '--out', join(dir, 'again.json'), '--against', join(dir, 'p', 'base', 'eval.json'), `data.suite.dir=${join(dir, 'suite')}`],
+    { encoding: 'utf8', env },
+  );
   assert.equal(e.status, 0, e.stderr);
   assert.equal(e.stdout.match(gainLine)?.[0], r.stdout.match(gainLine)?.[0]);
   assert.match(e.stdout, /\(against .*base\/eval\.json\)\n$/);
@@ -129,15 +134,26 @@ test('pgpo pipeline runs every stage, prints base vs trained, and resumes by reu
       const byId = new Map(two.problems.map((p) => [p.id, p]));
       const acc = one.problems.reduce((a, p) => a + (p.correct + byId.get(p.id)!.correct) / (p.k + byId.get(p.id)!.k), 0) / one.problems.length;
       const col = who === 'base' ? 1 : 2;
-      const shown = stdout.split('\n').find((l) => l.startsWith('overall (avg@4)'))!.trim().split(/\s+/)[col + 1];
+      const shown = stdout
+        .split('\n')
+        .find((l) => l.startsWith('overall (avg@4)'))!
+        .trim()
+        .split(/\s+/)[col + 1];
       assert.equal(shown, `${(100 * acc).toFixed(1)}%`, `${who}: pooled overall`);
     }
   };
   checkPooled(pooled.stdout);
   // the learned logit scale is reported as the temperature it amounts to, from the run's last step
-  const lastStep = JSON.parse(readFileSync(join(dir, 'p', 'pgpo', 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!);
+  const lastStep = JSON.parse(
+    readFileSync(join(dir, 'p', 'pgpo', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  );
   assert.equal(typeof lastStep.logit_scale, 'number');
-  const scaleLine = pooled.stdout.match(/^logit scale \(the policy's learned inverse temperature, 1 in the base\): ([\d.]+) after step 3, so at temperature 1 the trained policy samples as its weights would at ([\d.]+)$/m);
+  const scaleLine = pooled.stdout.match(
+    /^logit scale \(the policy's learned inverse temperature, 1 in the base\): ([\d.]+) after step 3, so at temperature 1 the trained policy samples as its weights would at ([\d.]+)$/m,
+  );
   assert.ok(scaleLine, pooled.stdout);
   assert.equal(scaleLine[1], lastStep.logit_scale.toFixed(3));
   assert.equal(scaleLine[2], (1 / lastStep.logit_scale).toFixed(3));

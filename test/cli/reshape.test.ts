@@ -27,7 +27,10 @@ describe('pgpo reshape', () => {
     const r = run(['--in', inPath, '--out', outPath, '--tau', '0.3', '--beta', '1.5']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^reshaped 4 responses in 2 groups, 12 tokens; sparsity: top-10% tokens carry [\d.]+% of dependency/);
-    const out = readFileSync(outPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const out = readFileSync(outPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(out.length, 4);
     assert.equal(out[0].prompt, 'keep me');
     const A = computeAdvantages('grpo', { groups: good.map((g) => g.group), rewards: good.map((g) => g.reward) });
@@ -45,7 +48,10 @@ describe('pgpo reshape', () => {
   it('works as a pipe (--in - --out -), summary on stderr', () => {
     const r = run(['--in', '-', '--out', '-', '--variant', 'none'], goodText);
     assert.equal(r.status, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(lines[0].weights, [1, 1, 1, 1]);
     assert.match(r.stderr, /reshaped 4 responses/);
   });
@@ -59,7 +65,11 @@ describe('pgpo reshape', () => {
     ['empty response', '{"group":1,"reward":1,"dependency":[]}', /line 1, field dependency: empty/],
     ['positive log-prob', '{"group":1,"reward":1,"logp_image":[0.5],"logp_text":[-1]}', /line 1, field logp_image\[0\]: a log-probability must be <= 0/],
     ['not an object', '[1,2,3]', /line 1: expected a JSON object/],
-    ['a reward where the variance overflows', '{"group":1,"reward":1e308,"dependency":[1]}\n{"group":1,"reward":-1e308,"dependency":[1]}', /line 1, field reward: 1e\+308 is beyond ±1e\+150, where a group's mean and variance overflow/],
+    [
+      'a reward where the variance overflows',
+      '{"group":1,"reward":1e308,"dependency":[1]}\n{"group":1,"reward":-1e308,"dependency":[1]}',
+      /line 1, field reward: 1e\+308 is beyond ±1e\+150, where a group's mean and variance overflow/,
+    ],
     ['a log-prob where k2 overflows', '{"group":1,"reward":1,"logp_image":[-1e300],"logp_text":[-1]}', /line 1, field logp_image\[0\]: -1e\+300 is beyond ±1e\+150/],
   ];
   for (const [name, text, message] of malformed) {

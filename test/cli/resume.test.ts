@@ -9,7 +9,10 @@ import { configToYaml, resolveConfig } from '../../src/train/config.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/pgpo.js');
 
-for (const [command, stepsKey] of [['sft', 'sft.total_steps'], ['train', 'trainer.total_steps']] as const) {
+for (const [command, stepsKey] of [
+  ['sft', 'sft.total_steps'],
+  ['train', 'trainer.total_steps'],
+] as const) {
   const run = (args: string[]) => spawnSync(process.execPath, [BIN, command, ...args], { encoding: 'utf8' });
   describe(`pgpo ${command} --resume`, () => {
     it('on a directory without config.yaml exits 2 with one line naming it', () => {

@@ -23,7 +23,11 @@ describe('pgpo verify', () => {
   });
 
   it('an empty boxed answer is never correct, not even against an empty gold answer', () => {
-    for (const [pred, answer] of [['\\boxed{}', ''], ['\\boxed{ }', ' '], ['<think>x</think> \\boxed{\\text{}}', '\\text{}']]) {
+    for (const [pred, answer] of [
+      ['\\boxed{}', ''],
+      ['\\boxed{ }', ' '],
+      ['<think>x</think> \\boxed{\\text{}}', '\\text{}'],
+    ]) {
       const r = run(['--pred', pred, '--answer', answer]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).accuracy, 0, `${pred} vs "${answer}"`);

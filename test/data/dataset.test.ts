@@ -120,7 +120,10 @@ describe('datasets', () => {
       await rejectsWith(() => readDataset(bad('k2.jsonl', [{ ...ok, problem: '<image><image>' }])), /row 1, field problem: 2 <image> marker\(s\) but only 1/);
     });
     it('an unreadable or missing image', async () => {
-      await rejectsWith(() => loadDataset(bad('u1.jsonl', [ok, { ...ok, images: [{ bytes: Buffer.from('not an image').toString('base64') }] }])), /u1\.jsonl: row 2, field images\[0\]: unreadable image/);
+      await rejectsWith(
+        () => loadDataset(bad('u1.jsonl', [ok, { ...ok, images: [{ bytes: Buffer.from('not an image').toString('base64') }] }])),
+        /u1\.jsonl: row 2, field images\[0\]: unreadable image/,
+      );
       await rejectsWith(() => loadDataset(bad('u2.jsonl', [{ ...ok, images: ['nope.png'] }])), /row 1, field images\[0\]: unreadable image .*nope\.png/);
     });
     it('an image path outside the dataset folder (unless data.image_root allows it), not a regular file, or too large', async () => {
@@ -132,7 +135,10 @@ describe('datasets', () => {
         writeFileSync(join(inner, name), JSON.stringify({ ...ok, images: [image] }) + '\n');
         return join(inner, name);
       };
-      await rejectsWith(() => loadDataset(file('up.jsonl', '../outside.png')), /up\.jsonl: row 1, field images\[0\]: unreadable image .*outside\.png is outside .*data; image paths resolve inside the dataset's folder \(data\.image_root/);
+      await rejectsWith(
+        () => loadDataset(file('up.jsonl', '../outside.png')),
+        /up\.jsonl: row 1, field images\[0\]: unreadable image .*outside\.png is outside .*data; image paths resolve inside the dataset's folder \(data\.image_root/,
+      );
       await rejectsWith(() => loadDataset(file('abs.jsonl', '/etc/passwd')), /\/etc\/passwd is outside/);
       symlinkSync(join(outer, 'outside.png'), join(inner, 'link.png'));
       await rejectsWith(() => loadDataset(file('link.jsonl', 'link.png')), /link\.png is outside/);

@@ -63,8 +63,14 @@ test('AdamW and SGD take a learning rate per leaf by path', async () => {
   const ss = adamwInit(sp);
   sp = sgdStep(sp, { w: f32(gw, [2, 2]), b: f32(gb, [2]) }, ss, { lr, momentum: 0.5, weightDecay: 0 });
   const sg = await treeToHost(sp);
-  close(sg.get('w')!.data, w.map((x, i) => x - 0.1 * gw[i]));
-  close(sg.get('b')!.data, b.map((x, i) => x - 0.02 * gb[i]));
+  close(
+    sg.get('w')!.data,
+    w.map((x, i) => x - 0.1 * gw[i]),
+  );
+  close(
+    sg.get('b')!.data,
+    b.map((x, i) => x - 0.02 * gb[i]),
+  );
 });
 
 test('SGD with momentum matches a hand-computed update (clip, decay on matrices only, velocity kept)', async () => {

@@ -56,6 +56,9 @@ describe('Rng', () => {
     }
     assert.ok(Math.abs(s / n) < 0.03);
     assert.ok(Math.abs(ss / n - 1) < 0.05);
-    assert.deepEqual([...r.permutation(10)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...r.permutation(10)].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
   });
 });

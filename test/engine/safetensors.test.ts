@@ -9,7 +9,10 @@ const tensors = (): [string, { shape: number[]; data: Float32Array }][] => [
   ['a.w', { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, NaN, Infinity, -0]) }],
   ['b', { shape: [1], data: Float32Array.from([1e-30]) }],
 ];
-const expect = new Map([['a.w', [2, 3]], ['b', [1]]]);
+const expect = new Map([
+  ['a.w', [2, 3]],
+  ['b', [1]],
+]);
 
 test('write then read is bit-exact, leaves no temporary file, header is 8-byte aligned', () => {
   const dir = mkdtempSync(join(tmpdir(), 'st-'));
@@ -58,10 +61,43 @@ test('rejects a bad header, a wrong dtype, a wrong shape, missing and unexpected
     l.writeBigUInt64LE(BigInt(head.length));
     return Buffer.concat([l, head, b.subarray(8 + len)]);
   };
-  assert.throws(() => decodeSafetensors(edit((h) => (h['a.w'].dtype = 'F16')), 'f'), /tensor 'a.w' has dtype "F16", expected "F32"/);
-  assert.throws(() => decodeSafetensors(edit((h) => (h['a.w'].shape = [3, 3])), 'f'), /tensor 'a.w': shape \[3,3\] needs 36 bytes/);
-  assert.throws(() => decodeSafetensors(b, 'f', { expect: new Map([['a.w', [3, 2]], ['b', [1]]]) }), /tensor 'a.w' has shape \[2,3\], expected \[3,2\]/);
-  assert.throws(() => decodeSafetensors(b, 'f', { expect: new Map([['a.w', [2, 3]], ['b', [1]], ['c', [1]]]) }), /tensor 'c' is missing/);
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        edit((h) => (h['a.w'].dtype = 'F16')),
+        'f',
+      ),
+    /tensor 'a.w' has dtype "F16", expected "F32"/,
+  );
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        edit((h) => (h['a.w'].shape = [3, 3])),
+        'f',
+      ),
+    /tensor 'a.w': shape \[3,3\] needs 36 bytes/,
+  );
+  assert.throws(
+    () =>
+      decodeSafetensors(b, 'f', {
+        expect: new Map([
+          ['a.w', [3, 2]],
+          ['b', [1]],
+        ]),
+      }),
+    /tensor 'a.w' has shape \[2,3\], expected \[3,2\]/,
+  );
+  assert.throws(
+    () =>
+      decodeSafetensors(b, 'f', {
+        expect: new Map([
+          ['a.w', [2, 3]],
+          ['b', [1]],
+          ['c', [1]],
+        ]),
+      }),
+    /tensor 'c' is missing/,
+  );
   assert.throws(() => decodeSafetensors(b, 'f', { expect: new Map([['a.w', [2, 3]]]) }), /unexpected tensor 'b'/);
   const p = join(mkdtempSync(join(tmpdir(), 'st-')), 'y.safetensors');
   writeFileSync(p, b.subarray(0, 100));

@@ -34,7 +34,10 @@ test('the table has one row per arm and columns family, variants (MathVerse orde
     2,
   );
   assert.deepEqual(t.columns, ['geometry', 'text-dominant', 'vision-only', 'overall']);
-  assert.deepEqual(t.rows.map((r) => r.algo), ['dapo', 'pgpo']);
+  assert.deepEqual(
+    t.rows.map((r) => r.algo),
+    ['dapo', 'pgpo'],
+  );
   assert.ok(Math.abs(t.rows[0].cells[3].mean! - 0.55) < 1e-12);
   assert.equal(t.rows[1].cells[3].hi, t.rows[1].cells[3].mean, 'no spread, zero-width interval');
   assert.match(formatCompareTable(t), /\| pgpo \| 60\.0 ± 0\.0 \|/);
@@ -103,7 +106,13 @@ test('pooled evaluations: each row sums its samples over the reports, rows missi
   });
   const pooled = poolReports([rows([0, 8, 4]), rows([8, 8, 4]), rows([4, 8], ['p0', 'p1'])]);
   assert.equal(pooled.k, 24);
-  assert.deepEqual(pooled.problems.map((p) => [p.id, p.correct, p.k]), [['p0', 12, 24], ['p1', 24, 24]]);
+  assert.deepEqual(
+    pooled.problems.map((p) => [p.id, p.correct, p.k]),
+    [
+      ['p0', 12, 24],
+      ['p1', 24, 24],
+    ],
+  );
   assert.equal(pooled.overall.accuracy, 0.75);
   assert.equal(pooled.overall.n, 2);
   // the breakdowns are the pooled rows', not the first report's
@@ -120,7 +129,14 @@ test('t975: the table, then the Cornish-Fisher expansion within 2e-4 of the exac
   assert.equal(t975(1), 12.706);
   assert.equal(t975(30), 2.042);
   // exact 97.5% quantiles (R: qt(0.975, df))
-  for (const [df, q] of [[31, 2.039513], [40, 2.021075], [60, 2.000298], [139, 1.977178], [1000, 1.962339]] as const) assert.ok(Math.abs(t975(df) - q) < 2e-4, `df ${df}: ${t975(df)} vs ${q}`);
+  for (const [df, q] of [
+    [31, 2.039513],
+    [40, 2.021075],
+    [60, 2.000298],
+    [139, 1.977178],
+    [1000, 1.962339],
+  ] as const)
+    assert.ok(Math.abs(t975(df) - q) < 2e-4, `df ${df}: ${t975(df)} vs ${q}`);
   assert.throws(() => t975(0), /degrees of freedom/);
 });
 
@@ -128,7 +144,10 @@ test('by share of the key split: each share its rows, accuracy and paired gain; 
   // problem keys are hashes; hex digits 8-16 below half of 2^32 reserve a problem for RL at rl_fraction 0.5
   const rl = ['0000000010000000', '000000007fffffff'];
   const sft = ['0000000080000000', '00000000f0000000'];
-  assert.deepEqual([...rl, ...sft].map((k) => useOf(k, 0.5)), ['rl', 'rl', 'sft', 'sft']);
+  assert.deepEqual(
+    [...rl, ...sft].map((k) => useOf(k, 0.5)),
+    ['rl', 'rl', 'sft', 'sft'],
+  );
   const rows = (correct: (key: string) => number): EvalReport => ({
     ...report(0, 0, 0),
     problems: [...rl, ...sft].map((k) => ({ id: k, family: 'chart', variant: 'text-lite', problem_key: k, correct: correct(k), k: 8, sample: '' })),

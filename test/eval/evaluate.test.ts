@@ -34,7 +34,10 @@ test('avg@k is the share of correct samples, per family, variant and cell; deter
   assert.deepEqual(await evaluate(policy, problems, reward, o), r);
   const greedy = await evaluate(policy, problems, reward, { ...o, greedy: true });
   assert.equal(greedy.k, 1);
-  const table = formatEvalTable([['base', r], ['trained', greedy]]);
+  const table = formatEvalTable([
+    ['base', r],
+    ['trained', greedy],
+  ]);
   assert.match(table, /overall \(avg@4\)/);
   assert.match(table, /vision-only/);
 });
@@ -44,7 +47,12 @@ test('with gold solutions, every sample is classed correct, computation error, m
   const gold = problems.map((p, i) => ({ ...p, solution: `<think>A=${i} ${i}+0=${i}</think> \\boxed{${i}}` }));
   // a reward that calls every sample correct on even problems and wrong on odd ones
   const reward = (_t: string, a: string) => ({ accuracy: Number(a) % 2 === 0 ? 1 : 0, format: 1, reward: 0 });
-  const r = await evaluate(policy, gold.map((p, i) => ({ ...p, answer: String(i) })), reward, { k: 2, temperature: 1, greedy: false, maxNewTokens: 6, seed: 1 });
+  const r = await evaluate(
+    policy,
+    gold.map((p, i) => ({ ...p, answer: String(i) })),
+    reward,
+    { k: 2, temperature: 1, greedy: false, maxNewTokens: 6, seed: 1 },
+  );
   const e = r.errors!;
   assert.ok(e);
   assert.equal(e.overall.correct, 0.5);
@@ -52,7 +60,11 @@ test('with gold solutions, every sample is classed correct, computation error, m
   assert.equal(e.overall.unformatted, 0.5);
   assert.equal(e.overall.misread + e.overall.computation, 0);
   assert.deepEqual(Object.keys(e.by_variant), ['text-dominant', 'vision-only']);
-  for (const p of r.problems) assert.equal(Object.values(p.errors!).reduce((a, b) => a + b, 0), p.k);
+  for (const p of r.problems)
+    assert.equal(
+      Object.values(p.errors!).reduce((a, b) => a + b, 0),
+      p.k,
+    );
   assert.match(formatEvalTable([['x', r]]), /misread a value/);
   // without gold solutions there is no error analysis
   assert.equal((await evaluate(policy, problems, reward, { k: 1, temperature: 1, greedy: false, maxNewTokens: 6, seed: 1 })).errors, undefined);

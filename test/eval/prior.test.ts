@@ -15,10 +15,7 @@ test('priorCounts: where the prior misleads, splits samples into prior / correct
     { answer: 'C', priorAnswer: 'C', response: r('A') },
     { answer: '7', response: r('7') }, // no prior: not counted
   ]);
-  assert.deepEqual(
-    { ...c },
-    { n: 7, misleading: 5, answeredPrior: 2, correct: 1, other: 2, priorRate: 2 / 5, accuracyAgainstPrior: 1 / 5, agreeing: 2, correctWhenPriorRight: 1 },
-  );
+  assert.deepEqual({ ...c }, { n: 7, misleading: 5, answeredPrior: 2, correct: 1, other: 2, priorRate: 2 / 5, accuracyAgainstPrior: 1 / 5, agreeing: 2, correctWhenPriorRight: 1 });
 });
 
 test('priorCounts: no prior instances gives NaN rates, not zero', () => {

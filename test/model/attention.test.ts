@@ -79,7 +79,10 @@ test('with a logit scale other than 1, sampling and scoring apply it alike (the 
   pol.setWeight('decoder.scale', new Float32Array([1.7]));
   try {
     const ro = await pol.sample(prompts, o);
-    const scored = await pol.score(ro.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })), { mode: 'image' });
+    const scored = await pol.score(
+      ro.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })),
+      { mode: 'image' },
+    );
     ro.forEach((r, i) => assert.ok(maxAbsDiff(r.logp, scored.logp[i]) < 1e-4, `rollout ${i}: ${maxAbsDiff(r.logp, scored.logp[i])}`));
     // and the scale changed what was sampled or its probabilities
     assert.ok(ro.some((r, i) => r.tokens.length !== at1[i].tokens.length || maxAbsDiff(r.logp, at1[i].logp) > 1e-3));
@@ -94,13 +97,25 @@ test('same seed, same rollouts; another seed, other rollouts; greedy ignores the
   const a = await pol.sample(prompts, { ...o, seed: 1 });
   const b = await pol.sample(prompts, { ...o, seed: 1 });
   const c = await pol.sample(prompts, { ...o, seed: 2 });
-  assert.deepEqual(a.map((r) => r.tokens), b.map((r) => r.tokens));
-  assert.deepEqual(a.map((r) => [...r.logp]), b.map((r) => [...r.logp]));
-  assert.notDeepEqual(a.map((r) => r.tokens), c.map((r) => r.tokens));
+  assert.deepEqual(
+    a.map((r) => r.tokens),
+    b.map((r) => r.tokens),
+  );
+  assert.deepEqual(
+    a.map((r) => [...r.logp]),
+    b.map((r) => [...r.logp]),
+  );
+  assert.notDeepEqual(
+    a.map((r) => r.tokens),
+    c.map((r) => r.tokens),
+  );
   assert.ok(a[0].entropy === undefined);
   const g1 = await pol.sample(prompts, { ...o, greedy: true, seed: 1 });
   const g2 = await pol.sample(prompts, { ...o, greedy: true, seed: 2 });
-  assert.deepEqual(g1.map((r) => r.tokens), g2.map((r) => r.tokens));
+  assert.deepEqual(
+    g1.map((r) => r.tokens),
+    g2.map((r) => r.tokens),
+  );
   assert.deepEqual(g1[0].tokens, g1[3].tokens);
 });
 

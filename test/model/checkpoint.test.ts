@@ -105,7 +105,10 @@ test('a weights-only checkpoint (no optimizer.safetensors, as the shipped base m
 
 test('a checkpoint from before the logit scale (no decoder.scale) loads with scale 1 and zero moments for it', async () => {
   const d = copy();
-  for (const [file, names] of [['model.safetensors', ['decoder.scale']], ['optimizer.safetensors', ['m.decoder.scale', 'v.decoder.scale']]] as const) {
+  for (const [file, names] of [
+    ['model.safetensors', ['decoder.scale']],
+    ['optimizer.safetensors', ['m.decoder.scale', 'v.decoder.scale']],
+  ] as const) {
     const f = readSafetensors(join(d, file));
     for (const n of names) assert.ok(f.tensors.delete(n), `${file} held ${n}`);
     writeSafetensors(join(d, file), f.tensors, f.metadata);
@@ -127,7 +130,10 @@ test('a checkpoint from before the logit scale (no decoder.scale) loads with sca
   // and the scale multiplies the logits: scale 2 scores as the head's weights doubled
   full.setWeight('decoder.scale', new Float32Array([2]));
   const head = w.get('decoder.head')!.data;
-  old.setWeight('decoder.head', head.map((x) => 2 * x));
+  old.setWeight(
+    'decoder.head',
+    head.map((x) => 2 * x),
+  );
   const [c, e] = [await old.score(items, { mode: 'image' }), await full.score(items, { mode: 'image' })];
   c.logp.forEach((lp, i) => lp.forEach((x, k) => assert.ok(Math.abs(x - e.logp[i][k]) < 1e-5, `${x} vs ${e.logp[i][k]}`)));
   old.dispose();

@@ -60,7 +60,10 @@ async function suite(backend: Backend) {
       for (const name of LEAVES) {
         if (mode === 'text-only' && name.startsWith('vision.')) {
           // The text-only pass never sees the image: the vision tower gets exactly no gradient.
-          assert.ok(grads.get(name)!.data.every((x) => x === 0), `${name} has a gradient in text-only mode`);
+          assert.ok(
+            grads.get(name)!.data.every((x) => x === 0),
+            `${name} has a gradient in text-only mode`,
+          );
           continue;
         }
         assertClose(name, await checkLeaf(name, () => objective(pol, mode, dLogp, dEnt), grads, rng));
@@ -92,7 +95,10 @@ async function suite(backend: Backend) {
     const { nll, tokens } = await pol.sftBackward(items, scale);
     const s = await pol.score(items, { mode: 'image' });
     const want = -s.logp.reduce((a, lp) => a + lp.reduce((x, y) => x + y, 0), 0);
-    assert.equal(tokens, items.reduce((n, it) => n + it.response.length, 0));
+    assert.equal(
+      tokens,
+      items.reduce((n, it) => n + it.response.length, 0),
+    );
     assert.ok(Math.abs(nll - want) < 1e-3 * Math.abs(want), `nll ${nll} vs ${want}`);
     const grads = await pol.gradients();
     const f = async () => {
@@ -113,7 +119,11 @@ async function suite(backend: Backend) {
     assert.ok(Number.isNaN(r.gradNorm));
     assert.deepEqual((await pol.weights()).get('decoder.head')!.data, before);
     assert.ok((await pol.gradVector()).every((x) => x === 0));
-    await pol.backward(items, items.map((it) => new Float32Array(it.response.length).fill(1)), { mode: 'image' });
+    await pol.backward(
+      items,
+      items.map((it) => new Float32Array(it.response.length).fill(1)),
+      { mode: 'image' },
+    );
     const ok = await pol.step({ lr: 0.1, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1 });
     assert.equal(ok.applied, true);
     assert.ok(ok.gradNorm > 0 && Number.isFinite(ok.gradNorm));
@@ -149,7 +159,11 @@ async function suite(backend: Backend) {
   test(`${backend}: ` + 'an SGD step on the real policy: p - lr * clip * g on a fresh state (a bias: no weight decay)', async () => {
     const fresh = await tinyPolicy(5, backend);
     const its = fixtureItems(fresh);
-    await fresh.backward(its, its.map((it) => new Float32Array(it.response.length).fill(1)), { mode: 'image' });
+    await fresh.backward(
+      its,
+      its.map((it) => new Float32Array(it.response.length).fill(1)),
+      { mode: 'image' },
+    );
     const p0 = (await fresh.weights()).get('decoder.layers.1.fc.b')!.data;
     const g = (await fresh.gradients()).get('decoder.layers.1.fc.b')!.data;
     const r = await fresh.step({ lr: 0.3, weightDecay: 0.5, betas: [0.9, 0.999], eps: 1e-8, optimizer: 'sgd', momentum: 0.9, maxGradNorm: 1 });
@@ -162,19 +176,37 @@ async function suite(backend: Backend) {
 
   test(`${backend}: ` + 'backward rejects upstream gradients that do not match the responses', async () => {
     await assert.rejects(pol.backward(items, [new Float32Array(1)], { mode: 'image' }), /dLogp has 1 rows for 4 items/);
-    await assert.rejects(pol.backward(items, items.map(() => new Float32Array(1)), { mode: 'image' }), /dLogp\[0\] has 1 values/);
+    await assert.rejects(
+      pol.backward(
+        items,
+        items.map(() => new Float32Array(1)),
+        { mode: 'image' },
+      ),
+      /dLogp\[0\] has 1 values/,
+    );
   });
 
   test(`${backend}: ` + "the vision encoder's reading loss: its gradient matches finite differences and reaches no decoder weight", async () => {
     const rng = Rng.seeded(17);
-    const images = items.map((it, i) => ({ image: it.image, glyphs: [{ ch: String(i % 10), cx: 5 + 9 * i, cy: 20 }, { ch: 'A', cx: 40, cy: 7 }] }));
+    const images = items.map((it, i) => ({
+      image: it.image,
+      glyphs: [
+        { ch: String(i % 10), cx: 5 + 9 * i, cy: 20 },
+        { ch: 'A', cx: 40, cy: 7 },
+      ],
+    }));
     const scale = 0.1;
     pol.zeroGrad();
     const { loss, terms } = await pol.visionBackward(images, scale);
     assert.ok(Number.isFinite(loss) && loss > 0);
     assert.equal(terms, images.length * 9 * 96); // tiny: 9 patches, 2 slots x 48 classes
     const grads = await pol.gradients();
-    for (const [name, g] of grads) if (name.startsWith('decoder.')) assert.ok(g.data.every((x) => x === 0), `${name} has a gradient from the reading loss`);
+    for (const [name, g] of grads)
+      if (name.startsWith('decoder.'))
+        assert.ok(
+          g.data.every((x) => x === 0),
+          `${name} has a gradient from the reading loss`,
+        );
     pol.zeroGrad();
     const f = async () => {
       const v = (await pol.visionBackward(images, 0)).loss * scale;
@@ -185,7 +217,7 @@ async function suite(backend: Backend) {
     pol.zeroGrad();
   });
 
-  test(`${backend}: ` + 'the logit scale\'s gradient matches a finite difference (summed log-probs: a gradient well above the noise floor)', async () => {
+  test(`${backend}: ` + "the logit scale's gradient matches a finite difference (summed log-probs: a gradient well above the noise floor)", async () => {
     const ones = items.map((it) => new Float32Array(it.response.length).fill(1));
     pol.zeroGrad();
     await pol.backward(items, ones, { mode: 'image' });

@@ -7,7 +7,11 @@ import type { Backend } from '../../src/model/config.ts';
 import type { ScoreItem } from '../../src/core/policy.ts';
 
 export function randomImage(size: number, rng: Rng): RgbImage {
-  return makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256)));
+  return makeRgbImage(
+    size,
+    size,
+    Uint8Array.from({ length: size * size * 3 }, () => rng.int(256)),
+  );
 }
 
 /** Either backend's policy, with the host-side accessors the model tests use. */

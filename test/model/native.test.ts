@@ -84,14 +84,25 @@ test('native sampling: the KV-cache decode equals a full forward pass, and draws
   const nat = await NativePolicy.create('tiny', 4);
   const items = fixtureItems(nat, Rng.seeded(9));
   const prompts = [items[0], items[3]].map((it) => ({ image: it.image, prompt: it.prompt }));
-  for (const o of [{ temperature: 1, topP: 1 }, { temperature: 0.7, topP: 0.9 }, { temperature: 1, topP: 1, greedy: true }]) {
+  for (const o of [
+    { temperature: 1, topP: 1 },
+    { temperature: 0.7, topP: 0.9 },
+    { temperature: 1, topP: 1, greedy: true },
+  ]) {
     const opts = { n: 3, maxNewTokens: 20, seed: 11, entropy: true, ...o };
     const a = await nat.sample(prompts, opts);
     const b = await jax.sample(prompts, opts);
-    assert.deepEqual(a.map((r) => r.tokens), b.map((r) => r.tokens), JSON.stringify(o));
+    assert.deepEqual(
+      a.map((r) => r.tokens),
+      b.map((r) => r.tokens),
+      JSON.stringify(o),
+    );
     // the rollouts' log-probs are those of the distribution drawn from (greedy: temperature 1)
     const temperature = 'greedy' in o ? 1 : o.temperature;
-    const scored = await nat.score(a.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })), { mode: 'image', entropy: true, temperature });
+    const scored = await nat.score(
+      a.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })),
+      { mode: 'image', entropy: true, temperature },
+    );
     a.forEach((r, i) => {
       assert.ok(maxAbsDiff(r.logp, scored.logp[i]) < 1e-5, `rollout ${i}: decode vs full forward`);
       assert.ok(maxAbsDiff(r.entropy!, scored.entropy![i]) < 1e-4, `rollout ${i}: entropy`);
@@ -122,7 +133,11 @@ test('checkpoints move between the backends; the shipped base scores alike on bo
   const dir = mkdtempSync(join(tmpdir(), 'pgpo-native-'));
   const nat = await NativePolicy.create('tiny', 8);
   const items = fixtureItems(nat);
-  await nat.backward(items, items.map((it) => new Float32Array(it.response.length).fill(1)), { mode: 'image' });
+  await nat.backward(
+    items,
+    items.map((it) => new Float32Array(it.response.length).fill(1)),
+    { mode: 'image' },
+  );
   await nat.step({ lr: 1e-2, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 1 });
   await nat.save(join(dir, 'n'), { step: 1 });
   const { policy, meta } = await VlmPolicy.load(join(dir, 'n'));
@@ -138,7 +153,10 @@ test('checkpoints move between the backends; the shipped base scores alike on bo
 
   const base = join(import.meta.dirname, '..', '..', 'models', 'small-base', 'checkpoints');
   const { readdirSync } = await import('node:fs');
-  const step = readdirSync(base).filter((d) => d.startsWith('step-')).sort().pop()!;
+  const step = readdirSync(base)
+    .filter((d) => d.startsWith('step-'))
+    .sort()
+    .pop()!;
   const [n, j] = [(await NativePolicy.load(join(base, step, 'policy'))).policy, (await VlmPolicy.load(join(base, step, 'policy'))).policy];
   const its = fixtureItems(n).slice(0, 2);
   const [a, b] = [await n.score(its, { mode: 'image' }), await j.score(its, { mode: 'image' })];
@@ -166,12 +184,23 @@ test('native sampling with repeated consecutive prompts, one rollout each, one n
   const items = fixtureItems(nat, Rng.seeded(3));
   const p0 = { image: items[0].image, prompt: items[0].prompt };
   const p1 = { image: items[3].image, prompt: items[3].prompt };
-  for (const o of [{ n: 2, maxNewTokens: 12 }, { n: 1, maxNewTokens: 12 }, { n: 3, maxNewTokens: 1 }]) {
+  for (const o of [
+    { n: 2, maxNewTokens: 12 },
+    { n: 1, maxNewTokens: 12 },
+    { n: 3, maxNewTokens: 1 },
+  ]) {
     const prompts = [p0, p0, p1];
     const opts = { ...o, temperature: 1, topP: 1, seed: 5 };
     const a = await nat.sample(prompts, opts);
-    assert.deepEqual(a.map((r) => r.tokens), (await jax.sample(prompts, opts)).map((r) => r.tokens), JSON.stringify(o));
-    const scored = await nat.score(a.map((r, i) => ({ ...prompts[Math.floor(i / o.n)], response: r.tokens })), { mode: 'image' });
+    assert.deepEqual(
+      a.map((r) => r.tokens),
+      (await jax.sample(prompts, opts)).map((r) => r.tokens),
+      JSON.stringify(o),
+    );
+    const scored = await nat.score(
+      a.map((r, i) => ({ ...prompts[Math.floor(i / o.n)], response: r.tokens })),
+      { mode: 'image' },
+    );
     a.forEach((r, i) => assert.ok(maxAbsDiff(r.logp, scored.logp[i]) < 1e-5, `${JSON.stringify(o)} rollout ${i}`));
   }
   jax.dispose();
@@ -228,7 +257,10 @@ test('native backward with a temperature matches a finite difference of tempered
   const rng = Rng.seeded(11);
   const u = Float32Array.from(w, () => rng.normal());
   const f = async (s: number) => {
-    nat.setWeight('decoder.head', Float32Array.from(w, (x, i) => x + s * 1e-3 * u[i]));
+    nat.setWeight(
+      'decoder.head',
+      Float32Array.from(w, (x, i) => x + s * 1e-3 * u[i]),
+    );
     const sc = await nat.score(items, { mode: 'image', temperature: T } as Opts);
     return sc.logp.reduce((a, lp, i) => a + lp.reduce((b, x, k) => b + d[i][k] * x, 0), 0);
   };

@@ -21,7 +21,10 @@ describe('dependency histogram', () => {
     const h = dependencyHistogram(s, { bins: 7, floor: 1e-6 });
     assert.equal(h.tokens, 10);
     assert.equal(h.belowFloor, 2);
-    assert.equal(h.counts.reduce((a, b) => a + b, 0), 8);
+    assert.equal(
+      h.counts.reduce((a, b) => a + b, 0),
+      8,
+    );
     assert.equal(h.edges.length, 8);
     close(h.edges[0], -6);
     // decades -6..1 in 7 bins of width ~1: 10 lands in the last bin, 0.001 in bin 3
@@ -47,9 +50,29 @@ describe('token classes', () => {
     assert.deepEqual(
       pieces.map((p, i) => `${p}:${c[i]}`),
       [
-        '<think>:template', 'A:template', '=:operator', '5:image-digit', '0:image-digit', ' B:template', '=:operator', '60:image-digit',
-        ' C:template', '=:operator', '7:text-digit', ' :template', '180:computed-digit', '-:operator', '50:image-digit', '-:operator',
-        '60:image-digit', '=:operator', '70:computed-digit', '</think>:template', ' \\boxed{:template', '70:computed-digit', '}:template',
+        '<think>:template',
+        'A:template',
+        '=:operator',
+        '5:image-digit',
+        '0:image-digit',
+        ' B:template',
+        '=:operator',
+        '60:image-digit',
+        ' C:template',
+        '=:operator',
+        '7:text-digit',
+        ' :template',
+        '180:computed-digit',
+        '-:operator',
+        '50:image-digit',
+        '-:operator',
+        '60:image-digit',
+        '=:operator',
+        '70:computed-digit',
+        '</think>:template',
+        ' \\boxed{:template',
+        '70:computed-digit',
+        '}:template',
       ],
     );
   });
@@ -62,9 +85,7 @@ describe('token classes', () => {
     assert.deepEqual(classifyTokens(['A=5', '0'], ['50'], []), ['image-digit', 'image-digit']);
   });
   it('averages S and log(1+S) per class', () => {
-    const stats = dependencyByClass([
-      { pieces: ['A', '=', '5', ' \\boxed{', '9', '}'], dep: [0, 0.5, 3, 0, 1, 0], image_values: ['5'], text_values: [] },
-    ]);
+    const stats = dependencyByClass([{ pieces: ['A', '=', '5', ' \\boxed{', '9', '}'], dep: [0, 0.5, 3, 0, 1, 0], image_values: ['5'], text_values: [] }]);
     const by = Object.fromEntries(stats.map((s) => [s.cls, s]));
     assert.equal(by['image-digit'].tokens, 1);
     close(by['image-digit'].meanS, 3);
@@ -83,7 +104,10 @@ describe('S by variant', () => {
       { variant: 'vision-only', dep: [0, 1] },
       { variant: 'mixed', dep: [0.5] },
     ]);
-    assert.deepEqual(v.map((x) => x.variant), ['vision-only', 'mixed', 'text-dominant']);
+    assert.deepEqual(
+      v.map((x) => x.variant),
+      ['vision-only', 'mixed', 'text-dominant'],
+    );
     close(v[0].meanS, 5 / 4);
     close(v[0].meanMaxS, 2);
     assert.equal(v[0].responses, 2);
@@ -95,8 +119,25 @@ describe('curves and collapse', () => {
   const steps = (f: (i: number) => number, n = 60): Point[] => Array.from({ length: n }, (_, i) => [i + 1, f(i)] as const);
   it('metricSeries skips null and missing values; smooth is a trailing mean', () => {
     const s = metricSeries([{ step: 1, a: 1 }, { step: 2, a: null }, { step: 3 }, { step: 4, a: 3 }], 'a');
-    assert.deepEqual(s, [[1, 1], [4, 3]]);
-    assert.deepEqual(smooth([[1, 1], [2, 3], [3, 5]], 2), [[1, 1], [2, 2], [3, 4]]);
+    assert.deepEqual(s, [
+      [1, 1],
+      [4, 3],
+    ]);
+    assert.deepEqual(
+      smooth(
+        [
+          [1, 1],
+          [2, 3],
+          [3, 5],
+        ],
+        2,
+      ),
+      [
+        [1, 1],
+        [2, 2],
+        [3, 4],
+      ],
+    );
   });
   it('flags DAPO-like collapse: accuracy falls after a peak while entropy spikes', () => {
     const acc = steps((i) => (i < 40 ? 0.2 + 0.015 * i : 0.8 - 0.03 * (i - 40)));
@@ -109,16 +150,25 @@ describe('curves and collapse', () => {
     assert.match(r.reason, /accuracy fell .* entropy rose/);
   });
   it('does not flag steady learning, nor a drop without an entropy spike', () => {
-    const rising = detectCollapse(steps((i) => 0.2 + 0.01 * i), steps(() => 0.5));
+    const rising = detectCollapse(
+      steps((i) => 0.2 + 0.01 * i),
+      steps(() => 0.5),
+    );
     assert.equal(rising.collapsed, false);
     assert.equal(rising.accuracyDrop!.flagged, false);
-    const drop = detectCollapse(steps((i) => (i < 40 ? 0.8 : 0.5)), steps(() => 0.5));
+    const drop = detectCollapse(
+      steps((i) => (i < 40 ? 0.8 : 0.5)),
+      steps(() => 0.5),
+    );
     assert.equal(drop.collapsed, false);
     assert.equal(drop.accuracyDrop!.flagged, true);
     assert.match(drop.reason, /without an entropy spike/);
   });
   it('refuses to judge a short run', () => {
-    const r = detectCollapse(steps(() => 0.5, 5), steps(() => 0.5, 5));
+    const r = detectCollapse(
+      steps(() => 0.5, 5),
+      steps(() => 0.5, 5),
+    );
     assert.equal(r.collapsed, false);
     assert.match(r.reason, /too few steps/);
   });
@@ -127,9 +177,26 @@ describe('curves and collapse', () => {
 describe('policy-gradient variance across algorithms', () => {
   it('geometric means per algorithm, the PGPO/DAPO ratio and the paired same-batch ratio', () => {
     const s = pgVarianceByAlgo([
-      { algo: 'dapo', pgVar: [[1, 2], [2, 8]] },
+      {
+        algo: 'dapo',
+        pgVar: [
+          [1, 2],
+          [2, 8],
+        ],
+      },
       { algo: 'dapo', pgVar: [[1, 4]] },
-      { algo: 'pgpo', pgVar: [[1, 1], [2, 4], [3, 0]], pgVarUniform: [[1, 2], [2, 2]] },
+      {
+        algo: 'pgpo',
+        pgVar: [
+          [1, 1],
+          [2, 4],
+          [3, 0],
+        ],
+        pgVarUniform: [
+          [1, 2],
+          [2, 2],
+        ],
+      },
     ]);
     const dapo = s.find((x) => x.algo === 'dapo')!;
     const pgpo = s.find((x) => x.algo === 'pgpo')!;

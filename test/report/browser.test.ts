@@ -97,15 +97,22 @@ describe('pgpo report in headless Chromium', () => {
     const table = await page.$$eval('table.compare tr', (rows) => rows.length);
     assert.ok(table >= 4, 'the comparison table has a header and a row per algorithm');
 
-    const images = await page.$$eval('img.thumb', (imgs) => imgs.map((i) => ({ ok: (i as unknown as { complete: boolean }).complete && (i as unknown as { naturalWidth: number }).naturalWidth === 48, src: i.getAttribute('src')!.slice(0, 22) })));
+    const images = await page.$$eval('img.thumb', (imgs) =>
+      imgs.map((i) => ({ ok: (i as unknown as { complete: boolean }).complete && (i as unknown as { naturalWidth: number }).naturalWidth === 48, src: i.getAttribute('src')!.slice(0, 22) })),
+    );
     assert.ok(images.length >= 4, `example images shown (${images.length})`);
     for (const im of images) {
-      assert.ok(im.ok, 'each rollout image decodes as the model\'s 48x48 PNG');
+      assert.ok(im.ok, "each rollout image decodes as the model's 48x48 PNG");
       assert.equal(im.src, 'data:image/png;base64,');
     }
-    const tokens = await page.$$eval('.response .tok', (spans) => spans.map((s) => ({ title: s.getAttribute('title') ?? '', bg: (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(s).backgroundColor })));
+    const tokens = await page.$$eval('.response .tok', (spans) =>
+      spans.map((s) => ({ title: s.getAttribute('title') ?? '', bg: (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(s).backgroundColor })),
+    );
     assert.ok(tokens.length > 50, 'heatmap tokens rendered');
-    assert.ok(tokens.every((t) => /^S=\S+ · w=\S+ · [a-z-]+$/.test(t.title)), 'every token carries S, w and its class on hover');
+    assert.ok(
+      tokens.every((t) => /^S=\S+ · w=\S+ · [a-z-]+$/.test(t.title)),
+      'every token carries S, w and its class on hover',
+    );
     assert.ok(new Set(tokens.map((t) => t.bg)).size > 5, 'tokens are coloured by S, not all alike');
 
     await page.screenshot({ path: join(OUT, 'report.png'), fullPage: true });
@@ -114,8 +121,19 @@ describe('pgpo report in headless Chromium', () => {
 
     assert.deepEqual(errors, [], 'no console errors or warnings');
     assert.deepEqual(failed, [], 'no failed requests');
-    assert.deepEqual(requests.filter((u) => u !== url && !u.startsWith('data:')), [], 'no request beyond the file itself');
+    assert.deepEqual(
+      requests.filter((u) => u !== url && !u.startsWith('data:')),
+      [],
+      'no request beyond the file itself',
+    );
     assert.ok(readFileSync(join(OUT, 'report.png')).length > 10_000, 'screenshot saved');
-    writeFileSync(join(OUT, 'charts.json'), JSON.stringify(charts.map((c) => ({ title: c.title, marks: c.marks.length })), null, 2));
+    writeFileSync(
+      join(OUT, 'charts.json'),
+      JSON.stringify(
+        charts.map((c) => ({ title: c.title, marks: c.marks.length })),
+        null,
+        2,
+      ),
+    );
   });
 });

@@ -129,10 +129,7 @@ export function writeFixtureRun(dir: string, o: FixtureRunOptions): void {
   const rng = Rng.seeded(`${o.algo}-${o.seed}`);
   mkdirSync(join(dir, 'rollouts'), { recursive: true });
   mkdirSync(join(dir, 'tokens'), { recursive: true });
-  writeFileSync(
-    join(dir, 'config.yaml'),
-    `algorithm:\n  name: ${o.algo}\n  tau: 0.4\n  beta: 2.0\ntrainer:\n  seed: ${o.seed}\n  total_steps: ${steps}\n`,
-  );
+  writeFileSync(join(dir, 'config.yaml'), `algorithm:\n  name: ${o.algo}\n  tau: 0.4\n  beta: 2.0\ntrainer:\n  seed: ${o.seed}\n  total_steps: ${steps}\n`);
   const pgpo = o.algo === 'pgpo';
   const metrics = [];
   for (let step = 1; step <= steps; step++) {

@@ -14,7 +14,10 @@ describe('report page', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-html-')), 'evil"<run>-seed0');
     writeFixtureRun(dir, { algo: 'pgpo', seed: 0, steps: 12 });
     const file = join(dir, 'rollouts', 'step-000012.jsonl');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     lines[0].problem = '<script>alert(1)</script>';
     lines[0].pieces[1] = '<img src=x onerror=alert(1)>';
     lines[0].image_png = '"><script>x</script>';
@@ -36,7 +39,10 @@ describe('report page', () => {
     writeFixtureRun(dapo, { algo: 'dapo', seed: 0, steps: 10 });
     // the DAPO run as trainer.pg_var_freq = 0 writes it: no pg_var key at all
     const metrics = join(dapo, 'metrics.jsonl');
-    const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = readFileSync(metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     writeFileSync(metrics, rows.map(({ pg_var: _, ...r }) => JSON.stringify(r)).join('\n') + '\n');
     const html = renderReport({ ...loadInputs([pgpo, dapo]), generated: 'x' });
     const [from, to] = [html.indexOf('id="variance"'), html.indexOf('id="heatmaps"')];
@@ -53,7 +59,10 @@ describe('report page', () => {
     writeFixtureRun(run, { algo: 'pgpo', seed: 0, steps: 10 });
     assert.ok(!renderReport({ ...loadInputs([run]), generated: 'now' }).includes('Learned logit scale'), 'runs from before the scale: no chart');
     const metrics = join(run, 'metrics.jsonl');
-    const rows = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = readFileSync(metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     writeFileSync(metrics, rows.map((r, i) => JSON.stringify({ ...r, logit_scale: 1 + 0.05 * i })).join('\n') + '\n');
     const html = renderReport({ ...loadInputs([run]), generated: 'now' });
     assert.ok(html.includes('Learned logit scale'));

@@ -26,7 +26,10 @@ describe('reading run and compare directories', () => {
     appendFileSync(join(p, 'metrics.jsonl'), '{"step": 13, "accur');
     assert.equal(loadRun(p).metrics.length, 12);
     writeFileSync(join(p, 'metrics.jsonl'), '{"step": 1}\n{"step": "two"}\n{"step": 3}\n');
-    assert.throws(() => loadRun(p), (e: Error) => e instanceof RunDataError && /metrics\.jsonl:2: step/.test(e.message));
+    assert.throws(
+      () => loadRun(p),
+      (e: Error) => e instanceof RunDataError && /metrics\.jsonl:2: step/.test(e.message),
+    );
     writeFileSync(join(p, 'metrics.jsonl'), '{"step": 1}\n');
     writeFileSync(join(p, 'tokens', 'step-000012.jsonl'), JSON.stringify({ family: 'f', variant: 'v', pieces: ['a', 'b'], dep: [0.1] }) + '\n');
     assert.throws(() => loadRun(p), /step-000012\.jsonl:1: dep has 1 values but pieces has 2/);
@@ -36,7 +39,10 @@ describe('reading run and compare directories', () => {
     writeFixtureCompare(p, { steps: 12 });
     const { compares, runs } = loadInputs([p]);
     assert.equal(compares.length, 1);
-    assert.deepEqual(runs.map((r) => r.name), ['dapo-seed0', 'pgpo-seed0']);
+    assert.deepEqual(
+      runs.map((r) => r.name),
+      ['dapo-seed0', 'pgpo-seed0'],
+    );
     writeFileSync(join(p, 'compare.json'), JSON.stringify({ algos: ['a'], seeds: 1, columns: ['x', 'y'], rows: [{ algo: 'a', cells: [{ mean: 1, lo: 1, hi: 1, n: 1 }] }] }));
     assert.throws(() => loadInputs([p]), /rows\[0\] \(a\) has 1 cells for 2 columns/);
     assert.throws(() => loadInputs([join(dir, 'nope')]), /no such directory/);

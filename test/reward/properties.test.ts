@@ -33,9 +33,7 @@ test('a decimal equals its fraction, both ways', () => {
 });
 
 test('a fraction equals its decimal to 10 places', () => {
-  fc.assert(
-    fc.property(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 1, max: 999 }), (p, q) => isEquivalent((p / q).toFixed(10), `\\frac{${p}}{${q}}`)),
-  );
+  fc.assert(fc.property(fc.integer({ min: 1, max: 999 }), fc.integer({ min: 1, max: 999 }), (p, q) => isEquivalent((p / q).toFixed(10), `\\frac{${p}}{${q}}`)));
 });
 
 test('LaTeX forms of an integer equal it (compute engine)', () => {
@@ -57,9 +55,7 @@ test('a perturbed value is not equal', () => {
 
 test('the last box is the answer, whatever text precedes it', () => {
   const noBox = fc.string({ maxLength: 60 }).filter((s) => !s.includes('\\boxed') && !s.includes('\\fbox'));
-  fc.assert(
-    fc.property(noBox, integer, (prefix, n) => computeReward(`${prefix} \\boxed{${n - 1}} and \\boxed{${n}}`, String(n)).accuracy === 1),
-  );
+  fc.assert(fc.property(noBox, integer, (prefix, n) => computeReward(`${prefix} \\boxed{${n - 1}} and \\boxed{${n}}`, String(n)).accuracy === 1));
 });
 
 test('the reward is always one of the four weighted sums, and never throws', () => {

@@ -32,7 +32,14 @@ test('a reading drill names every cell in reading order: the number drawn in it,
     const texts = d.scene.marks.flatMap((m) => (m.type === 'text' ? [m] : []));
     // cell of a text mark: column by x (16 units), row by y (10 units from 2)
     const cellOf = (m: (typeof texts)[number]) => Math.floor((m.y - 2) / 10) * 2 + Math.floor(m.x / 16);
-    const drawn = Array.from({ length: 6 }, (_, c) => texts.filter((m) => cellOf(m) === c).map((m) => m.text).join(' ') || '-');
+    const drawn = Array.from(
+      { length: 6 },
+      (_, c) =>
+        texts
+          .filter((m) => cellOf(m) === c)
+          .map((m) => m.text)
+          .join(' ') || '-',
+    );
     assert.deepEqual(drawn, named);
     assert.equal(d.answer, String(named.filter((v) => v !== '-').length));
     assert.ok(Number(d.answer) >= 1);

@@ -29,7 +29,20 @@ test('ladder: the same seed gives the same instance, pinned by its full content 
   const a = ladderAt({ n: 1, seed: 7, ...ALL }, 13);
   const b = ladderAt({ n: 1, seed: 7, ...ALL }, 13);
   assert.deepEqual(a, b);
-  const pinned = { id: a.id, problemKey: a.problemKey, family: a.family, variant: a.variant, kind: a.kind, rung: a.rung, split: a.split, problem: a.problem, answer: a.answer, solution: a.solution, priorAnswer: a.priorAnswer, image: imageHash(a.image.data) };
+  const pinned = {
+    id: a.id,
+    problemKey: a.problemKey,
+    family: a.family,
+    variant: a.variant,
+    kind: a.kind,
+    rung: a.rung,
+    split: a.split,
+    problem: a.problem,
+    answer: a.answer,
+    solution: a.solution,
+    priorAnswer: a.priorAnswer,
+    image: imageHash(a.image.data),
+  };
   assert.deepEqual(pinned, PINNED);
   assert.notDeepEqual(ladderAt({ n: 1, seed: 8, ...ALL }, 13).problem + ladderAt({ n: 1, seed: 8, ...ALL }, 13).solution, a.problem + a.solution);
 });
@@ -54,7 +67,10 @@ test('ladder: a suite is its stream read from 0; instance i does not depend on n
   suite.forEach((x, i) => assert.deepEqual(x, ladderAt({ n: 1, seed: 3, ...ALL }, i)));
   assert.deepEqual(generateSuite({ n: 12, seed: 3, ...ALL }), suite.slice(0, 12));
   // rungs, families and variants round-robin: every (family, variant) once per 25, then the next rung
-  assert.deepEqual(suite.slice(0, 5).map((x) => x.family), [...FAMILY_NAMES]);
+  assert.deepEqual(
+    suite.slice(0, 5).map((x) => x.family),
+    [...FAMILY_NAMES],
+  );
   assert.deepEqual([suite[0].rung, suite[24].rung, suite[25].rung], [1, 1, 2]);
 });
 
@@ -107,7 +123,11 @@ test('ladder: a higher rung reads more values, or as many with a subtraction in 
       assert.ok(hi.values >= lo.values, `${f}: rung ${r + 1} reads fewer values than rung ${r}`);
       assert.ok(hi.values > lo.values || (LADDER_RUNGS[(r + 1) as Rung].subtract && hi.minus >= lo.minus && hi.minus > 0), `${f}: rung ${r + 1} is not harder than rung ${r}`);
     }
-    assert.deepEqual(RUNGS.map((r) => drafts(f, r, 20).every((d) => d.givens.length === LADDER_RUNGS[r].values)), [true, true, true, true, true], f);
+    assert.deepEqual(
+      RUNGS.map((r) => drafts(f, r, 20).every((d) => d.givens.length === LADDER_RUNGS[r].values)),
+      [true, true, true, true, true],
+      f,
+    );
   }
 });
 
@@ -131,7 +151,10 @@ test('ladder: every gold solution is in the house format, short, and scores full
     assert.ok(x.problem.length <= 150, `problem too long (${x.problem.length}): ${x.problem}`);
     assert.ok(x.solution.length <= 62, `solution too long (${x.solution.length}): ${x.solution}`);
     assert.deepEqual(computeReward(x.solution, x.answer), { accuracy: 1, format: 1, reward: 1 }, x.solution);
-    assert.deepEqual(readings(x.solution), x.givens.map((g) => `${g.name}=${g.value}`));
+    assert.deepEqual(
+      readings(x.solution),
+      x.givens.map((g) => `${g.name}=${g.value}`),
+    );
     assert.equal(x.image.width, 48);
     assert.ok(x.rung !== undefined && x.difficulty === 1);
   }

@@ -72,20 +72,36 @@ describe('training config', () => {
   });
   it('layers: preset < recipe < file < overrides', () => {
     const f = file('a.yaml', 'worker:\n  actor:\n    clip_ratio_high: 0.3\ntrainer:\n  total_steps: 7\n');
-    const c = resolveConfig({ preset: 'tiny', file: f, overrides: [['trainer.total_steps', '9'], ['algorithm.pgpo.variant', 'boost-only']] });
+    const c = resolveConfig({
+      preset: 'tiny',
+      file: f,
+      overrides: [
+        ['trainer.total_steps', '9'],
+        ['algorithm.pgpo.variant', 'boost-only'],
+      ],
+    });
     assert.equal(c.worker.actor.clip_ratio_high, 0.3);
     assert.equal(c.trainer.total_steps, 9);
     assert.equal(c.worker.actor.model, 'tiny');
     assert.equal(c.algorithm.pgpo.variant, 'boost-only');
   });
   it('override values are read as YAML scalars', () => {
-    const c = resolveConfig({ overrides: [['worker.actor.max_grad_norm', 'null'], ['data.suite.families', '[geometry, chart]'], ['eval.greedy', 'true']] });
+    const c = resolveConfig({
+      overrides: [
+        ['worker.actor.max_grad_norm', 'null'],
+        ['data.suite.families', '[geometry, chart]'],
+        ['eval.greedy', 'true'],
+      ],
+    });
     assert.equal(c.worker.actor.max_grad_norm, null);
     assert.deepEqual(c.data.suite.families, ['geometry', 'chart']);
     assert.equal(c.eval.greedy, true);
   });
   it('unknown keys are errors naming the key, the source and the known keys', () => {
-    assert.throws(() => resolveConfig({ overrides: [['algorithm.pgpo.taux', '0.3']] }), (e: unknown) => e instanceof ConfigError && /unknown config key "algorithm.pgpo.taux" \(set on the command line\); known keys under algorithm.pgpo: variant, tau, beta/.test(e.message));
+    assert.throws(
+      () => resolveConfig({ overrides: [['algorithm.pgpo.taux', '0.3']] }),
+      (e: unknown) => e instanceof ConfigError && /unknown config key "algorithm.pgpo.taux" \(set on the command line\); known keys under algorithm.pgpo: variant, tau, beta/.test(e.message),
+    );
     const f = file('b.yaml', 'trainer:\n  total_steps: 3\n  bogus: 1\n');
     assert.throws(() => resolveConfig({ file: f }), new RegExp(`unknown config key "trainer.bogus" \\(${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3\\)`));
   });
@@ -97,19 +113,39 @@ describe('training config', () => {
     assert.throws(() => resolveConfig({ preset: 'huge' }), /--preset must be one of tiny, small/);
   });
   it('suite families and variants must be names of the task suite; the error names the key', () => {
-    assert.throws(() => resolveConfig({ overrides: [['data.suite.families', '[geometry, poetry]']] }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.families.1" \(set on the command line\): .*"chart".*got "poetry"/.test(e.message));
+    assert.throws(
+      () => resolveConfig({ overrides: [['data.suite.families', '[geometry, poetry]']] }),
+      (e: unknown) => e instanceof ConfigError && /config key "data.suite.families.1" \(set on the command line\): .*"chart".*got "poetry"/.test(e.message),
+    );
     const f = file('e.yaml', 'data:\n  suite:\n    variants: [vision-only, smell-only]\n');
-    assert.throws(() => resolveConfig({ file: f }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.variants.1" \(.*e.yaml(:\d+)?\): .*"vision-only".*got "smell-only"/.test(e.message));
+    assert.throws(
+      () => resolveConfig({ file: f }),
+      (e: unknown) => e instanceof ConfigError && /config key "data.suite.variants.1" \(.*e.yaml(:\d+)?\): .*"vision-only".*got "smell-only"/.test(e.message),
+    );
     assert.deepEqual(resolveConfig({ overrides: [['data.suite.variants', '[vision-only]']] }).data.suite.variants, ['vision-only']);
   });
   it('a sampling temperature of 0 is an error naming the key (greedy decoding is eval.greedy)', () => {
-    assert.throws(() => resolveConfig({ overrides: [['eval.temperature', '0']] }), (e: unknown) => e instanceof ConfigError && /config key "eval.temperature" \(set on the command line\): .*eval.greedy=true.*got 0/.test(e.message));
-    assert.throws(() => resolveConfig({ overrides: [['worker.rollout.temperature', '0']] }), (e: unknown) => e instanceof ConfigError && /config key "worker.rollout.temperature" \(set on the command line\): .*got 0/.test(e.message));
+    assert.throws(
+      () => resolveConfig({ overrides: [['eval.temperature', '0']] }),
+      (e: unknown) => e instanceof ConfigError && /config key "eval.temperature" \(set on the command line\): .*eval.greedy=true.*got 0/.test(e.message),
+    );
+    assert.throws(
+      () => resolveConfig({ overrides: [['worker.rollout.temperature', '0']] }),
+      (e: unknown) => e instanceof ConfigError && /config key "worker.rollout.temperature" \(set on the command line\): .*got 0/.test(e.message),
+    );
     assert.equal(resolveConfig({ overrides: [['eval.temperature', '0.5']] }).eval.temperature, 0.5);
   });
   it('the key split with a dataset file is an error naming rl_fraction (the file would be trained on whole)', () => {
-    const both: [string, string][] = [['data.train_files', 'mine.parquet'], ['data.suite.rl_fraction', '0.5']];
-    assert.throws(() => resolveConfig({ overrides: both }), (e: unknown) => e instanceof ConfigError && /config key "data.suite.rl_fraction" \(set on the command line\): the key split applies to the generated suite only, and data.train_files \(mine.parquet\) is set.*got 0.5/.test(e.message));
+    const both: [string, string][] = [
+      ['data.train_files', 'mine.parquet'],
+      ['data.suite.rl_fraction', '0.5'],
+    ];
+    assert.throws(
+      () => resolveConfig({ overrides: both }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /config key "data.suite.rl_fraction" \(set on the command line\): the key split applies to the generated suite only, and data.train_files \(mine.parquet\) is set.*got 0.5/.test(e.message),
+    );
     assert.equal(resolveConfig({ overrides: [both[0]] }).data.train_files, 'mine.parquet');
     assert.equal(resolveConfig({ overrides: [both[1]] }).data.suite.rl_fraction, 0.5);
   });
@@ -125,7 +161,10 @@ describe('training config', () => {
 
   it('no key can name __proto__, constructor or prototype: on the command line or in a file, naming where', () => {
     for (const key of ['__proto__.x', 'data.constructor.prototype.x', 'trainer.prototype']) {
-      assert.throws(() => resolveConfig({ overrides: [[key, '1']] }), (e: unknown) => e instanceof ConfigError && e.message.includes(`override "${key}"`) && /cannot be a config key/.test(e.message));
+      assert.throws(
+        () => resolveConfig({ overrides: [[key, '1']] }),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(`override "${key}"`) && /cannot be a config key/.test(e.message),
+      );
     }
     const f = file('proto.yaml', 'trainer:\n  seed: 2\n__proto__:\n  polluted: 1\n');
     assert.throws(() => resolveConfig({ file: f }), new RegExp(`${f}:3: "__proto__" cannot be a config key`));

@@ -12,7 +12,17 @@ import { loadProblems, suiteInstances } from '../../src/train/sources.ts';
 import { generateSuite } from '../../src/tasks/index.ts';
 
 const ladder = (more: [string, string][] = []) =>
-  resolveConfig({ overrides: [['data.suite.world', 'ladder'], ['data.suite.n_train', '1000000'], ['data.suite.n_test', '30'], ['data.suite.sft_rungs', '[1,2]'], ['data.suite.rl_rungs', '[4]'], ['data.suite.test_rungs', '[5]'], ...more] });
+  resolveConfig({
+    overrides: [
+      ['data.suite.world', 'ladder'],
+      ['data.suite.n_train', '1000000'],
+      ['data.suite.n_test', '30'],
+      ['data.suite.sft_rungs', '[1,2]'],
+      ['data.suite.rl_rungs', '[4]'],
+      ['data.suite.test_rungs', '[5]'],
+      ...more,
+    ],
+  });
 
 describe('ladder world config', () => {
   it('defaults to the classic world, whose suite is exactly what it was', () => {
@@ -26,7 +36,10 @@ describe('ladder world config', () => {
 
   it('refuses bad values naming the key', () => {
     const fails = (k: string, v: string, re: RegExp) =>
-      assert.throws(() => resolveConfig({ overrides: [[k, v]] }), (e: unknown) => e instanceof ConfigError && re.test(e.message) && e.message.includes(`"${k}`));
+      assert.throws(
+        () => resolveConfig({ overrides: [[k, v]] }),
+        (e: unknown) => e instanceof ConfigError && re.test(e.message) && e.message.includes(`"${k}`),
+      );
     fails('data.suite.world', 'ladders', /must be one of classic, ladder/);
     fails('data.suite.sft_rungs', '[0]', /rungs are 1\.\.5/);
     fails('data.suite.rl_rungs', '[6]', /rungs are 1\.\.5/);
@@ -54,6 +67,9 @@ describe('ladder world config', () => {
     const stream = new ProblemStream(sft, 'sft:1');
     const visited = [0, 1, 2].map((c) => stream.at(c));
     assert.ok(visited.every((p) => p.rung === 1 || p.rung === 2));
-    assert.deepEqual(sft.slice(0, 3).map((p) => p.id), [0, 1, 2].map((i) => sft[i].id));
+    assert.deepEqual(
+      sft.slice(0, 3).map((p) => p.id),
+      [0, 1, 2].map((i) => sft[i].id),
+    );
   });
 });

@@ -60,7 +60,14 @@ function config(algo: string, overrides: Array<[string, string]> = []): TrainCon
   return resolveConfig({
     preset: 'tiny',
     algo,
-    overrides: [['data.rollout_batch_size', '4'], ['worker.actor.global_batch_size', '4'], ['worker.rollout.n', '4'], ['worker.rollout.max_new_tokens', '6'], ['algorithm.max_filter_rounds', '3'], ...overrides],
+    overrides: [
+      ['data.rollout_batch_size', '4'],
+      ['worker.actor.global_batch_size', '4'],
+      ['worker.rollout.n', '4'],
+      ['worker.rollout.max_new_tokens', '6'],
+      ['algorithm.max_filter_rounds', '3'],
+      ...overrides,
+    ],
   });
 }
 
@@ -109,8 +116,14 @@ test('PGPO: the gradient handed to backward is -A_i w~_t / N with w~ from the te
   const res = await step(config('pgpo'), policy);
   assert.equal(res.metrics.updates, 1);
   const A = grpoAdvantages(res);
-  assert.ok(A.some((a) => a !== 0), 'the fixture needs a group with mixed rewards');
-  const textOnly = await ToyPolicy.fresh(11).score(res.rollouts.map((r) => r.item), { mode: 'text-only' });
+  assert.ok(
+    A.some((a) => a !== 0),
+    'the fixture needs a group with mixed rewards',
+  );
+  const textOnly = await ToyPolicy.fresh(11).score(
+    res.rollouts.map((r) => r.item),
+    { mode: 'text-only' },
+  );
   const N = tokensOf(res);
   const expected = res.rollouts.map((r, i) => pgpoWeights(r.rollout.logp, textOnly.logp[i]).map((w) => (-A[i] * w) / N));
   assert.equal(policy.backwards.length, 1);
@@ -141,11 +154,16 @@ test('VPPO: dependency against the blackened images, trajectory factors, top-40%
   assert.equal(res.metrics.updates, 1);
   const A = grpoAdvantages(res);
   const pert = policy.scores[0];
-  assert.ok(pert.items.some((it, i) => it.image.data.some((x, k) => x !== res.rollouts[i].item.image.data[k])), 'the perturbed pass scores other images');
-  const S = res.rollouts.map((r, i) => Array.from(r.rollout.logp, (li, t) => {
-    const d = pert.out.logp[i][t] - li;
-    return Math.min(10, Math.max(0, Math.exp(d) - 1 - d));
-  }));
+  assert.ok(
+    pert.items.some((it, i) => it.image.data.some((x, k) => x !== res.rollouts[i].item.image.data[k])),
+    'the perturbed pass scores other images',
+  );
+  const S = res.rollouts.map((r, i) =>
+    Array.from(r.rollout.logp, (li, t) => {
+      const d = pert.out.logp[i][t] - li;
+      return Math.min(10, Math.max(0, Math.exp(d) - 1 - d));
+    }),
+  );
   const means = S.map((row) => row.reduce((a, b) => a + b, 0) / row.length);
   const lo = Math.min(...means);
   const hi = Math.max(...means);
@@ -156,7 +174,13 @@ test('VPPO: dependency against the blackened images, trajectory factors, top-40%
   const N = tokensOf(res);
   const expected = S.map((row, i) => {
     const k = Math.ceil(row.length * 0.4 - 1e-12);
-    const top = new Set(row.map((s, t) => [s, t]).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, k).map((x) => x[1]));
+    const top = new Set(
+      row
+        .map((s, t) => [s, t])
+        .sort((x, y) => y[0] - x[0] || x[1] - y[1])
+        .slice(0, k)
+        .map((x) => x[1]),
+    );
     return row.map((_, t) => (-A[i] * f[i] * (top.has(t) ? 1 : 0) - 0.06) / N);
   });
   assertRowsClose(policy.backwards[0].dLogp, expected, 'dLogp');
@@ -175,15 +199,40 @@ test('PAPO: the perception KL and the double entropy reach both branches with th
   assert.equal(policy.backwards.length, 2);
   const d = res.rollouts.map((r, i) => Array.from(r.rollout.logp, (li, t) => masked.out.logp[i][t] - li));
   // L = L_pg - 0.01 agg(e^d - d - 1) + 0.03 agg(H) + 0.03 agg(H_masked), d = logp_masked - logp
-  assertRowsClose(orig.dLogp, d.map((row, i) => row.map((x) => (-A[i] + 0.01 * Math.expm1(x)) / N)), 'dLogp original');
-  assertRowsClose(br.dLogp, d.map((row) => row.map((x) => (-0.01 * Math.expm1(x)) / N)), 'dLogp masked');
-  assertRowsClose(orig.dEntropy!, d.map((row) => row.map(() => 0.03 / N)), 'dEntropy original');
-  assertRowsClose(br.dEntropy!, d.map((row) => row.map(() => 0.03 / N)), 'dEntropy masked');
+  assertRowsClose(
+    orig.dLogp,
+    d.map((row, i) => row.map((x) => (-A[i] + 0.01 * Math.expm1(x)) / N)),
+    'dLogp original',
+  );
+  assertRowsClose(
+    br.dLogp,
+    d.map((row) => row.map((x) => (-0.01 * Math.expm1(x)) / N)),
+    'dLogp masked',
+  );
+  assertRowsClose(
+    orig.dEntropy!,
+    d.map((row) => row.map(() => 0.03 / N)),
+    'dEntropy original',
+  );
+  assertRowsClose(
+    br.dEntropy!,
+    d.map((row) => row.map(() => 0.03 / N)),
+    'dEntropy masked',
+  );
   assert.deepEqual(br.items, masked.items);
 });
 
 test('worker.actor.policy_loss reaches the update: after the first update ppo-clip clips tokens, vanilla never does', async () => {
-  const run = async (loss: string) => step(config('pgpo', [['worker.actor.policy_loss', loss], ['worker.actor.ppo_epochs', '4'], ['worker.actor.optim.lr', '0.5'], ['worker.actor.max_grad_norm', 'null']]), Recording.of(11));
+  const run = async (loss: string) =>
+    step(
+      config('pgpo', [
+        ['worker.actor.policy_loss', loss],
+        ['worker.actor.ppo_epochs', '4'],
+        ['worker.actor.optim.lr', '0.5'],
+        ['worker.actor.max_grad_norm', 'null'],
+      ]),
+      Recording.of(11),
+    );
   const clip = await run('ppo-clip');
   const vanilla = await run('vanilla');
   assert.ok((clip.metrics.clip_frac as number) > 0, `ppo-clip clip_frac ${clip.metrics.clip_frac}`);
@@ -195,7 +244,15 @@ test('worker.rollout.temperature reaches every scoring and backward pass (update
   for (const algo of ['pgpo', 'vppo', 'papo', 'grpo']) {
     const policy = Recording.of(14);
     const ref = Recording.of(14);
-    const res = await step(config(algo, [['worker.rollout.temperature', '0.7'], ['worker.actor.ppo_epochs', '2'], ['trainer.pg_var_freq', '1']]), policy, algo === 'grpo' ? ref : null);
+    const res = await step(
+      config(algo, [
+        ['worker.rollout.temperature', '0.7'],
+        ['worker.actor.ppo_epochs', '2'],
+        ['trainer.pg_var_freq', '1'],
+      ]),
+      policy,
+      algo === 'grpo' ? ref : null,
+    );
     assert.ok(res.metrics.updates! >= 1, algo);
     const calls = [...policy.scores, ...policy.backwards, ...ref.scores];
     assert.ok(calls.length >= 3, algo);

@@ -26,8 +26,19 @@ const reward: RewardFn = (text, answer) => {
   return { accuracy, format: 0, reward: accuracy };
 };
 const rl = (overrides: Array<[string, string]> = []): TrainConfig =>
-  resolveConfig({ preset: 'tiny', algo: 'dapo', overrides: [['worker.actor.optim.lr', '0.05'], ['data.rollout_batch_size', '4'], ['algorithm.max_filter_rounds', '1'], ['trainer.log_rollouts_freq', '0'], ...overrides] });
-const sftConfig = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '2'], ['sft.reading_drills', '0'], ['sft.arithmetic_drills', '0']] });
+  resolveConfig({
+    preset: 'tiny',
+    algo: 'dapo',
+    overrides: [['worker.actor.optim.lr', '0.05'], ['data.rollout_batch_size', '4'], ['algorithm.max_filter_rounds', '1'], ['trainer.log_rollouts_freq', '0'], ...overrides],
+  });
+const sftConfig = resolveConfig({
+  preset: 'tiny',
+  overrides: [
+    ['sft.total_steps', '2'],
+    ['sft.reading_drills', '0'],
+    ['sft.arithmetic_drills', '0'],
+  ],
+});
 const quiet = { log: () => {}, progressStream: { write: () => true } };
 const tmp = () => mkdtempSync(join(tmpdir(), 'pgpo-rundir-'));
 const runRl = (out: string, config: TrainConfig, extra: Partial<Parameters<typeof train>[0]> = {}) => train({ config, out, factory: toyFactory, problems, reward, ...quiet, ...extra });
@@ -63,7 +74,10 @@ test('a live lock refuses a second process (exit code 1, naming it); a dead one 
   writeFileSync(lockPath, JSON.stringify({ pid: dead, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
   const notes: string[] = [];
   await runRl(out, rl(), { log: (l: string) => notes.push(l) });
-  assert.ok(notes.some((l) => l.includes(`took over ${lockPath} from process ${dead}, which no longer runs`)), notes.join('\n'));
+  assert.ok(
+    notes.some((l) => l.includes(`took over ${lockPath} from process ${dead}, which no longer runs`)),
+    notes.join('\n'),
+  );
   assert.ok(!existsSync(lockPath), 'the lock is released when the run ends');
   // while a run holds the lock, another in the same folder is refused
   const rd = new RunDir(out);
@@ -73,17 +87,23 @@ test('a live lock refuses a second process (exit code 1, naming it); a dead one 
 });
 
 test('a run stopped before its first checkpoint resumes from step 0 and equals an uninterrupted run', async () => {
-  const cfg = rl([['trainer.total_steps', '3'], ['trainer.save_freq', '10']]);
+  const cfg = rl([
+    ['trainer.total_steps', '3'],
+    ['trainer.save_freq', '10'],
+  ]);
   const a = tmp();
   await runRl(a, cfg);
   const b = tmp();
   // a crash in step 3 (before any checkpoint); then a kill -9 would leave its lock behind
-  const crashing = { ...toyFactory, create: async (p: 'tiny' | 'small', seed: number) => {
-    const policy = await toyFactory.create(p, seed);
-    const sample = policy.sample.bind(policy);
-    policy.sample = (...args) => (new RunDir(b).readMetrics().length >= 2 ? Promise.reject(new Error('killed')) : sample(...args));
-    return policy;
-  } };
+  const crashing = {
+    ...toyFactory,
+    create: async (p: 'tiny' | 'small', seed: number) => {
+      const policy = await toyFactory.create(p, seed);
+      const sample = policy.sample.bind(policy);
+      policy.sample = (...args) => (new RunDir(b).readMetrics().length >= 2 ? Promise.reject(new Error('killed')) : sample(...args));
+      return policy;
+    },
+  };
   await assert.rejects(runRl(b, cfg, { factory: crashing }), /killed/);
   assert.equal(new RunDir(b).latest(), null);
   assert.equal(new RunDir(b).readMetrics().length, 2);
@@ -92,7 +112,10 @@ test('a run stopped before its first checkpoint resumes from step 0 and equals a
   await rejectsWith(runRl(b, cfg), /stopped before its first checkpoint: pass --resume .* to start it again from step 0/);
   const logs: string[] = [];
   await runRl(b, cfg, { resume: true, log: (l: string) => logs.push(l) });
-  assert.ok(logs.some((l) => /resuming .* from step 0 .*stopped before its first checkpoint/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /resuming .* from step 0 .*stopped before its first checkpoint/.test(l)),
+    logs.join('\n'),
+  );
   assert.deepEqual(new RunDir(b).readMetrics().map(runMetrics), new RunDir(a).readMetrics().map(runMetrics));
   const w = (d: string) => readFileSync(join(d, 'checkpoints', 'step-000003', 'policy', 'toy.json'), 'utf8');
   assert.equal(w(b), w(a));
@@ -103,7 +126,10 @@ test('--resume refuses a setting that changes the run, naming the key and both v
   const base = tmp();
   await runRl(out, rl());
   const before = readFileSync(join(out, 'config.yaml'), 'utf8');
-  await rejectsWith(runRl(out, rl([['worker.actor.init_checkpoint', base]]), { resume: true }), new RegExp(`worker\\.actor\\.init_checkpoint is null in .*config\\.yaml, "${base}" here; a resumed run keeps its settings but for trainer\\.total_steps`));
+  await rejectsWith(
+    runRl(out, rl([['worker.actor.init_checkpoint', base]]), { resume: true }),
+    new RegExp(`worker\\.actor\\.init_checkpoint is null in .*config\\.yaml, "${base}" here; a resumed run keeps its settings but for trainer\\.total_steps`),
+  );
   await rejectsWith(runRl(out, resolveConfig({ base: rl() as never, algo: 'pgpo' }), { resume: true }), /algorithm\.name is "dapo" in .*, "pgpo" here/);
   assert.equal(readFileSync(join(out, 'config.yaml'), 'utf8'), before, 'a refused resume changed config.yaml');
   const logs: string[] = [];
@@ -115,16 +141,28 @@ test('--resume refuses a setting that changes the run, naming the key and both v
 
 test('a corrupt latest checkpoint names the newest intact one and the command that resumes from it', async () => {
   const out = tmp();
-  await runRl(out, rl([['trainer.total_steps', '3'], ['trainer.save_limit', '3']]));
+  await runRl(
+    out,
+    rl([
+      ['trainer.total_steps', '3'],
+      ['trainer.save_limit', '3'],
+    ]),
+  );
   writeFileSync(join(out, 'checkpoints', 'step-000003', 'trainer.json'), '{"step": 3, "cur');
-  const cfg = rl([['trainer.total_steps', '4'], ['trainer.save_limit', '3']]);
+  const cfg = rl([
+    ['trainer.total_steps', '4'],
+    ['trainer.save_limit', '3'],
+  ]);
   let message = '';
   await assert.rejects(runRl(out, cfg, { resume: true }), (e: Error) => ((message = e.message), e instanceof RunDirError));
   assert.match(message, /--resume .*: .*step-000003\/trainer\.json: not valid JSON.*; the newest intact checkpoint is step-000002: resume from it with {2}rm -r .*step-000003 && pgpo train --resume /);
   assert.equal(new RunDir(out).readMetrics().length, 3, 'metrics untouched by a refused resume');
   rmSync(join(out, 'checkpoints', 'step-000003'), { recursive: true });
   await runRl(out, cfg, { resume: true });
-  assert.deepEqual(new RunDir(out).readMetrics().map((m) => m.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    new RunDir(out).readMetrics().map((m) => m.step),
+    [1, 2, 3, 4],
+  );
 });
 
 test('a run entry that is a symlink is refused: metrics are never appended through it', async () => {
@@ -142,5 +180,11 @@ test('a fresh run in a folder left with only a metrics.jsonl (its config deleted
   const out = tmp();
   writeFileSync(join(out, 'metrics.jsonl'), JSON.stringify({ step: 1, reward: 99 }) + '\n');
   await runRl(out, rl());
-  assert.deepEqual(new RunDir(out).readMetrics().map((m) => [m.step, m.reward === 99]), [[1, false], [2, false]]);
+  assert.deepEqual(
+    new RunDir(out).readMetrics().map((m) => [m.step, m.reward === 99]),
+    [
+      [1, false],
+      [2, false],
+    ],
+  );
 });

@@ -8,7 +8,10 @@ test('constant: lr at every step, after a linear warmup when there is one', () =
   const o = { lr: 3e-4, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 } as const;
   for (const s of [1, 2, 1000]) assert.equal(learningRate(o, s, 40), 3e-4);
   const w = { ...o, warmup_steps: 4 };
-  assert.deepEqual([1, 2, 3, 4, 5, 40].map((s) => learningRate(w, s, 40)), [0.75e-4, 1.5e-4, 2.25e-4, 3e-4, 3e-4, 3e-4]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 40].map((s) => learningRate(w, s, 40)),
+    [0.75e-4, 1.5e-4, 2.25e-4, 3e-4, 3e-4, 3e-4],
+  );
 });
 
 test('cosine: warmup to lr, the mean of lr and the floor half way, min_lr_ratio * lr at the last step and after', () => {

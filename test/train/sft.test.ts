@@ -18,7 +18,16 @@ const quiet = { log: () => {}, progressStream: { write: () => true } };
 test('SFT lowers the loss on the gold solutions and checkpoints; resume continues', async () => {
   const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-'));
   // the toy policy's 8-pixel images and tiny alphabet cannot take drills (tested below on the real model)
-  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '30'], ['sft.lr', '0.1'], ['sft.save_freq', '10'], ['sft.reading_drills', '0'], ['sft.arithmetic_drills', '0']] });
+  const config = resolveConfig({
+    preset: 'tiny',
+    overrides: [
+      ['sft.total_steps', '30'],
+      ['sft.lr', '0.1'],
+      ['sft.save_freq', '10'],
+      ['sft.reading_drills', '0'],
+      ['sft.arithmetic_drills', '0'],
+    ],
+  });
   const ctl = new AbortController();
   let n = 0;
   const stream = { write: () => (++n === 12 && ctl.abort(), true) };
@@ -28,14 +37,32 @@ test('SFT lowers the loss on the gold solutions and checkpoints; resume continue
   const second = await sft({ config, out, factory: toyFactory, problems, resume: true, ...quiet });
   assert.equal(second.state.step, 30);
   const m = new RunDir(out).readMetrics();
-  assert.deepEqual(m.map((x) => x.step), Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.deepEqual(
+    m.map((x) => x.step),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
   assert.ok((m[29].loss as number) < 0.5 * (m[0].loss as number), `loss ${m[0].loss} -> ${m[29].loss}`);
 });
 
 test('a batch is task problems plus the configured shares of reading and arithmetic drills', () => {
-  const s = resolveConfig({ overrides: [['sft.batch_size', '32'], ['sft.reading_drills', '0.25'], ['sft.arithmetic_drills', '0.15']] }).sft;
+  const s = resolveConfig({
+    overrides: [
+      ['sft.batch_size', '32'],
+      ['sft.reading_drills', '0.25'],
+      ['sft.arithmetic_drills', '0.15'],
+    ],
+  }).sft;
   assert.deepEqual(sftBatchShares(s), { tasks: 19, reading: 8, arithmetic: 5 });
-  assert.throws(() => resolveConfig({ overrides: [['sft.reading_drills', '0.6'], ['sft.arithmetic_drills', '0.4']] }), /sft\.arithmetic_drills.*must be below 1/);
+  assert.throws(
+    () =>
+      resolveConfig({
+        overrides: [
+          ['sft.reading_drills', '0.6'],
+          ['sft.arithmetic_drills', '0.4'],
+        ],
+      }),
+    /sft\.arithmetic_drills.*must be below 1/,
+  );
   // drills are a pure function of (seed, kind, index): resume needs no drill state
   assert.equal(drillAt(1, 'reading', 5, 48).solution, drillAt(1, 'reading', 5, 48).solution);
   assert.notEqual(drillAt(1, 'reading', 5, 48).solution, drillAt(2, 'reading', 5, 48).solution);
@@ -43,7 +70,16 @@ test('a batch is task problems plus the configured shares of reading and arithme
 
 test('SFT with drills on the tiny model: a reading warm-up step, then the loss of each part of the batch', async () => {
   const out = mkdtempSync(join(tmpdir(), 'pgpo-sft-drills-'));
-  const config = resolveConfig({ preset: 'tiny', overrides: [['sft.total_steps', '3'], ['sft.batch_size', '6'], ['sft.reading_drills', '0.34'], ['sft.arithmetic_drills', '0.17'], ['sft.reading_warmup_steps', '1']] });
+  const config = resolveConfig({
+    preset: 'tiny',
+    overrides: [
+      ['sft.total_steps', '3'],
+      ['sft.batch_size', '6'],
+      ['sft.reading_drills', '0.34'],
+      ['sft.arithmetic_drills', '0.17'],
+      ['sft.reading_warmup_steps', '1'],
+    ],
+  });
   await sft({ config, out, factory: policyFactory, problems: suiteInstances(config, 'train'), ...quiet });
   const m = new RunDir(out).readMetrics();
   assert.equal(m.length, 3);

@@ -15,7 +15,13 @@ const keys = (ps: readonly { problemKey?: string }[]) => new Set(ps.map((p) => p
 
 describe('problem sources', () => {
   it('rl_fraction splits the training problems by key: SFT and RL share none, together they are all', async () => {
-    const config = resolveConfig({ overrides: [['data.suite.n_train', '300'], ['data.suite.rl_fraction', '0.5'], ['data.suite.dir', '/nonexistent']] });
+    const config = resolveConfig({
+      overrides: [
+        ['data.suite.n_train', '300'],
+        ['data.suite.rl_fraction', '0.5'],
+        ['data.suite.dir', '/nonexistent'],
+      ],
+    });
     const all = await loadProblems(config, 'train');
     const sft = await loadProblems(config, 'train', 'sft');
     const rl = await loadProblems(config, 'train', 'rl');
@@ -30,12 +36,29 @@ describe('problem sources', () => {
     assert.equal((await loadProblems(config, 'test', 'rl')).length, config.data.suite.n_test);
   });
   it('rl_fraction 0: SFT and RL both get every training problem', async () => {
-    const config = resolveConfig({ overrides: [['data.suite.n_train', '50'], ['data.suite.rl_fraction', '0']] });
+    const config = resolveConfig({
+      overrides: [
+        ['data.suite.n_train', '50'],
+        ['data.suite.rl_fraction', '0'],
+      ],
+    });
     assert.equal((await loadProblems(config, 'train', 'sft')).length, 50);
     assert.equal((await loadProblems(config, 'train', 'rl')).length, 50);
   });
   it('data.suite.difficulty reaches the generator', async () => {
-    const at = async (d: string) => (await loadProblems(resolveConfig({ overrides: [['data.suite.n_train', '40'], ['data.suite.difficulty', d], ['data.suite.families', '[arithmetic]']] }), 'train')).map((p) => p.problem);
+    const at = async (d: string) =>
+      (
+        await loadProblems(
+          resolveConfig({
+            overrides: [
+              ['data.suite.n_train', '40'],
+              ['data.suite.difficulty', d],
+              ['data.suite.families', '[arithmetic]'],
+            ],
+          }),
+          'train',
+        )
+      ).map((p) => p.problem);
     const d1 = await at('1');
     const d3 = await at('3');
     assert.notDeepEqual(d1, d3);
@@ -46,7 +69,14 @@ describe('problem sources', () => {
   });
   it('ensureSuite writes the suite once, and again when data.suite changes', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-suite-')), 'suite');
-    const cfg = (d: string) => resolveConfig({ preset: 'tiny', overrides: [['data.suite.dir', dir], ['data.suite.difficulty', d]] });
+    const cfg = (d: string) =>
+      resolveConfig({
+        preset: 'tiny',
+        overrides: [
+          ['data.suite.dir', dir],
+          ['data.suite.difficulty', d],
+        ],
+      });
     assert.match(await ensureSuite(cfg('2')), /^wrote .*train\.parquet.*difficulty 2/);
     const written = statSync(join(dir, 'train.parquet')).mtimeMs;
     assert.match(await ensureSuite(cfg('2')), /^reusing /);

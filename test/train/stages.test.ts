@@ -60,7 +60,7 @@ test('a stage is done at its last step, and past it is an overrun', () => {
   assert.equal(overrun(rlStage('r', c), 4), 'it holds a checkpoint at step 4, past trainer.total_steps = 3');
 });
 
-test('staleStages checks every stage\'s settings before any stage\'s steps, and skips a folder without a config', () => {
+test("staleStages checks every stage's settings before any stage's steps, and skips a folder without a config", () => {
   const c = tiny(['sft.total_steps', '2'], ['trainer.total_steps', '2']);
   const fix = (dir: string) => `give another --out (or delete ${dir}) to run with these settings`;
   const base = runFolder(c, [5]);
@@ -72,7 +72,16 @@ test('staleStages checks every stage\'s settings before any stage\'s steps, and 
 
 test('evalMismatch: asked otherwise, over other rows, or of another checkpoint than the latest', () => {
   const c = tiny(['eval.n', '8'], ['data.suite.n_test', '16']);
-  const report = { k: c.eval.k, temperature: c.eval.temperature, greedy: false, split: 'test', n: 8, seed: 1, ckpt: '/x/checkpoints/step-000002', overall: { accuracy: 0.5, n: 8 } } as unknown as EvalReport;
+  const report = {
+    k: c.eval.k,
+    temperature: c.eval.temperature,
+    greedy: false,
+    split: 'test',
+    n: 8,
+    seed: 1,
+    ckpt: '/x/checkpoints/step-000002',
+    overall: { accuracy: 0.5, n: 8 },
+  } as unknown as EvalReport;
   const seed = c.trainer.seed;
   assert.equal(evalMismatch({ ...report, seed } as EvalReport, c, seed, 'step-000002'), null);
   assert.equal(evalMismatch({ ...report, seed } as EvalReport, c, seed, null), null);

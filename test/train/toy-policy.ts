@@ -75,7 +75,10 @@ export class ToyPolicy implements Policy {
   }
 
   decode(ids: readonly number[]): string {
-    return ids.filter((i) => i >= SPECIALS.length).map((i) => VOCAB[i]).join('');
+    return ids
+      .filter((i) => i >= SPECIALS.length)
+      .map((i) => VOCAB[i])
+      .join('');
   }
 
   private logits(prev: number, b: number | null): Float64Array {
@@ -199,7 +202,11 @@ export class ToyPolicy implements Policy {
     let tokens = 0;
     const s = await this.score(items, opts);
     s.logp.forEach((row) => row.forEach((x) => ((nll -= x), tokens++)));
-    await this.backward(items, s.logp.map((row) => row.map(() => -scale)), opts);
+    await this.backward(
+      items,
+      s.logp.map((row) => row.map(() => -scale)),
+      opts,
+    );
     return { nll, tokens };
   }
 

@@ -21,13 +21,24 @@ const quiet = { log: () => {}, progressStream: { write: () => true } };
 
 test('every algorithm runs two steps on the tiny model and logs its metrics', async () => {
   for (const algo of ALGORITHMS) {
-    const config = resolveConfig({ preset: 'tiny', algo, overrides: [['trainer.log_rollouts_freq', '1'], ['algorithm.online_filtering', 'false']] });
+    const config = resolveConfig({
+      preset: 'tiny',
+      algo,
+      overrides: [
+        ['trainer.log_rollouts_freq', '1'],
+        ['algorithm.online_filtering', 'false'],
+      ],
+    });
     const problems = await loadProblems(config, 'train');
     const out = tmp();
     const res = await train({ config, out, factory: policyFactory(config), problems, reward: reward(), ...quiet });
     assert.equal(res.stopped, 'done', algo);
     const m = new RunDir(out).readMetrics();
-    assert.deepEqual(m.map((r) => r.step), [1, 2], algo);
+    assert.deepEqual(
+      m.map((r) => r.step),
+      [1, 2],
+      algo,
+    );
     for (const key of ['reward', 'accuracy', 'entropy', 'response_length', 'time_sample', 'time_update']) assert.equal(typeof m[1][key], 'number', `${algo}: ${key}`);
     if (algo === 'pgpo') assert.equal(typeof m[1].dep_top10_share, 'number');
     assert.ok(existsSync(join(out, 'checkpoints', 'step-000002', 'trainer.json')), algo);
@@ -36,7 +47,11 @@ test('every algorithm runs two steps on the tiny model and logs its metrics', as
 
 test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0 keeps it at exactly 1', async () => {
   const run = async (rate: string) => {
-    const overrides: Array<[string, string]> = [['algorithm.online_filtering', 'false'], ['trainer.log_rollouts_freq', '0'], ['worker.actor.optim.logit_scale_lr', rate]];
+    const overrides: Array<[string, string]> = [
+      ['algorithm.online_filtering', 'false'],
+      ['trainer.log_rollouts_freq', '0'],
+      ['worker.actor.optim.logit_scale_lr', rate],
+    ];
     const config = resolveConfig({ preset: 'tiny', algo: 'pgpo', overrides });
     const out = tmp();
     // the untrained tiny policy earns no reward; a reward on the response's length parity gives
@@ -45,7 +60,10 @@ test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0
     const res = await train({ config, out, factory: policyFactory(config), problems: await loadProblems(config, 'train'), reward: parity, ...quiet });
     assert.equal(res.stopped, 'done');
     const m = new RunDir(out).readMetrics();
-    assert.ok(m.every((r) => (r.updates as number) > 0 && (r.grad_norm as number) > 0), 'every step updated');
+    assert.ok(
+      m.every((r) => (r.updates as number) > 0 && (r.grad_norm as number) > 0),
+      'every step updated',
+    );
     const { policy } = await policyFactory(config).load(join(out, 'checkpoints', 'step-000002', 'policy'));
     const w = await (policy as unknown as { weights(): Promise<Map<string, { data: Float32Array }>> }).weights();
     policy.dispose();
@@ -59,7 +77,10 @@ test('worker.actor.optim.logit_scale_lr moves the logit scale at its own rate; 0
   const moved = await run('0.1');
   assert.ok(Math.abs(moved.scales[1] - 1) > 0.1, `logit_scale ${moved.scales}`);
   assert.equal(moved.scale, moved.scales[1]);
-  assert.ok(moved.head.some((x, i) => x !== held.head[i]), 'the weights trained in both runs');
+  assert.ok(
+    moved.head.some((x, i) => x !== held.head[i]),
+    'the weights trained in both runs',
+  );
   // at 0 the scale is frozen, not merely given rate 0: its gradient stays out of the clipping norm
   // (as before it existed), so the first step's norm, over the same batch, is smaller
   assert.ok(held.norm1 < moved.norm1, `grad_norm at step 1: ${held.norm1} (held) vs ${moved.norm1}`);
@@ -163,7 +184,20 @@ test('config errors name the key and exit 2 before anything runs', () => {
 test('the NaN guard stops a diverging run on the real model, with the reason', () => {
   const out = tmp();
   // an absurd learning rate overflows the weights after the first update: the loss becomes NaN
-  const r = cli(['train', '--preset', 'tiny', '--algo', 'dapo', '--out', out, 'trainer.total_steps=8', 'trainer.max_nonfinite_in_row=2', 'worker.actor.optim.lr=1e30', 'worker.actor.max_grad_norm=null', 'algorithm.online_filtering=false']);
+  const r = cli([
+    'train',
+    '--preset',
+    'tiny',
+    '--algo',
+    'dapo',
+    '--out',
+    out,
+    'trainer.total_steps=8',
+    'trainer.max_nonfinite_in_row=2',
+    'worker.actor.optim.lr=1e30',
+    'worker.actor.max_grad_norm=null',
+    'algorithm.online_filtering=false',
+  ]);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /stopped after 2 steps in a row with a non-finite loss or gradient/);
   const m = new RunDir(out).readMetrics();

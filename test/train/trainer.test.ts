@@ -35,7 +35,15 @@ function config(algo: string, overrides: Array<[string, string]> = []): TrainCon
   return resolveConfig({
     preset: 'tiny',
     algo,
-    overrides: [['worker.actor.optim.lr', '0.05'], ['trainer.pg_var_freq', '1'], ['trainer.pg_var_chunks', '2'], ['data.rollout_batch_size', '4'], ['algorithm.max_filter_rounds', '1'], ['trainer.log_rollouts_freq', '1'], ...overrides],
+    overrides: [
+      ['worker.actor.optim.lr', '0.05'],
+      ['trainer.pg_var_freq', '1'],
+      ['trainer.pg_var_chunks', '2'],
+      ['data.rollout_batch_size', '4'],
+      ['algorithm.max_filter_rounds', '1'],
+      ['trainer.log_rollouts_freq', '1'],
+      ...overrides,
+    ],
   });
 }
 
@@ -49,7 +57,22 @@ for (const algo of ALGORITHMS) {
     assert.equal(res.stopped, 'done');
     const metrics = new RunDir(out).readMetrics();
     assert.equal(metrics.length, 2);
-    for (const key of ['step', 'reward', 'accuracy', 'format', 'entropy', 'response_length', 'grad_norm', 'clip_frac', 'approx_kl', 'dropped_groups', 'time_sample', 'time_score', 'time_update', 'time_step']) {
+    for (const key of [
+      'step',
+      'reward',
+      'accuracy',
+      'format',
+      'entropy',
+      'response_length',
+      'grad_norm',
+      'clip_frac',
+      'approx_kl',
+      'dropped_groups',
+      'time_sample',
+      'time_score',
+      'time_update',
+      'time_step',
+    ]) {
       assert.ok(key in metrics[1], `metrics lack ${key}`);
     }
     if (algo === 'pgpo') {
@@ -60,13 +83,19 @@ for (const algo of ALGORITHMS) {
     }
     assert.ok(existsSync(join(out, 'config.yaml')));
     assert.ok(existsSync(join(out, 'checkpoints', 'step-000002', 'policy', 'toy.json')));
-    const ex = readFileSync(join(out, 'rollouts', 'step-000001.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const ex = readFileSync(join(out, 'rollouts', 'step-000001.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(ex.length > 0 && typeof ex[0].image_png === 'string' && Array.isArray(ex[0].pieces));
   });
 }
 
 test('interrupting and resuming reproduces an uninterrupted run exactly', async () => {
-  const cfg = config('pgpo', [['trainer.total_steps', '4'], ['trainer.save_freq', '10']]);
+  const cfg = config('pgpo', [
+    ['trainer.total_steps', '4'],
+    ['trainer.save_freq', '10'],
+  ]);
   const a = tmp();
   await train({ config: cfg, out: a, factory: toyFactory, problems: problems(12), reward, ...quiet });
 
@@ -97,10 +126,16 @@ test('interrupting and resuming reproduces an uninterrupted run exactly', async 
 });
 
 test('a restart request checkpoints the run, and resuming it in a fresh start matches an uninterrupted run', async () => {
-  const cfg = config('dapo', [['trainer.total_steps', '4'], ['trainer.save_freq', '10']]);
+  const cfg = config('dapo', [
+    ['trainer.total_steps', '4'],
+    ['trainer.save_freq', '10'],
+  ]);
   const a = tmp();
   await train({ config: cfg, out: a, factory: toyFactory, problems: problems(12), reward, engineStats: () => ({ heap_mib: 7 }), ...quiet });
-  assert.ok(new RunDir(a).readMetrics().every((m) => m.heap_mib === 7), 'engine stats land in every metrics line');
+  assert.ok(
+    new RunDir(a).readMetrics().every((m) => m.heap_mib === 7),
+    'engine stats land in every metrics line',
+  );
 
   const b = tmp();
   let asked = 0;
@@ -132,19 +167,32 @@ test('the NaN guard skips non-finite updates, counts them, and stops after max_n
     },
   };
   const lines: string[] = [];
-  const cfg = config('dapo', [['trainer.total_steps', '10'], ['trainer.max_nonfinite_in_row', '3'], ['algorithm.online_filtering', 'false']]);
+  const cfg = config('dapo', [
+    ['trainer.total_steps', '10'],
+    ['trainer.max_nonfinite_in_row', '3'],
+    ['algorithm.online_filtering', 'false'],
+  ]);
   const res = await train({ config: cfg, out, factory: poisoned, problems: problems(12), reward, progressStream: quiet.progressStream, log: (l) => lines.push(l) });
   assert.equal(res.stopped, 'nonfinite');
   assert.equal(res.state.step, 3);
   assert.match(res.reason!, /3 steps in a row.*gradient norm was NaN/);
   const metrics = new RunDir(out).readMetrics();
-  assert.deepEqual(metrics.map((m) => m.nonfinite_skips), [1, 2, 3]);
-  assert.deepEqual(metrics.map((m) => m.updates), [0, 0, 0]);
+  assert.deepEqual(
+    metrics.map((m) => m.nonfinite_skips),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    metrics.map((m) => m.updates),
+    [0, 0, 0],
+  );
   assert.ok(lines.some((l) => l.includes('update skipped')));
 });
 
 test('non-finite log-probs from the extra scoring pass (PGPO text-only, VPPO perturbed) skip the step instead of crashing it', async () => {
-  for (const [algo, mode, field] of [['pgpo', 'text-only', /text-only log-probs were not finite/], ['vppo', 'image', /perturbed-image log-probs were not finite/]] as const) {
+  for (const [algo, mode, field] of [
+    ['pgpo', 'text-only', /text-only log-probs were not finite/],
+    ['vppo', 'image', /perturbed-image log-probs were not finite/],
+  ] as const) {
     const out = tmp();
     const nanScoring = {
       ...toyFactory,
@@ -159,11 +207,19 @@ test('non-finite log-probs from the extra scoring pass (PGPO text-only, VPPO per
         return p;
       },
     };
-    const cfg = config(algo, [['trainer.total_steps', '2'], ['trainer.max_nonfinite_in_row', '2'], ['algorithm.online_filtering', 'false']]);
+    const cfg = config(algo, [
+      ['trainer.total_steps', '2'],
+      ['trainer.max_nonfinite_in_row', '2'],
+      ['algorithm.online_filtering', 'false'],
+    ]);
     const res = await train({ config: cfg, out, factory: nanScoring, problems: problems(12), reward, ...quiet });
     assert.equal(res.stopped, 'nonfinite', algo);
     assert.match(res.reason!, field, algo);
-    assert.deepEqual(new RunDir(out).readMetrics().map((m) => m.updates), [0, 0], algo);
+    assert.deepEqual(
+      new RunDir(out).readMetrics().map((m) => m.updates),
+      [0, 0],
+      algo,
+    );
   }
 });
 
@@ -175,7 +231,14 @@ test('a step in which every group was dropped says so once per run and writes no
   const res = await train({ config: cfg, out, factory: toyFactory, problems: problems(12), reward: flat, progressStream: quiet.progressStream, log: (l) => lines.push(l) });
   assert.equal(res.stopped, 'done');
   const metrics = new RunDir(out).readMetrics();
-  assert.deepEqual(metrics.map((m) => [m.kept_groups, m.updates, m.nonfinite_skips]), [[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+  assert.deepEqual(
+    metrics.map((m) => [m.kept_groups, m.updates, m.nonfinite_skips]),
+    [
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+  );
   const said = lines.filter((l) => l.includes('every sampled group'));
   assert.equal(said.length, 1, lines.join('\n'));
   assert.match(said[0], /^step 1: every sampled group had equal accuracies \(nothing to learn from\); is the policy warm-started\? \(--init\)$/);
@@ -231,15 +294,29 @@ test('--resume with the other optim.name stops before the first step, naming the
   await train({ config: config('dapo', [['trainer.total_steps', '2']]), out, factory: toyFactory, problems: problems(12), reward, ...quiet });
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
   let sampled = false;
-  const watching = { ...toyFactory, load: async (dir: string) => {
-    const loaded = await toyFactory.load(dir);
-    const p = loaded.policy as unknown as { sample: (...a: unknown[]) => unknown };
-    const sample = p.sample.bind(p);
-    p.sample = (...a: unknown[]) => ((sampled = true), sample(...a));
-    return loaded;
-  } };
+  const watching = {
+    ...toyFactory,
+    load: async (dir: string) => {
+      const loaded = await toyFactory.load(dir);
+      const p = loaded.policy as unknown as { sample: (...a: unknown[]) => unknown };
+      const sample = p.sample.bind(p);
+      p.sample = (...a: unknown[]) => ((sampled = true), sample(...a));
+      return loaded;
+    },
+  };
   await assert.rejects(
-    train({ config: config('dapo', [['trainer.total_steps', '3'], ['worker.actor.optim.name', 'sgd']]), out, resume: true, factory: watching, problems: problems(12), reward, ...quiet }),
+    train({
+      config: config('dapo', [
+        ['trainer.total_steps', '3'],
+        ['worker.actor.optim.name', 'sgd'],
+      ]),
+      out,
+      resume: true,
+      factory: watching,
+      problems: problems(12),
+      reward,
+      ...quiet,
+    }),
     // the run's recorded settings refuse it first (resume.ts); the optimizer state would too
     /--resume .*: worker\.actor\.optim\.name is "adamw" in .*config\.yaml, "sgd" here; a resumed run keeps its settings/,
   );

@@ -11,7 +11,15 @@ function plain(name: string): Algorithm {
     reshapes: false,
     needsEntropy: false,
     batchPasses: () => [],
-    tokenWeights: ({ advantages, logpOld }) => ({ tokenAdvantages: repeatAdvantages(advantages, logpOld.map((r) => r.length)), dependency: null, weights: null, metrics: {} }),
+    tokenWeights: ({ advantages, logpOld }) => ({
+      tokenAdvantages: repeatAdvantages(
+        advantages,
+        logpOld.map((r) => r.length),
+      ),
+      dependency: null,
+      weights: null,
+      metrics: {},
+    }),
     lossPasses: () => [],
     extraLoss: () => null,
   };

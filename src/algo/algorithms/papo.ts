@@ -12,13 +12,26 @@ export const papo: Algorithm = {
   reshapes: false,
   needsEntropy: true,
   batchPasses: () => [],
-  tokenWeights: ({ advantages, logpOld }) => ({ tokenAdvantages: repeatAdvantages(advantages, logpOld.map((r) => r.length)), dependency: null, weights: null, metrics: {} }),
+  tokenWeights: ({ advantages, logpOld }) => ({
+    tokenAdvantages: repeatAdvantages(
+      advantages,
+      logpOld.map((r) => r.length),
+    ),
+    dependency: null,
+    weights: null,
+    metrics: {},
+  }),
   lossPasses: (s) => [{ mode: 'image', blacken: { prob: s.papo.mask_prob, label: 'papo-mask' }, entropy: true, what: 'masked-image' }],
   extraLoss({ logpNew, entropyNew, passes, aggregation }, s) {
     if (!entropyNew) return null;
     const masked = passes[0];
     const pp = papoPerceptionLoss(logpNew, masked.logp, s.papo.perception_coef, aggregation);
-    const de = papoDoubleEntropy(entropyNew, masked.entropy!, { perceptionCoef: s.papo.perception_coef, entropyCoefOriginal: s.papo.entropy_coef_original, entropyCoefMasked: s.papo.entropy_coef_masked }, aggregation);
+    const de = papoDoubleEntropy(
+      entropyNew,
+      masked.entropy!,
+      { perceptionCoef: s.papo.perception_coef, entropyCoefOriginal: s.papo.entropy_coef_original, entropyCoefMasked: s.papo.entropy_coef_masked },
+      aggregation,
+    );
     return {
       loss: pp.loss + de.loss,
       dLogp: pp.gradOriginal,

@@ -8,7 +8,11 @@ import { reshapeBatch } from '../pgpo.ts';
 import type { Algorithm, AlgorithmSettings, PassSpec } from './types.ts';
 
 function passes(s: AlgorithmSettings): PassSpec[] {
-  if (s.pgpo.estimator === 'exact') return [{ mode: 'image', rows: true, what: 'scoring' }, { mode: 'text-only', rows: true, what: 'scoring' }];
+  if (s.pgpo.estimator === 'exact')
+    return [
+      { mode: 'image', rows: true, what: 'scoring' },
+      { mode: 'text-only', rows: true, what: 'scoring' },
+    ];
   return [{ mode: 'text-only', what: 'text-only' }];
 }
 

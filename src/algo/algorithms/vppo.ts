@@ -21,7 +21,13 @@ export const vppo: Algorithm = {
       tokenAdvantages: v.tokenAdvantages,
       dependency,
       weights: null,
-      metrics: { dep_mean: ds.mean, dep_top10_share: ds.top10Share, dep_gini: ds.gini, log1p_dep_mean: ds.meanCompressed, vppo_factor_mean: factors.length ? factors.reduce((a, b) => a + b, 0) / factors.length : null },
+      metrics: {
+        dep_mean: ds.mean,
+        dep_top10_share: ds.top10Share,
+        dep_gini: ds.gini,
+        log1p_dep_mean: ds.meanCompressed,
+        vppo_factor_mean: factors.length ? factors.reduce((a, b) => a + b, 0) / factors.length : null,
+      },
     };
   },
   lossPasses: () => [],

@@ -30,13 +30,7 @@ export interface PapoPerceptionOutput {
   readonly gradMasked: Float64Array[];
 }
 
-export function papoPerceptionLoss(
-  logpOriginal: TokenRows,
-  logpMasked: TokenRows,
-  coef: number,
-  options: AggregationOptions,
-  mask?: TokenRows,
-): PapoPerceptionOutput {
+export function papoPerceptionLoss(logpOriginal: TokenRows, logpMasked: TokenRows, coef: number, options: AggregationOptions, mask?: TokenRows): PapoPerceptionOutput {
   assertSameShape(logpOriginal, logpMasked, ['logp_original', 'logp_masked']);
   const m = mask ?? fullMask(logpOriginal);
   const c = aggregationWeights(m, options);
@@ -59,7 +53,7 @@ export function papoPerceptionLoss(
       // the loss is -coef * agg(KL): its gradient is -coef * c * dKL/dx
       gm[t] = -coef * c[i][t] * dk;
       go[t] = coef * c[i][t] * dk;
-      if (m[i][t] > 0) (s += v[t]), n++;
+      if (m[i][t] > 0) ((s += v[t]), n++);
     }
     kl.push(v);
     gradOriginal.push(go);
@@ -77,13 +71,7 @@ export interface PapoEntropyOutput {
   readonly gradEntropyMasked: Float64Array[];
 }
 
-export function papoDoubleEntropy(
-  entropyOriginal: TokenRows,
-  entropyMasked: TokenRows,
-  options: PapoOptions,
-  aggregation: AggregationOptions,
-  mask?: TokenRows,
-): PapoEntropyOutput {
+export function papoDoubleEntropy(entropyOriginal: TokenRows, entropyMasked: TokenRows, options: PapoOptions, aggregation: AggregationOptions, mask?: TokenRows): PapoEntropyOutput {
   assertSameShape(entropyOriginal, entropyMasked, ['entropy_original', 'entropy_masked']);
   const a = entropyTerm(entropyOriginal, options.entropyCoefOriginal, aggregation, mask);
   const b = entropyTerm(entropyMasked, options.entropyCoefMasked, aggregation, mask);

@@ -91,7 +91,7 @@ export function vppoEntropyPenalty(logp: TokenRows, coef: number, options: Aggre
   logp.forEach((row, i) => {
     for (let t = 0; t < row.length; t++) {
       loss -= c[i][t] * row[t];
-      if (m[i][t] > 0) (s -= row[t]), n++;
+      if (m[i][t] > 0) ((s -= row[t]), n++);
     }
   });
   return { loss: coef * loss, mean: n ? s / n : 0, grad: c.map((row) => row.map((x) => -coef * x)) };

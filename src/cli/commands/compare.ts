@@ -48,7 +48,10 @@ export const command: Command = {
     let arms: Arm[];
     if (boolFlag(args, 'ablation')) arms = ablationArms();
     else {
-      const names = stringFlag(args, 'algos', DEFAULT_ARMS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+      const names = stringFlag(args, 'algos', DEFAULT_ARMS.join(','))
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const n of names) if (n !== 'base' && !(ALGORITHMS as readonly string[]).includes(n)) throw new CliError(`--algos: unknown algorithm "${n}" (have: base, ${ALGORITHMS.join(', ')})`);
       arms = algoArms(names);
     }
@@ -128,7 +131,13 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
       results.push({ arm: arm.name, reports });
     }
     const table = compareTable(results, seeds);
-    const doc = { ...table, budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n }, base, date: new Date().toISOString(), wall_seconds: (performance.now() - t0) / 1000 };
+    const doc = {
+      ...table,
+      budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n },
+      base,
+      date: new Date().toISOString(),
+      wall_seconds: (performance.now() - t0) / 1000,
+    };
     writeFileAtomic(join(out, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
     const md = `avg@${probe.eval.k} accuracy (%) on ${test.length} test problems, mean ± 95% t-interval over ${seeds} seed(s), ${budget} RL steps per run:\n\n${formatCompareTable(table)}\n`;
     writeFileAtomic(join(out, 'compare.md'), md);

@@ -38,13 +38,17 @@ const inspectFlags: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 
-const GENERATE_USAGE = 'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--difficulty 1|2|3] [--world classic|ladder] [--rungs 1,2] [--format parquet|jsonl] [--image-size 48]';
+const GENERATE_USAGE =
+  'pgpo data generate --out DIR --n N [--families a,b] [--variants a,b] [--split train|test] [--seed S] [--difficulty 1|2|3] [--world classic|ladder] [--rungs 1,2] [--format parquet|jsonl] [--image-size 48]';
 const INSPECT_USAGE = 'pgpo data inspect FILE [--prompt-key problem] [--answer-key answer] [--image-key images] [--image-root DIR] [--examples 3]';
 
 function listFlag<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T[] | undefined {
   const raw = args.flags[name];
   if (raw === undefined) return undefined;
-  const items = (Array.isArray(raw) ? raw : [String(raw)]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const items = (Array.isArray(raw) ? raw : [String(raw)])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const it of items) if (!(allowed as readonly string[]).includes(it)) throw new CliError(`--${name}: unknown "${it}" (choose from ${allowed.join(', ')})`);
   if (items.length === 0) throw new CliError(`--${name} needs at least one value`);
   return [...new Set(items)] as T[];
@@ -139,7 +143,12 @@ async function inspect(argv: string[]): Promise<number> {
     for (const [rung, n] of [...count(laddered.map(rungOf)).entries()].sort((a, b) => a[0] - b[0])) {
       if (!(RUNGS as readonly number[]).includes(rung)) continue;
       const fams = [...new Set(laddered.filter((r) => rungOf(r) === rung).map((r) => field(r, 'family')))].sort() as FamilyName[];
-      lines.push(`  rung ${rung}: ${n} rows; ${fams.filter((f) => FAMILY_NAMES.includes(f)).map((f) => `${f} ${ladderSpaceSize(f, rung as Rung).toLocaleString('en-US')}`).join(', ')}`);
+      lines.push(
+        `  rung ${rung}: ${n} rows; ${fams
+          .filter((f) => FAMILY_NAMES.includes(f))
+          .map((f) => `${f} ${ladderSpaceSize(f, rung as Rung).toLocaleString('en-US')}`)
+          .join(', ')}`,
+      );
     }
     const withPrior = laddered.filter((r) => typeof r.fields.prior_answer === 'string' && r.fields.prior_answer !== '');
     if (withPrior.length) {

@@ -25,13 +25,14 @@ const flags: Record<string, FlagSpec> = {
   temperature: { type: 'string', description: 'sampling temperature (default eval.temperature = 1.0)' },
   greedy: { type: 'boolean', description: 'greedy decoding (k = 1)' },
   n: { type: 'string', description: 'problems to evaluate (default eval.n)' },
-  out: { type: 'string', description: 'where to write the report (default: eval.json beside the checkpoint\'s run; eval-seedN.json with --seed N)' },
-  against: { type: 'string', description: 'an earlier eval.json (e.g. the base model\'s): also print the paired gain over it' },
+  out: { type: 'string', description: "where to write the report (default: eval.json beside the checkpoint's run; eval-seedN.json with --seed N)" },
+  against: { type: 'string', description: "an earlier eval.json (e.g. the base model's): also print the paired gain over it" },
   seed: { type: 'string', description: 'the sampling seed (default trainer.seed): re-evaluate base and trained with other seeds before trusting a gain' },
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]';
+const USAGE =
+  'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]';
 
 const LENGTH_KEY = 'worker.rollout.max_new_tokens';
 

@@ -73,10 +73,7 @@ export const command: Command = {
     const t0 = performance.now();
     const log = (s: string) => process.stderr.write(`[pipeline ${formatDuration((performance.now() - t0) / 1000)}] ${s}\n`);
     const baseDir = join(out, 'base');
-    const config = configFrom(
-      { ...args, overrides: [['worker.actor.init_checkpoint', baseDir], ...args.overrides] },
-      stringFlag(args, 'algo'),
-    );
+    const config = configFrom({ ...args, overrides: [['worker.actor.init_checkpoint', baseDir], ...args.overrides] }, stringFlag(args, 'algo'));
     const rlDir = join(out, config.algorithm.name);
     const stages = { base: warmStartStage(baseDir, config), rl: rlStage(rlDir, config) };
 
@@ -116,7 +113,8 @@ export const command: Command = {
         const adopt = asked ?? shippedBase(stringFlag(args, 'preset') ?? 'small');
         const why = boolFlag(args, 'fresh-base') ? '--fresh-base' : !existsSync(adopt) ? null : baseMismatch(adopt, config);
         // a base named on the command line is adopted or nothing: training another in its place would be a surprise
-        if (asked !== undefined && (!existsSync(adopt) || why !== null)) throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
+        if (asked !== undefined && (!existsSync(adopt) || why !== null))
+          throw new CliError(`pgpo pipeline: --base-from ${asked}: ${why ?? 'no such folder'}; drop --base-from to train the warm start here`);
         // (a base already in the folder has this config's warm-start settings: staleStages checked it)
         if (stageDone(stages.base)) log(`2/5 warm start: reusing ${baseDir}`);
         else if (why === null && existsSync(adopt)) {

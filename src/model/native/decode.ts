@@ -81,17 +81,7 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
  * One step for the open responses `slots` (g * R + r, ascending), each fed `tokens[i]` at
  * position `positions[i]`, writing cache column t. Returns logits [A, V].
  */
-export function decodeStep(
-  w: Weights,
-  cfg: ModelConfig,
-  V: number,
-  arena: Arena,
-  cache: KvCache,
-  slots: Int32Array,
-  tokens: Int32Array,
-  positions: Int32Array,
-  t: number,
-): Float32Array {
+export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena, cache: KvCache, slots: Int32Array, tokens: Int32Array, positions: Int32Array, t: number): Float32Array {
   const { C } = dims(cfg);
   const { heads: H, mlp: M } = cfg.decoder;
   const D = C / H;
@@ -114,7 +104,7 @@ export function decodeStep(
   const f = arena.get('dec1.f', A * M);
   // rows of each group among the open ones: [start, end)
   const bounds: [number, number, number][] = [];
-  for (let i = 0; i < A; ) {
+  for (let i = 0; i < A;) {
     const g = Math.floor(slots[i] / R);
     let e = i;
     while (e < A && Math.floor(slots[e] / R) === g) e++;

@@ -66,7 +66,12 @@ export class NativePolicy implements Policy {
   private readonly arena = new Arena();
   private disposed = false;
 
-  constructor(config: ModelConfig, tokenizer: Tokenizer, weights: readonly [string, HostTensor][], opt?: { m: readonly [string, HostTensor][]; v: readonly [string, HostTensor][]; t: number; kind: OptimizerKind | null }) {
+  constructor(
+    config: ModelConfig,
+    tokenizer: Tokenizer,
+    weights: readonly [string, HostTensor][],
+    opt?: { m: readonly [string, HostTensor][]; v: readonly [string, HostTensor][]; t: number; kind: OptimizerKind | null },
+  ) {
     validateConfig(config);
     blas(); // fail here, naming the package, rather than at the first product
     this.config = config;
@@ -170,7 +175,14 @@ export class NativePolicy implements Policy {
    * returns that sum (unscaled). With temperature T the distribution is softmax(logits / T).
    * The callbacks below see views that the next micro-batch overwrites: they stay synchronous.
    */
-  private accumulate(items: readonly ScoreItem[], mode: AttentionMode, wLogp: (i: number) => ArrayLike<number>, wEnt: ((i: number) => ArrayLike<number>) | null, temperature?: number, scale = 1): number {
+  private accumulate(
+    items: readonly ScoreItem[],
+    mode: AttentionMode,
+    wLogp: (i: number) => ArrayLike<number>,
+    wEnt: ((i: number) => ArrayLike<number>) | null,
+    temperature?: number,
+    scale = 1,
+  ): number {
     this.live();
     const V = this.vocabSize;
     const inv = invTemperature(temperature);
@@ -205,7 +217,11 @@ export class NativePolicy implements Policy {
     return total;
   }
 
-  async backward(items: readonly ScoreItem[], dLogp: readonly Float32Array[], opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number }): Promise<void> {
+  async backward(
+    items: readonly ScoreItem[],
+    dLogp: readonly Float32Array[],
+    opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number },
+  ): Promise<void> {
     const check = (name: string, xs: readonly Float32Array[]) => {
       if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
       xs.forEach((x, i) => {
@@ -279,7 +295,12 @@ export class NativePolicy implements Policy {
     this.live();
     const names = this.parameterNames();
     const own = Object.entries(o.lrFor ?? {});
-    if (own.length) namesUnder(names, own.map(([p]) => p), 'a learning rate of its own');
+    if (own.length)
+      namesUnder(
+        names,
+        own.map(([p]) => p),
+        'a learning rate of its own',
+      );
     const frozen = o.frozen?.length ? namesUnder(names, o.frozen, 'worker.actor.freeze') : new Set<string>();
     const rate = (n: string) => (frozen.has(n) ? 0 : (own.find(([p]) => isUnder(n, p))?.[1] ?? o.lr));
     const rates = this.layout.leaves.map((l) => rate(l.name));
@@ -357,7 +378,15 @@ export class NativePolicy implements Policy {
     const { N } = dims(cfg);
     const V = this.vocabSize;
     const R = o.n;
-    const cache = prefill(this.w, cfg, V, this.arena, prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] })), R, o.maxNewTokens);
+    const cache = prefill(
+      this.w,
+      cfg,
+      V,
+      this.arena,
+      prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [] })),
+      R,
+      o.maxNewTokens,
+    );
     return rolloutLoop(prompts.length, V, cache.first, o, rng, async (open, tokens, t) => {
       const slots = Int32Array.from(open);
       const pos = Int32Array.from(open, (i) => N + prompts[Math.floor(i / R)].prompt.length + t);
@@ -373,7 +402,13 @@ export class NativePolicy implements Policy {
 
   async save(dir: string, meta: Record<string, unknown> = {}): Promise<void> {
     this.live();
-    writeCheckpoint(dir, { config: this.config, tokenizer: this.tokenizer, weights: this.host(this.theta), optimizer: { m: this.host(this.m), v: this.host(this.v), t: this.t, kind: this.kind }, meta });
+    writeCheckpoint(dir, {
+      config: this.config,
+      tokenizer: this.tokenizer,
+      weights: this.host(this.theta),
+      optimizer: { m: this.host(this.m), v: this.host(this.v), t: this.t, kind: this.kind },
+      meta,
+    });
   }
 
   dispose(): void {

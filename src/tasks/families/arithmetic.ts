@@ -49,8 +49,7 @@ function missingNumber(rng: Rng, d: Difficulty): Draft {
     givens: [A, C],
     answer: String(b),
     describe: 'The figure is a calculation.',
-    state: (shown) =>
-      shown.length === 2 ? `It reads ${a}${op}?=${c}.` : shown[0] === A ? `The top number is ${a}.` : shown[0] === C ? `The result is ${c}.` : '',
+    state: (shown) => (shown.length === 2 ? `It reads ${a}${op}?=${c}.` : shown[0] === A ? `The top number is ${a}.` : shown[0] === C ? `The result is ${c}.` : ''),
     question: 'Find the missing number.',
     imageQuestion: 'FIND ?',
     compute,
@@ -85,8 +84,7 @@ function priceTotal(rng: Rng, d: Difficulty): Draft {
     givens: [N, P],
     answer: String(n * p),
     describe: 'Fruits and a price tag.',
-    state: (shown) =>
-      shown.length === 2 ? `There are ${n} fruits at ${p} each.` : shown[0] === N ? `There are ${n} fruits.` : shown[0] === P ? `Each costs ${p}.` : '',
+    state: (shown) => (shown.length === 2 ? `There are ${n} fruits at ${p} each.` : shown[0] === N ? `There are ${n} fruits.` : shown[0] === P ? `Each costs ${p}.` : ''),
     question: 'Find the total cost.',
     imageQuestion: 'TOTAL=?',
     compute: `${n}*${p}=${n * p}`,
@@ -122,8 +120,7 @@ function segmentPart(rng: Rng, d: Difficulty): Draft {
     givens: [T, P],
     answer: String(total - part),
     describe: 'A segment is cut in two.',
-    state: (shown) =>
-      shown.length === 2 ? `The whole is ${total}, one part ${part}.` : shown[0] === T ? `The whole is ${total}.` : shown[0] === P ? `One part is ${part}.` : '',
+    state: (shown) => (shown.length === 2 ? `The whole is ${total}, one part ${part}.` : shown[0] === T ? `The whole is ${total}.` : shown[0] === P ? `One part is ${part}.` : ''),
     question: 'Find the other part.',
     imageQuestion: 'FIND ?',
     compute: `${total}-${part}=${total - part}`,

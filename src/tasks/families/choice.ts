@@ -111,9 +111,7 @@ function countDots(rng: Rng, d: Difficulty): Draft {
     imageQuestion: `[${c1}]+[${c2}]=?`,
     options,
     scene: (show) => {
-      const marks: Mark[] = cells.map((c, i) =>
-        draw.circle(3.5 + 6.25 * (c % 5), 10 + 6.5 * Math.floor(c / 5), 2.5, { fill: COLORS[i < n1 ? c1 : c2] }),
-      );
+      const marks: Mark[] = cells.map((c, i) => draw.circle(3.5 + 6.25 * (c % 5), 10 + 6.5 * Math.floor(c / 5), 2.5, { fill: COLORS[i < n1 ? c1 : c2] }));
       if (show.options) marks.push(...optionMarks(options));
       if (show.question) {
         // Colour swatches stand for the colour words: [red] + [blue] = ?

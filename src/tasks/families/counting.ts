@@ -42,7 +42,14 @@ function shapeMark(item: Item): Mark {
     case 'square':
       return draw.rect(cx - 3, cy - 3, 6, 6, { fill });
     case 'triangle':
-      return draw.polygon([{ x: cx, y: cy - 3 }, { x: cx + 3.5, y: cy + 3 }, { x: cx - 3.5, y: cy + 3 }], { fill });
+      return draw.polygon(
+        [
+          { x: cx, y: cy - 3 },
+          { x: cx + 3.5, y: cy + 3 },
+          { x: cx - 3.5, y: cy + 3 },
+        ],
+        { fill },
+      );
   }
 }
 
@@ -64,11 +71,22 @@ function sample(rng: Rng, d: Difficulty, kind: Kind): Draft {
   const allCells = Array.from({ length: COLS * ROWS }, (_, i) => i);
 
   if (kind === 'left-right') {
-    const [left, right] = until(rng, 'side counts', (r) => [r.range(1, 6), r.range(0, 5)], ([l, r]) => l > r);
+    const [left, right] = until(
+      rng,
+      'side counts',
+      (r) => [r.range(1, 6), r.range(0, 5)],
+      ([l, r]) => l > r,
+    );
     const side = (c: number) => c % COLS < COLS / 2;
     const items = [
       ...place(rng, allCells.filter(side), [colors[0]], [left], k.shapes),
-      ...place(rng, allCells.filter((c) => !side(c)), [colors[0]], [right], k.shapes),
+      ...place(
+        rng,
+        allCells.filter((c) => !side(c)),
+        [colors[0]],
+        [right],
+        k.shapes,
+      ),
     ].map((it) => ({ ...it, color: rng.pick(colors) }));
     const L = given('L', left, 'counted');
     const R = given('R', right, 'counted');

@@ -47,8 +47,7 @@ function triangleAngle(rng: Rng, d: Difficulty): Draft {
     givens: [A, B],
     answer: String(c),
     describe: 'The figure is a triangle.',
-    state: (shown) =>
-      shown.length === 2 ? `Two angles are ${a} and ${b}.` : shown.length === 1 ? `One angle is ${shown[0].value}.` : '',
+    state: (shown) => (shown.length === 2 ? `Two angles are ${a} and ${b}.` : shown.length === 1 ? `One angle is ${shown[0].value}.` : ''),
     question: 'Find the missing angle.',
     imageQuestion: 'FIND ?',
     compute: `180-${a}-${b}=${c}`,
@@ -58,7 +57,14 @@ function triangleAngle(rng: Rng, d: Difficulty): Draft {
       const sl = 20 / (apex - 1);
       const sr = 20 / (31 - apex);
       const marks: Mark[] = [
-        draw.polygon([{ x: 1, y: 27 }, { x: 31, y: 27 }, { x: apex, y: 7 }], { stroke: COLORS.black }),
+        draw.polygon(
+          [
+            { x: 1, y: 27 },
+            { x: 31, y: 27 },
+            { x: apex, y: 7 },
+          ],
+          { stroke: COLORS.black },
+        ),
         draw.text(Math.ceil(1 + 6 / sl) + 1, 26, String(a), 'left', 'bottom'),
         draw.text(Math.floor(31 - 6 / sr), 26, String(b), 'right', 'bottom'),
         draw.text(apex + 0.5, 16, '?', 'center', 'middle', COLORS.red),
@@ -72,7 +78,12 @@ function triangleAngle(rng: Rng, d: Difficulty): Draft {
 function rectangle(rng: Rng, d: Difficulty, what: 'perimeter' | 'area'): Draft {
   const k = GEOMETRY_KNOBS[d];
   const w = rng.range(k.sideMin, k.sideMax);
-  const h = until(rng, 'a rectangle side', (r) => r.range(k.sideMin, k.sideMax), (v) => v !== w);
+  const h = until(
+    rng,
+    'a rectangle side',
+    (r) => r.range(k.sideMin, k.sideMax),
+    (v) => v !== w,
+  );
   const answer = what === 'perimeter' ? 2 * (w + h) : w * h;
   // Drawn roughly to proportion, clamped so that both labels always fit.
   const long = 20;
@@ -86,8 +97,7 @@ function rectangle(rng: Rng, d: Difficulty, what: 'perimeter' | 'area'): Draft {
     givens: [W, H],
     answer: String(answer),
     describe: 'The figure is a rectangle.',
-    state: (shown) =>
-      shown.length === 2 ? `Its sides are ${w} and ${h}.` : shown.length === 1 ? `One side is ${shown[0].value}.` : '',
+    state: (shown) => (shown.length === 2 ? `Its sides are ${w} and ${h}.` : shown.length === 1 ? `One side is ${shown[0].value}.` : ''),
     question: `Find its ${what}.`,
     imageQuestion: what === 'perimeter' ? 'PERIM=?' : 'AREA=?',
     compute: what === 'perimeter' ? `2*(${w}+${h})=${answer}` : `${w}*${h}=${answer}`,
@@ -117,8 +127,7 @@ function rightHypotenuse(rng: Rng, d: Difficulty): Draft {
     givens: [A, B],
     answer: String(c),
     describe: 'The figure is a right triangle.',
-    state: (shown) =>
-      shown.length === 2 ? `Its legs are ${a} and ${b}.` : shown.length === 1 ? `One leg is ${shown[0].value}.` : '',
+    state: (shown) => (shown.length === 2 ? `Its legs are ${a} and ${b}.` : shown.length === 1 ? `One leg is ${shown[0].value}.` : ''),
     question: 'Find the side marked ?.',
     imageQuestion: 'FIND ?',
     compute: `sqrt(${a * a}+${b * b})=${c}`,
@@ -129,8 +138,22 @@ function rightHypotenuse(rng: Rng, d: Difficulty): Draft {
       const bw = a === b ? 16 : b > a ? 20 : 13;
       const ah = a === b ? 14 : a > b ? 15 : 10;
       const marks: Mark[] = [
-        draw.polygon([{ x: ox, y: oy }, { x: ox + bw, y: oy }, { x: ox, y: oy - ah }], { stroke: COLORS.black }),
-        draw.polygon([{ x: ox, y: oy - 3 }, { x: ox + 3, y: oy - 3 }, { x: ox + 3, y: oy }], { stroke: COLORS.black }),
+        draw.polygon(
+          [
+            { x: ox, y: oy },
+            { x: ox + bw, y: oy },
+            { x: ox, y: oy - ah },
+          ],
+          { stroke: COLORS.black },
+        ),
+        draw.polygon(
+          [
+            { x: ox, y: oy - 3 },
+            { x: ox + 3, y: oy - 3 },
+            { x: ox + 3, y: oy },
+          ],
+          { stroke: COLORS.black },
+        ),
         draw.text(ox - 2, oy - ah / 2, String(a), 'right', 'middle'),
         draw.text(ox + bw / 2 + 0.5, oy + 2, String(b), 'center', 'top'),
         draw.text(ox + bw / 2 + 3, oy - ah / 2 - 3, '?', 'center', 'middle', COLORS.red),
@@ -160,4 +183,3 @@ export const geometry: Family = {
     }
   },
 };
-
