@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readJsonFile } from '../data/read-json.ts';
 import { z } from 'zod';
+import { priorCounts } from './prior.ts';
 import type { Policy } from '../core/policy.ts';
 import type { Problem, RewardFn } from '../core/problem.ts';
 import { Rng } from '../engine/rng.ts';
@@ -43,6 +44,18 @@ export interface ProblemResult {
   readonly sample: string;
   /** Samples per error class (errors.ts); absent without a gold solution. */
   readonly errors?: Record<ErrorClass, number>;
+  /** Ladder world: the problem's rung. */
+  readonly rung?: number;
+  /** Ladder world, kinds with a language prior that misleads here: samples that answered the prior (of k). */
+  readonly answered_prior?: number;
+}
+
+/** How often the samples of problems whose language prior misleads answered the prior (src/eval/prior.ts). */
+export interface PriorShare {
+  /** Samples of problems whose prior is wrong. */
+  readonly n: number;
+  /** Share of them that answered the prior. */
+  readonly rate: number;
 }
 
 /** Shares of samples per error class, over the problems that have a gold solution. */
@@ -59,6 +72,10 @@ export interface EvalReport {
   readonly by_family_variant: Record<string, Cell>;
   /** Error classes overall and per variant; absent when no problem has a gold solution. */
   readonly errors?: { readonly overall: ErrorShares; readonly by_variant: Record<string, ErrorShares> };
+  /** Ladder world: accuracy per rung ('rung 3'), and the share of prior answers overall and per rung. */
+  readonly by_rung?: Record<string, Cell>;
+  readonly prior?: PriorShare;
+  readonly prior_by_rung?: Record<string, PriorShare>;
   readonly problems: ProblemResult[];
 }
 
@@ -122,6 +139,7 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
       const solution = p.solution;
       const errors = solution === undefined ? undefined : (Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>);
       if (errors && solution !== undefined) texts.forEach((t, j) => errors[classifyError(t, solution, scores[j].accuracy === 1)]++);
+      const prior = p.priorAnswer === undefined ? null : priorCounts(texts.map((response) => ({ answer: p.answer, priorAnswer: p.priorAnswer, response })));
       results.push({
         id: p.id,
         family: p.family,
@@ -131,6 +149,8 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
         k,
         sample: texts[0],
         ...(errors ? { errors } : {}),
+        ...(p.rung !== undefined ? { rung: p.rung } : {}),
+        ...(prior && prior.misleading > 0 ? { answered_prior: prior.answeredPrior } : {}),
       });
     });
     o.onProgress?.(Math.min(problems.length, start + per), problems.length);
@@ -143,7 +163,14 @@ export async function evaluate(policy: Policy, problems: readonly Problem[], rew
  * variant and both, and the error classes. Shared by `evaluate` and by what re-cuts or pools
  * reports (src/eval/compare.ts), so every accuracy is computed one way.
  */
-export function summarizeRows(results: readonly ProblemResult[]): Pick<EvalReport, 'overall' | 'by_family' | 'by_variant' | 'by_family_variant' | 'errors'> {
+/** The share of prior answers over rows whose prior misleads (null when there is none). */
+function priorShare(results: readonly ProblemResult[]): PriorShare | null {
+  const rows = results.filter((r) => r.answered_prior !== undefined);
+  const n = rows.reduce((a, r) => a + r.k, 0);
+  return n === 0 ? null : { n, rate: rows.reduce((a, r) => a + r.answered_prior!, 0) / n };
+}
+
+export function summarizeRows(results: readonly ProblemResult[]): Pick<EvalReport, 'overall' | 'by_family' | 'by_variant' | 'by_family_variant' | 'errors' | 'by_rung' | 'prior' | 'prior_by_rung'> {
   const errOverall = errorShares(results);
   const errors = errOverall && {
     overall: errOverall,
@@ -155,7 +182,22 @@ export function summarizeRows(results: readonly ProblemResult[]): Pick<EvalRepor
     by_variant: cells(results, (r) => r.variant),
     by_family_variant: cells(results, (r) => `${r.family}/${r.variant}`),
     ...(errors ? { errors } : {}),
+    ...ladderSummary(results),
   };
+}
+
+/** Per-rung accuracy and prior answers, for reports on the ladder world (nothing otherwise). */
+function ladderSummary(results: readonly ProblemResult[]): Pick<EvalReport, 'by_rung' | 'prior' | 'prior_by_rung'> {
+  const laddered = results.filter((r) => r.rung !== undefined);
+  if (laddered.length === 0) return {};
+  const rungs = [...new Set(laddered.map((r) => r.rung!))].sort((a, b) => a - b);
+  const prior = priorShare(laddered);
+  const byRung: Record<string, PriorShare> = {};
+  for (const g of rungs) {
+    const share = priorShare(laddered.filter((r) => r.rung === g));
+    if (share) byRung[`rung ${g}`] = share;
+  }
+  return { by_rung: cells(laddered, (r) => `rung ${r.rung}`), ...(prior ? { prior, prior_by_rung: byRung } : {}) };
 }
 
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
@@ -177,6 +219,15 @@ export function formatEvalTable(reports: ReadonlyArray<readonly [string, EvalRep
   if (reports.every(([, r]) => r.errors)) {
     lines.push(row('misread a value', (r) => r.errors!.overall.misread));
     lines.push(row('computed wrong', (r) => r.errors!.overall.computation));
+  }
+  const rungs = [...new Set(reports.flatMap(([, r]) => Object.keys(r.by_rung ?? {})))].sort();
+  if (rungs.length) {
+    lines.push(''.padEnd(w + 12 * reports.length, '-'));
+    for (const g of rungs) lines.push(row(g, (r) => r.by_rung?.[g]?.accuracy));
+  }
+  if (reports.some(([, r]) => r.prior)) {
+    lines.push(row('answered the prior', (r) => r.prior?.rate));
+    for (const g of rungs) if (reports.some(([, r]) => r.prior_by_rung?.[g])) lines.push(row(`  ${g}`, (r) => r.prior_by_rung?.[g]?.rate));
   }
   return lines.join('\n');
 }

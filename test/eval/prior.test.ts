@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { priorCounts } from '../../src/eval/prior.ts';
+import { formatEvalTable, summarizeRows } from '../../src/eval/evaluate.ts';
 
 const r = (a: string) => `<think>x=1</think> \\boxed{${a}}`;
 
@@ -22,4 +23,27 @@ test('priorCounts: no prior instances gives NaN rates, not zero', () => {
   const c = priorCounts([{ answer: '3', response: r('3') }]);
   assert.equal(c.n, 0);
   assert.ok(Number.isNaN(c.priorRate) && Number.isNaN(c.accuracyAgainstPrior));
+});
+
+test('eval reports on the ladder: accuracy per rung and the share of prior answers, pooled as summarizeRows pools; classic reports unchanged', () => {
+  const row = (id: string, rung: number | undefined, correct: number, answeredPrior?: number) => ({
+    id,
+    family: 'chart',
+    variant: 'vision-only',
+    correct,
+    k: 4,
+    sample: '',
+    ...(rung !== undefined ? { rung } : {}),
+    ...(answeredPrior !== undefined ? { answered_prior: answeredPrior } : {}),
+  });
+  const s = summarizeRows([row('a', 1, 4), row('b', 1, 2, 1), row('c', 5, 0, 3), row('d', 5, 1)]);
+  assert.deepEqual(s.by_rung, { 'rung 1': { accuracy: 0.75, n: 2 }, 'rung 5': { accuracy: 0.125, n: 2 } });
+  assert.deepEqual(s.prior, { n: 8, rate: 0.5 });
+  assert.deepEqual(s.prior_by_rung, { 'rung 1': { n: 4, rate: 0.25 }, 'rung 5': { n: 4, rate: 0.75 } });
+  const table = formatEvalTable([['base', { k: 4, temperature: 1, greedy: false, format: 1, problems: [], ...s }]]);
+  assert.match(table, /rung 5\s+12\.5%/);
+  assert.match(table, /answered the prior\s+50\.0%/);
+  const classic = summarizeRows([row('a', undefined, 4)]);
+  assert.equal('by_rung' in classic || 'prior' in classic, false);
+  assert.doesNotMatch(formatEvalTable([['base', { k: 4, temperature: 1, greedy: false, format: 1, problems: [], ...classic }]]), /rung|prior/);
 });
