@@ -94,18 +94,9 @@ export function isUnder(name: string, prefix: string): boolean {
 }
 
 /**
- * The leaf names of t under any of `prefixes` (e.g. 'vision', 'decoder.layers.0'). Borrows t.
- * Throws naming the first prefix that matches no leaf, so a typo cannot silently freeze nothing.
+ * The names under any of `prefixes` (e.g. 'vision', 'decoder.layers.0'). Throws naming the first
+ * prefix that matches no name, so a typo cannot silently freeze nothing.
  */
-export function leavesUnder(t: ParamTree, prefixes: readonly string[], what = 'prefix'): Set<string> {
-  return namesUnder(
-    namedLeaves(t).map(([n]) => n),
-    prefixes,
-    what,
-  );
-}
-
-/** leavesUnder over a list of leaf names. */
 export function namesUnder(names: readonly string[], prefixes: readonly string[], what = 'prefix'): Set<string> {
   for (const p of prefixes) {
     if (!names.some((n) => isUnder(n, p))) {

@@ -26,7 +26,7 @@ import type {
 } from '../core/policy.ts';
 import { initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
-import { type ParamTree, disposeTree, fromNamed, isUnder, leavesUnder, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
+import { type ParamTree, disposeTree, fromNamed, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
 import { type AdamWState, type LeafLr, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
 import type { HostTensor } from '../engine/safetensors.ts';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
@@ -37,6 +37,7 @@ import { type BatchArrays, type ForwardMode, responseLogits, tempered, tokenStat
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
 import { rolloutLoop, samplingPlan } from './rollouts.ts';
+import { checkCotangents, checkMode, checkTemperature, leafRates } from './policy-checks.ts';
 import { ocrLoss, ocrTargets } from './ocr.ts';
 
 export { CHECKPOINT_FORMAT };
@@ -61,11 +62,6 @@ function program(cfg: ModelConfig, name: string, make: () => Jitted): Jitted {
 
 /** Temperature 1 keeps the program names (and programs) there were before temperatures. */
 const tempKey = (temperature: number) => (temperature === 1 ? '' : `:t${temperature}`);
-
-function checkTemperature(temperature: number): number {
-  if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`temperature must be a finite number > 0, got ${temperature}`);
-  return temperature;
-}
 
 function scoreProgram(cfg: ModelConfig, mode: ForwardMode, entropy: boolean, rows: boolean, temperature: number): Jitted {
   return program(cfg, `score:${mode}:${entropy}:${rows}${tempKey(temperature)}`, () =>
@@ -134,11 +130,6 @@ function toDevice(hb: HostBatch, cfg: ModelConfig): BatchArrays {
   };
   if (hb.patches) b.patches = f32(hb.patches, [G, N, F]);
   return b;
-}
-
-function checkMode(mode: AttentionMode): ForwardMode {
-  if (mode !== 'image' && mode !== 'text-only') throw new Error(`unknown attention mode '${mode}' (image | text-only)`);
-  return mode;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +210,7 @@ export class VlmPolicy implements Policy {
     const logp: Float32Array[] = items.map((it) => new Float32Array(it.response.length));
     const entropy = opts.entropy ? items.map((it) => new Float32Array(it.response.length)) : undefined;
     const rows = opts.rows ? items.map((it) => new Float32Array(it.response.length * V)) : undefined;
-    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows, checkTemperature(opts.temperature ?? 1));
+    const run = scoreProgram(this.config, mode, !!opts.entropy, !!opts.rows, checkTemperature(opts.temperature));
     for (const hb of packBatches(items, this.config, { withImage: mode !== 'text-only' })) {
       const out = run(refTree(this.params), toDevice(hb, this.config)) as Record<string, np.Array>;
       const lp = await toF32(out.logp);
@@ -243,15 +234,8 @@ export class VlmPolicy implements Policy {
     dLogp: readonly Float32Array[],
     opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number },
   ): Promise<void> {
-    const check = (name: string, xs: readonly Float32Array[]) => {
-      if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
-      xs.forEach((x, i) => {
-        if (x.length !== items[i].response.length) throw new Error(`backward: ${name}[${i}] has ${x.length} values for a ${items[i].response.length}-token response`);
-      });
-    };
-    check('dLogp', dLogp);
-    if (opts.dEntropy) check('dEntropy', opts.dEntropy);
-    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1, checkTemperature(opts.temperature ?? 1));
+    checkCotangents(items, dLogp, opts.dEntropy);
+    await this.accumulate(items, checkMode(opts.mode), (i) => dLogp[i], opts.dEntropy ? (i) => opts.dEntropy![i] : null, 1, checkTemperature(opts.temperature));
   }
 
   /** `backward` in any internal mode; returns the sum of w * logp (+ w * entropy). */
@@ -330,18 +314,7 @@ export class VlmPolicy implements Policy {
 
   async step(o: OptimStep): Promise<StepResult> {
     this.live();
-    // each weight's rate: its own (lrFor, by path or prefix) or lr. A frozen weight — under
-    // o.frozen, or given a rate of 0 — has its gradient zeroed before the norm (so it does not
-    // set the clip) and a rate of 0 in the update, which leaves it exactly as it is
-    const own = Object.entries(o.lrFor ?? {});
-    if (own.length)
-      leavesUnder(
-        this.params,
-        own.map(([p]) => p),
-        'a learning rate of its own',
-      ); // names a parameter, or throws
-    const named = o.frozen?.length ? leavesUnder(this.params, o.frozen, 'worker.actor.freeze') : new Set<string>();
-    const rates = new Map(namedLeaves(this.params).map(([n]) => [n, named.has(n) ? 0 : (own.find(([p]) => isUnder(n, p))?.[1] ?? o.lr)]));
+    const rates = leafRates(this.parameterNames(), o);
     if ([...rates.values()].some((r) => r === 0)) {
       const old = this.grads;
       this.grads = mapNamed(old, (g, n) => (rates.get(n) === 0 ? np.zeros(g.shape, { dtype: np.float32 }) : g.ref));

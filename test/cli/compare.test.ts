@@ -20,7 +20,7 @@ test('compare trains every arm per seed from one base, writes the table, and the
   const s = run(['sft', '--preset', 'tiny', '--out', base, suite]);
   assert.equal(s.status, 0, s.stderr);
   const out = join(dir, 'cmp');
-  const c = run([
+  const compareArgs = [
     'compare',
     '--preset',
     'tiny',
@@ -37,7 +37,8 @@ test('compare trains every arm per seed from one base, writes the table, and the
     suite,
     'trainer.pg_var_freq=1',
     'algorithm.online_filtering=false',
-  ]);
+  ];
+  const c = run(compareArgs);
   assert.equal(c.status, 0, c.stderr);
   const table = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
   assert.deepEqual(
@@ -50,45 +51,10 @@ test('compare trains every arm per seed from one base, writes the table, and the
   for (const name of ['dapo-seed0', 'dapo-seed1', 'pgpo-seed0', 'pgpo-seed1']) assert.ok(existsSync(join(out, 'runs', name, 'eval.json')), name);
   assert.match(c.stdout, /\| pgpo \|/);
   // the same command again reuses every run; other training settings are refused, naming the run and the key
-  const again = run([
-    'compare',
-    '--preset',
-    'tiny',
-    '--algos',
-    'base,dapo,pgpo',
-    '--seeds',
-    '2',
-    '--budget',
-    '2',
-    '--base',
-    base,
-    '--out',
-    out,
-    suite,
-    'trainer.pg_var_freq=1',
-    'algorithm.online_filtering=false',
-  ]);
+  const again = run(compareArgs);
   assert.equal(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /training|evaluating/);
-  const other = run([
-    'compare',
-    '--preset',
-    'tiny',
-    '--algos',
-    'base,dapo,pgpo',
-    '--seeds',
-    '2',
-    '--budget',
-    '2',
-    '--base',
-    base,
-    '--out',
-    out,
-    suite,
-    'trainer.pg_var_freq=1',
-    'algorithm.online_filtering=false',
-    'worker.actor.optim.logit_scale_lr=0',
-  ]);
+  const other = run([...compareArgs, 'worker.actor.optim.logit_scale_lr=0']);
   assert.notEqual(other.status, 0);
   assert.match(other.stderr, /runs\/dapo-seed0\/config\.yaml: it was trained with worker\.actor\.optim\.logit_scale_lr = 0\.03, not 0; give another --out/);
   const bad = run(['compare', '--preset', 'tiny', '--algos', 'base,ppo', '--base', base, '--out', out]);

@@ -3,7 +3,7 @@
  * extra loss. The two differ only in their recipe (config: filtering, clipping, aggregation, KL).
  */
 import type { Algorithm } from './types.ts';
-import { repeatAdvantages } from './types.ts';
+import { uniformTokenWeights } from './types.ts';
 
 function plain(name: string): Algorithm {
   return {
@@ -11,15 +11,7 @@ function plain(name: string): Algorithm {
     reshapes: false,
     needsEntropy: false,
     batchPasses: () => [],
-    tokenWeights: ({ advantages, logpOld }) => ({
-      tokenAdvantages: repeatAdvantages(
-        advantages,
-        logpOld.map((r) => r.length),
-      ),
-      dependency: null,
-      weights: null,
-      metrics: {},
-    }),
+    tokenWeights: uniformTokenWeights,
     lossPasses: () => [],
     extraLoss: () => null,
   };

@@ -5,22 +5,14 @@
  */
 import { papoDoubleEntropy, papoPerceptionLoss } from '../baselines/papo.ts';
 import type { Algorithm } from './types.ts';
-import { repeatAdvantages } from './types.ts';
+import { uniformTokenWeights } from './types.ts';
 
 export const papo: Algorithm = {
   name: 'papo',
   reshapes: false,
   needsEntropy: true,
   batchPasses: () => [],
-  tokenWeights: ({ advantages, logpOld }) => ({
-    tokenAdvantages: repeatAdvantages(
-      advantages,
-      logpOld.map((r) => r.length),
-    ),
-    dependency: null,
-    weights: null,
-    metrics: {},
-  }),
+  tokenWeights: uniformTokenWeights,
   lossPasses: (s) => [{ mode: 'image', blacken: { prob: s.papo.mask_prob, label: 'papo-mask' }, entropy: true, what: 'masked-image' }],
   extraLoss({ logpNew, entropyNew, passes, aggregation }, s) {
     if (!entropyNew) return null;

@@ -114,3 +114,14 @@ export interface Algorithm {
 export function repeatAdvantages(advantages: ArrayLike<number>, lengths: readonly number[]): Float64Array[] {
   return lengths.map((n, i) => new Float64Array(n).fill(advantages[i]));
 }
+
+/** The token weights of an algorithm that leaves A_i on every token (GRPO, DAPO, PAPO). */
+export const uniformTokenWeights: Algorithm['tokenWeights'] = ({ advantages, logpOld }) => ({
+  tokenAdvantages: repeatAdvantages(
+    advantages,
+    logpOld.map((r) => r.length),
+  ),
+  dependency: null,
+  weights: null,
+  metrics: {},
+});

@@ -22,7 +22,6 @@ import type {
   OptimizerKind,
 } from '../../core/policy.ts';
 import { optimizerMismatch, clipScale } from '../../engine/adamw.ts';
-import { isUnder, namesUnder } from '../../engine/tree.ts';
 import { Rng } from '../../engine/rng.ts';
 import type { HostTensor } from '../../engine/safetensors.ts';
 import { type ModelConfig, type PresetName, OCR_OUTPUTS, dims, modelConfig, validateConfig } from '../config.ts';
@@ -30,6 +29,7 @@ import { EOS, Tokenizer } from '../tokenizer.ts';
 import { LOGIT_SCALE, initHostParams } from '../params.ts';
 import { imagePatches } from '../batch.ts';
 import { rolloutLoop, samplingPlan } from '../rollouts.ts';
+import { checkCotangents, checkMode, checkTemperature, leafRates } from '../policy-checks.ts';
 import { ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
 import { blas } from './blas.ts';
@@ -37,17 +37,6 @@ import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visi
 import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
 import { planBatches } from './plan.ts';
 import { decodeStep, prefill } from './decode.ts';
-
-function checkMode(mode: AttentionMode): AttentionMode {
-  if (mode !== 'image' && mode !== 'text-only') throw new Error(`unknown attention mode '${mode}' (image | text-only)`);
-  return mode;
-}
-
-function invTemperature(t: number | undefined): number {
-  const temp = t ?? 1;
-  if (!(temp > 0 && Number.isFinite(temp))) throw new Error(`temperature must be a positive number, got ${t}`);
-  return 1 / temp;
-}
 
 export class NativePolicy implements Policy {
   readonly config: ModelConfig;
@@ -151,7 +140,7 @@ export class NativePolicy implements Policy {
   async score(items: readonly ScoreItem[], opts: ScoreOptions): Promise<Scored> {
     this.live();
     const V = this.vocabSize;
-    const inv = invTemperature(opts.temperature);
+    const inv = 1 / checkTemperature(opts.temperature);
     const logp = items.map((it) => new Float32Array(it.response.length));
     const entropy = opts.entropy ? items.map((it) => new Float32Array(it.response.length)) : undefined;
     const rows = opts.rows ? items.map((it) => new Float32Array(it.response.length * V)) : undefined;
@@ -185,7 +174,7 @@ export class NativePolicy implements Policy {
   ): number {
     this.live();
     const V = this.vocabSize;
-    const inv = invTemperature(temperature);
+    const inv = 1 / checkTemperature(temperature);
     const lsm = new Float64Array(V);
     let total = 0;
     this.forEachBatch(items, mode, (mb, run) => {
@@ -222,15 +211,8 @@ export class NativePolicy implements Policy {
     dLogp: readonly Float32Array[],
     opts: { readonly mode: AttentionMode; readonly dEntropy?: readonly Float32Array[]; readonly temperature?: number },
   ): Promise<void> {
-    const check = (name: string, xs: readonly Float32Array[]) => {
-      if (xs.length !== items.length) throw new Error(`backward: ${name} has ${xs.length} rows for ${items.length} items`);
-      xs.forEach((x, i) => {
-        if (x.length !== items[i].response.length) throw new Error(`backward: ${name}[${i}] has ${x.length} values for a ${items[i].response.length}-token response`);
-      });
-    };
     this.live();
-    check('dLogp', dLogp);
-    if (opts.dEntropy) check('dEntropy', opts.dEntropy);
+    checkCotangents(items, dLogp, opts.dEntropy);
     const dEnt = opts.dEntropy;
     this.accumulate(items, opts.mode, (i) => dLogp[i], dEnt ? (i) => dEnt[i] : null, opts.temperature);
   }
@@ -293,17 +275,8 @@ export class NativePolicy implements Policy {
 
   async step(o: OptimStep): Promise<StepResult> {
     this.live();
-    const names = this.parameterNames();
-    const own = Object.entries(o.lrFor ?? {});
-    if (own.length)
-      namesUnder(
-        names,
-        own.map(([p]) => p),
-        'a learning rate of its own',
-      );
-    const frozen = o.frozen?.length ? namesUnder(names, o.frozen, 'worker.actor.freeze') : new Set<string>();
-    const rate = (n: string) => (frozen.has(n) ? 0 : (own.find(([p]) => isUnder(n, p))?.[1] ?? o.lr));
-    const rates = this.layout.leaves.map((l) => rate(l.name));
+    const byName = leafRates(this.parameterNames(), o);
+    const rates = this.layout.leaves.map((l) => byName.get(l.name)!);
     // a frozen weight (rate 0) has its gradient zeroed before the norm, so it does not set the clip
     this.layout.leaves.forEach((l, i) => {
       if (rates[i] === 0) this.grad.fill(0, l.offset, l.offset + l.size);
