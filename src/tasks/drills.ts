@@ -18,6 +18,9 @@ import { rasterize } from './raster.ts';
 import { COLORS, draw, type Mark, type Scene } from './scene.ts';
 import { FAMILY_NAMES, type Difficulty } from './types.ts';
 import { IMAGE_MARKER, type RgbImage } from '../core/image.ts';
+import { splitOf } from './hash.ts';
+import { LADDER_FAMILIES, type Rung } from './ladder.ts';
+import { DEFAULT_TEST_FRACTION, sampleLadderDraft } from './suite.ts';
 
 export type DrillKind = 'reading' | 'arithmetic';
 
@@ -93,14 +96,38 @@ export function arithmeticDrill(rng: Rng, difficulty: Difficulty, imageSize: num
     const draft = family.sample(r.fork('draft'), difficulty, r.pick(family.kinds(difficulty)));
     const m = COMPUTATION.exec(draft.compute);
     if (!m) continue; // `max=A`, option letters: nothing to compute
-    return {
-      kind: 'arithmetic',
-      problem: `${IMAGE_MARKER}Compute ${m[1]}.`,
-      solution: `<think>${draft.compute}</think> \\boxed{${m[2]}}`,
-      answer: m[2],
-      image: rasterize({ marks: [] }, imageSize),
-      scene: { marks: [] },
-    };
+    return arithmetic(m[1], draft.compute, m[2], imageSize);
   }
   throw new Error(`arithmeticDrill: no family at difficulty ${difficulty} produced a computation in 100 tries`);
+}
+
+/**
+ * The ladder world's arithmetic drill: the computation of a ladder problem at one of `rungs`
+ * (drawn from the training side of the key split, so no test problem's computation is shown).
+ * Computing is what a pretrained model brings; the ladder's headroom is in reading more values
+ * from the figure and in not trusting the prior, so the drills cover every rung a run uses.
+ */
+export function ladderArithmeticDrill(rng: Rng, rungs: readonly Rung[], imageSize: number): Drill {
+  for (let t = 0; t < 100; t++) {
+    const r = rng.fork(t);
+    const family = r.pick(FAMILY_NAMES);
+    const rung = r.pick(rungs);
+    const draft = sampleLadderDraft(r, family, r.pick(LADDER_FAMILIES[family].kinds(rung)), rung);
+    if (splitOf(draft.problemKey, DEFAULT_TEST_FRACTION) !== 'train') continue;
+    const m = COMPUTATION.exec(draft.compute);
+    if (!m) continue; // `max=A`, `... C`: nothing to compute alone
+    return arithmetic(m[1], draft.compute, m[2], imageSize);
+  }
+  throw new Error(`ladderArithmeticDrill: no computation at rungs ${rungs.join(',')} in 100 tries`);
+}
+
+function arithmetic(expr: string, compute: string, answer: string, imageSize: number): Drill {
+  return {
+    kind: 'arithmetic',
+    problem: `${IMAGE_MARKER}Compute ${expr}.`,
+    solution: `<think>${compute}</think> \\boxed{${answer}}`,
+    answer,
+    image: rasterize({ marks: [] }, imageSize),
+    scene: { marks: [] },
+  };
 }

@@ -185,7 +185,8 @@ export function ladderAt(config: SuiteConfig | ResolvedSuiteConfig, i: number): 
 
 type KeyedLadderDraft = LadderDraft & { readonly family: FamilyName; readonly problemKey: string };
 
-function sampleLadderDraft(rng: Rng, family: FamilyName, kind: string, rung: Rung): KeyedLadderDraft {
+/** A ladder draft with its problem key (the rung is not part of the key). */
+export function sampleLadderDraft(rng: Rng, family: FamilyName, kind: string, rung: Rung): KeyedLadderDraft {
   const draft = LADDER_FAMILIES[family].sample(rng.fork('draft'), rung, kind);
   // The rung is not in the key: the same problem drawn at two rungs (most-color on rungs 2 and 3) is one problem, in one split.
   return { ...draft, family, problemKey: contentHash({ world: 'ladder', family, kind: draft.kind, key: draft.key }) };

@@ -18,7 +18,8 @@ import { learningRate } from './schedule.ts';
 import { openRun } from './open-run.ts';
 import { TrainError } from './trainer.ts';
 import { Rng } from '../engine/rng.ts';
-import { arithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
+import { arithmeticDrill, ladderArithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
+import type { Rung } from '../tasks/ladder.ts';
 import { glyphPlacements } from '../tasks/raster.ts';
 import type { Difficulty } from '../tasks/types.ts';
 
@@ -63,9 +64,15 @@ export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading:
 }
 
 /** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
-export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number, difficulty: Difficulty = 1): Drill {
+export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number, difficulty: Difficulty = 1, ladderRungs?: readonly Rung[]): Drill {
   const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
-  return kind === 'reading' ? readingDrill(rng, imageSize) : arithmeticDrill(rng, difficulty, imageSize);
+  if (kind === 'reading') return readingDrill(rng, imageSize);
+  return ladderRungs ? ladderArithmeticDrill(rng, ladderRungs, imageSize) : arithmeticDrill(rng, difficulty, imageSize);
+}
+
+/** The ladder world's drills compute at every rung the run uses (src/tasks/drills.ts says why); undefined in the classic world. */
+export function drillRungs(suite: TrainConfig['data']['suite']): Rung[] | undefined {
+  return suite.world === 'ladder' ? ([...new Set([...suite.sft_rungs, ...suite.rl_rungs, ...suite.test_rungs])].sort((a, b) => a - b) as Rung[]) : undefined;
 }
 
 export async function sft(opts: SftOptions): Promise<SftResult> {
@@ -93,6 +100,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   const stream = new ProblemStream(opts.problems, `sft:${config.trainer.seed}`);
   const progress = new Progress({ total: s.total_steps, label: 'sft', stream: opts.progressStream });
   const shares = sftBatchShares(s);
+  const ladderRungs = drillRungs(config.data.suite);
   let checkpoint: string | null = rd.latest()?.dir ?? null;
   const save = async (st: SftState) => {
     const ref = await rd.saveCheckpoint(st.step, config.trainer.save_limit, async (dir) => {
@@ -108,7 +116,8 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const t0 = performance.now();
       let cursor = state.cursor;
       const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
-      const drillsOf = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty));
+      const drillsOf = (kind: Drill['kind'], n: number) =>
+        Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty, ladderRungs));
       const readingDrills = drillsOf('reading', shares.reading);
       const items = problems.map((p) => goldItem(policy, p));
       const reading = readingDrills.map((d) => drillItem(policy, d));

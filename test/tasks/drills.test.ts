@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/engine/rng.ts';
 import { computeReward } from '../../src/reward/index.ts';
-import { arithmeticDrill, readingDrill } from '../../src/tasks/drills.ts';
+import { arithmeticDrill, ladderArithmeticDrill, readingDrill } from '../../src/tasks/drills.ts';
+import type { Rung } from '../../src/tasks/ladder.ts';
 
 const rng = (i: number) => Rng.seeded(3).fork(i);
 
@@ -60,4 +61,25 @@ test("an arithmetic drill's answer is the value of its computation, and the rewa
     seen.add(m[1].replace(/[0-9]+/g, 'n'));
   }
   assert.ok(seen.size >= 5, `the drills cover the suite's computation shapes: ${[...seen].join(' ')}`);
+});
+
+test('a ladder arithmetic drill computes a ladder problem of the rungs it is given, and its answer is that value', () => {
+  const shapes = (rungs: readonly Rung[]) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const d = ladderArithmeticDrill(rng(i), rungs, 48);
+      const m = /^<image>Compute ([0-9+\-]+)\.$/.exec(d.problem);
+      assert.ok(m, d.problem);
+      assert.equal(String(Function(`return (${m[1]});`)()), d.answer, d.problem);
+      assert.deepEqual(computeReward(d.solution, d.answer), { accuracy: 1, format: 1, reward: 1 });
+      seen.add(m[1].replace(/[0-9]+/g, 'n'));
+    }
+    return seen;
+  };
+  // rung 1 reads two values: every computation has two operands
+  assert.deepEqual([...shapes([1])].sort(), ['n+n', 'n-n']);
+  // rung 3 subtracts the last of three values: three-operand shapes with a minus appear
+  const three = shapes([1, 2, 3]);
+  assert.ok(three.has('n+n-n') || three.has('n-n-n'), [...three].join(' '));
+  assert.ok(three.has('n+n+n'), [...three].join(' '));
 });

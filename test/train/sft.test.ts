@@ -7,7 +7,7 @@ import { makeRgbImage } from '../../src/core/image.ts';
 import { resolveConfig } from '../../src/train/config.ts';
 import type { Problem } from '../../src/core/problem.ts';
 import { RunDir } from '../../src/train/run-dir.ts';
-import { drillAt, sft, sftBatchShares } from '../../src/train/sft.ts';
+import { drillAt, drillRungs, sft, sftBatchShares } from '../../src/train/sft.ts';
 import { policyFactory } from '../../src/model/index.ts';
 import { suiteInstances } from '../../src/train/sources.ts';
 import { toyFactory } from './toy-policy.ts';
@@ -66,6 +66,18 @@ test('a batch is task problems plus the configured shares of reading and arithme
   // drills are a pure function of (seed, kind, index): resume needs no drill state
   assert.equal(drillAt(1, 'reading', 5, 48).solution, drillAt(1, 'reading', 5, 48).solution);
   assert.notEqual(drillAt(1, 'reading', 5, 48).solution, drillAt(2, 'reading', 5, 48).solution);
+  // the ladder world's arithmetic drills compute at every rung the run uses; the classic world keeps its own
+  assert.equal(drillRungs(resolveConfig({}).data.suite), undefined);
+  const ladder = resolveConfig({
+    overrides: [
+      ['data.suite.world', 'ladder'],
+      ['data.suite.sft_rungs', '[2,1]'],
+      ['data.suite.rl_rungs', '[4]'],
+      ['data.suite.test_rungs', '[3,4]'],
+    ],
+  });
+  assert.deepEqual(drillRungs(ladder.data.suite), [1, 2, 3, 4]);
+  assert.match(drillAt(1, 'arithmetic', 5, 48, 1, [3]).problem, /^<image>Compute [0-9]+[+-][0-9]+-[0-9]+\.$/);
 });
 
 test('SFT with drills on the tiny model: a reading warm-up step, then the loss of each part of the batch', async () => {
