@@ -76,17 +76,18 @@ export function meanInterval(values: readonly number[]): Cell {
   return { mean, lo: mean - half, hi: mean + half, n };
 }
 
-/** Columns: each family, then each variant, then overall. */
+/** Columns: each family, then each variant, then each rung (ladder world, when there are several), then overall. */
 export function columnsOf(reports: readonly EvalReport[]): string[] {
   const fam = [...new Set(reports.flatMap((r) => Object.keys(r.by_family)))].sort();
   const order = ['text-dominant', 'text-lite', 'vision-intensive', 'vision-dominant', 'vision-only'];
   const vars = [...new Set(reports.flatMap((r) => Object.keys(r.by_variant)))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return [...fam, ...vars, 'overall'];
+  const rungs = [...new Set(reports.flatMap((r) => Object.keys(r.by_rung ?? {})))].sort();
+  return [...fam, ...vars, ...(rungs.length > 1 ? rungs : []), 'overall'];
 }
 
 function valueOf(r: EvalReport, column: string): number | undefined {
   if (column === 'overall') return r.overall.accuracy;
-  return r.by_family[column]?.accuracy ?? r.by_variant[column]?.accuracy;
+  return r.by_family[column]?.accuracy ?? r.by_variant[column]?.accuracy ?? r.by_rung?.[column]?.accuracy;
 }
 
 export interface CompareTable {
@@ -174,7 +175,8 @@ export function poolReports(reports: readonly EvalReport[]): EvalReport {
     const rows = all as ProblemResult[];
     const sum = (f: (q: ProblemResult) => number) => rows.reduce((a, q) => a + f(q), 0);
     const errors = rows.every((q) => q.errors) ? (Object.fromEntries(ERROR_CLASSES.map((c) => [c, sum((q) => q.errors![c])])) as Record<ErrorClass, number>) : undefined;
-    return [{ ...p, correct: sum((q) => q.correct), k: sum((q) => q.k), ...(errors ? { errors } : {}) }];
+    const prior = rows.every((q) => q.answered_prior !== undefined) ? { answered_prior: sum((q) => q.answered_prior!) } : {};
+    return [{ ...p, correct: sum((q) => q.correct), k: sum((q) => q.k), ...(errors ? { errors } : {}), ...prior }];
   });
   const format = reports.reduce((a, r) => a + r.format, 0) / reports.length;
   return { ...first, k: reports.reduce((a, r) => a + r.k, 0), format, ...summarizeRows(problems), problems };
@@ -222,6 +224,73 @@ export function formatByShare(report: EvalReport, rlFraction: number, base?: Eva
       if (g.n) line += `  gain ${pts(g.gain)} points${g.lo === null ? '' : ` (95% interval ${pts(g.lo)} to ${pts(g.hi!)}, ${g.clusters} problems)`}`;
     }
     lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+export interface ArmDifference {
+  /** The two rows compared: `a - b`. */
+  readonly a: string;
+  readonly b: string;
+  /** mean(a's replicates) - mean(b's), in accuracy units. */
+  readonly diff: number;
+  /** 95% Welch interval; null when neither side has two replicates. */
+  readonly lo: number | null;
+  readonly hi: number | null;
+  /** Welch-Satterthwaite degrees of freedom (null without an interval). */
+  readonly df: number | null;
+}
+
+/**
+ * The difference of two arms' mean accuracy over their replicates (a trained arm: one value per
+ * RL seed, each pooled over its sampling seeds; the base: one per evaluation of the one
+ * checkpoint), with a 95% Welch t-interval:
+ *   se^2 = s_a^2 / n_a + s_b^2 / n_b,  df = se^4 / ((s_a^2/n_a)^2/(n_a-1) + (s_b^2/n_b)^2/(n_b-1)).
+ * The replicates' spread holds both the RL seed's effect and the sampling noise of the evaluation;
+ * the test problems are the same for every arm and are held fixed. A side with one replicate adds
+ * no variance (its term and its degrees of freedom drop out).
+ */
+export function armDifference(a: string, av: readonly number[], b: string, bv: readonly number[]): ArmDifference {
+  if (av.length === 0 || bv.length === 0) throw new RangeError(`armDifference: ${av.length ? b : a} has no replicate`);
+  const mean = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const term = (v: readonly number[]) => {
+    if (v.length < 2) return null;
+    const m = mean(v);
+    return { w: v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1) / v.length, df: v.length - 1 };
+  };
+  const diff = mean(av) - mean(bv);
+  const terms = [term(av), term(bv)].filter((t): t is { w: number; df: number } => t !== null);
+  if (terms.length === 0) return { a, b, diff, lo: null, hi: null, df: null };
+  const v = terms.reduce((s, t) => s + t.w, 0);
+  const df = v === 0 ? terms.reduce((s, t) => s + t.df, 0) : v ** 2 / terms.reduce((s, t) => s + t.w ** 2 / t.df, 0);
+  const half = t975(Math.max(1, df)) * Math.sqrt(v);
+  return { a, b, diff, lo: diff - half, hi: diff + half, df };
+}
+
+/** Markdown: one line per difference, in points with its interval and what it says. */
+export function formatDifferences(ds: readonly ArmDifference[]): string {
+  const lines = ['| difference | points | 95% interval | reading |', '|---|---:|---:|---|'];
+  for (const d of ds) {
+    const interval = d.lo === null ? '–' : `${pts(d.lo)} to ${pts(d.hi!)}`;
+    const reading = d.lo === null ? 'one replicate a side: no interval' : d.lo > 0 ? `${d.a} ahead` : d.hi! < 0 ? `${d.b} ahead` : 'not told apart';
+    lines.push(`| ${d.a} − ${d.b} | ${pts(d.diff)} | ${interval} | ${reading} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Where each arm's samples go (all its evaluations pooled): accuracy, the share of samples that
+ * answered a misleading language prior (ladder world; of the samples whose prior is wrong), and
+ * the error classes of src/eval/errors.ts (misread, computed wrong, unformatted; of all samples).
+ */
+export function formatSplitTable(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>): string {
+  const pctOf = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(1));
+  const lines = ['| arm | accuracy | answered the prior | misread | computed wrong | unformatted |', '|---|---:|---:|---:|---:|---:|'];
+  for (const { arm, reports } of results) {
+    if (!reports.length) continue;
+    const r = poolReports(reports);
+    const e = r.errors?.overall;
+    lines.push(`| ${arm} | ${pctOf(r.overall.accuracy)} | ${pctOf(r.prior?.rate)} | ${pctOf(e?.misread)} | ${pctOf(e?.computation)} | ${pctOf(e?.unformatted)} |`);
   }
   return lines.join('\n');
 }

@@ -54,6 +54,30 @@ test('compare trains every arm per seed from one base, writes the table, and the
   const again = run(compareArgs);
   assert.equal(again.status, 0, again.stderr);
   assert.doesNotMatch(again.stderr, /training|evaluating/);
+  // more sampling seeds pool into each run's replicate (runs reused); base@T rows and the differences come with them
+  const more = run([...compareArgs, 'eval.seeds=2', '--base-temperature', '0.5']);
+  assert.equal(more.status, 0, more.stderr);
+  assert.doesNotMatch(more.stderr, /training/);
+  for (const [name, file] of [
+    ['dapo-seed0', 'eval-seed1000.json'],
+    ['pgpo-seed1', 'eval-seed1001.json'],
+    ['base@0.5-seed1', 'eval-seed1001.json'],
+  ])
+    assert.ok(existsSync(join(out, 'runs', name, file)), `${name}/${file}`);
+  const t2 = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+  assert.deepEqual(
+    t2.rows.map((r: { algo: string }) => r.algo),
+    ['base@0.5', 'base', 'dapo', 'pgpo'],
+  );
+  assert.equal(t2.eval_seeds, 2);
+  assert.equal(JSON.parse(readFileSync(join(out, 'runs', 'base@0.5-seed0', 'eval.json'), 'utf8')).temperature, 0.5);
+  const pairs = t2.differences.map((d: { a: string; b: string }) => `${d.a}-${d.b}`);
+  assert.deepEqual(pairs, ['dapo-base@0.5', 'dapo-base', 'pgpo-dapo', 'pgpo-base@0.5', 'pgpo-base']);
+  // each difference is that of the two rows' overall means (mean over the runs, each pooled over its sampling seeds)
+  const overall = (a: string) => t2.rows.find((r: { algo: string }) => r.algo === a).cells.at(-1).mean;
+  for (const d of t2.differences) assert.ok(Math.abs(d.diff - (overall(d.a) - overall(d.b))) < 1e-12, JSON.stringify(d));
+  assert.match(more.stdout, /\| pgpo − dapo \|/);
+  assert.match(more.stdout, /answered the prior/);
   const other = run([...compareArgs, 'worker.actor.optim.logit_scale_lr=0']);
   assert.notEqual(other.status, 0);
   assert.match(other.stderr, /runs\/dapo-seed0\/config\.yaml: it was trained with worker\.actor\.optim\.logit_scale_lr = 0\.03, not 0; give another --out/);

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { useOf } from '../../src/tasks/index.ts';
-import { ablationArms, compareTable, formatByShare, formatCompareTable, formatGain, meanInterval, pairedGain, poolReports, t975 } from '../../src/eval/compare.ts';
+import {
+  ablationArms,
+  armDifference,
+  compareTable,
+  formatByShare,
+  formatCompareTable,
+  formatDifferences,
+  formatGain,
+  formatSplitTable,
+  meanInterval,
+  pairedGain,
+  poolReports,
+  t975,
+} from '../../src/eval/compare.ts';
 import type { EvalReport } from '../../src/eval/evaluate.ts';
 
 const report = (overall: number, geo: number, vo: number): EvalReport => ({
@@ -161,4 +174,47 @@ test('by share of the key split: each share its rows, accuracy and paired gain; 
   assert.match(out, /RL's problems +2 rows +62\.5% +gain \+37\.5 points \(95% interval -121\.3 to \+196\.3, 2 problems\)/);
   assert.doesNotMatch(formatByShare(trained, 0.5) ?? '', /gain/);
   assert.equal(formatByShare({ ...trained, problems: trained.problems.map(({ problem_key: _k, ...p }) => p) }, 0.5), null);
+});
+
+test('arm difference: Welch interval over the replicates, by hand', () => {
+  // a: mean 0.6, s^2 = 0.01, n 3 -> 0.01/3; b: mean 0.45, s^2 = 0.005, n 2 -> 0.0025
+  const d = armDifference('pgpo', [0.5, 0.6, 0.7], 'dapo', [0.4, 0.5]);
+  assert.ok(Math.abs(d.diff - 0.15) < 1e-12);
+  const v = 0.01 / 3 + 0.0025;
+  const df = v ** 2 / ((0.01 / 3) ** 2 / 2 + 0.0025 ** 2 / 1);
+  assert.ok(Math.abs(d.df! - df) < 1e-9 && df > 2 && df < 3);
+  // t975 at 2 degrees of freedom (the fractional df rounds down: the wider interval)
+  assert.ok(Math.abs(d.hi! - 0.15 - 4.303 * Math.sqrt(v)) < 1e-9);
+  assert.ok(Math.abs(d.hi! - d.diff - (d.diff - d.lo!)) < 1e-12);
+  // one replicate a side adds no variance: the other side's spread and degrees of freedom alone
+  const one = armDifference('pgpo', [0.5, 0.6, 0.7], 'base', [0.3]);
+  assert.equal(one.df, 2);
+  assert.ok(Math.abs(one.hi! - one.diff - (4.303 * 0.1) / Math.sqrt(3)) < 1e-9);
+  assert.equal(armDifference('a', [0.5], 'b', [0.3]).lo, null);
+  assert.throws(() => armDifference('a', [], 'b', [0.3]), /a has no replicate/);
+  const md = formatDifferences([d, armDifference('x', [0.1, 0.12], 'y', [0.5, 0.52]), armDifference('u', [0.5, 0.51], 'v', [0.5, 0.52])]);
+  assert.match(md, /\| pgpo − dapo \| \+15\.0 \| -[0-9.]+ to \+[0-9.]+ \| not told apart \|/);
+  assert.match(md, /\| x − y \| -40\.0 \| .* \| y ahead \|/);
+});
+
+test('pooled evaluations add up the prior answers, and the split table reads them with the error classes', () => {
+  const row = (answered: number, errors: Record<'correct' | 'computation' | 'misread' | 'unformatted', number>) => ({
+    id: 'p0',
+    family: 'chart',
+    variant: 'text-lite',
+    problem_key: 'p0',
+    correct: errors.correct,
+    k: 8,
+    sample: '',
+    rung: 3,
+    answered_prior: answered,
+    errors,
+  });
+  const a: EvalReport = { ...report(0, 0, 0), problems: [row(2, { correct: 4, computation: 1, misread: 2, unformatted: 1 })] };
+  const b: EvalReport = { ...report(0, 0, 0), problems: [row(6, { correct: 0, computation: 0, misread: 8, unformatted: 0 })] };
+  const pooled = poolReports([a, b]);
+  assert.equal(pooled.problems[0].answered_prior, 8);
+  assert.equal(pooled.prior!.rate, 8 / 16);
+  // accuracy 4/16, prior 8/16, misread 10/16, computed wrong 1/16, unformatted 1/16
+  assert.match(formatSplitTable([{ arm: 'dapo', reports: [a, b] }]), /\| dapo \| 25\.0 \| 50\.0 \| 62\.5 \| 6\.3 \| 6\.3 \|/);
 });

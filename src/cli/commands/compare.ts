@@ -9,7 +9,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeFileAtomic } from '../../data/atomic-write.ts';
-import { ablationArms, algoArms, compareTable, DEFAULT_ARMS, formatCompareTable, type Arm } from '../../eval/compare.ts';
+import {
+  ablationArms,
+  algoArms,
+  armDifference,
+  compareTable,
+  DEFAULT_ARMS,
+  formatCompareTable,
+  formatDifferences,
+  formatSplitTable,
+  poolReports,
+  type Arm,
+  type ArmDifference,
+} from '../../eval/compare.ts';
 import { EvalReportError, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
@@ -29,11 +41,12 @@ const flags: Record<string, FlagSpec> = {
   seeds: { type: 'string', description: 'seeds per arm (default 3; 2 with --ablation)' },
   budget: { type: 'string', description: `RL steps per run (default ${DEFAULT_BUDGET})` },
   base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base, else the shipped models/small-base)' },
+  'base-temperature': { type: 'string', description: 'also evaluate the base at these sampling temperatures (comma-separated; rows base@T): gains over a sharpened base' },
   out: { type: 'string', description: 'output directory' },
   ...CONFIG_FLAGS,
   help: { type: 'boolean', description: 'show this help' },
 };
-const USAGE = 'pgpo compare --out DIR [--algos base,grpo,dapo,papo,vppo,pgpo] [--seeds 3] [--budget STEPS] [--ablation] [--base CKPT] [key.path=value ...]';
+const USAGE = 'pgpo compare --out DIR [--algos base,grpo,dapo,papo,vppo,pgpo] [--seeds 3] [--budget STEPS] [--ablation] [--base CKPT] [--base-temperature 0.7] [key.path=value ...]';
 
 export const command: Command = {
   async run(argv) {
@@ -54,6 +67,11 @@ export const command: Command = {
         .filter(Boolean);
       for (const n of names) if (n !== 'base' && !(ALGORITHMS as readonly string[]).includes(n)) throw new CliError(`--algos: unknown algorithm "${n}" (have: base, ${ALGORITHMS.join(', ')})`);
       arms = algoArms(names);
+    }
+    for (const raw of (stringFlag(args, 'base-temperature') ?? '').split(',').filter((x) => x.trim())) {
+      const t = Number(raw);
+      if (!(t > 0) || !Number.isFinite(t)) throw new CliError(`--base-temperature: a temperature must be a number > 0, got "${raw.trim()}"`);
+      arms.unshift({ name: `base@${t}`, algo: 'base', overrides: [['eval.temperature', String(t)]] });
     }
     const probe = configFrom(args);
     const budget = numberFlag(args, 'budget', DEFAULT_BUDGET, { integer: true, min: 1 });
@@ -112,37 +130,70 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
           }
           ckpt = dir;
         }
-        const evalPath = join(dir, 'eval.json');
-        if (!existsSync(evalPath)) {
-          log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems`);
-          const code = await runChild(['eval', '--ckpt', ckpt, '--out', evalPath, ...childArgs], { quietStdout: true });
-          if (code === 130) return 130;
-          if (code !== 0) throw new CliError(`pgpo compare: evaluating ${ckpt} exited with ${code}; re-run the same command to continue`, code);
+        // eval.seeds evaluations under sampling seeds seed, seed + 1000, ...: pooled, one replicate of the arm
+        const evals: EvalReport[] = [];
+        for (let e = 0; e < config.eval.seeds; e++) {
+          const sampling = seed + 1000 * e;
+          const evalPath = join(dir, e === 0 ? 'eval.json' : `eval-seed${sampling}.json`);
+          if (!existsSync(evalPath)) {
+            log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems${config.eval.seeds > 1 ? ` (sampling seed ${sampling})` : ''}`);
+            const seeded = configArgs({ ...args, overrides: [] }, [...overrides, ['trainer.seed', String(sampling)]]);
+            const code = await runChild(['eval', '--ckpt', ckpt, '--out', evalPath, ...seeded], { quietStdout: true });
+            if (code === 130) return 130;
+            if (code !== 0) throw new CliError(`pgpo compare: evaluating ${ckpt} exited with ${code}; re-run the same command to continue`, code);
+          }
+          try {
+            evals.push(readEvalReport(evalPath));
+          } catch (err) {
+            if (err instanceof EvalReportError) throw new CliError(`pgpo compare: ${err.message}; delete it and re-run to evaluate again`);
+            throw err;
+          }
         }
-        let report: EvalReport;
-        try {
-          report = readEvalReport(evalPath);
-        } catch (err) {
-          if (err instanceof EvalReportError) throw new CliError(`pgpo compare: ${err.message}; delete it and re-run to evaluate again`);
-          throw err;
-        }
-        reports.push(report);
+        reports.push(poolReports(evals));
       }
       results.push({ arm: arm.name, reports });
     }
     const table = compareTable(results, seeds);
+    const differences = armDifferences(results);
     const doc = {
       ...table,
+      eval_seeds: probe.eval.seeds,
+      differences,
       budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n },
       base,
       date: new Date().toISOString(),
       wall_seconds: (performance.now() - t0) / 1000,
     };
     writeFileAtomic(join(out, 'compare.json'), JSON.stringify(doc, null, 2) + '\n');
-    const md = `avg@${probe.eval.k} accuracy (%) on ${test.length} test problems, mean ± 95% t-interval over ${seeds} seed(s), ${budget} RL steps per run:\n\n${formatCompareTable(table)}\n`;
+    const pooled = probe.eval.seeds > 1 ? `, each run evaluated under ${probe.eval.seeds} sampling seeds and pooled` : '';
+    const md =
+      [
+        `avg@${probe.eval.k} accuracy (%) on ${test.length} test problems, mean ± 95% t-interval over ${seeds} seed(s)${pooled}, ${budget} RL steps per run:`,
+        formatCompareTable(table),
+        ...(differences.length ? ['Differences (Welch interval over the runs; the test problems are shared and held fixed):', formatDifferences(differences)] : []),
+        'Where the samples go (all evaluations of an arm pooled; %):',
+        formatSplitTable(results),
+      ].join('\n\n') + '\n';
     writeFileAtomic(join(out, 'compare.md'), md);
     process.stdout.write(md);
     log(`wrote ${join(out, 'compare.json')}; see it with: npx pgpo report ${out} --out ${join(out, 'report.html')}`);
     return 0;
   });
+}
+
+/**
+ * The differences a reader needs: every trained arm against DAPO (PGPO's own base recipe) and
+ * against each base row (base, base@T), each over the arms' replicates (one per run).
+ */
+function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>): ArmDifference[] {
+  const values = (r: { reports: readonly EvalReport[] }) => r.reports.map((x) => x.overall.accuracy);
+  const bases = results.filter((r) => r.arm === 'base' || r.arm.startsWith('base@'));
+  const trained = results.filter((r) => !bases.includes(r));
+  const dapo = results.find((r) => r.arm === 'dapo');
+  const out: ArmDifference[] = [];
+  for (const r of trained) {
+    if (dapo && r !== dapo) out.push(armDifference(r.arm, values(r), dapo.arm, values(dapo)));
+    for (const b of bases) out.push(armDifference(r.arm, values(r), b.arm, values(b)));
+  }
+  return out;
 }
