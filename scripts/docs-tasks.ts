@@ -309,7 +309,14 @@ for (const family of FAMILY_NAMES) {
     `![ladder figures at rungs 1 and 5](img/ladder-48.png)`,
     '',
     'Texts stay short (problems <= 95 characters, gold solutions <= 62). Layouts are designed for',
-    `${S} px and refused below it. SFT's arithmetic drills still draw the classic suite's computations.`,
+    `${S} px and refused below it.`,
+    '',
+    "In the ladder world SFT's arithmetic drills compute ladder problems (`Compute 171-84-56.`) at",
+    'every rung the run uses (sft, rl and test rungs), drawn from the training side of the key',
+    "split: computing is what a pretrained model brings, so the rungs beyond the warm start's test",
+    'reading more values from the figure and not trusting the prior, not arithmetic never seen.',
+    'The base the experiment starts from: `configs/ladder.yaml` with `--preset medium`',
+    '(`npm run exp:ladder`, [results.md](results.md)).',
     '',
   );
 }
