@@ -140,7 +140,7 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
   }
   const all = suiteInstances(config, split, use);
   const mine = split === 'train' && use && frac > 0 ? all.filter((t) => useOf(t.problemKey, frac) === use) : all;
-  if (mine.length === 0) throw new Error(`data.suite: no training problem left for ${use} (n_train ${config.data.suite.n_train}, rl_fraction ${frac})`);
+  if (mine.length === 0) throw new Error(`data.suite: no training problem left for ${use} (data.suite.n_train ${config.data.suite.n_train}, experiment.rl_fraction ${frac})`);
   return mine.map(fromInstance);
 }
 
