@@ -87,7 +87,7 @@ const md: string[] = [
   "(family, kind and the values that define it), not by the seed, so all of a problem's variants",
   'fall in the same split. Generated files carry that key as `problem_key`, and `pgpo data',
   'inspect` counts the distinct problems per family. The trainer also divides the training',
-  'problems by an independent hash of the key when `data.suite.rl_fraction` is above 0 (default',
+  'problems by an independent hash of the key when `experiment.rl_fraction` is above 0 (default',
   '0: off): the warm start (SFT) never trains on the problems reserved for RL (its arithmetic',
   'drills draw bare computations from any problem), so RL trains on problems as new to the base as',
   'the test problems are. How many distinct problems a suite holds depends',

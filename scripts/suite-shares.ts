@@ -1,7 +1,7 @@
 /**
  * What the warm start and RL each get of the generated training split under the key split:
  * rows and distinct problems per family, for the suite settings given as overrides.
- *   node --import tsx scripts/suite-shares.ts data.suite.n_train=8000 data.suite.rl_fraction=0.5
+ *   node --import tsx scripts/suite-shares.ts data.suite.n_train=8000 experiment.rl_fraction=0.5
  * (docs/results.md cites it: at difficulty 1 most families hold only ~100-200 problems, so a split
  * leaves SFT far fewer of them.)
  */
@@ -11,8 +11,8 @@ import { loadProblems } from '../src/train/sources.ts';
 
 // the suite settings as every pgpo command takes them: key.path=value overrides, --preset, --config
 const config = configFrom(parseArgs(process.argv.slice(2), CONFIG_FLAGS, 'suite-shares'));
-const uses = config.data.suite.rl_fraction > 0 ? (['sft', 'rl'] as const) : (['sft'] as const);
-console.log(`n_train ${config.data.suite.n_train}, difficulty ${config.data.suite.difficulty}, rl_fraction ${config.data.suite.rl_fraction}: rows / distinct problems`);
+const uses = config.experiment.rl_fraction > 0 ? (['sft', 'rl'] as const) : (['sft'] as const);
+console.log(`n_train ${config.data.suite.n_train}, difficulty ${config.data.suite.difficulty}, rl_fraction ${config.experiment.rl_fraction}: rows / distinct problems`);
 for (const use of uses) {
   const problems = await loadProblems(config, 'train', use);
   const rows = new Map<string, number>();

@@ -125,7 +125,11 @@ export const reshapers = new Registry<Reshaper>('reshaping variant')
   .register('pgpo-floor', gated({ tau: 'option', normalize: true, floor: true }))
   .register('pgpo-inverse', gated({ tau: 'option', normalize: true, floor: false, invert: true }));
 
-export const RESHAPE_VARIANTS = ['pgpo', 'none', 'pgpo-no-norm', 'suppress-only', 'boost-only', 'pgpo-quantile', 'pgpo-floor', 'pgpo-inverse'] as const;
+/** The paper's method and its ablations (PGPO.md §4, §7). */
+export const PAPER_VARIANTS = ['pgpo', 'none', 'pgpo-no-norm', 'suppress-only', 'boost-only'] as const;
+/** Not the paper's: the authors' reported snapshot (quantile tau, floor) and our inverse control. */
+export const UNOFFICIAL_VARIANTS = ['pgpo-quantile', 'pgpo-floor', 'pgpo-inverse'] as const;
+export const RESHAPE_VARIANTS = [...PAPER_VARIANTS, ...UNOFFICIAL_VARIANTS] as const;
 export type ReshapeVariant = (typeof RESHAPE_VARIANTS)[number];
 
 /** Validated entry point for one response. Zero-length responses and NaN/Inf values are errors. */

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, isPlainObject } from '../train/config-merge.ts';
+import { ConfigError, getPath, isPlainObject } from '../train/config-merge.ts';
 import { readRunConfig, resolveConfig, type TrainConfig } from '../train/config.ts';
 import { TrainError } from '../train/trainer.ts';
 import { RunDir } from '../train/run-dir.ts';
@@ -88,23 +88,23 @@ export function configArgs(args: ParsedArgs, extra: ReadonlyArray<readonly [stri
 }
 
 /** The suite settings that decide which problems an evaluation sees; RL also reads which rows and which share. */
-export const EVAL_SUITE_KEYS = ['world', 'difficulty', 'test_rungs', 'seed', 'families', 'variants'] as const;
-export const RL_SUITE_KEYS = [...EVAL_SUITE_KEYS, 'n_train', 'rl_fraction', 'rl_rungs'] as const;
+export const EVAL_SUITE_KEYS = ['data.suite.world', 'data.suite.difficulty', 'data.suite.test_rungs', 'data.suite.seed', 'data.suite.families', 'data.suite.variants'] as const;
+export const RL_SUITE_KEYS = [...EVAL_SUITE_KEYS, 'data.suite.n_train', 'experiment.rl_fraction', 'data.suite.rl_rungs'] as const;
 
 /**
  * Where the run in `runDir` was trained on a suite other than the one `config` uses, a note
  * naming the keys (legitimate, but easy to do by accident: eval and train take the defaults and
  * the command line, not the run's config).
  */
-export function suiteNote(runDir: string, config: TrainConfig, keys: readonly (keyof TrainConfig['data']['suite'])[] = EVAL_SUITE_KEYS): string | null {
+export function suiteNote(runDir: string, config: TrainConfig, keys: readonly string[] = EVAL_SUITE_KEYS): string | null {
   const path = join(runDir, 'config.yaml');
-  const theirs = readRunConfig(path)?.data;
-  if (!isPlainObject(theirs) || !isPlainObject(theirs.suite) || config.data.train_files || config.data.val_files) return null;
-  const suite = theirs.suite;
-  const differ = keys.filter((k) => suite[k] !== undefined && JSON.stringify(suite[k]) !== JSON.stringify(config.data.suite[k]));
+  const theirs = readRunConfig(path);
+  if (!isPlainObject(theirs) || !isPlainObject(getPath(theirs, ['data', 'suite'])) || config.data.train_files || config.data.val_files) return null;
+  const at = (c: unknown, key: string) => getPath(c, key.split('.'));
+  const differ = keys.filter((k) => at(theirs, k) !== undefined && JSON.stringify(at(theirs, k)) !== JSON.stringify(at(config, k)));
   if (!differ.length) return null;
-  const was = differ.map((k) => `data.suite.${k}=${JSON.stringify(suite[k])}`).join(' ');
-  const now = differ.map((k) => `${k} ${JSON.stringify(config.data.suite[k])}`).join(', ');
+  const was = differ.map((k) => `${k}=${JSON.stringify(at(theirs, k))}`).join(' ');
+  const now = differ.map((k) => `${k.split('.').at(-1)} ${JSON.stringify(at(config, k))}`).join(', ');
   return `note: ${path} was trained with ${was}; this run uses ${now} (pass ${was} to use its suite)`;
 }
 

@@ -146,9 +146,9 @@ export interface Policy {
    * loss and the number of terms summed. SFT uses it when the policy has it.
    */
   visionBackward?(images: readonly ReadingTarget[], scale: number): Promise<{ loss: number; terms: number }>;
-  /** Optional: the parameter paths ('decoder.head', ...), so worker.actor.freeze is checked before the first step. */
+  /** Optional: the parameter paths ('decoder.head', ...), so experiment.freeze is checked before the first step. */
   parameterNames?(): string[];
-  /** Optional: updates in the optimizer state and which optimizer made them, so a resumed run's optim.name is checked before its first step. */
+  /** Optional: updates in the optimizer state and which optimizer made them, so a resumed run's experiment.optimizer is checked before its first step. */
   optimizerHeld?(): { t: number; kind: OptimizerKind | null };
   /** Clip, AdamW, clear the gradient buffer. */
   step(opts: OptimStep): Promise<StepResult>;

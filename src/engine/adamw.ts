@@ -45,7 +45,7 @@ export function adamwInit(params: ParamTree): AdamWState {
  */
 export function optimizerMismatch(held: { readonly t: number; readonly kind: OptimizerKind | null }, kind: OptimizerKind): string | null {
   if (held.t === 0 || held.kind === null || held.kind === kind) return null;
-  return `worker.actor.optim.name: the optimizer state holds ${held.t} updates of ${held.kind}, not ${kind}; continue with optim.name=${held.kind} (or start the run anew from its weights with --init)`;
+  return `experiment.optimizer: the optimizer state holds ${held.t} updates of ${held.kind}, not ${kind}; continue with experiment.optimizer=${held.kind} (or start the run anew from its weights with --init)`;
 }
 
 /** Refuse rather than misuse another optimizer's moments. */

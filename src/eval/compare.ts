@@ -201,7 +201,7 @@ export function formatGain(base: EvalReport, trained: EvalReport): string {
 }
 
 /**
- * A training-split evaluation divided by the key split (data.suite.rl_fraction): the rows whose
+ * A training-split evaluation divided by the key split (experiment.rl_fraction): the rows whose
  * problem the warm start trained on, and those reserved for RL — with each share's accuracy and,
  * given the base's evaluation of the same rows, its paired gain. What RL learned shows on its own
  * problems; whether it carries over shows on the others (and on the test split). Null when a row
@@ -211,7 +211,7 @@ export function formatByShare(report: EvalReport, rlFraction: number, base?: Eva
   if (!report.problems.every((p) => p.problem_key !== undefined)) return null;
   const share = (r: EvalReport, use: 'sft' | 'rl'): EvalReport => ({ ...r, problems: r.problems.filter((p) => p.problem_key !== undefined && useOf(p.problem_key, rlFraction) === use) });
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const lines = [`by the key split (data.suite.rl_fraction ${rlFraction}):`];
+  const lines = [`by the key split (experiment.rl_fraction ${rlFraction}):`];
   for (const [use, name] of [
     ['sft', "SFT's problems"],
     ['rl', "RL's problems "],

@@ -44,6 +44,6 @@ export function leafRates(names: readonly string[], o: OptimStep): Map<string, n
       own.map(([p]) => p),
       'a learning rate of its own',
     );
-  const frozen = o.frozen?.length ? namesUnder(names, o.frozen, 'worker.actor.freeze') : new Set<string>();
+  const frozen = o.frozen?.length ? namesUnder(names, o.frozen, 'experiment.freeze') : new Set<string>();
   return new Map(names.map((n) => [n, frozen.has(n) ? 0 : (own.find(([p]) => isUnder(n, p))?.[1] ?? o.lr)]));
 }

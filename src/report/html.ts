@@ -265,9 +265,9 @@ function dependencySection(rs: readonly RunStyle[]): string {
 // ------------------------------------------------------------------------------------------------
 
 function varianceSection(all: readonly RunStyle[]): string {
-  // only runs with a finite pg_var (trainer.pg_var_freq > 0): the others would be NaN rows and empty legend entries
+  // only runs with a finite pg_var (experiment.pg_var_freq > 0): the others would be NaN rows and empty legend entries
   const measured = all.map((rs) => ({ ...rs, pgVar: metricSeries(rs.run.metrics, 'pg_var') })).filter((r) => r.pgVar.length);
-  if (!measured.length) return '<p class="note">No run logged a finite <code>pg_var</code> (it is measured when <code>trainer.pg_var_freq</code> > 0).</p>';
+  if (!measured.length) return '<p class="note">No run logged a finite <code>pg_var</code> (it is measured when <code>experiment.pg_var_freq</code> > 0).</p>';
   const input = measured.map(({ run, pgVar }) => ({ algo: run.algo, pgVar, pgVarUniform: metricSeries(run.metrics, 'pg_var_uniform') }));
   const summary = pgVarianceByAlgo(input);
   const algos = summary.map((s) => s.algo);
@@ -300,7 +300,7 @@ function varianceSection(all: readonly RunStyle[]): string {
     `<div class="grid">${figure(chart, 'pg_var: on one batch, the variance of M chunk gradients relative to the squared norm of their mean (docs/analyses.md).')}${figure(over, 'Per logged step, one dot.')}</div>` +
     `<div class="table-wrap"><table class="plain"><tr><th>algorithm</th><th>runs</th><th>steps</th><th>geo. mean</th><th>median</th><th>paired: pg_var / pg_var_uniform, same batches</th></tr>${rows}</table></div>` +
     (measured.length < all.length
-      ? `<p class="note">${esc(all.length - measured.length)} other run(s) logged no finite <code>pg_var</code> (<code>trainer.pg_var_freq</code> = 0) and are not shown here.</p>`
+      ? `<p class="note">${esc(all.length - measured.length)} other run(s) logged no finite <code>pg_var</code> (<code>experiment.pg_var_freq</code> = 0) and are not shown here.</p>`
       : '')
   );
 }

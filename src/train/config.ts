@@ -1,9 +1,11 @@
 /**
  * The one training configuration: a zod schema with EasyR1-like names (data.*, algorithm.*,
- * worker.actor.*, worker.rollout.*, trainer.*), the one table of defaults, and the layering
+ * worker.actor.*, worker.rollout.*, trainer.*, and experiment.* for the switches that exist for
+ * recorded experiments only), the one table of defaults, and the layering
  *   defaults <- preset (--preset tiny|small|medium) <- recipe of the algorithm (--algo) <- YAML file
  *   <- dotted command-line overrides (algorithm.pgpo.tau=0.3).
- * Unknown keys and bad values are errors naming the key and where it was set.
+ * Unknown keys, keys that moved (config-migrate.ts) and bad values are errors naming the key and
+ * where it was set.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
@@ -13,10 +15,11 @@ import { LOSS_AGGREGATIONS } from '../algo/aggregation.ts';
 import { DEPENDENCY_ESTIMATORS } from '../algo/dependency.ts';
 import { KL_ESTIMATORS } from '../algo/kl.ts';
 import { POLICY_LOSSES } from '../algo/policy-loss.ts';
-import { RESHAPE_VARIANTS } from '../algo/reshape.ts';
+import { PAPER_VARIANTS, UNOFFICIAL_VARIANTS } from '../algo/reshape.ts';
 import { BACKENDS } from '../model/config.ts';
 import { FAMILY_NAMES, RUNGS, VARIANT_NAMES, WORLDS } from '../tasks/index.ts';
 import { ConfigError, deepMerge, getPath, isPlainObject, loadYaml, parseOverrideValue, setPath, type Plain } from './config-merge.ts';
+import { migrateRunConfig, movedKeyIn } from './config-migrate.ts';
 
 export const ALGORITHMS = ['grpo', 'dapo', 'pgpo', 'vppo', 'papo'] as const;
 export type AlgorithmName = (typeof ALGORITHMS)[number];
@@ -30,34 +33,15 @@ const positive = z.number().positive();
 const nonNegative = z.number().min(0);
 const rungList = z.array(z.number().int().min(1, 'rungs are 1..5').max(RUNGS.length, 'rungs are 1..5')).min(1, 'needs at least one rung');
 
-/** Keys added after runs were written (by their parent section), with the value every run before them had. */
-const LEGACY_KEYS = {
-  data: { image_root: null },
-  'data.suite': { difficulty: 1, rl_fraction: 0, world: 'classic', sft_rungs: [1, 2], rl_rungs: [3], test_rungs: [3] },
-  algorithm: { placebo: false },
-  'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' },
-  'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 },
-  eval: { seeds: 1 },
-} as const;
-
-/** A run's config as written, with the keys it predates set to what it ran with. */
-function withLegacyKeys(run: Plain): Plain {
-  let out = run;
-  for (const [section, legacy] of Object.entries(LEGACY_KEYS)) {
-    const at = getPath(out, section.split('.'));
-    if (isPlainObject(at)) out = setPath(out, section, { ...legacy, ...at });
-  }
-  return out;
-}
-
 /**
- * The config.yaml of a run directory, as written but for the keys it predates (unvalidated:
- * for comparing settings); null when there is none or it is not a YAML mapping.
+ * The config.yaml of a run directory in today's layout (migrateRunConfig: what it was written
+ * with, old keys in their new places; unvalidated: for comparing settings); null when there is
+ * none or it is not a YAML mapping.
  */
 export function readRunConfig(path: string): Plain | null {
   if (!existsSync(path)) return null;
   try {
-    return withLegacyKeys(loadYaml(readFileSync(path, 'utf8'), path).value);
+    return migrateRunConfig(loadYaml(readFileSync(path, 'utf8'), path).value);
   } catch (err) {
     if (err instanceof ConfigError) return null;
     throw err;
@@ -89,12 +73,6 @@ export const configSchema = z.strictObject({
       /** Task difficulty 1-3 (src/tasks: value ranges, operations); also the SFT arithmetic drills'. */
       difficulty: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'must be 1, 2 or 3' }),
       /**
-       * Share of the training split's problems (by problem key) reserved for RL: `pgpo sft` never
-       * trains on them (its arithmetic drills draw computations from any problem) and `pgpo train`
-       * uses only them. 0: both use every training problem.
-       */
-      rl_fraction: z.number().min(0).lt(1),
-      /**
        * Which task world: `classic` (the recorded suite, data.suite.difficulty) or `ladder`
        * (src/tasks/ladder.ts: rungs 1-5, over a million problems per family and rung, misleading
        * language priors; training problems drawn on the fly, data.suite.n_train of them per stream).
@@ -121,19 +99,16 @@ export const configSchema = z.strictObject({
     filter_key: z.enum(['accuracy', 'reward']),
     /** Extra sampling rounds allowed to refill the batch after filtering (the cap). */
     max_filter_rounds: int(0),
-    /** The no-signal control: shuffle each group's rewards among its responses before the advantages (src/algo/placebo.ts). */
-    placebo: z.boolean(),
     use_kl_loss: z.boolean(),
     kl_penalty: z.enum(KL_ESTIMATORS),
     kl_coef: nonNegative,
     kl_clamp: positive,
     pgpo: z.strictObject({
-      variant: z.enum(RESHAPE_VARIANTS),
+      /** The paper's gate (`pgpo`) or one of its ablations; the unofficial variants are experiment.pgpo_variant. */
+      variant: z.enum(PAPER_VARIANTS, { error: `must be one of ${PAPER_VARIANTS.join(', ')} (the unofficial ones are experiment.pgpo_variant)` }),
       tau: prob,
       beta: nonNegative,
       eps: positive,
-      quantile: prob,
-      floor: nonNegative,
       /** k3 (the paper's), k1, k2, or exact (full-vocabulary KL from the logit rows). */
       estimator: z.enum(DEPENDENCY_ESTIMATORS),
     }),
@@ -162,22 +137,16 @@ export const configSchema = z.strictObject({
       /** The policy's engine: native (CBLAS sgemm, src/model/native) or jax (jax-js on wasm). Same checkpoints, same initial weights. */
       backend: z.enum(BACKENDS),
       optim: z.strictObject({
-        /** adamw, or sgd (SGD with heavy-ball momentum: steps in proportion to the gradient). */
-        name: z.enum(['adamw', 'sgd']),
         lr: positive,
         /** The learned logit scale's own learning rate (decoder.scale: one number, an inverse temperature of the output); 0 keeps it where it is. */
         logit_scale_lr: nonNegative,
         weight_decay: nonNegative,
         betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
         eps: positive,
-        /** SGD's momentum (name=sgd only; AdamW's is betas[0]). */
-        momentum: z.number().min(0).lt(1),
         schedule: z.enum(['constant', 'cosine']),
         warmup_steps: int(0),
         min_lr_ratio: prob,
       }),
-      /** Parameter paths (or prefixes: 'vision', 'decoder.head', 'decoder.layers.0') the RL update leaves unchanged. */
-      freeze: z.array(z.string().min(1)),
       /** Global-norm gradient clipping; null disables. */
       max_grad_norm: positive.nullable(),
       ppo_epochs: int(1),
@@ -212,10 +181,6 @@ export const configSchema = z.strictObject({
     log_rollouts_freq: int(0),
     /** Example rollouts kept per logged step. */
     log_examples: int(0),
-    /** Measure the policy-gradient variance (pg_var) every N steps; 0: never (it costs extra backward passes). */
-    pg_var_freq: int(0),
-    /** Chunks M of the pg_var estimator. */
-    pg_var_chunks: int(2),
   }),
   /** Supervised warm start (`pgpo sft`) on the gold solutions of the generated suite. */
   sft: z.strictObject({
@@ -253,6 +218,37 @@ export const configSchema = z.strictObject({
      */
     seeds: int(1),
   }),
+  /**
+   * Switches for controls, ablations and measurements outside the method (docs/results.md records
+   * what each showed). The defaults are the main path: no control, nothing frozen, AdamW, nothing
+   * measured, no key split, the paper's gate. src/train/experiment.ts is where they act on a step.
+   */
+  experiment: z.strictObject({
+    /** The no-signal control: each group's rewards shuffled among its responses before the advantages (src/algo/placebo.ts). */
+    placebo: z.boolean(),
+    /** Parameter paths (or prefixes: 'vision', 'decoder.head', 'decoder.layers.0') the RL update leaves unchanged. */
+    freeze: z.array(z.string().min(1)),
+    /** RL's optimizer: adamw, or sgd (SGD with heavy-ball momentum: steps in proportion to the gradient). */
+    optimizer: z.enum(['adamw', 'sgd']),
+    /** SGD's momentum (optimizer sgd only; AdamW's is worker.actor.optim.betas[0]). */
+    sgd_momentum: z.number().min(0).lt(1),
+    /** Measure the policy-gradient variance (pg_var) at step 1 and every N steps; 0: never (it costs extra backward passes). */
+    pg_var_freq: int(0),
+    /** Chunks M of the pg_var estimator. */
+    pg_var_chunks: int(2),
+    /**
+     * Share of the training split's problems (by problem key) reserved for RL: `pgpo sft` never
+     * trains on them (its arithmetic drills draw computations from any problem) and `pgpo train`
+     * uses only them. 0: both use every training problem.
+     */
+    rl_fraction: z.number().min(0).lt(1),
+    /** An unofficial reshaping variant in place of algorithm.pgpo.variant (src/algo/reshape.ts); null: the paper's. */
+    pgpo_variant: z.enum(UNOFFICIAL_VARIANTS).nullable(),
+    /** `pgpo-quantile`: tau is this quantile of the response's own importances. */
+    pgpo_quantile: prob,
+    /** `pgpo-floor`: gated weights below this are raised to it (before normalisation). */
+    pgpo_floor: nonNegative,
+  }),
 });
 
 export type TrainConfig = z.infer<typeof configSchema>;
@@ -274,7 +270,6 @@ export const DEFAULTS: TrainConfig = {
       variants: [...VARIANT_NAMES],
       seed: 1234,
       difficulty: 1,
-      rl_fraction: 0,
       world: 'classic',
       sft_rungs: [1, 2],
       rl_rungs: [3],
@@ -290,12 +285,11 @@ export const DEFAULTS: TrainConfig = {
     online_filtering: true,
     filter_key: 'accuracy',
     max_filter_rounds: 2,
-    placebo: false,
     use_kl_loss: false,
     kl_penalty: 'k3',
     kl_coef: 0.01,
     kl_clamp: 10,
-    pgpo: { variant: 'pgpo', tau: 0.4, beta: 2.0, eps: 1e-8, quantile: 0.5, floor: 0.1, estimator: 'k3' },
+    pgpo: { variant: 'pgpo', tau: 0.4, beta: 2.0, eps: 1e-8, estimator: 'k3' },
     vppo: { mask_prob: 0.5, scale_min: 0.9, top_fraction: 0.4, clamp_max: 10, entropy_penalty: 0.06 },
     papo: { mask_prob: 0.6, perception_coef: 0.01, entropy_coef_original: 0.03, entropy_coef_masked: 0.03 },
   },
@@ -304,8 +298,7 @@ export const DEFAULTS: TrainConfig = {
       model: 'small',
       init_checkpoint: null,
       backend: 'native',
-      optim: { name: 'adamw', lr: 3e-5, logit_scale_lr: 3e-2, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0.9, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
-      freeze: [],
+      optim: { lr: 3e-5, logit_scale_lr: 3e-2, weight_decay: 0.01, betas: [0.9, 0.999], eps: 1e-8, schedule: 'constant', warmup_steps: 0, min_lr_ratio: 0.1 },
       max_grad_norm: 1.0,
       ppo_epochs: 1,
       global_batch_size: 8,
@@ -318,7 +311,7 @@ export const DEFAULTS: TrainConfig = {
     },
     rollout: { n: 8, temperature: 1.0, top_p: 1.0, max_new_tokens: 48 },
   },
-  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8, pg_var_freq: 0, pg_var_chunks: 4 },
+  trainer: { total_steps: 40, save_freq: 10, save_limit: 2, seed: 1, max_nonfinite_in_row: 3, log_rollouts_freq: 5, log_examples: 8 },
   sft: {
     total_steps: 2000,
     batch_size: 32,
@@ -334,6 +327,18 @@ export const DEFAULTS: TrainConfig = {
     save_freq: 125,
   },
   eval: { n: 256, k: 8, temperature: 1.0, greedy: false, seeds: 3 },
+  experiment: {
+    placebo: false,
+    freeze: [],
+    optimizer: 'adamw',
+    sgd_momentum: 0.9,
+    pg_var_freq: 0,
+    pg_var_chunks: 4,
+    rl_fraction: 0,
+    pgpo_variant: null,
+    pgpo_quantile: 0.5,
+    pgpo_floor: 0.1,
+  },
 };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -412,10 +417,18 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
     overrideKeys.add(key);
   }
   if (sources.algo) overrides = setPath(overrides, 'algorithm.name', oneOf(sources.algo, ALGORITHMS, '--algo'));
+  // a key that moved is named with its new place (a saved run's config is migrated instead)
+  const movedInFile = movedKeyIn(fileValue);
+  if (movedInFile) {
+    const line = lineOf(movedInFile.path);
+    throw new ConfigError(`${movedInFile.message} (${sources.file}${line ? `:${line}` : ''})`);
+  }
+  const movedInOverrides = movedKeyIn(overrides);
+  if (movedInOverrides) throw new ConfigError(`${movedInOverrides.message} (set on the command line)`);
 
   let layered: Plain;
   if (sources.base) {
-    layered = deepMerge(withLegacyKeys(sources.base), fileValue);
+    layered = deepMerge(migrateRunConfig(sources.base), fileValue);
   } else {
     const preset = oneOf(sources.preset ?? 'small', PRESETS, '--preset');
     const user = deepMerge(fileValue, overrides);
@@ -439,11 +452,18 @@ export function resolveConfig(sources: ConfigSources = {}): TrainConfig {
           message: `sft.reading_drills + sft.arithmetic_drills must be below 1 (the rest of each batch is task problems), got ${c.sft.reading_drills} + ${c.sft.arithmetic_drills}`,
         });
       // the key split divides the generated suite's problems; a dataset file would silently train on all of its rows
-      if (c.data.train_files !== null && c.data.suite.rl_fraction > 0)
+      if (c.data.train_files !== null && c.experiment.rl_fraction > 0)
         ctx.addIssue({
           code: 'custom',
-          path: ['data', 'suite', 'rl_fraction'],
-          message: `the key split applies to the generated suite only, and data.train_files (${c.data.train_files}) is set: set data.suite.rl_fraction=0, or drop data.train_files`,
+          path: ['experiment', 'rl_fraction'],
+          message: `the key split applies to the generated suite only, and data.train_files (${c.data.train_files}) is set: set experiment.rl_fraction=0, or drop data.train_files`,
+        });
+      // one variant at a time: the unofficial one replaces the paper's gate, not one of its ablations
+      if (c.experiment.pgpo_variant !== null && c.algorithm.pgpo.variant !== 'pgpo')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experiment', 'pgpo_variant'],
+          message: `replaces algorithm.pgpo.variant, which must then be pgpo, not "${c.algorithm.pgpo.variant}"`,
         });
     })
     .safeParse(merged);

@@ -31,7 +31,7 @@ export const RESUME_MAY_CHANGE = {
  * What SFT reads; its other keys (RL's) may differ on resume, since they change nothing it
  * computes (the pipeline resumes a warm start with the command line of the whole job).
  */
-const SFT_READS = ['sft', 'data', 'worker.actor.model', 'worker.actor.optim.betas', 'worker.actor.optim.eps', 'trainer.seed', 'trainer.save_limit'];
+const SFT_READS = ['sft', 'data', 'experiment.rl_fraction', 'worker.actor.model', 'worker.actor.optim.betas', 'worker.actor.optim.eps', 'trainer.seed', 'trainer.save_limit'];
 
 export interface ConfigChange {
   readonly key: string;

@@ -7,7 +7,8 @@
  *      (PGPO: text-only; VPPO: patch-blackened images), then its weighting (src/algo/algorithms);
  *   5. PPO epochs over mini-batches: current log-probs, the policy loss (worker.actor.policy_loss)
  *      + KL to the reference + entropy + the algorithm's own terms, backward, clip, optimizer.
- * All the math is src/algo's; this file only moves data between it and the policy.
+ * All the math is src/algo's; this file only moves data between it and the policy. The
+ * experiment.* switches act through experiment.ts only.
  */
 import {
   algorithms,
@@ -18,7 +19,6 @@ import {
   impliedWeightStats,
   referenceKlPenalty,
   repeatAdvantages,
-  shuffleWithinGroups,
   type AggregationOptions,
   type Algorithm,
   type PassSpec,
@@ -28,6 +28,7 @@ import {
 } from '../algo/index.ts';
 import type { Rng } from '../engine/rng.ts';
 import type { TrainConfig } from './config.ts';
+import { algorithmSettings, optimizerChoice, trainingRewards } from './experiment.ts';
 import { blackenPatches } from './perturb.ts';
 import { measurePgVariance } from './pg-var.ts';
 import type { Policy, Rollout, Scored, ScoreItem } from '../core/policy.ts';
@@ -151,6 +152,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const { config, policy } = ctx;
   const alg = config.algorithm;
   const algo = algorithms.get(alg.name);
+  const settings = algorithmSettings(config);
   const t0 = performance.now();
 
   // 1-2. rollouts and rewards
@@ -163,9 +165,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const logpOld = flat.map((x) => x.r.logp);
   const groups = flat.map((x) => x.gi);
   const realRewards = flat.map((x) => x.g.scores[x.k].reward);
-  // the placebo control trains on rewards shuffled within each group; everything logged stays real
-  const placeboRng = alg.placebo ? ctx.rng.fork('placebo') : null;
-  const rewards = placeboRng ? shuffleWithinGroups(realRewards, groups, (n) => placeboRng.int(n)) : realRewards;
+  const rewards = trainingRewards(config, realRewards, groups, ctx.rng);
 
   // a step that cannot update: every group dropped with the cap reached, or a policy whose
   // weights blew up (NaN log-probs from sampling or from an extra scoring pass)
@@ -181,9 +181,9 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   const advantages = computeAdvantages(alg.adv_estimator, { groups, rewards, lengths: items.map((it) => it.response.length) }, { eps: alg.adv_eps });
 
   // 4. token advantages A~_{i,t}: the algorithm's extra passes with the rollout policy, then its weighting
-  const scored = await scorePasses(ctx, items, algo.batchPasses(alg));
+  const scored = await scorePasses(ctx, items, algo.batchPasses(settings));
   if ('bad' in scored) return noUpdate(scored.bad, (performance.now() - tSampled) / 1000);
-  const weighting = algo.tokenWeights({ groups, rewards, advantages, logpOld, passes: scored.results, vocabSize: policy.vocabSize }, alg);
+  const weighting = algo.tokenWeights({ groups, rewards, advantages, logpOld, passes: scored.results, vocabSize: policy.vocabSize }, settings);
   const tokenAdv = weighting.tokenAdvantages;
   const tScored = performance.now();
 
@@ -192,7 +192,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
   groups.forEach((g, i) => perGroup.set(g, [...(perGroup.get(g) ?? []), i]));
   const batch: Batch = { items, logpOld, entropyOld: flat.map((x) => x.r.entropy ?? null), perGroup };
   const refLogp = ctx.refPolicy && alg.use_kl_loss ? (await ctx.refPolicy.score(items, { mode: 'image', temperature: config.worker.rollout.temperature })).logp : null;
-  const lossViews = algo.lossPasses(alg).map((spec) => ({ spec, items: viewItems(ctx, items, spec) }));
+  const lossViews = algo.lossPasses(settings).map((spec) => ({ spec, items: viewItems(ctx, items, spec) }));
   const analysis = ctx.measurePgVar ? await pgVarMetrics(ctx, algo, batch, tokenAdv, advantages) : {};
   const upd = await update(ctx, algo, batch, tokenAdv, refLogp, lossViews);
   const tUpdated = performance.now();
@@ -239,7 +239,7 @@ export async function rlStep(ctx: StepContext): Promise<StepResult> {
 async function pgVarMetrics(ctx: StepContext, algo: Algorithm, batch: Batch, tokenAdv: readonly Float64Array[], advantages: Float64Array): Promise<Record<string, number>> {
   const { config, policy } = ctx;
   if (batch.perGroup.size < 2) return {};
-  const chunks = Math.min(config.trainer.pg_var_chunks, batch.perGroup.size);
+  const chunks = Math.min(config.experiment.pg_var_chunks, batch.perGroup.size);
   const pgBatch = { items: batch.items, logpOld: batch.logpOld, groups: [...batch.perGroup.values()] };
   const [lossName, lossOptions] = policyLossOf(config, { aggregation: 'token-mean' });
   const temperature = config.worker.rollout.temperature;
@@ -327,6 +327,7 @@ async function update(
 ): Promise<{ metrics: Record<string, number | null>; termMetrics: Record<string, number | null>; nonfiniteReason: string | null }> {
   const { config, policy } = ctx;
   const alg = config.algorithm;
+  const settings = algorithmSettings(config);
   const actor = config.worker.actor;
   const agg = { aggregation: actor.loss_agg_mode };
   const [lossName, lossOptions] = policyLossOf(config, agg);
@@ -384,7 +385,7 @@ async function update(
       const views = lossViews.map((v) => ({ spec: v.spec, items: idx.map((i) => v.items[i]) }));
       const passes: Scored[] = [];
       for (const v of views) passes.push(await policy.score(v.items, { mode: v.spec.mode, entropy: v.spec.entropy, rows: v.spec.rows, temperature }));
-      const extra = algo.extraLoss({ logpNew, entropyNew: entNew, passes, aggregation: agg }, alg);
+      const extra = algo.extraLoss({ logpNew, entropyNew: entNew, passes, aggregation: agg }, settings);
       if (extra) {
         loss += extra.loss;
         if (extra.dLogp) addInto(dLogp, extra.dLogp);
@@ -413,9 +414,7 @@ async function update(
         weightDecay: o.weight_decay,
         betas: o.betas,
         eps: o.eps,
-        optimizer: o.name,
-        momentum: o.momentum,
-        frozen: actor.freeze,
+        ...optimizerChoice(config),
         maxGradNorm: actor.max_grad_norm,
       });
       gradNorms.push(res.gradNorm);

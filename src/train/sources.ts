@@ -113,7 +113,7 @@ function fromInstance(t: TaskInstance): Problem {
 
 /**
  * The problems of a split. For the training split of the generated suite, `use` picks the share
- * the key split gives it (data.suite.rl_fraction): `sft` for the warm start, `rl` for RL; without
+ * the key split gives it (experiment.rl_fraction): `sft` for the warm start, `rl` for RL; without
  * `use` (or with rl_fraction 0), every training problem.
  */
 export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft' | 'rl'): Promise<Problem[]> {
@@ -132,7 +132,7 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
       ...(r.problemKey && { problemKey: r.problemKey }),
     }));
   }
-  const frac = config.data.suite.rl_fraction;
+  const frac = config.experiment.rl_fraction;
   if (config.data.suite.world === 'ladder' && split === 'train' && frac === 0) {
     // drawn on the fly: problem i of the stream is made when the trainer first visits it
     const cfg = suiteConfig(config, split, use);
@@ -140,7 +140,7 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
   }
   const all = suiteInstances(config, split, use);
   const mine = split === 'train' && use && frac > 0 ? all.filter((t) => useOf(t.problemKey, frac) === use) : all;
-  if (mine.length === 0) throw new Error(`data.suite: no training problem left for ${use} (n_train ${config.data.suite.n_train}, rl_fraction ${frac})`);
+  if (mine.length === 0) throw new Error(`data.suite: no training problem left for ${use} (data.suite.n_train ${config.data.suite.n_train}, experiment.rl_fraction ${frac})`);
   return mine.map(fromInstance);
 }
 
@@ -152,12 +152,13 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
  */
 export async function ensureSuite(config: TrainConfig): Promise<string> {
   const s = config.data.suite;
+  const frac = config.experiment.rl_fraction;
   const dir = s.dir;
   const manifest = join(dir, 'suite.json');
   // what the files hold: not where they are, nor how the trainer divides the training problems
   // the classic world's record stays as it was before the ladder's keys existed, so its files are reused
   const ladderKeys = s.world === 'ladder' ? {} : { world: undefined, sft_rungs: undefined, rl_rungs: undefined, test_rungs: undefined };
-  const settings = JSON.stringify({ ...s, dir: undefined, rl_fraction: undefined, ...ladderKeys }, null, 2) + '\n';
+  const settings = JSON.stringify({ ...s, dir: undefined, ...ladderKeys }, null, 2) + '\n';
   const current = existsSync(manifest) && readFileSync(manifest, 'utf8') === settings;
   const done: string[] = [];
   for (const split of ['train', 'test'] as const) {
@@ -169,6 +170,6 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
   }
   if (!current) writeFileAtomic(manifest, settings);
   const level = s.world === 'ladder' ? `ladder rungs ${[...new Set([...s.sft_rungs, ...s.rl_rungs])].sort().join(',')} (train), ${s.test_rungs.join(',')} (test)` : `difficulty ${s.difficulty}`;
-  const what = `${s.n_train} train / ${s.n_test} test problems, ${level}${s.rl_fraction > 0 ? `; ${Math.round(s.rl_fraction * 100)}% of the training problems reserved for RL` : ''}`;
+  const what = `${s.n_train} train / ${s.n_test} test problems, ${level}${frac > 0 ? `; ${Math.round(frac * 100)}% of the training problems reserved for RL` : ''}`;
   return done.length ? `wrote ${done.join(', ')} (${what})` : `reusing ${dir} (${what})`;
 }

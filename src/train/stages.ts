@@ -28,11 +28,13 @@ export interface Stage {
 
 /**
  * What decides a warm start's result: two configs equal on these train the same base. The suite
- * counts but for where it is written and how many test rows it has, which SFT never reads.
+ * counts but for where it is written and how many test rows it has, which SFT never reads; so does
+ * the key split, which takes RL's problems away from it.
  */
 export const WARM_START_KEYS: readonly KeyPath[] = [
   ['sft'],
   ['data', 'suite'],
+  ['experiment', 'rl_fraction'],
   ['data', 'train_files'],
   ['worker', 'actor', 'model'],
   ['worker', 'actor', 'optim', 'betas'],
@@ -40,12 +42,13 @@ export const WARM_START_KEYS: readonly KeyPath[] = [
   ['trainer', 'seed'],
 ];
 /** What decides an RL run's result besides its length (a shorter one is continued). */
-export const RL_KEYS: readonly KeyPath[] = [['data'], ['algorithm'], ['worker'], ['trainer', 'seed']];
+export const RL_KEYS: readonly KeyPath[] = [['data'], ['algorithm'], ['worker'], ['trainer', 'seed'], ['experiment']];
 /**
- * Keys no training reads: where the suite is written, its test size, the test files, and the
- * base a run starts from (the pipeline's own base folder, checked on its own).
+ * Keys no training reads: where the suite is written, its test size, the test files, the base a
+ * run starts from (the pipeline's own base folder, checked on its own), and the pg_var
+ * measurement beside the training (it leaves the update as it is).
  */
-const NOT_TRAINED_ON = new Set(['dir', 'n_test', 'val_files', 'init_checkpoint']);
+const NOT_TRAINED_ON = new Set(['dir', 'n_test', 'val_files', 'init_checkpoint', 'pg_var_freq', 'pg_var_chunks']);
 
 /** The supervised warm start in `dir`, finished after sft.total_steps. */
 export function warmStartStage(dir: string, config: TrainConfig): Stage {

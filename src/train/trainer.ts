@@ -12,6 +12,7 @@ import { optimizerMismatch } from '../engine/adamw.ts';
 import { Rng } from '../engine/rng.ts';
 import { namesUnder } from '../engine/tree.ts';
 import { configToYaml, type TrainConfig } from './config.ts';
+import { measuresPgVar } from './experiment.ts';
 import { exampleLines, tokenLines } from './logging.ts';
 import { loadCheckpointPolicy, openRun } from './open-run.ts';
 import type { Policy, PolicyFactory } from '../core/policy.ts';
@@ -81,12 +82,12 @@ async function initialPolicy(config: TrainConfig, factory: PolicyFactory): Promi
   return policy;
 }
 
-/** A worker.actor.freeze prefix that names no parameter is an error now, not at the first update (which a run may never reach). */
+/** An experiment.freeze prefix that names no parameter is an error now, not at the first update (which a run may never reach). */
 function checkFrozen(policy: Policy, config: TrainConfig): void {
-  const frozen = config.worker.actor.freeze;
+  const frozen = config.experiment.freeze;
   if (!frozen.length || !policy.parameterNames) return;
   try {
-    namesUnder(policy.parameterNames(), frozen, 'worker.actor.freeze');
+    namesUnder(policy.parameterNames(), frozen, 'experiment.freeze');
   } catch (err) {
     throw new TrainError((err as Error).message);
   }
@@ -112,7 +113,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const check = (p: Policy) => {
     checkFrozen(p, config);
     const held = p.optimizerHeld?.();
-    const mismatch = held ? optimizerMismatch(held, config.worker.actor.optim.name) : null;
+    const mismatch = held ? optimizerMismatch(held, config.experiment.optimizer) : null;
     if (mismatch) throw new TrainError(`--resume ${opts.out}: ${mismatch}`);
   };
   const { lock, resumed } = await openRun({ rd, kind: 'rl', config, resume: Boolean(opts.resume), factory: opts.factory, stateSchema, log, check });
@@ -171,7 +172,7 @@ async function runLoop(opts: TrainOptions, rd: RunDir, start: TrainerState, poli
         cursor: state.cursor,
         rng: root.fork(`step:${step}`),
         lr: learningRate(config.worker.actor.optim, step, total),
-        measurePgVar: config.trainer.pg_var_freq > 0 && (step % config.trainer.pg_var_freq === 0 || step === 1),
+        measurePgVar: measuresPgVar(config, step),
       });
       const nonfiniteInRow = res.nonfinite ? state.nonfiniteInRow + 1 : 0;
       state = { step, cursor: res.cursor, nonfiniteInRow, nonfiniteTotal: state.nonfiniteTotal + (res.nonfinite ? 1 : 0) };

@@ -3,12 +3,17 @@
  * settings SFT reads count, so a different test-split size or suite folder still adopts it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { baseMismatch } from '../../src/train/stages.ts';
-import { configToYaml, resolveConfig } from '../../src/train/config.ts';
+import { configToYaml, readRunConfig, resolveConfig } from '../../src/train/config.ts';
+import { loadYaml, type Plain } from '../../src/train/config-merge.ts';
+
+/** A run's config.yaml as the code before the experiment section wrote it. */
+const OLD_RUN = join(import.meta.dirname, '../train/fixtures/rl-config-before-experiment.yaml');
+const oldRun = () => loadYaml(readFileSync(OLD_RUN, 'utf8'), OLD_RUN).value as { data: { suite: Plain }; algorithm: Plain; worker: { actor: Plain & { optim: Plain } } };
 
 test('baseMismatch ignores data.suite.dir and n_test, and names other suite or SFT differences', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgpo-base-'));
@@ -18,12 +23,16 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   assert.match(with_() ?? '', /holds no checkpoint at step 2000/);
   assert.match(with_(['data.suite.n_test', '512'], ['data.suite.dir', 'elsewhere']) ?? '', /holds no checkpoint/);
   assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with data.suite.difficulty = 1, not 2');
-  assert.equal(with_(['data.suite.rl_fraction', '0.5']), 'it was trained with data.suite.rl_fraction = 0, not 0.5');
+  assert.equal(with_(['experiment.rl_fraction', '0.5']), 'it was trained with experiment.rl_fraction = 0, not 0.5');
+  // RL's own switches are not the warm start's
+  assert.match(with_(['experiment.placebo', 'true'], ['experiment.optimizer', 'sgd']) ?? '', /holds no checkpoint/);
   // a run written before data.suite.difficulty and rl_fraction existed was difficulty 1 without a split
-  const legacy = { ...resolveConfig() } as unknown as { data: { suite: Record<string, unknown> } };
-  const { difficulty: _d, rl_fraction: _r, ...old } = legacy.data.suite;
-  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...legacy, data: { ...legacy.data, suite: old } } as never));
+  const legacy = oldRun();
+  delete legacy.data.suite.difficulty;
+  delete legacy.data.suite.rl_fraction;
+  writeFileSync(join(dir, 'config.yaml'), configToYaml(legacy as never));
   assert.match(with_() ?? '', /holds no checkpoint/);
+  assert.equal(with_(['experiment.rl_fraction', '0.5']), 'it was trained with experiment.rl_fraction = 0, not 0.5');
   assert.equal(with_(['data.suite.difficulty', '2']), 'it was trained with data.suite.difficulty = 1, not 2');
   assert.equal(with_(['sft.lr', '0.001']), 'it was trained with sft.lr = 0.003, not 0.001');
   // SFT also reads the training files and the optimizer's betas and eps, but not RL's learning rate
@@ -37,31 +46,30 @@ test('baseMismatch ignores data.suite.dir and n_test, and names other suite or S
   assert.equal(with_(), 'its config.yaml is missing or not a valid config');
 });
 
-test('readRunConfig gives a run written before algorithm.placebo existed the value it ran with (false)', async () => {
-  const { readRunConfig } = await import('../../src/train/config.ts');
+const experimentOf = (dir: string) => (readRunConfig(join(dir, 'config.yaml')) as { experiment: Plain }).experiment;
+
+test('readRunConfig gives a run written before algorithm.placebo existed the value it ran with (false), now under experiment', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgpo-legacy-'));
-  const current = resolveConfig() as unknown as { algorithm: Record<string, unknown> };
-  const { placebo: _p, ...old } = current.algorithm;
-  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...current, algorithm: old } as never));
-  const read = readRunConfig(join(dir, 'config.yaml')) as { algorithm: Record<string, unknown> };
-  assert.equal(read.algorithm.placebo, false);
+  const run = oldRun();
+  delete run.algorithm.placebo;
+  writeFileSync(join(dir, 'config.yaml'), configToYaml(run as never));
+  assert.equal(experimentOf(dir).placebo, false);
   // a value the run wrote is kept
-  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...current, algorithm: { ...old, placebo: true } } as never));
-  assert.equal((readRunConfig(join(dir, 'config.yaml')) as { algorithm: Record<string, unknown> }).algorithm.placebo, true);
+  writeFileSync(join(dir, 'config.yaml'), configToYaml({ ...run, algorithm: { ...run.algorithm, placebo: true } } as never));
+  assert.equal(experimentOf(dir).placebo, true);
 });
 
-test('readRunConfig gives a run written before worker.actor.optim.name and freeze existed what it ran with (adamw, nothing frozen)', async () => {
-  const { readRunConfig } = await import('../../src/train/config.ts');
+test('readRunConfig gives a run written before worker.actor.optim.name and freeze existed what it ran with (adamw, nothing frozen), now under experiment', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgpo-legacy-'));
-  const current = resolveConfig({ overrides: [['worker.actor.optim.momentum', '0.5']] }) as unknown as { worker: { actor: { freeze: unknown; optim: Record<string, unknown> } } };
-  const { name: _n, momentum: _m, ...old } = current.worker.actor.optim;
-  const { freeze: _f, ...actor } = current.worker.actor;
-  const written = { ...current, worker: { ...current.worker, actor: { ...actor, optim: old } } };
-  writeFileSync(join(dir, 'config.yaml'), configToYaml(written as never));
-  const read = readRunConfig(join(dir, 'config.yaml')) as typeof current;
-  assert.equal(read.worker.actor.optim.name, 'adamw');
-  assert.equal(read.worker.actor.optim.momentum, 0.9);
-  assert.deepEqual(read.worker.actor.freeze, []);
+  const run = oldRun();
+  delete run.worker.actor.optim.name;
+  delete run.worker.actor.optim.momentum;
+  delete run.worker.actor.freeze;
+  writeFileSync(join(dir, 'config.yaml'), configToYaml(run as never));
+  const e = experimentOf(dir);
+  assert.equal(e.optimizer, 'adamw');
+  assert.equal(e.sgd_momentum, 0.9);
+  assert.deepEqual(e.freeze, []);
   // and it resumes: the saved config resolves (resume's path) with the value it ran with
-  assert.equal(resolveConfig({ base: written as never }).worker.actor.optim.name, 'adamw');
+  assert.equal(resolveConfig({ base: run as never }).experiment.optimizer, 'adamw');
 });

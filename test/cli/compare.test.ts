@@ -35,7 +35,7 @@ test('compare trains every arm per seed from one base, writes the table, and the
     '--out',
     out,
     suite,
-    'trainer.pg_var_freq=1',
+    'experiment.pg_var_freq=1',
     'algorithm.online_filtering=false',
   ];
   const c = run(compareArgs);

@@ -63,6 +63,14 @@ describe('pgpo eval: a run trained on another suite', () => {
     // a config from before data.suite.difficulty existed was difficulty 1
     writeFileSync(cfg, 'data:\n  suite:\n    seed: 1234\n');
     assert.match(suiteNote(dir, resolveConfig({ overrides: [['data.suite.difficulty', '2']] })) ?? '', /trained with data\.suite\.difficulty=1; this run uses difficulty 2 \(/);
+    // RL's share of the key split: named by its place today, also for a run that wrote it under data.suite
+    const { RL_SUITE_KEYS } = await import('../../src/cli/session.ts');
+    const split = /trained with experiment\.rl_fraction=0\.5; this run uses rl_fraction 0 \(pass experiment\.rl_fraction=0\.5 to use its suite\)/;
+    writeFileSync(cfg, configToYaml(resolveConfig({ overrides: [['experiment.rl_fraction', '0.5']] })));
+    assert.match(suiteNote(dir, resolveConfig(), RL_SUITE_KEYS) ?? '', split);
+    assert.equal(suiteNote(dir, resolveConfig()), null);
+    writeFileSync(cfg, 'data:\n  suite:\n    seed: 1234\n    rl_fraction: 0.5\n');
+    assert.match(suiteNote(dir, resolveConfig(), RL_SUITE_KEYS) ?? '', split);
     assert.equal(suiteNote(join(dir, 'none'), resolveConfig()), null);
     writeFileSync(cfg, 'not: [a mapping');
     assert.equal(suiteNote(dir, resolveConfig()), null);
@@ -72,13 +80,13 @@ describe('pgpo eval: a run trained on another suite', () => {
 describe('pgpo eval --split train on a suite with a key split', () => {
   it("prints SFT's and RL's problems apart, and each share's gain with --against", () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-share-'));
-    const suite = [`data.suite.dir=${join(dir, 'suite')}`, 'data.suite.rl_fraction=0.5'];
+    const suite = [`data.suite.dir=${join(dir, 'suite')}`, 'experiment.rl_fraction=0.5'];
     // (a run config with another response cap than tiny's 12: eval takes the run's, below)
     const sft = spawnSync(process.execPath, [BIN, 'sft', '--preset', 'tiny', '--out', join(dir, 'base'), 'sft.total_steps=1', 'worker.rollout.max_new_tokens=10', ...suite], { encoding: 'utf8' });
     assert.equal(sft.status, 0, sft.stderr);
     const first = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--out', join(dir, 'a.json'), ...suite]);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /by the key split \(data\.suite\.rl_fraction 0\.5\):\n  SFT's problems +\d+ rows +[\d.]+%\n  RL's problems +\d+ rows/);
+    assert.match(first.stdout, /by the key split \(experiment\.rl_fraction 0\.5\):\n  SFT's problems +\d+ rows +[\d.]+%\n  RL's problems +\d+ rows/);
     const rows = [...first.stdout.matchAll(/problems +(\d+) rows/g)].map((m) => Number(m[1]));
     assert.equal(rows[0] + rows[1], 16);
     // the same policy and seed again: each share's paired gain is exactly zero

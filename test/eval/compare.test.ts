@@ -168,7 +168,7 @@ test('by share of the key split: each share its rows, accuracy and paired gain; 
   const base = rows(() => 2);
   const trained = rows((k) => (rl.includes(k) ? (k === rl[0] ? 6 : 4) : 2)); // RL's problems +0.5 and +0.25, SFT's unchanged
   const out = formatByShare(trained, 0.5, base) ?? '';
-  assert.match(out, /^by the key split \(data\.suite\.rl_fraction 0\.5\):/);
+  assert.match(out, /^by the key split \(experiment\.rl_fraction 0\.5\):/);
   assert.match(out, /SFT's problems +2 rows +25\.0% +gain \+0\.0 points \(95% interval \+0\.0 to \+0\.0, 2 problems\)/);
   // d = 0.5, 0.25: mean 0.375, sd 0.177, t(1) 12.706: half-width 12.706 * 0.125 = 1.588
   assert.match(out, /RL's problems +2 rows +62\.5% +gain \+37\.5 points \(95% interval -121\.3 to \+196\.3, 2 problems\)/);

@@ -151,7 +151,7 @@ test('the checkpoint records which optimizer wrote its state; the other one refu
   sgd.dispose();
   const back = (await policyFactory.load(d)).policy as VlmPolicy;
   await back.sftBackward(its, 1);
-  await assert.rejects(back.step(opt), /worker\.actor\.optim\.name: the optimizer state holds 1 updates of sgd, not adamw; continue with optim\.name=sgd/);
+  await assert.rejects(back.step(opt), /experiment\.optimizer: the optimizer state holds 1 updates of sgd, not adamw; continue with experiment\.optimizer=sgd/);
   await back.sftBackward(its, 1);
   assert.equal((await back.step(sgdOpt)).applied, true);
   back.resetOptimizer(); // RL from a checkpoint (--init) may use either

@@ -152,7 +152,7 @@ async function suite(backend: Backend) {
     }
     assert.ok(frozen > 10);
     await pol.backward(items, ones(), { mode: 'image' });
-    await assert.rejects(pol.step({ ...hp, frozen: ['decoder.layer'] }), /worker\.actor\.freeze: "decoder\.layer" names no parameter/);
+    await assert.rejects(pol.step({ ...hp, frozen: ['decoder.layer'] }), /experiment\.freeze: "decoder\.layer" names no parameter/);
     pol.zeroGrad();
   });
 

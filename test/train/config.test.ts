@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { configToYaml, DEFAULTS, resolveConfig } from '../../src/train/config.ts';
-import { ConfigError } from '../../src/train/config-merge.ts';
+import { ConfigError, loadYaml, type Plain } from '../../src/train/config-merge.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgpo-config-'));
 const file = (name: string, text: string) => {
@@ -13,30 +13,33 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
+/** A run's config.yaml as the code before the experiment section wrote it (config-migrate.test.ts reads it whole). */
+const OLD_RUN = join(import.meta.dirname, 'fixtures', 'rl-config-before-experiment.yaml');
+const oldRun = () => loadYaml(readFileSync(OLD_RUN, 'utf8'), OLD_RUN).value as { data: { suite: Plain }; eval: Plain; worker: { actor: Plain & { optim: Plain } } };
 
 describe('training config', () => {
   it('a run config written before data.suite.difficulty and rl_fraction existed resumes as difficulty 1 without a split', () => {
-    const old = parse(configToYaml(resolveConfig())) as { data: { suite: Record<string, unknown> } };
+    const old = oldRun();
     delete old.data.suite.difficulty;
     delete old.data.suite.rl_fraction;
-    const c = resolveConfig({ base: old as never, overrides: [['trainer.total_steps', '80']] });
+    const c = resolveConfig({ base: old, overrides: [['trainer.total_steps', '80']] });
     assert.equal(c.data.suite.difficulty, 1);
-    assert.equal(c.data.suite.rl_fraction, 0);
+    assert.equal(c.experiment.rl_fraction, 0);
     assert.equal(c.trainer.total_steps, 80);
     assert.throws(() => resolveConfig({ overrides: [['data.suite.difficulty', '4']] }), /data\.suite\.difficulty.*must be 1, 2 or 3/);
   });
   it('a run config written before eval.seeds existed reads as one evaluation; the default is three (one on tiny)', () => {
-    const old = parse(configToYaml(resolveConfig())) as { eval: Record<string, unknown> };
+    const old = oldRun();
     delete old.eval.seeds;
-    assert.equal(resolveConfig({ base: old as never }).eval.seeds, 1);
+    assert.equal(resolveConfig({ base: old }).eval.seeds, 1);
     assert.equal(resolveConfig().eval.seeds, 3);
     assert.equal(resolveConfig({ preset: 'tiny' }).eval.seeds, 1);
     assert.throws(() => resolveConfig({ overrides: [['eval.seeds', '0']] }), /config key "eval\.seeds" \(set on the command line\)/);
   });
   it('a run config written before the logit scale existed reads with logit_scale_lr 0 (the scale stayed at 1); the default is 3e-2', () => {
-    const old = parse(configToYaml(resolveConfig())) as { worker: { actor: { optim: Record<string, unknown> } } };
+    const old = oldRun();
     delete old.worker.actor.optim.logit_scale_lr;
-    assert.equal(resolveConfig({ base: old as never }).worker.actor.optim.logit_scale_lr, 0);
+    assert.equal(resolveConfig({ base: old }).worker.actor.optim.logit_scale_lr, 0);
     assert.equal(resolveConfig().worker.actor.optim.logit_scale_lr, 3e-2);
     assert.throws(() => resolveConfig({ overrides: [['worker.actor.optim.logit_scale_lr', '-1']] }), /config key "worker\.actor\.optim\.logit_scale_lr" \(set on the command line\)/);
   });
@@ -44,9 +47,9 @@ describe('training config', () => {
     assert.equal(resolveConfig().worker.actor.policy_loss, 'ppo-clip');
     assert.equal(resolveConfig({ overrides: [['worker.actor.policy_loss', 'vanilla']] }).worker.actor.policy_loss, 'vanilla');
     assert.throws(() => resolveConfig({ overrides: [['worker.actor.policy_loss', 'nope']] }), /config key "worker\.actor\.policy_loss" \(set on the command line\).*ppo-clip.*vanilla/);
-    const old = parse(configToYaml(resolveConfig())) as { worker: { actor: Record<string, unknown> } };
+    const old = oldRun();
     delete old.worker.actor.policy_loss;
-    assert.equal(resolveConfig({ base: old as never }).worker.actor.policy_loss, 'ppo-clip');
+    assert.equal(resolveConfig({ base: old }).worker.actor.policy_loss, 'ppo-clip');
   });
   it('defaults are valid and PGPO on the DAPO recipe', () => {
     const c = resolveConfig();
@@ -138,16 +141,18 @@ describe('training config', () => {
   it('the key split with a dataset file is an error naming rl_fraction (the file would be trained on whole)', () => {
     const both: [string, string][] = [
       ['data.train_files', 'mine.parquet'],
-      ['data.suite.rl_fraction', '0.5'],
+      ['experiment.rl_fraction', '0.5'],
     ];
     assert.throws(
       () => resolveConfig({ overrides: both }),
       (e: unknown) =>
         e instanceof ConfigError &&
-        /config key "data.suite.rl_fraction" \(set on the command line\): the key split applies to the generated suite only, and data.train_files \(mine.parquet\) is set.*got 0.5/.test(e.message),
+        /config key "experiment.rl_fraction" \(set on the command line\): the key split applies to the generated suite only, and data.train_files \(mine.parquet\) is set: set experiment.rl_fraction=0.*got 0.5/.test(
+          e.message,
+        ),
     );
     assert.equal(resolveConfig({ overrides: [both[0]] }).data.train_files, 'mine.parquet');
-    assert.equal(resolveConfig({ overrides: [both[1]] }).data.suite.rl_fraction, 0.5);
+    assert.equal(resolveConfig({ overrides: [both[1]] }).experiment.rl_fraction, 0.5);
   });
   it('invalid YAML names the file and line', () => {
     const f = file('d.yaml', 'trainer:\n  total_steps: [1,\n');

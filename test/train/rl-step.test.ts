@@ -248,7 +248,7 @@ test('worker.rollout.temperature reaches every scoring and backward pass (update
       config(algo, [
         ['worker.rollout.temperature', '0.7'],
         ['worker.actor.ppo_epochs', '2'],
-        ['trainer.pg_var_freq', '1'],
+        ['experiment.pg_var_freq', '1'],
       ]),
       policy,
       algo === 'grpo' ? ref : null,

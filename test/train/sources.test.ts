@@ -1,6 +1,6 @@
 /**
  * Where the training commands get their problems: the key split that reserves a share of the
- * training problems for RL (data.suite.rl_fraction) and the suite's difficulty.
+ * training problems for RL (experiment.rl_fraction) and the suite's difficulty.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
@@ -18,7 +18,7 @@ describe('problem sources', () => {
     const config = resolveConfig({
       overrides: [
         ['data.suite.n_train', '300'],
-        ['data.suite.rl_fraction', '0.5'],
+        ['experiment.rl_fraction', '0.5'],
         ['data.suite.dir', '/nonexistent'],
       ],
     });
@@ -39,7 +39,7 @@ describe('problem sources', () => {
     const config = resolveConfig({
       overrides: [
         ['data.suite.n_train', '50'],
-        ['data.suite.rl_fraction', '0'],
+        ['experiment.rl_fraction', '0'],
       ],
     });
     assert.equal((await loadProblems(config, 'train', 'sft')).length, 50);
@@ -64,7 +64,7 @@ describe('problem sources', () => {
     assert.notDeepEqual(d1, d3);
   });
   it('rl_fraction must be below 1; difficulty 1-3', () => {
-    assert.throws(() => resolveConfig({ overrides: [['data.suite.rl_fraction', '1']] }), /data\.suite\.rl_fraction/);
+    assert.throws(() => resolveConfig({ overrides: [['experiment.rl_fraction', '1']] }), /experiment\.rl_fraction/);
     assert.throws(() => resolveConfig({ overrides: [['data.suite.difficulty', '4']] }), /data\.suite\.difficulty/);
   });
   it('ensureSuite writes the suite once, and again when data.suite changes', async () => {

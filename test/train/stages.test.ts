@@ -42,8 +42,13 @@ test('settingsMismatch names the first differing leaf, ignores key order and the
   assert.equal(settingsMismatch(null, ours, keys), 'its config.yaml is missing or not a valid config');
 });
 
-test('the RL keys cover data, algorithm, worker and the seed; the warm start ignores RL-only settings', () => {
+test('the RL keys cover data, algorithm, worker, the seed and the experiment switches; the warm start ignores RL-only settings', () => {
   const c = tiny();
+  assert.equal(settingsMismatch(c, tiny(['experiment.freeze', '[vision]']), RL_KEYS), 'it was trained with experiment.freeze = [], not ["vision"]');
+  assert.equal(settingsMismatch(c, tiny(['experiment.freeze', '[vision]']), WARM_START_KEYS), null);
+  // the key split takes problems from the warm start; the pg_var measurement changes no update
+  assert.equal(settingsMismatch(c, tiny(['experiment.rl_fraction', '0.25']), WARM_START_KEYS), 'it was trained with experiment.rl_fraction = 0, not 0.25');
+  assert.equal(settingsMismatch(c, tiny(['experiment.pg_var_freq', '5'], ['experiment.pg_var_chunks', '3']), RL_KEYS), null);
   assert.equal(settingsMismatch(c, tiny(['worker.actor.optim.lr', '0.001']), RL_KEYS), `it was trained with worker.actor.optim.lr = ${c.worker.actor.optim.lr}, not 0.001`);
   assert.equal(settingsMismatch(c, tiny(['worker.actor.optim.lr', '0.001']), WARM_START_KEYS), null);
   assert.equal(settingsMismatch(c, tiny(['worker.actor.init_checkpoint', 'elsewhere']), RL_KEYS), null);

@@ -221,7 +221,7 @@ export class ToyPolicy implements Policy {
     for (const name of o.frozen ?? []) {
       if (name === 'W') g.fill(0, 0, this.gW.length);
       else if (name === 'U') g.fill(0, this.gW.length);
-      else throw new Error(`worker.actor.freeze: "${name}" names no parameter (top-level groups: W, U)`);
+      else throw new Error(`experiment.freeze: "${name}" names no parameter (top-level groups: W, U)`);
     }
     if (this.poison) g[0] = NaN;
     let sq = 0;

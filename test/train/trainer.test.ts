@@ -37,8 +37,8 @@ function config(algo: string, overrides: Array<[string, string]> = []): TrainCon
     algo,
     overrides: [
       ['worker.actor.optim.lr', '0.05'],
-      ['trainer.pg_var_freq', '1'],
-      ['trainer.pg_var_chunks', '2'],
+      ['experiment.pg_var_freq', '1'],
+      ['experiment.pg_var_chunks', '2'],
       ['data.rollout_batch_size', '4'],
       ['algorithm.max_filter_rounds', '1'],
       ['trainer.log_rollouts_freq', '1'],
@@ -250,7 +250,7 @@ test('the placebo control samples what the real run samples and trains on reward
   const real = tmp();
   const placebo = tmp();
   await train({ config: config('dapo', steps), out: real, factory: toyFactory, problems: problems(12), reward, ...quiet });
-  await train({ config: config('dapo', [...steps, ['algorithm.placebo', 'true']]), out: placebo, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['experiment.placebo', 'true']]), out: placebo, factory: toyFactory, problems: problems(12), reward, ...quiet });
   const [a] = new RunDir(real).readMetrics();
   const [b] = new RunDir(placebo).readMetrics();
   // the same rollouts, rewards and kept groups are logged (the shuffle only feeds the advantages)
@@ -262,15 +262,15 @@ test('the placebo control samples what the real run samples and trains on reward
   assert.notEqual(b.loss, a.loss);
 });
 
-test('worker.actor.freeze and optim.name reach the update: a frozen parameter stays, sgd updates differently from adamw', async () => {
+test('experiment.freeze and experiment.optimizer reach the update: a frozen parameter stays, sgd updates differently from adamw', async () => {
   const steps: Array<[string, string]> = [['trainer.total_steps', '1']];
   const runs = { adamw: tmp(), sgd: tmp(), frozen: tmp() };
   await train({ config: config('dapo', steps), out: runs.adamw, factory: toyFactory, problems: problems(12), reward, ...quiet });
-  await train({ config: config('dapo', [...steps, ['worker.actor.optim.name', 'sgd']]), out: runs.sgd, factory: toyFactory, problems: problems(12), reward, ...quiet });
-  await train({ config: config('dapo', [...steps, ['worker.actor.freeze', '[W]']]), out: runs.frozen, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['experiment.optimizer', 'sgd']]), out: runs.sgd, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['experiment.freeze', '[W]']]), out: runs.frozen, factory: toyFactory, problems: problems(12), reward, ...quiet });
   const weights = (dir: string) => JSON.parse(readFileSync(join(dir, 'checkpoints', 'step-000001', 'policy', 'toy.json'), 'utf8')) as { W: number[]; U: number[] };
   const init = tmp();
-  await train({ config: config('dapo', [...steps, ['worker.actor.freeze', '[W, U]']]), out: init, factory: toyFactory, problems: problems(12), reward, ...quiet });
+  await train({ config: config('dapo', [...steps, ['experiment.freeze', '[W, U]']]), out: init, factory: toyFactory, problems: problems(12), reward, ...quiet });
   const [a, s, f, i] = [weights(runs.adamw), weights(runs.sgd), weights(runs.frozen), weights(init)];
   assert.notDeepEqual(a.W, i.W, 'the adamw run did not move W');
   assert.deepEqual(f.W, i.W, 'a frozen W moved');
@@ -280,16 +280,16 @@ test('worker.actor.freeze and optim.name reach the update: a frozen parameter st
   assert.notDeepEqual(s.W, a.W, 'sgd made the adamw update');
 });
 
-test('a worker.actor.freeze prefix that names no parameter stops the run before it starts, leaving no run folder', async () => {
+test('an experiment.freeze prefix that names no parameter stops the run before it starts, leaving no run folder', async () => {
   const out = tmp();
   await assert.rejects(
-    train({ config: config('dapo', [['worker.actor.freeze', '[W, V]']]), out, factory: toyFactory, problems: problems(12), reward, ...quiet }),
-    /worker\.actor\.freeze: "V" names no parameter \(top-level groups: W, U\)/,
+    train({ config: config('dapo', [['experiment.freeze', '[W, V]']]), out, factory: toyFactory, problems: problems(12), reward, ...quiet }),
+    /experiment\.freeze: "V" names no parameter \(top-level groups: W, U\)/,
   );
   assert.ok(!existsSync(join(out, 'config.yaml')), 'a run folder was written for a run that cannot start');
 });
 
-test('--resume with the other optim.name stops before the first step, naming the key; the run is left as it was', async () => {
+test('--resume with the other experiment.optimizer stops before the first step, naming the key; the run is left as it was', async () => {
   const out = tmp();
   await train({ config: config('dapo', [['trainer.total_steps', '2']]), out, factory: toyFactory, problems: problems(12), reward, ...quiet });
   const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
@@ -308,7 +308,7 @@ test('--resume with the other optim.name stops before the first step, naming the
     train({
       config: config('dapo', [
         ['trainer.total_steps', '3'],
-        ['worker.actor.optim.name', 'sgd'],
+        ['experiment.optimizer', 'sgd'],
       ]),
       out,
       resume: true,
@@ -318,7 +318,7 @@ test('--resume with the other optim.name stops before the first step, naming the
       ...quiet,
     }),
     // the run's recorded settings refuse it first (resume.ts); the optimizer state would too
-    /--resume .*: worker\.actor\.optim\.name is "adamw" in .*config\.yaml, "sgd" here; a resumed run keeps its settings/,
+    /--resume .*: experiment\.optimizer is "adamw" in .*config\.yaml, "sgd" here; a resumed run keeps its settings/,
   );
   assert.equal(sampled, false, 'the resumed run sampled before refusing');
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), metrics);

@@ -108,7 +108,7 @@ export const command: Command = {
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
     if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
     // on the training split of a suite with a key split: what SFT saw and what RL saw, apart
-    const frac = config.data.suite.rl_fraction;
+    const frac = config.experiment.rl_fraction;
     const byShare = split === 'train' && config.data.train_files === null && frac > 0 ? formatByShare(report, frac, against ?? undefined) : null;
     if (byShare) process.stdout.write(byShare + '\n');
     process.stderr.write(`wrote ${out}\n`);
