@@ -1,12 +1,15 @@
 #!/bin/sh
-# `npm run exp:ladder`: issue 21's experiment on the ladder world (docs/results.md, "Does RL learn
-# to look?"), every step resumable — re-run the same command after an interruption and it goes on
+# `npm run exp:ladder`: issue 21's experiment on the ladder world (docs/results.md, "Does RL learn to
+# look? The ladder world"), every step resumable — re-run the same command after an interruption and it goes on
 # where it stopped (finished steps are skipped, runs resume from their checkpoints).
-#  1. the base: a medium policy warm-started on rungs 1-2 (configs/ladder.yaml), 3,000 SFT steps;
+#  1. the base: a medium policy warm-started on rungs 1-2 (configs/ladder.yaml), 3,000 SFT steps,
+#     shipped as models/ladder-base;
 #  2. the base on the test rung and on every rung (the ladder's shape, prior answers);
-#  3. its best sampling temperature, chosen on a validation stream (test split, another seed);
+#  3. its best sampling temperature, chosen on a validation stream (test split, another seed,
+#     no problem shared with the test rows);
 #  4. base vs DAPO vs PGPO on rung 3, logit scale frozen, SEEDS runs of BUDGET RL steps each,
-#     every run evaluated under 3 sampling seeds, with base@T* beside the base;
+#     every run evaluated under 3 sampling seeds, with base@T* beside the base, the policy-gradient
+#     variance measured every 20 steps, and the width of the PGPO - DAPO interval printed;
 #  5. the same with the logit scale trained.
 # SEEDS, BUDGET and ALGOS can be set in the environment (defaults below).
 set -e
@@ -18,22 +21,39 @@ cfg="--preset medium --config configs/ladder.yaml"
 pgpo="node bin/pgpo.js"
 
 if [ -f "$base/config.yaml" ]; then $pgpo sft --resume "$base"; else $pgpo sft $cfg --out "$base"; fi
+# the shipped copy (weights and trainer state, no optimizer moments): what RL starts from elsewhere
+[ -d models/ladder-base ] || node --import tsx scripts/ship-base.ts "$base" models/ladder-base
 
 mkdir -p runs/ladder-eval
 [ -f runs/ladder-eval/base-test.json ] || $pgpo eval $cfg --ckpt "$base" --out runs/ladder-eval/base-test.json
-[ -f runs/ladder-eval/base-rungs.json ] || $pgpo eval $cfg --ckpt "$base" --n 500 'data.suite.test_rungs=[1,2,3,4,5]' --out runs/ladder-eval/base-rungs.json
+# the ladder's shape: 1,000 test rows, 200 per rung
+[ -f runs/ladder-eval/base-rungs.json ] || $pgpo eval $cfg --ckpt "$base" --n 1000 data.suite.n_test=1000 'data.suite.test_rungs=[1,2,3,4,5]' --out runs/ladder-eval/base-rungs.json
 
-# validation: test-split problems of another stream (seed 777), never the test rows
+# validation: test-split problems of another stream (seed 777), checked to share no problem with the test rows
 evals=""
-for t in 0.5 0.6 0.7 0.8 0.9 1.0; do
+for t in 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0; do
   f=runs/ladder-eval/val-t$t.json
   [ -f "$f" ] || $pgpo eval $cfg --ckpt "$base" --temperature "$t" data.suite.seed=777 --out "$f"
   evals="$evals${evals:+,}$f"
 done
-best=$(node --import tsx scripts/best-temperature.ts --evals "$evals")
+best=$(node --import tsx scripts/best-temperature.ts --evals "$evals" --exclude runs/ladder-eval/base-test.json)
 echo "best sampling temperature of the base on the validation stream: $best"
+sharp=""
+[ "$best" = "1" ] || sharp="--base-temperature $best"
 
-$pgpo compare $cfg --algos "$ALGOS" --seeds "$SEEDS" --budget "$BUDGET" --base "$base" --base-temperature "$best" \
-  --out runs/ladder-compare-frozen eval.seeds=3 worker.actor.optim.logit_scale_lr=0
-$pgpo compare $cfg --algos "$ALGOS" --seeds "$SEEDS" --budget "$BUDGET" --base "$base" --base-temperature "$best" \
-  --out runs/ladder-compare-scale eval.seeds=3
+# the policy-gradient variance is measured on the same runs (issue 21 item 6): it reads, it does not change the update
+for table in frozen scale; do
+  scale=""
+  [ "$table" = frozen ] && scale="worker.actor.optim.logit_scale_lr=0"
+  out=runs/ladder-compare-$table
+  $pgpo compare $cfg --algos "$ALGOS" --seeds "$SEEDS" --budget "$BUDGET" --base "$base" $sharp \
+    --out "$out" eval.seeds=3 experiment.pg_var_freq=20 $scale
+  # the power the issue asks for: PGPO - DAPO known to +-1.5 points
+  node -e '
+    const t = JSON.parse(require("fs").readFileSync(process.argv[1] + "/compare.json", "utf8"));
+    const d = (t.differences || []).find((x) => x.a === "pgpo" && x.b === "dapo");
+    if (!d) process.exit(0);
+    const half = d.lo === null ? Infinity : (100 * (d.hi - d.lo)) / 2;
+    console.log(`${process.argv[1]}: PGPO - DAPO ${(100 * d.diff).toFixed(1)} points, 95% interval +-${half.toFixed(1)}` + (half > 1.5 ? ": wider than +-1.5, add seeds (SEEDS=N, the same command reuses the runs)" : ""));
+  ' "$out"
+done

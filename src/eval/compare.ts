@@ -234,7 +234,7 @@ export interface ArmDifference {
   readonly b: string;
   /** mean(a's replicates) - mean(b's), in accuracy units. */
   readonly diff: number;
-  /** 95% Welch interval; null when neither side has two replicates. */
+  /** 95% Welch interval; null unless both sides have two replicates and some spread. */
   readonly lo: number | null;
   readonly hi: number | null;
   /** Welch-Satterthwaite degrees of freedom (null without an interval). */
@@ -247,8 +247,8 @@ export interface ArmDifference {
  * checkpoint), with a 95% Welch t-interval:
  *   se^2 = s_a^2 / n_a + s_b^2 / n_b,  df = se^4 / ((s_a^2/n_a)^2/(n_a-1) + (s_b^2/n_b)^2/(n_b-1)).
  * The replicates' spread holds both the RL seed's effect and the sampling noise of the evaluation;
- * the test problems are the same for every arm and are held fixed. A side with one replicate adds
- * no variance (its term and its degrees of freedom drop out).
+ * the test problems are the same for every arm and are held fixed. Without two replicates a side,
+ * or with no spread at all, there is no interval.
  */
 export function armDifference(a: string, av: readonly number[], b: string, bv: readonly number[]): ArmDifference {
   if (av.length === 0 || bv.length === 0) throw new RangeError(`armDifference: ${av.length ? b : a} has no replicate`);
@@ -259,10 +259,13 @@ export function armDifference(a: string, av: readonly number[], b: string, bv: r
     return { w: v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1) / v.length, df: v.length - 1 };
   };
   const diff = mean(av) - mean(bv);
-  const terms = [term(av), term(bv)].filter((t): t is { w: number; df: number } => t !== null);
-  if (terms.length === 0) return { a, b, diff, lo: null, hi: null, df: null };
-  const v = terms.reduce((s, t) => s + t.w, 0);
-  const df = v === 0 ? terms.reduce((s, t) => s + t.df, 0) : v ** 2 / terms.reduce((s, t) => s + t.w ** 2 / t.df, 0);
+  const ta = term(av);
+  const tb = term(bv);
+  // a side with one replicate has a spread nobody measured, and a zero spread is no evidence of none: no interval
+  if (ta === null || tb === null || ta.w + tb.w === 0) return { a, b, diff, lo: null, hi: null, df: null };
+  const terms = [ta, tb];
+  const v = ta.w + tb.w;
+  const df = v ** 2 / terms.reduce((s, t) => s + t.w ** 2 / t.df, 0);
   const half = t975(Math.max(1, df)) * Math.sqrt(v);
   return { a, b, diff, lo: diff - half, hi: diff + half, df };
 }
@@ -272,7 +275,7 @@ export function formatDifferences(ds: readonly ArmDifference[]): string {
   const lines = ['| difference | points | 95% interval | reading |', '|---|---:|---:|---|'];
   for (const d of ds) {
     const interval = d.lo === null ? '–' : `${pts(d.lo)} to ${pts(d.hi!)}`;
-    const reading = d.lo === null ? 'one replicate a side: no interval' : d.lo > 0 ? `${d.a} ahead` : d.hi! < 0 ? `${d.b} ahead` : 'not told apart';
+    const reading = d.lo === null ? 'no interval (one replicate a side, or no spread)' : d.lo > 0 ? `${d.a} ahead` : d.hi! < 0 ? `${d.b} ahead` : 'not told apart';
     lines.push(`| ${d.a} − ${d.b} | ${pts(d.diff)} | ${interval} | ${reading} |`);
   }
   return lines.join('\n');

@@ -16,7 +16,7 @@ import type { Rng } from '../engine/rng.ts';
 import { FAMILIES } from './families/index.ts';
 import { rasterize } from './raster.ts';
 import { COLORS, draw, type Mark, type Scene } from './scene.ts';
-import { FAMILY_NAMES, type Difficulty } from './types.ts';
+import { FAMILY_NAMES, type Difficulty, type FamilyName } from './types.ts';
 import { IMAGE_MARKER, type RgbImage } from '../core/image.ts';
 import { splitOf } from './hash.ts';
 import { LADDER_FAMILIES, type Rung } from './ladder.ts';
@@ -102,15 +102,16 @@ export function arithmeticDrill(rng: Rng, difficulty: Difficulty, imageSize: num
 }
 
 /**
- * The ladder world's arithmetic drill: the computation of a ladder problem at one of `rungs`
- * (drawn from the training side of the key split, so no test problem's computation is shown).
+ * The ladder world's arithmetic drill: the computation of a ladder problem of one of `families`
+ * at one of `rungs`, drawn from the training side of the key split (no test problem is drilled;
+ * a test problem's computation may still coincide with a drill's, e.g. counting's `2+4-3`).
  * Computing is what a pretrained model brings; the ladder's headroom is in reading more values
  * from the figure and in not trusting the prior, so the drills cover every rung a run uses.
  */
-export function ladderArithmeticDrill(rng: Rng, rungs: readonly Rung[], imageSize: number): Drill {
+export function ladderArithmeticDrill(rng: Rng, rungs: readonly Rung[], imageSize: number, families: readonly FamilyName[] = FAMILY_NAMES): Drill {
   for (let t = 0; t < 100; t++) {
     const r = rng.fork(t);
-    const family = r.pick(FAMILY_NAMES);
+    const family = r.pick(families);
     const rung = r.pick(rungs);
     const draft = sampleLadderDraft(r, family, r.pick(LADDER_FAMILIES[family].kinds(rung)), rung);
     if (splitOf(draft.problemKey, DEFAULT_TEST_FRACTION) !== 'train') continue;

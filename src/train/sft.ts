@@ -21,7 +21,7 @@ import { Rng } from '../engine/rng.ts';
 import { arithmeticDrill, ladderArithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
 import type { Rung } from '../tasks/ladder.ts';
 import { glyphPlacements } from '../tasks/raster.ts';
-import type { Difficulty } from '../tasks/types.ts';
+import type { Difficulty, FamilyName } from '../tasks/types.ts';
 
 export interface SftOptions {
   readonly config: TrainConfig;
@@ -64,10 +64,10 @@ export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading:
 }
 
 /** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
-export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number, difficulty: Difficulty = 1, ladderRungs?: readonly Rung[]): Drill {
+export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number, difficulty: Difficulty = 1, ladder?: { rungs: readonly Rung[]; families: readonly FamilyName[] }): Drill {
   const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
   if (kind === 'reading') return readingDrill(rng, imageSize);
-  return ladderRungs ? ladderArithmeticDrill(rng, ladderRungs, imageSize) : arithmeticDrill(rng, difficulty, imageSize);
+  return ladder ? ladderArithmeticDrill(rng, ladder.rungs, imageSize, ladder.families) : arithmeticDrill(rng, difficulty, imageSize);
 }
 
 /** The ladder world's drills compute at every rung the run uses (src/tasks/drills.ts says why); undefined in the classic world. */
@@ -101,6 +101,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   const progress = new Progress({ total: s.total_steps, label: 'sft', stream: opts.progressStream });
   const shares = sftBatchShares(s);
   const ladderRungs = drillRungs(config.data.suite);
+  const ladder = ladderRungs && { rungs: ladderRungs, families: config.data.suite.families };
   let checkpoint: string | null = rd.latest()?.dir ?? null;
   const save = async (st: SftState) => {
     const ref = await rd.saveCheckpoint(st.step, config.trainer.save_limit, async (dir) => {
@@ -117,7 +118,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       let cursor = state.cursor;
       const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
       const drillsOf = (kind: Drill['kind'], n: number) =>
-        Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty, ladderRungs));
+        Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty, ladder));
       const readingDrills = drillsOf('reading', shares.reading);
       const items = problems.map((p) => goldItem(policy, p));
       const reading = readingDrills.map((d) => drillItem(policy, d));

@@ -84,6 +84,14 @@ test('compare trains every arm per seed from one base, writes the table, and the
   const bad = run(['compare', '--preset', 'tiny', '--algos', 'base,ppo', '--base', base, '--out', out]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown algorithm "ppo"/);
+  // one trainer.seed for every run would make the seeds one run
+  const seeded = run([...compareArgs, 'trainer.seed=3']);
+  assert.equal(seeded.status, 2);
+  assert.match(seeded.stderr, /trainer\.seed is set per run by compare/);
+  // a budget below the runs' checkpoints is refused instead of evaluating the longer runs under it
+  const shorter = run(compareArgs.map((a, i) => (compareArgs[i - 1] === '--budget' ? '1' : a)));
+  assert.notEqual(shorter.status, 0);
+  assert.match(shorter.stderr, /holds a checkpoint at step 2, past --budget 1/);
 
   const r = run(['report', out, '--out', join(dir, 'report.html')]);
   assert.equal(r.status, 0, r.stderr);

@@ -186,11 +186,11 @@ test('arm difference: Welch interval over the replicates, by hand', () => {
   // t975 at 2 degrees of freedom (the fractional df rounds down: the wider interval)
   assert.ok(Math.abs(d.hi! - 0.15 - 4.303 * Math.sqrt(v)) < 1e-9);
   assert.ok(Math.abs(d.hi! - d.diff - (d.diff - d.lo!)) < 1e-12);
-  // one replicate a side adds no variance: the other side's spread and degrees of freedom alone
+  // one replicate a side has an unmeasured spread, and no spread at all is no evidence: no interval
   const one = armDifference('pgpo', [0.5, 0.6, 0.7], 'base', [0.3]);
-  assert.equal(one.df, 2);
-  assert.ok(Math.abs(one.hi! - one.diff - (4.303 * 0.1) / Math.sqrt(3)) < 1e-9);
-  assert.equal(armDifference('a', [0.5], 'b', [0.3]).lo, null);
+  assert.ok(Math.abs(one.diff - 0.3) < 1e-12);
+  assert.equal(one.lo, null);
+  assert.equal(armDifference('a', [0.5, 0.5], 'b', [0.3, 0.3]).lo, null);
   assert.throws(() => armDifference('a', [], 'b', [0.3]), /a has no replicate/);
   const md = formatDifferences([d, armDifference('x', [0.1, 0.12], 'y', [0.5, 0.52]), armDifference('u', [0.5, 0.51], 'v', [0.5, 0.52])]);
   assert.match(md, /\| pgpo − dapo \| \+15\.0 \| -[0-9.]+ to \+[0-9.]+ \| not told apart \|/);

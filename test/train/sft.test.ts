@@ -77,7 +77,7 @@ test('a batch is task problems plus the configured shares of reading and arithme
     ],
   });
   assert.deepEqual(drillRungs(ladder.data.suite), [1, 2, 3, 4]);
-  assert.match(drillAt(1, 'arithmetic', 5, 48, 1, [3]).problem, /^<image>Compute [0-9]+[+-][0-9]+-[0-9]+\.$/);
+  assert.match(drillAt(1, 'arithmetic', 5, 48, 1, { rungs: [3], families: ['chart'] }).problem, /^<image>Compute [0-9]+[+-][0-9]+-[0-9]+\.$/);
 });
 
 test('SFT with drills on the tiny model: a reading warm-up step, then the loss of each part of the batch', async () => {

@@ -27,12 +27,12 @@ import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
 import { RunDir } from '../../train/run-dir.ts';
 import { loadProblems } from '../../train/sources.ts';
-import { rlSettingsMismatch, shippedBase } from '../../train/stages.ts';
+import { rlSettingsMismatch, shippedBase, staleEval } from '../../train/stages.ts';
 import { boolFlag, CliError, numberFlag, stringFlag, type FlagSpec, type ParsedArgs } from '../args.ts';
 import { parseCommand, type Command } from '../command.ts';
 import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '../session.ts';
 
-/** RL steps per run: 5 algorithms x 3 seeds x 25 steps (+ evaluations) fit in an hour on 2 cores (docs/results.md). */
+/** RL steps per run: 5 algorithms x 3 seeds x 25 steps fit in an hour on 2 cores with one evaluation per run (eval.seeds=1; docs/results.md). */
 const DEFAULT_BUDGET = 25;
 
 const flags: Record<string, FlagSpec> = {
@@ -54,7 +54,7 @@ export const command: Command = {
     if (!args) return 0;
     const out = stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
-    // default budgets: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)
+    // default budgets, with eval.seeds=1: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)
     const seeds = numberFlag(args, 'seeds', boolFlag(args, 'ablation') ? 2 : 3, { integer: true, min: 1 });
     const base = stringFlag(args, 'base') ?? (existsSync('runs/pipeline/base') || !existsSync(shippedBase('small')) ? 'runs/pipeline/base' : shippedBase('small'));
     if (!existsSync(base) || !new RunDir(base).latest()) throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm start\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
@@ -73,6 +73,9 @@ export const command: Command = {
       if (!(t > 0) || !Number.isFinite(t)) throw new CliError(`--base-temperature: a temperature must be a number > 0, got "${raw.trim()}"`);
       arms.unshift({ name: `base@${t}`, algo: 'base', overrides: [['eval.temperature', String(t)]] });
     }
+    // each arm's seeds and budget are compare's to set: one trainer.seed for all would make the seeds one run
+    for (const key of ['trainer.seed', 'trainer.total_steps'])
+      if (args.overrides.some(([k]) => k === key)) throw new CliError(`pgpo compare: ${key} is set per run by compare (--seeds, --budget); leave it out of the overrides`);
     const probe = configFrom(args);
     const budget = numberFlag(args, 'budget', DEFAULT_BUDGET, { integer: true, min: 1 });
     const t0 = performance.now();
@@ -107,8 +110,9 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
           ['worker.actor.init_checkpoint', base],
           ['trainer.seed', String(seed)],
           ['trainer.total_steps', String(budget)],
-          ...(arm.overrides as Array<[string, string]>),
           ...args.overrides,
+          // last: an arm is what its overrides say (base@T's temperature, an ablation's variant)
+          ...(arm.overrides as Array<[string, string]>),
         ];
         const config = configFrom({ ...args, overrides }, arm.algo === 'base' ? undefined : arm.algo);
         // each run and each evaluation in its own process: a fresh wasm heap (session.ts runChild)
@@ -122,7 +126,9 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
           // a run left by an earlier compare is reused or continued only if it was made with these settings
           const why = existsSync(join(dir, 'config.yaml')) ? rlSettingsMismatch(dir, config) : null;
           if (why) throw new CliError(`pgpo compare: ${join(dir, 'config.yaml')}: ${why}; give another --out (or delete ${dir}) to run with these settings`);
-          if (rd.latest()?.step !== budget) {
+          const at = rd.latest()?.step ?? 0;
+          if (at > budget) throw new CliError(`pgpo compare: ${dir} holds a checkpoint at step ${at}, past --budget ${budget}; give another --out (or delete ${dir}) to run with this budget`);
+          if (at !== budget) {
             log(`${arm.name} seed ${seed}: training ${budget} steps -> ${dir}`);
             const code = await runChild(['train', ...(rd.holdsRun() ? ['--resume', dir] : ['--out', dir, '--algo', arm.algo]), ...childArgs], { quietStdout: true });
             if (code === 130) return 130;
@@ -132,11 +138,16 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
         }
         // eval.seeds evaluations under sampling seeds seed, seed + 1000, ...: pooled, one replicate of the arm
         const evals: EvalReport[] = [];
-        for (let e = 0; e < config.eval.seeds; e++) {
+        // (greedy decoding draws nothing: one evaluation)
+        const evalSeeds = config.eval.greedy ? 1 : config.eval.seeds;
+        for (let e = 0; e < evalSeeds; e++) {
           const sampling = seed + 1000 * e;
           const evalPath = join(dir, e === 0 ? 'eval.json' : `eval-seed${sampling}.json`);
-          if (!existsSync(evalPath)) {
-            log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems${config.eval.seeds > 1 ? ` (sampling seed ${sampling})` : ''}`);
+          // an evaluation left by an earlier compare stands only for the same ask of the same checkpoint
+          const stale = existsSync(evalPath) ? staleEval(evalPath, arm.algo === 'base' ? base : dir, config, sampling) : null;
+          if (stale) log(`${arm.name} seed ${seed}: ${evalPath}: ${stale}; evaluating again`);
+          if (!existsSync(evalPath) || stale) {
+            log(`${arm.name} seed ${seed}: evaluating avg@${config.eval.k} on ${test.length} test problems${evalSeeds > 1 ? ` (sampling seed ${sampling})` : ''}`);
             const seeded = configArgs({ ...args, overrides: [] }, [...overrides, ['trainer.seed', String(sampling)]]);
             const code = await runChild(['eval', '--ckpt', ckpt, '--out', evalPath, ...seeded], { quietStdout: true });
             if (code === 130) return 130;
