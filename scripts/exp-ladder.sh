@@ -20,7 +20,14 @@ base=runs/ladder-base
 cfg="--preset medium --config configs/ladder.yaml"
 pgpo="node bin/pgpo.js"
 
-if [ -f "$base/config.yaml" ]; then $pgpo sft --resume "$base"; else $pgpo sft $cfg --out "$base"; fi
+if [ -f "$base/config.yaml" ]; then
+  $pgpo sft --resume "$base"
+elif [ -d models/ladder-base ]; then
+  # a fresh clone: the committed base is the same weights, so the SFT run need not be repeated
+  base=models/ladder-base
+else
+  $pgpo sft $cfg --out "$base"
+fi
 # the shipped copy (weights and trainer state, no optimizer moments): what RL starts from elsewhere
 [ -d models/ladder-base ] || node --import tsx scripts/ship-base.ts "$base" models/ladder-base
 
@@ -31,7 +38,7 @@ mkdir -p runs/ladder-eval
 
 # validation: test-split problems of another stream (seed 777), checked to share no problem with the test rows
 evals=""
-for t in 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0; do
+for t in 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0; do
   f=runs/ladder-eval/val-t$t.json
   [ -f "$f" ] || $pgpo eval $cfg --ckpt "$base" --temperature "$t" data.suite.seed=777 --out "$f"
   evals="$evals${evals:+,}$f"

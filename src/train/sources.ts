@@ -146,7 +146,7 @@ export async function loadProblems(config: TrainConfig, split: Split, use?: 'sft
 
 /**
  * Writes the generated suite as EasyR1-format parquet under data.suite.dir (train.parquet,
- * test.parquet) unless it is there already, written from the same data.suite settings (recorded
+ * test.parquet; in the ladder world only test.parquet, its training problems being drawn on the fly) unless it is there already, written from the same data.suite settings (recorded
  * in suite.json beside them): the exact problems a run trains and evaluates on, for people and
  * for other trainers. Returns a line saying what it did.
  */
@@ -161,7 +161,10 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
   const settings = JSON.stringify({ ...s, dir: undefined, ...ladderKeys }, null, 2) + '\n';
   const current = existsSync(manifest) && readFileSync(manifest, 'utf8') === settings;
   const done: string[] = [];
-  for (const split of ['train', 'test'] as const) {
+  // the ladder world's training problems are made on the fly (a million per stream): writing them would take longer
+  // than the run; `pgpo data generate --world ladder` writes any slice of them for other trainers
+  const onTheFly = s.world === 'ladder' && frac === 0;
+  for (const split of onTheFly ? (['test'] as const) : (['train', 'test'] as const)) {
     const file = join(dir, `${split}.parquet`);
     if (current && existsSync(file)) continue;
     ensureDir(dir);
@@ -170,6 +173,6 @@ export async function ensureSuite(config: TrainConfig): Promise<string> {
   }
   if (!current) writeFileAtomic(manifest, settings);
   const level = s.world === 'ladder' ? `ladder rungs ${[...new Set([...s.sft_rungs, ...s.rl_rungs])].sort().join(',')} (train), ${s.test_rungs.join(',')} (test)` : `difficulty ${s.difficulty}`;
-  const what = `${s.n_train} train / ${s.n_test} test problems, ${level}${frac > 0 ? `; ${Math.round(frac * 100)}% of the training problems reserved for RL` : ''}`;
+  const what = `${onTheFly ? `training problems drawn on the fly (${s.n_train} per stream)` : `${s.n_train} train`} / ${s.n_test} test problems, ${level}${frac > 0 ? `; ${Math.round(frac * 100)}% of the training problems reserved for RL` : ''}`;
   return done.length ? `wrote ${done.join(', ')} (${what})` : `reusing ${dir} (${what})`;
 }

@@ -3,7 +3,7 @@
  * training problems for RL (experiment.rl_fraction) and the suite's difficulty.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,5 +82,21 @@ describe('problem sources', () => {
     assert.match(await ensureSuite(cfg('2')), /^reusing /);
     assert.equal(statSync(join(dir, 'train.parquet')).mtimeMs, written);
     assert.match(await ensureSuite(cfg('1')), /^wrote .*difficulty 1/);
+  });
+  it('ensureSuite in the ladder world writes only the test split: training problems are drawn on the fly', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'pgpo-suite-')), 'suite');
+    const cfg = resolveConfig({
+      preset: 'tiny',
+      overrides: [
+        ['data.suite.dir', dir],
+        ['data.suite.world', 'ladder'],
+        ['data.suite.n_train', '1000000'],
+        ['data.suite.n_test', '8'],
+      ],
+    });
+    assert.match(await ensureSuite(cfg), /^wrote .*test\.parquet \(training problems drawn on the fly \(1000000 per stream\) \/ 8 test/);
+    assert.equal(existsSync(join(dir, 'train.parquet')), false);
+    assert.equal(existsSync(join(dir, 'test.parquet')), true);
+    assert.match(await ensureSuite(cfg), /^reusing /);
   });
 });
