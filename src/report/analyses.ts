@@ -400,3 +400,62 @@ export function pgVarianceRatio(summaries: readonly PgVarianceSummary[], algo = 
   const b = summaries.find((s) => s.algo === baseline);
   return a && b ? a.geoMean / b.geoMean : NaN;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. The ladder world: accuracy per rung and the misleading language prior
+
+/** What an eval.json of the ladder world adds (src/eval/evaluate.ts); absent from a classic one. */
+export interface LadderEval {
+  readonly by_rung?: Readonly<Record<string, { readonly accuracy: number; readonly n: number }>>;
+  readonly prior?: { readonly n: number; readonly rate: number };
+  readonly prior_by_rung?: Readonly<Record<string, { readonly n: number; readonly rate: number }>>;
+}
+
+export interface PriorShare {
+  /** Samples of problems whose language prior misleads. */
+  readonly n: number;
+  /** Share of them that answered the prior. */
+  readonly rate: number;
+}
+
+export interface LadderSummary {
+  /** Rung keys ('rung 3') in numeric order. */
+  readonly rungs: string[];
+  /** Per rung: the share of correct samples, of all samples; n = problems, summed over the evaluations. */
+  readonly accuracy: Record<string, { accuracy: number; n: number }>;
+  /** Null when no problem's prior misleads. */
+  readonly prior: PriorShare | null;
+  readonly priorByRung: Record<string, PriorShare>;
+  readonly evaluations: number;
+}
+
+/** 'rung 2' before 'rung 10'. */
+export const rungOrder = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** The n-weighted mean of (value, n) pairs, with the summed n; null when n sums to 0. */
+function pooled(parts: ReadonlyArray<{ value: number; n: number }>): { value: number; n: number } | null {
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  return n > 0 ? { value: parts.reduce((a, p) => a + p.value * p.n, 0) / n, n } : null;
+}
+
+/**
+ * Several evaluations of one policy (an arm's seeds and sampling seeds) as one, as compare's
+ * poolReports does: a rung's accuracy is the mean of the evaluations' weighted by their problems
+ * (every evaluation of an arm has the same k, so that is by samples), the prior share weighted by
+ * its samples. Null when no evaluation is of the ladder world.
+ */
+export function ladderSummary(evals: readonly LadderEval[]): LadderSummary | null {
+  const laddered = evals.filter((e) => e.by_rung || e.prior);
+  if (!laddered.length) return null;
+  const rungs = [...new Set(laddered.flatMap((e) => [...Object.keys(e.by_rung ?? {}), ...Object.keys(e.prior_by_rung ?? {})]))].sort(rungOrder);
+  const accuracy: LadderSummary['accuracy'] = {};
+  const priorByRung: Record<string, PriorShare> = {};
+  for (const g of rungs) {
+    const acc = pooled(laddered.flatMap((e) => (e.by_rung?.[g] ? [{ value: e.by_rung[g].accuracy, n: e.by_rung[g].n }] : [])));
+    if (acc) accuracy[g] = { accuracy: acc.value, n: acc.n };
+    const prior = pooled(laddered.flatMap((e) => (e.prior_by_rung?.[g] ? [{ value: e.prior_by_rung[g].rate, n: e.prior_by_rung[g].n }] : [])));
+    if (prior) priorByRung[g] = { rate: prior.value, n: prior.n };
+  }
+  const prior = pooled(laddered.flatMap((e) => (e.prior ? [{ value: e.prior.rate, n: e.prior.n }] : [])));
+  return { rungs, accuracy, prior: prior && { rate: prior.value, n: prior.n }, priorByRung, evaluations: laddered.length };
+}

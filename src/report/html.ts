@@ -12,13 +12,17 @@ import {
   dependencyByVariant,
   dependencyHistogram,
   detectCollapse,
+  ladderSummary,
   metricSeries,
   pgVarianceByAlgo,
   pgVarianceRatio,
+  rungOrder,
   smooth,
   smoothingWindow,
   variantOrder,
   type CollapseReport,
+  type LadderSummary,
+  type PriorShare,
 } from './analyses.ts';
 import { barChart, formatNumber, lineChart, logHistogram, type Series } from './charts.ts';
 import { escapeHtml as esc, pngDataUri } from './escape.ts';
@@ -89,9 +93,90 @@ function compareTable(c: CompareData): string {
   const budget = t.budget === undefined ? '' : ` · budget <code>${esc(JSON.stringify(t.budget))}</code>`;
   return (
     `<div class="table-wrap"><table class="compare">${head}${body}</table></div>` +
-    `<p class="note">Accuracy (%) per task family and variant: mean over ${esc(t.seeds)} seed(s) with the 95% interval in brackets; the best mean of each column in bold. ` +
+    `<p class="note">Accuracy (%) per task family and variant (and rung, on the ladder world): mean over ${esc(t.seeds)} seed(s)${(t.eval_seeds ?? 1) > 1 ? `, each run's ${esc(t.eval_seeds)} evaluations pooled,` : ''} with the 95% interval in brackets; the best mean of each column in bold. ` +
     `From <code>${esc(c.path)}</code>${t.date ? `, ${esc(t.date)}` : ''}${budget}.</p>`
   );
+}
+
+/** Signed points: +1.2, -0.4. */
+const pts = (x: number | null) => (x === null || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`);
+
+/** compare.json's differences between arms, each with its Welch interval and whether the evaluation tells the two apart. */
+function differencesTable(c: CompareData): string {
+  const ds = c.table.differences;
+  if (!ds.length) return '';
+  const rows = ds
+    .map((d) => {
+      const interval = d.lo === null || d.hi === null ? '–' : `${pts(d.lo)} to ${pts(d.hi)}`;
+      // an interval that holds 0 cannot tell the difference from the seeds' and the sampling's noise
+      const reading = d.lo === null || d.hi === null ? 'no interval (one replicate a side, or no spread)' : d.lo > 0 ? `${d.a} ahead` : d.hi < 0 ? `${d.b} ahead` : 'not told apart';
+      return `<tr><th scope="row">${esc(d.a)} − ${esc(d.b)}</th><td class="num">${pts(d.diff)}</td><td class="num">${interval}</td><td>${esc(reading)}</td></tr>`;
+    })
+    .join('');
+  return (
+    `<div class="table-wrap"><table class="plain"><tr><th>difference</th><th>points</th><th>95% interval</th><th>reading</th></tr>${rows}</table></div>` +
+    `<p class="note">Differences of overall accuracy, in points: each arm's mean over its runs, with a 95% Welch interval over the runs; the test problems are the same for every arm and held fixed (compare.json).</p>`
+  );
+}
+
+interface LadderRow {
+  readonly label: string;
+  readonly color?: string;
+  /** Under the label, e.g. how many evaluations were pooled. */
+  readonly detail?: string;
+  readonly summary: LadderSummary;
+}
+
+/**
+ * The ladder world's own numbers, one row per run or arm: accuracy per rung, and the share of
+ * samples that answered the misleading language prior, overall and per rung. The two have other
+ * denominators (all samples; only those of problems whose prior misleads), so the header says which.
+ */
+function ladderTable(rows: readonly LadderRow[], what: string, note: string): string {
+  if (!rows.length) return '';
+  const rungs = [...new Set(rows.flatMap((r) => r.summary.rungs))].sort(rungOrder);
+  const accRungs = rungs.filter((g) => rows.some((r) => r.summary.accuracy[g]));
+  // with one rung its prior share is the overall one: no column to repeat it
+  const priorRungs = rungs.length > 1 ? rungs.filter((g) => rows.some((r) => r.summary.priorByRung[g])) : [];
+  const hasPrior = rows.some((r) => r.summary.prior);
+  const head =
+    `<tr><th rowspan="2">${esc(what)}</th>` +
+    (accRungs.length ? `<th colspan="${accRungs.length}">accuracy (%)<span class="ci">of all samples</span></th>` : '') +
+    (hasPrior ? `<th colspan="${1 + priorRungs.length}">answered the misleading prior (%)<span class="ci">of the samples of problems whose prior misleads</span></th>` : '') +
+    `</tr><tr>${accRungs.map((g) => `<th>${esc(g)}</th>`).join('')}${hasPrior ? `<th>all</th>${priorRungs.map((g) => `<th>${esc(g)}</th>`).join('')}` : ''}</tr>`;
+  const accCell = (a: { accuracy: number; n: number } | undefined) => (a ? `<td class="num" title="${esc(`n = ${a.n} problems`)}">${pct(a.accuracy)}</td>` : '<td class="num">–</td>');
+  // the prior share is of a subset of the samples: its size shows under it
+  const priorCell = (p: PriorShare | null | undefined) => (p ? `<td class="num">${pct(p.rate)}<span class="ci">of ${esc(p.n)}</span></td>` : '<td class="num">–</td>');
+  const body = rows
+    .map(({ label, color, detail, summary: s }) => {
+      const swatch = color ? `<span class="swatch" style="background:${color}"></span>` : '';
+      const prior = hasPrior ? priorCell(s.prior) + priorRungs.map((g) => priorCell(s.priorByRung[g])).join('') : '';
+      return `<tr><th scope="row">${swatch}${esc(label)}${detail ? `<span class="ci">${esc(detail)}</span>` : ''}</th>${accRungs.map((g) => accCell(s.accuracy[g])).join('')}${prior}</tr>`;
+    })
+    .join('');
+  return `<h3>Ladder world: accuracy per rung and the misleading prior</h3><div class="table-wrap"><table class="plain">${head}${body}</table></div><p class="note">${note}</p>`;
+}
+
+/** A comparison's arms on the ladder world, in its table's order: every evaluation of an arm pooled, base arms (eval only) included. */
+function armLadderTable(c: CompareData): string {
+  const rows = c.table.rows.flatMap((row): LadderRow[] => {
+    const summary = ladderSummary(c.evals.filter((e) => e.arm === row.algo).map((e) => e.eval));
+    return summary ? [{ label: row.algo, color: colorFor(row.algo, 0), detail: `${summary.evaluations} evaluation(s)`, summary }] : [];
+  });
+  return ladderTable(
+    rows,
+    'algorithm',
+    `Each arm's evaluations pooled: all its runs and sampling seeds, as compare.md's split table. Under each prior share, the samples it is of. From <code>${esc(c.path)}</code>.`,
+  );
+}
+
+/** Runs outside a comparison on the ladder world: each run's eval.json. */
+function runLadderTable(runs: readonly RunData[]): string {
+  const rows = runs.flatMap((r): LadderRow[] => {
+    const summary = r.eval && ladderSummary([r.eval]);
+    return summary ? [{ label: runLabel(r), summary }] : [];
+  });
+  return ladderTable(rows, 'run', "Each run's eval.json. Under each prior share, the samples it is of.");
 }
 
 function evalTable(runs: readonly RunData[]): string {
@@ -462,8 +547,9 @@ footer{color:var(--muted);font-size:12.5px;text-align:center;padding:20px}
 export function renderReport(input: ReportInput): string {
   const rs = styles(input.runs);
   const sections: Array<{ id: string; title: string; body: string }> = [];
-  const tables = input.compares.map(compareTable).join('');
-  const evals = evalTable(input.runs);
+  const tables = input.compares.map((c) => compareTable(c) + differencesTable(c) + armLadderTable(c)).join('');
+  // a comparison's runs show on the ladder by arm, above; the others one by one
+  const evals = evalTable(input.runs) + runLadderTable(input.runs.filter((r) => !input.compares.some((c) => c.runs.includes(r))));
   if (tables || evals) sections.push({ id: 'comparison', title: 'Comparison', body: tables + evals });
   if (rs.length) {
     const cards = rs

@@ -84,6 +84,8 @@ const RolloutSchema = z.looseObject({
 export type Rollout = z.infer<typeof RolloutSchema>;
 
 const Acc = z.object({ accuracy: z.number(), n: z.number() });
+/** Ladder world: of the samples of problems whose language prior misleads (n), the share that answered the prior. */
+const PriorShare = z.object({ n: z.number(), rate: z.number() });
 const EvalSchema = z.looseObject({
   ckpt: z.union([z.string(), z.number()]).optional(),
   k: z.number().optional(),
@@ -93,10 +95,16 @@ const EvalSchema = z.looseObject({
   by_family: z.record(z.string(), Acc).default({}),
   by_variant: z.record(z.string(), Acc).default({}),
   by_family_variant: z.record(z.string(), Acc).default({}),
+  // ladder world only (src/eval/evaluate.ts): a classic evaluation has none of them
+  by_rung: z.record(z.string(), Acc).optional(),
+  prior: PriorShare.optional(),
+  prior_by_rung: z.record(z.string(), PriorShare).optional(),
 });
 export type EvalResult = z.infer<typeof EvalSchema>;
 
 const Cell = z.object({ mean: z.number().nullable(), lo: z.number().nullable(), hi: z.number().nullable(), n: z.number() });
+/** `a - b` of two arms' overall accuracy with its 95% Welch interval (src/eval/compare.ts armDifference); nulls without an interval. */
+const Difference = z.object({ a: z.string(), b: z.string(), diff: z.number().nullable(), lo: z.number().nullable(), hi: z.number().nullable(), df: z.number().nullable().optional() });
 const CompareSchema = z.looseObject({
   algos: z.array(z.string()),
   seeds: z.number(),
@@ -104,8 +112,13 @@ const CompareSchema = z.looseObject({
   rows: z.array(z.object({ algo: z.string(), cells: z.array(Cell) })),
   budget: z.unknown().optional(),
   date: z.string().optional(),
+  /** Evaluations pooled into each run's replicate (sampling seeds); older files have none: 1. */
+  eval_seeds: z.number().int().positive().optional(),
+  /** Older files have none. */
+  differences: z.array(Difference).default([]),
 });
 export type CompareTable = z.infer<typeof CompareSchema>;
+export type ArmDifference = CompareTable['differences'][number];
 
 export interface RunData {
   readonly path: string;
@@ -125,10 +138,20 @@ export interface RunData {
   readonly eval: EvalResult | null;
 }
 
+/** One evaluation of a comparison's arm: runs/<arm>-seed<k>/eval.json or eval-seed<s>.json. */
+export interface ArmEval {
+  readonly arm: string;
+  readonly seed: number | null;
+  readonly file: string;
+  readonly eval: EvalResult;
+}
+
 export interface CompareData {
   readonly path: string;
   readonly table: CompareTable;
   readonly runs: RunData[];
+  /** Every evaluation compare pooled, by run folder: the base arms' folders (eval.json only, no run) included. */
+  readonly evals: ArmEval[];
 }
 
 function issueText(err: z.ZodError): string {
@@ -247,14 +270,31 @@ export function loadCompare(path: string): CompareData {
     }
   });
   const runsDir = join(path, 'runs');
-  const runs = existsSync(runsDir)
+  const folders = existsSync(runsDir)
     ? readdirSync(runsDir)
         .sort()
         .map((n) => join(runsDir, n))
-        .filter((p) => statSync(p).isDirectory() && isRunDir(p))
-        .map(loadRun)
+        .filter((p) => statSync(p).isDirectory())
     : [];
-  return { path, table, runs };
+  const runs = folders.filter(isRunDir).map(loadRun);
+  const evals = folders.flatMap((dir) => armEvals(dir, table.eval_seeds ?? 1));
+  return { path, table, runs, evals };
+}
+
+/**
+ * The evaluations compare pooled into one run's replicate: eval.json, then eval-seed<seed + 1000 e>.json
+ * for e < eval_seeds (src/cli/commands/compare.ts). Files of other sampling seeds, left by an earlier
+ * compare with more eval.seeds, were not pooled and are not read.
+ */
+function armEvals(dir: string, evalSeeds: number): ArmEval[] {
+  const m = /^(.*?)-seed(\d+)$/.exec(basename(dir));
+  const arm = m?.[1] ?? basename(dir);
+  const seed = m ? Number(m[2]) : null;
+  const names = ['eval.json', ...(seed === null ? [] : Array.from({ length: evalSeeds - 1 }, (_, e) => `eval-seed${seed + 1000 * (e + 1)}.json`))];
+  return names
+    .map((n) => join(dir, n))
+    .filter((file) => existsSync(file))
+    .map((file) => ({ arm, seed, file, eval: readJson(file, EvalSchema) }));
 }
 
 /** Each path as a compare directory (compare.json) or a run directory. */

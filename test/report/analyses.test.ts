@@ -6,9 +6,11 @@ import {
   dependencyByVariant,
   dependencyHistogram,
   detectCollapse,
+  ladderSummary,
   metricSeries,
   pgVarianceByAlgo,
   pgVarianceRatio,
+  rungOrder,
   smooth,
   type Point,
 } from '../../src/report/analyses.ts';
@@ -208,5 +210,25 @@ describe('policy-gradient variance across algorithms', () => {
     assert.ok(Number.isNaN(dapo.pairedRatio));
     close(pgVarianceRatio(s), 0.5);
     assert.ok(Number.isNaN(pgVarianceRatio(s, 'pgpo', 'grpo')));
+  });
+});
+
+describe('ladder world summary', () => {
+  it('pools evaluations weighted by their problems (accuracy) and samples (prior share); none for classic evaluations', () => {
+    assert.equal(ladderSummary([{}, {}]), null);
+    const s = ladderSummary([
+      { by_rung: { 'rung 10': { accuracy: 0.5, n: 10 }, 'rung 2': { accuracy: 1, n: 30 } }, prior: { n: 100, rate: 0.2 }, prior_by_rung: { 'rung 2': { n: 100, rate: 0.2 } } },
+      { by_rung: { 'rung 2': { accuracy: 0.6, n: 10 } }, prior: { n: 300, rate: 0.6 }, prior_by_rung: { 'rung 2': { n: 300, rate: 0.6 } } },
+      {},
+    ])!;
+    assert.deepEqual(s.rungs, ['rung 2', 'rung 10']);
+    assert.equal(s.evaluations, 2);
+    close(s.accuracy['rung 2'].accuracy, 0.9); // (30 + 6) / 40
+    assert.equal(s.accuracy['rung 2'].n, 40);
+    assert.deepEqual(s.accuracy['rung 10'], { accuracy: 0.5, n: 10 });
+    close(s.prior!.rate, 0.5); // (20 + 180) / 400
+    assert.equal(s.prior!.n, 400);
+    assert.equal(s.priorByRung['rung 10'], undefined);
+    assert.deepEqual(['rung 10', 'rung 1', 'rung 3'].sort(rungOrder), ['rung 1', 'rung 3', 'rung 10']);
   });
 });

@@ -43,6 +43,11 @@ describe('reading run and compare directories', () => {
       runs.map((r) => r.name),
       ['dapo-seed0', 'pgpo-seed0'],
     );
+    assert.deepEqual(compares[0].table.differences, [], 'a compare.json from before the differences reads');
+    assert.deepEqual(
+      compares[0].evals.map((e) => `${e.arm}/${e.seed}`),
+      ['dapo/0', 'pgpo/0'],
+    );
     writeFileSync(join(p, 'compare.json'), JSON.stringify({ algos: ['a'], seeds: 1, columns: ['x', 'y'], rows: [{ algo: 'a', cells: [{ mean: 1, lo: 1, hi: 1, n: 1 }] }] }));
     assert.throws(() => loadInputs([p]), /rows\[0\] \(a\) has 1 cells for 2 columns/);
     assert.throws(() => loadInputs([join(dir, 'nope')]), /no such directory/);
