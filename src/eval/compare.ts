@@ -21,10 +21,14 @@ export function algoArms(names: readonly string[]): Arm[] {
   return names.map((name) => ({ name, algo: name, overrides: [] }));
 }
 
-/** The paper's Tables 2 and 3: components, then the tau x beta grid. */
+/**
+ * The paper's Tables 2 and 3: components (with `uniform`, every token weighted 1), then the tau x
+ * beta grid. `uniform` is trained as DAPO: PGPO's update with all weights 1 is DAPO's update
+ * (test/algo/pgpo.test.ts, variant none), so the run is DAPO's and reuses a DAPO run's folder.
+ */
 export function ablationArms(): Arm[] {
   const v = (name: string, variant: string): Arm => ({ name, algo: 'pgpo', overrides: [['algorithm.pgpo.variant', variant]] });
-  const arms: Arm[] = [v('pgpo', 'pgpo'), v('no-norm', 'pgpo-no-norm'), v('suppress-only', 'suppress-only'), v('boost-only', 'boost-only')];
+  const arms: Arm[] = [v('pgpo', 'pgpo'), v('no-norm', 'pgpo-no-norm'), v('suppress-only', 'suppress-only'), v('boost-only', 'boost-only'), { name: 'uniform', algo: 'dapo', overrides: [] }];
   for (const tau of [0.2, 0.4, 0.6]) {
     for (const beta of [1.0, 2.0]) {
       if (tau === 0.4 && beta === 2.0) continue; // the default: the `pgpo` row

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -92,6 +92,48 @@ test('compare trains every arm per seed from one base, writes the table, and the
   const shorter = run(compareArgs.map((a, i) => (compareArgs[i - 1] === '--budget' ? '1' : a)));
   assert.notEqual(shorter.status, 0);
   assert.match(shorter.stderr, /holds a checkpoint at step 2, past --budget 1/);
+
+  // an ablation picks its arms by name; uniform (every weight 1) is trained as DAPO, so DAPO's runs
+  // serve as its runs, and each ablated arm is set against full PGPO
+  const abl = join(dir, 'ablation');
+  for (const s of [0, 1]) {
+    cpSync(join(out, 'runs', `pgpo-seed${s}`), join(abl, 'runs', `pgpo-seed${s}`), { recursive: true });
+    cpSync(join(out, 'runs', `dapo-seed${s}`), join(abl, 'runs', `uniform-seed${s}`), { recursive: true });
+  }
+  const ablationArgs = [
+    'compare',
+    '--preset',
+    'tiny',
+    '--ablation',
+    '--algos',
+    'pgpo,uniform',
+    '--seeds',
+    '2',
+    '--budget',
+    '2',
+    '--base',
+    base,
+    '--out',
+    abl,
+    suite,
+    'experiment.pg_var_freq=1',
+    'algorithm.online_filtering=false',
+  ];
+  const a = run(ablationArgs);
+  assert.equal(a.status, 0, a.stderr);
+  assert.doesNotMatch(a.stderr, /training/);
+  const ta = JSON.parse(readFileSync(join(abl, 'compare.json'), 'utf8'));
+  assert.deepEqual(
+    ta.rows.map((r: { algo: string }) => r.algo),
+    ['pgpo', 'uniform'],
+  );
+  assert.deepEqual(
+    ta.differences.map((d: { a: string; b: string }) => `${d.a}-${d.b}`),
+    ['pgpo-uniform'],
+  );
+  const unknownArm = run(ablationArgs.map((x) => (x === 'pgpo,uniform' ? 'pgpo,no-gate' : x)));
+  assert.equal(unknownArm.status, 2);
+  assert.match(unknownArm.stderr, /unknown ablation arm "no-gate" \(have: pgpo, no-norm, suppress-only, boost-only, uniform,/);
 
   const r = run(['report', out, '--out', join(dir, 'report.html')]);
   assert.equal(r.status, 0, r.stderr);

@@ -58,8 +58,9 @@ test('the table has one row per arm and columns family, variants (MathVerse orde
 
 test('ablation arms: components and the tau x beta grid without repeating the default', () => {
   const names = ablationArms().map((a) => a.name);
-  assert.deepEqual(names.slice(0, 4), ['pgpo', 'no-norm', 'suppress-only', 'boost-only']);
-  assert.equal(names.length, 4 + 5);
+  assert.deepEqual(names.slice(0, 5), ['pgpo', 'no-norm', 'suppress-only', 'boost-only', 'uniform']);
+  assert.equal(ablationArms().find((a) => a.name === 'uniform')?.algo, 'dapo', 'PGPO with every weight 1 is trained as DAPO');
+  assert.equal(names.length, 5 + 5);
   assert.ok(names.includes('tau0.2-beta1') && names.includes('tau0.6-beta2') && !names.includes('tau0.4-beta2'));
 });
 

@@ -36,8 +36,8 @@ import { CONFIG_FLAGS, configArgs, configFrom, runChild, withInterrupt } from '.
 const DEFAULT_BUDGET = 25;
 
 const flags: Record<string, FlagSpec> = {
-  algos: { type: 'string', description: `comma-separated: base and any of ${ALGORITHMS.join(', ')} (default ${DEFAULT_ARMS.join(',')})` },
-  ablation: { type: 'boolean', description: 'PGPO ablations instead: no-norm, suppress-only, boost-only, tau x beta grid' },
+  algos: { type: 'string', description: `comma-separated: base and any of ${ALGORITHMS.join(', ')} (default ${DEFAULT_ARMS.join(',')}); with --ablation, the ablation arms to run (default all)` },
+  ablation: { type: 'boolean', description: 'PGPO ablations instead: no-norm, suppress-only, boost-only, uniform, tau x beta grid' },
   seeds: { type: 'string', description: 'seeds per arm (default 3; 2 with --ablation)' },
   budget: { type: 'string', description: `RL steps per run (default ${DEFAULT_BUDGET})` },
   base: { type: 'string', description: 'base checkpoint or run directory (default runs/pipeline/base, else the shipped models/small-base)' },
@@ -59,12 +59,17 @@ export const command: Command = {
     const base = stringFlag(args, 'base') ?? (existsSync('runs/pipeline/base') || !existsSync(shippedBase('small')) ? 'runs/pipeline/base' : shippedBase('small'));
     if (!existsSync(base) || !new RunDir(base).latest()) throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm start\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
     let arms: Arm[];
-    if (boolFlag(args, 'ablation')) arms = ablationArms();
-    else {
-      const names = stringFlag(args, 'algos', DEFAULT_ARMS.join(','))
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+    const ablation = boolFlag(args, 'ablation');
+    const names = (stringFlag(args, 'algos') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (ablation) {
+      const all = ablationArms();
+      const pick = (n: string) => all.find((a) => a.name === n) ?? fail(`--algos with --ablation: unknown ablation arm "${n}" (have: ${all.map((a) => a.name).join(', ')})`);
+      arms = names.length ? names.map(pick) : all;
+    } else {
+      if (!names.length) names.push(...DEFAULT_ARMS);
       for (const n of names) if (n !== 'base' && !(ALGORITHMS as readonly string[]).includes(n)) throw new CliError(`--algos: unknown algorithm "${n}" (have: base, ${ALGORITHMS.join(', ')})`);
       arms = algoArms(names);
     }
@@ -87,16 +92,23 @@ export const command: Command = {
     if (lock.note) log(`note: ${lock.note}`);
     folder.recordKind('compare');
     try {
-      return await compareIn(out, { args, arms, seeds, base, probe, budget, log, t0 });
+      return await compareIn(out, { args, arms, seeds, base, probe, budget, log, t0, ablation });
     } finally {
       lock.release();
     }
   },
 };
 
+function fail(message: string): never {
+  throw new CliError(message);
+}
+
 /** The comparison itself, in a folder this process holds. */
-async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds: number; base: string; probe: TrainConfig; budget: number; log: (s: string) => void; t0: number }): Promise<number> {
-  const { args, arms, seeds, base, probe, budget, log, t0 } = o;
+async function compareIn(
+  out: string,
+  o: { args: ParsedArgs; arms: Arm[]; seeds: number; base: string; probe: TrainConfig; budget: number; log: (s: string) => void; t0: number; ablation: boolean },
+): Promise<number> {
+  const { args, arms, seeds, base, probe, budget, log, t0, ablation } = o;
   const test = (await loadProblems(probe, 'test')).slice(0, probe.eval.n);
 
   return withInterrupt(async (signal) => {
@@ -165,7 +177,7 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
       results.push({ arm: arm.name, reports });
     }
     const table = compareTable(results, seeds);
-    const differences = armDifferences(results);
+    const differences = armDifferences(results, ablation);
     const doc = {
       ...table,
       eval_seeds: probe.eval.seeds,
@@ -194,14 +206,21 @@ async function compareIn(out: string, o: { args: ParsedArgs; arms: Arm[]; seeds:
 
 /**
  * The differences a reader needs: every trained arm against DAPO (PGPO's own base recipe) and
- * against each base row (base, base@T), each over the arms' replicates (one per run).
+ * against each base row (base, base@T), each over the arms' replicates (one per run); in an
+ * ablation, full PGPO against each ablated arm (the paper's claim: full ahead of every one).
  */
-function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>): ArmDifference[] {
+function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>, ablation: boolean): ArmDifference[] {
   const values = (r: { reports: readonly EvalReport[] }) => r.reports.map((x) => x.overall.accuracy);
   const bases = results.filter((r) => r.arm === 'base' || r.arm.startsWith('base@'));
   const trained = results.filter((r) => !bases.includes(r));
   const dapo = results.find((r) => r.arm === 'dapo');
   const out: ArmDifference[] = [];
+  const full = results.find((r) => r.arm === 'pgpo');
+  if (ablation && full) {
+    for (const r of trained) if (r !== full) out.push(armDifference(full.arm, values(full), r.arm, values(r)));
+    for (const b of bases) out.push(armDifference(full.arm, values(full), b.arm, values(b)));
+    return out;
+  }
   for (const r of trained) {
     if (dapo && r !== dapo) out.push(armDifference(r.arm, values(r), dapo.arm, values(dapo)));
     for (const b of bases) out.push(armDifference(r.arm, values(r), b.arm, values(b)));
