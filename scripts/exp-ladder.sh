@@ -4,13 +4,16 @@
 # where it stopped (finished steps are skipped, runs resume from their checkpoints).
 #  1. the base: a medium policy warm-started on rungs 1-2 (configs/ladder.yaml), 3,000 SFT steps,
 #     shipped as models/ladder-base;
-#  2. the base on the test rung and on every rung (the ladder's shape, prior answers);
+#  2. the base on the test rung and on every rung (the ladder's shape, prior answers), and on its
+#     own SFT stream against held-out problems of the same rungs (nothing memorised);
 #  3. its best sampling temperature, chosen on a validation stream (test split, another seed,
 #     no problem shared with the test rows);
 #  4. base vs DAPO vs PGPO on rung 3, logit scale frozen, SEEDS runs of BUDGET RL steps each,
 #     every run evaluated under 3 sampling seeds, with base@T* beside the base, the policy-gradient
 #     variance measured every 20 steps, and the width of the PGPO - DAPO interval printed;
-#  5. the same with the logit scale trained.
+#  5. the same with the logit scale trained;
+#  6. every trained run, and the base at T*, on all five rungs (1,000 rows, 200 per rung, one sampling
+#     seed each): does what RL learns on rung 3 carry down and up the ladder?
 # SEEDS, BUDGET and ALGOS can be set in the environment (defaults below).
 set -e
 SEEDS=${SEEDS:-3}
@@ -35,6 +38,11 @@ mkdir -p runs/ladder-eval
 [ -f runs/ladder-eval/base-test.json ] || $pgpo eval $cfg --ckpt "$base" --out runs/ladder-eval/base-test.json
 # the ladder's shape: 1,000 test rows, 200 per rung
 [ -f runs/ladder-eval/base-rungs.json ] || $pgpo eval $cfg --ckpt "$base" --n 1000 data.suite.n_test=1000 'data.suite.test_rungs=[1,2,3,4,5]' --out runs/ladder-eval/base-rungs.json
+
+# nothing to memorise: the base on its own SFT stream (rungs 1-2) against held-out test problems of the same rungs
+[ -f runs/ladder-eval/base-train-sft.json ] || $pgpo eval $cfg --ckpt "$base" --split train --use sft --n 400 --out runs/ladder-eval/base-train-sft.json
+[ -f runs/ladder-eval/base-test-r12.json ] || $pgpo eval $cfg --ckpt "$base" --n 400 data.suite.n_test=400 'data.suite.test_rungs=[1,2]' --out runs/ladder-eval/base-test-r12.json
+node --import tsx scripts/memorisation-gap.ts --train runs/ladder-eval/base-train-sft.json --heldout runs/ladder-eval/base-test-r12.json
 
 # validation: test-split problems of another stream (seed 777), checked to share no problem with the test rows
 evals=""
@@ -64,3 +72,20 @@ for table in frozen scale; do
     console.log(`${process.argv[1]}: PGPO - DAPO ${(100 * d.diff).toFixed(1)} points, 95% interval +-${half.toFixed(1)}` + (half > 1.5 ? ": wider than +-1.5, add seeds (SEEDS=N, the same command reuses the runs)" : ""));
   ' "$out"
 done
+
+# 6. transfer along the ladder: each run's final policy on rungs 1-5 (the base at T=1 is base-rungs.json)
+rungs() { $pgpo eval $cfg --n 1000 data.suite.n_test=1000 'data.suite.test_rungs=[1,2,3,4,5]' "$@"; }
+f=runs/ladder-eval/base-rungs-t$best.json
+[ "$best" = "1" ] || [ -f "$f" ] || rungs --ckpt "$base" --temperature "$best" --out "$f"
+for table in frozen scale; do
+  for algo in $(echo "$ALGOS" | tr , ' '); do
+    [ "$algo" = base ] && continue
+    s=0
+    while [ "$s" -lt "$SEEDS" ]; do
+      f=runs/ladder-eval/rungs-$table-$algo-seed$s.json
+      [ -f "$f" ] || rungs --ckpt "runs/ladder-compare-$table/runs/$algo-seed$s" --out "$f"
+      s=$((s + 1))
+    done
+  done
+done
+node --import tsx scripts/rung-table.ts runs/ladder-eval/base-rungs.json runs/ladder-eval/base-rungs-t$best.json runs/ladder-eval/rungs-frozen-*.json runs/ladder-eval/rungs-scale-*.json

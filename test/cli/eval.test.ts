@@ -89,6 +89,17 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     assert.match(first.stdout, /by the key split \(experiment\.rl_fraction 0\.5\):\n  SFT's problems +\d+ rows +[\d.]+%\n  RL's problems +\d+ rows/);
     const rows = [...first.stdout.matchAll(/problems +(\d+) rows/g)].map((m) => Number(m[1]));
     assert.equal(rows[0] + rows[1], 16);
+    // --use sft: only the warm start's own problems (its share of the key split), recorded in the report
+    const sftOnly = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--use', 'sft', '--n', '16', '--out', join(dir, 'u.json'), ...suite]);
+    assert.equal(sftOnly.status, 0, sftOnly.stderr);
+    const u = JSON.parse(readFileSync(join(dir, 'u.json'), 'utf8'));
+    assert.equal(u.use, 'sft');
+    assert.match(sftOnly.stdout, /SFT's problems +16 rows/);
+    assert.match(sftOnly.stdout, /RL's problems +0 rows/);
+    const misplaced = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--use', 'sft', ...suite]);
+    assert.equal(misplaced.status, 2);
+    assert.match(misplaced.stderr, /--use picks training problems: give it with --split train/);
+    assert.match(run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--use', 'warm', ...suite]).stderr, /--use must be sft or rl, got "warm"/);
     // the same policy and seed again: each share's paired gain is exactly zero
     const again = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--n', '16', '--out', join(dir, 'b.json'), '--against', join(dir, 'a.json'), ...suite]);
     assert.equal(again.status, 0, again.stderr);

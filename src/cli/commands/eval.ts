@@ -21,6 +21,10 @@ import { CONFIG_FLAGS, configFrom, EVAL_SUITE_KEYS, RL_SUITE_KEYS, suiteNote } f
 const flags: Record<string, FlagSpec> = {
   ckpt: { type: 'string', description: 'checkpoint directory, or a run directory (its latest checkpoint)' },
   split: { type: 'string', description: 'test|train (default test)' },
+  use: {
+    type: 'string',
+    description: 'with --split train: sft|rl, the training problems of that stage (its own stream in the ladder world, its share of a key split); default every training problem',
+  },
   k: { type: 'string', description: 'samples per problem: avg@k (default eval.k = 8)' },
   temperature: { type: 'string', description: 'sampling temperature (default eval.temperature = 1.0)' },
   greedy: { type: 'boolean', description: 'greedy decoding (k = 1)' },
@@ -32,7 +36,7 @@ const flags: Record<string, FlagSpec> = {
   help: { type: 'boolean', description: 'show this help' },
 };
 const USAGE =
-  'pgpo eval --ckpt PATH [--split test] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]';
+  'pgpo eval --ckpt PATH [--split test|train [--use sft|rl]] [--k 8] [--temperature 1.0] [--greedy] [--n N] [--out FILE] [--against EVAL_JSON] [--seed N] [--preset tiny|small|medium] [--config FILE] [key.path=value ...]';
 
 const LENGTH_KEY = 'worker.rollout.max_new_tokens';
 
@@ -61,6 +65,9 @@ export const command: Command = {
     if (!existsSync(ckpt)) throw new CliError(`pgpo eval: --ckpt ${ckpt} does not exist`);
     const split = stringFlag(args, 'split', 'test');
     if (split !== 'test' && split !== 'train') throw new CliError(`--split must be test or train, got "${split}"`);
+    const use = stringFlag(args, 'use');
+    if (use !== undefined && use !== 'sft' && use !== 'rl') throw new CliError(`--use must be sft or rl, got "${use}"`);
+    if (use !== undefined && split !== 'train') throw new CliError('--use picks training problems: give it with --split train');
     // --seed is trainer.seed for this command: the seed the samples are drawn from, recorded in eval.json
     const seed = args.flags.seed === undefined ? undefined : numberFlag(args, 'seed', 0, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
     if (seed !== undefined && args.overrides.some(([key]) => key === 'trainer.seed')) throw new CliError('pgpo eval: --seed and trainer.seed=... both set the sampling seed; give one');
@@ -88,7 +95,7 @@ export const command: Command = {
     const decoding = decodingLength(runDir, config, args);
     if (decoding.note) process.stderr.write(`pgpo eval: ${decoding.note}\n`);
     const policy = await loadCheckpointPolicy(policyFactory(config), dir);
-    const problems = (await loadProblems(config, split)).slice(0, n);
+    const problems = (await loadProblems(config, split, use)).slice(0, n);
     const progress = new Progress({ total: problems.length, label: 'eval' });
     const report = await evaluate(policy, problems, reward(), {
       k,
@@ -104,7 +111,10 @@ export const command: Command = {
     const defaultName = seed === undefined ? 'eval.json' : `eval-seed${seed}.json`;
     const out = stringFlag(args, 'out') ?? join(runDir, defaultName);
     // what was asked, beside what came out: the pipeline reuses an evaluation only for the same ask
-    writeFileAtomic(out, JSON.stringify({ ckpt: dir, split, n, max_new_tokens: decoding.maxNewTokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n');
+    writeFileAtomic(
+      out,
+      JSON.stringify({ ckpt: dir, split, ...(use ? { use } : {}), n, max_new_tokens: decoding.maxNewTokens, seed: config.trainer.seed, val_files: config.data.val_files, ...report }, null, 2) + '\n',
+    );
     process.stdout.write(formatEvalTable([[split, report]]) + '\n');
     if (against) process.stdout.write(`${formatGain(against, report)} (against ${againstPath})\n`);
     // on the training split of a suite with a key split: what SFT saw and what RL saw, apart
