@@ -274,12 +274,16 @@ export function armDifference(a: string, av: readonly number[], b: string, bv: r
   return { a, b, diff, lo: diff - half, hi: diff + half, df };
 }
 
-/** Markdown: one line per difference, in points with its interval and what it says. */
-export function formatDifferences(ds: readonly ArmDifference[]): string {
+/**
+ * Markdown: one line per difference, in points with its interval and what it says. `above`
+ * words a resolved difference: `ahead` for accuracy, `higher` for a rate that is not a score
+ * (the share answering a misleading prior).
+ */
+export function formatDifferences(ds: readonly ArmDifference[], above: 'ahead' | 'higher' = 'ahead'): string {
   const lines = ['| difference | points | 95% interval | reading |', '|---|---:|---:|---|'];
   for (const d of ds) {
     const interval = d.lo === null ? '–' : `${pts(d.lo)} to ${pts(d.hi!)}`;
-    const reading = d.lo === null ? 'no interval (one replicate a side, or no spread)' : d.lo > 0 ? `${d.a} ahead` : d.hi! < 0 ? `${d.b} ahead` : 'not told apart';
+    const reading = d.lo === null ? 'no interval (one replicate a side, or no spread)' : d.lo > 0 ? `${d.a} ${above}` : d.hi! < 0 ? `${d.b} ${above}` : 'not told apart';
     lines.push(`| ${d.a} − ${d.b} | ${pts(d.diff)} | ${interval} | ${reading} |`);
   }
   return lines.join('\n');

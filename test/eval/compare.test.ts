@@ -196,6 +196,8 @@ test('arm difference: Welch interval over the replicates, by hand', () => {
   const md = formatDifferences([d, armDifference('x', [0.1, 0.12], 'y', [0.5, 0.52]), armDifference('u', [0.5, 0.51], 'v', [0.5, 0.52])]);
   assert.match(md, /\| pgpo − dapo \| \+15\.0 \| -[0-9.]+ to \+[0-9.]+ \| not told apart \|/);
   assert.match(md, /\| x − y \| -40\.0 \| .* \| y ahead \|/);
+  // a rate that is not a score (the share answering a misleading prior) is read as higher, not ahead
+  assert.match(formatDifferences([armDifference('x', [0.1, 0.12], 'y', [0.5, 0.52])], 'higher'), /\| x − y \| -40\.0 \| .* \| y higher \|/);
 });
 
 test('pooled evaluations add up the prior answers, and the split table reads them with the error classes', () => {

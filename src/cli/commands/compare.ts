@@ -177,11 +177,14 @@ async function compareIn(
       results.push({ arm: arm.name, reports });
     }
     const table = compareTable(results, seeds);
-    const differences = armDifferences(results, ablation);
+    const differences = armDifferences(results, ablation, (r) => r.overall.accuracy);
+    // ladder world: does an arm answer a misleading language prior more or less often (the failure PGPO targets)
+    const priorDifferences = results.every((r) => r.reports.every((x) => x.prior && x.prior.n > 0)) ? armDifferences(results, ablation, (r) => r.prior!.rate) : [];
     const doc = {
       ...table,
       eval_seeds: probe.eval.seeds,
       differences,
+      ...(priorDifferences.length ? { prior_differences: priorDifferences } : {}),
       budget: { steps: budget, rollout_batch_size: probe.data.rollout_batch_size, n: probe.worker.rollout.n },
       base,
       date: new Date().toISOString(),
@@ -196,6 +199,9 @@ async function compareIn(
         ...(differences.length ? ['Differences (Welch interval over the runs; the test problems are shared and held fixed):', formatDifferences(differences)] : []),
         'Where the samples go (all evaluations of an arm pooled; %):',
         formatSplitTable(results),
+        ...(priorDifferences.length
+          ? ['Answered the misleading prior (% of the samples whose problem has a wrong prior answer; Welch interval over the runs):', formatDifferences(priorDifferences, 'higher')]
+          : []),
       ].join('\n\n') + '\n';
     writeFileAtomic(join(out, 'compare.md'), md);
     process.stdout.write(md);
@@ -208,9 +214,10 @@ async function compareIn(
  * The differences a reader needs: every trained arm against DAPO (PGPO's own base recipe) and
  * against each base row (base, base@T), each over the arms' replicates (one per run); in an
  * ablation, full PGPO against each ablated arm (the paper's claim: full ahead of every one).
+ * `measure` reads the number compared off each replicate (accuracy, or the prior-answer share).
  */
-function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>, ablation: boolean): ArmDifference[] {
-  const values = (r: { reports: readonly EvalReport[] }) => r.reports.map((x) => x.overall.accuracy);
+function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>, ablation: boolean, measure: (r: EvalReport) => number): ArmDifference[] {
+  const values = (r: { reports: readonly EvalReport[] }) => r.reports.map(measure);
   const bases = results.filter((r) => r.arm === 'base' || r.arm.startsWith('base@'));
   const trained = results.filter((r) => !bases.includes(r));
   const dapo = results.find((r) => r.arm === 'dapo');
