@@ -1,7 +1,7 @@
 /**
  * The analyses behind the paper's claims, as pure functions over what a run writes
- * (docs/analyses.md defines each estimator): how S is distributed over tokens, S by token class,
- * S by task variant, curves over training with a collapse detector, and policy-gradient variance
+ * (docs/analyses.md defines each estimator): how S is distributed over tokens, S and PGPO's
+ * weights by token class, S by task variant, curves over training with a collapse detector, and policy-gradient variance
  * across algorithms. No file access and no drawing here: run-data.ts reads, charts.ts draws.
  */
 import { gini, topShare } from '../algo/metrics.ts';
@@ -189,6 +189,47 @@ export function dependencyByClass(records: readonly ClassInput[]): ClassStats[] 
   return TOKEN_CLASSES.map((cls) => {
     const a = sum.get(cls)!;
     return { cls, tokens: a.n, meanS: a.n ? a.s / a.n : NaN, meanLog1pS: a.n ? a.l / a.n : NaN, shareOfS: total > 0 ? a.s / total : 0 };
+  });
+}
+
+export interface ClassWeightStats {
+  readonly cls: TokenClass;
+  /** Tokens of the class in responses that carry weights. */
+  readonly tokens: number;
+  /** Mean token weight w~_t of the class (over all responses' tokens, 1 for every class when nothing is reshaped). */
+  readonly meanWeight: number;
+  /** Share of the class's tokens with w~_t > 1: credited above the sequence advantage. */
+  readonly boosted: number;
+  /** Share of all tokens' total weight carried by this class. */
+  readonly shareOfWeight: number;
+}
+
+export interface WeightInput {
+  readonly pieces: readonly string[];
+  /** PGPO's per-token advantage multipliers; [] for an algorithm that reshapes nothing (the record is skipped). */
+  readonly weights: readonly number[];
+  readonly image_values: readonly string[];
+  readonly text_values: readonly string[];
+}
+
+/** Where the reshaped weights land: mean weight and the share of boosted (w > 1) tokens per token class. */
+export function weightByClass(records: readonly WeightInput[]): ClassWeightStats[] {
+  const sum = new Map<TokenClass, { n: number; w: number; up: number }>(TOKEN_CLASSES.map((c) => [c, { n: 0, w: 0, up: 0 }]));
+  let total = 0;
+  for (const r of records) {
+    if (!r.weights.length) continue;
+    classifyTokens(r.pieces, r.image_values, r.text_values).forEach((c, t) => {
+      const w = r.weights[t];
+      const acc = sum.get(c)!;
+      acc.n++;
+      acc.w += w;
+      if (w > 1) acc.up++;
+      total += w;
+    });
+  }
+  return TOKEN_CLASSES.map((cls) => {
+    const a = sum.get(cls)!;
+    return { cls, tokens: a.n, meanWeight: a.n ? a.w / a.n : NaN, boosted: a.n ? a.up / a.n : NaN, shareOfWeight: total > 0 ? a.w / total : 0 };
   });
 }
 

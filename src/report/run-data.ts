@@ -60,6 +60,12 @@ const TokenRecordSchema = z.looseObject({
     .array(z.number())
     .nullable()
     .transform((v) => v ?? []),
+  /** PGPO's per-token advantage multipliers; null or absent for algorithms that reshape nothing: read as []. */
+  weights: z
+    .array(z.number())
+    .nullable()
+    .default([])
+    .transform((v) => v ?? []),
   image_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
   text_values: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
 });
@@ -72,11 +78,6 @@ const RolloutSchema = z.looseObject({
   problem: z.string(),
   answer: z.union([z.string(), z.number()]).transform(String),
   image_png: z.string().default(''),
-  weights: z
-    .array(z.number())
-    .nullable()
-    .default([])
-    .transform((v) => v ?? []),
   advantage: z.number(),
   reward: z.number(),
   accuracy: z.union([z.literal(0), z.literal(1), z.boolean().transform((b) => (b ? 1 : 0))]),
@@ -181,9 +182,9 @@ function readJsonl<T>(file: string, schema: z.ZodType<T>, check?: (v: T) => stri
   return out;
 }
 
-function checkTokens(r: { pieces: string[]; dep: number[]; weights?: number[] }): string | null {
+function checkTokens(r: { pieces: string[]; dep: number[]; weights: number[] }): string | null {
   if (r.dep.length && r.dep.length !== r.pieces.length) return `dep has ${r.dep.length} values but pieces has ${r.pieces.length}`;
-  if (r.weights && r.weights.length && r.weights.length !== r.pieces.length) return `weights has ${r.weights.length} values but pieces has ${r.pieces.length}`;
+  if (r.weights.length && r.weights.length !== r.pieces.length) return `weights has ${r.weights.length} values but pieces has ${r.pieces.length}`;
   const bad = r.dep.findIndex((x) => !Number.isFinite(x) || x < -1e-9);
   if (bad >= 0) return `dep[${bad}] = ${r.dep[bad]}: S_t must be finite and non-negative`;
   return null;
@@ -191,6 +192,16 @@ function checkTokens(r: { pieces: string[]; dep: number[]; weights?: number[] })
 
 function readJson<T>(file: string, schema: z.ZodType<T>): T {
   return readJsonFile(file, schema, (detail) => new RunDataError(`${file}: ${detail}`), issueText);
+}
+
+/** A run's tokens/step-*.jsonl files, by step ([] when it has none). */
+export function tokenFiles(runPath: string): Array<{ step: number; file: string }> {
+  return stepFiles(join(runPath, 'tokens'));
+}
+
+/** The token records of one tokens/step-*.jsonl file, validated like loadRun's. */
+export function readTokenFile(file: string): TokenRecord[] {
+  return readJsonl(file, TokenRecordSchema, checkTokens);
 }
 
 /** step-000120.jsonl files of a folder, by step. */
@@ -246,12 +257,12 @@ export function loadRun(path: string): RunData {
   const metricsPath = join(path, 'metrics.jsonl');
   const metrics = existsSync(metricsPath) ? readJsonl(metricsPath, MetricRowSchema).sort((a, b) => a.step - b.step) : [];
   const rollouts = stepFiles(join(path, 'rollouts')).flatMap(({ file }) => readJsonl(file, RolloutSchema, checkTokens));
-  const tokenFiles = stepFiles(join(path, 'tokens'));
+  const files = tokenFiles(path);
   let tokens: TokenRecord[] = [];
   let tokensStep: number | null = null;
-  if (tokenFiles.length) {
-    const last = tokenFiles[tokenFiles.length - 1];
-    tokens = readJsonl(last.file, TokenRecordSchema, checkTokens);
+  if (files.length) {
+    const last = files[files.length - 1];
+    tokens = readTokenFile(last.file);
     tokensStep = last.step;
   } else if (rollouts.length) {
     tokensStep = rollouts[rollouts.length - 1].step;

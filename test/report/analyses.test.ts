@@ -12,6 +12,7 @@ import {
   pgVarianceRatio,
   rungOrder,
   smooth,
+  weightByClass,
   type Point,
 } from '../../src/report/analyses.ts';
 
@@ -95,6 +96,42 @@ describe('token classes', () => {
     close(by['computed-digit'].meanLog1pS, Math.log(2));
     assert.equal(by.template.tokens, 3);
     assert.ok(Number.isNaN(by['text-digit'].meanS));
+  });
+  it('mean weight, boosted share (w > 1) and share of weight per class; responses without weights are skipped', () => {
+    const stats = weightByClass([
+      // A template, = operator, 5 image digit, \boxed{ template, 9 computed (boxed), } template; weights sum to 6 over 6 tokens
+      { pieces: ['A', '=', '5', ' \\boxed{', '9', '}'], weights: [0.5, 1, 3, 0, 1.5, 0], image_values: ['5'], text_values: [] },
+      // DAPO-like: no weights, left out
+      { pieces: ['5', '=', '5'], weights: [], image_values: ['5'], text_values: [] },
+      // 7 + 7 with 7 given in the text: two text digits and an operator; weights sum to 3
+      { pieces: ['7', '+', '7'], weights: [2, 0.5, 0.5], image_values: [], text_values: ['7'] },
+    ]);
+    const by = Object.fromEntries(stats.map((s) => [s.cls, s]));
+    assert.deepEqual(
+      stats.map((s) => s.tokens),
+      [1, 2, 1, 2, 3],
+    );
+    close(by['image-digit'].meanWeight, 3);
+    assert.equal(by['image-digit'].boosted, 1);
+    close(by['text-digit'].meanWeight, 1.25);
+    assert.equal(by['text-digit'].boosted, 0.5);
+    close(by['computed-digit'].meanWeight, 1.5);
+    close(by.operator.meanWeight, 0.75);
+    assert.equal(by.operator.boosted, 0); // a weight of exactly 1 is not boosted
+    close(by.template.meanWeight, 0.5 / 3);
+    assert.equal(by.template.boosted, 0);
+    // total weight 9: 3 + 2.5 + 1.5 + 1.5 + 0.5
+    close(by['image-digit'].shareOfWeight, 3 / 9);
+    close(by['text-digit'].shareOfWeight, 2.5 / 9);
+    close(by.template.shareOfWeight, 0.5 / 9);
+    close(
+      stats.reduce((a, s) => a + s.shareOfWeight, 0),
+      1,
+    );
+  });
+  it('no weighted response: NaN means, zero shares', () => {
+    const stats = weightByClass([{ pieces: ['1'], weights: [], image_values: ['1'], text_values: [] }]);
+    assert.ok(stats.every((s) => s.tokens === 0 && Number.isNaN(s.meanWeight) && Number.isNaN(s.boosted) && s.shareOfWeight === 0));
   });
 });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadInputs, loadRun, RunDataError } from '../../src/report/run-data.ts';
+import { loadInputs, loadRun, readTokenFile, RunDataError, tokenFiles } from '../../src/report/run-data.ts';
 import { writeFixtureCompare, writeFixtureRun } from './fixture.ts';
 
 describe('reading run and compare directories', () => {
@@ -33,6 +33,27 @@ describe('reading run and compare directories', () => {
     writeFileSync(join(p, 'metrics.jsonl'), '{"step": 1}\n');
     writeFileSync(join(p, 'tokens', 'step-000012.jsonl'), JSON.stringify({ family: 'f', variant: 'v', pieces: ['a', 'b'], dep: [0.1] }) + '\n');
     assert.throws(() => loadRun(p), /step-000012\.jsonl:1: dep has 1 values but pieces has 2/);
+  });
+  it("reads any tokens file of a run with its weights ([] when null or absent), and checks the weights' length", () => {
+    const p = join(dir, 'tokens-run');
+    mkdirSync(join(p, 'tokens'), { recursive: true });
+    writeFileSync(join(p, 'metrics.jsonl'), '{"step": 1}\n');
+    const rec = (weights: unknown) => JSON.stringify({ family: 'f', variant: 'v', pieces: ['a', 'b'], dep: [0.1, 0.2], ...(weights === undefined ? {} : { weights }) });
+    writeFileSync(join(p, 'tokens', 'step-000001.jsonl'), [rec([0.5, 1.5]), rec(null), rec(undefined)].join('\n') + '\n');
+    writeFileSync(join(p, 'tokens', 'step-000010.jsonl'), rec([1, 1]) + '\n');
+    const files = tokenFiles(p);
+    assert.deepEqual(
+      files.map((f) => f.step),
+      [1, 10],
+    );
+    assert.deepEqual(
+      readTokenFile(files[0].file).map((r) => r.weights),
+      [[0.5, 1.5], [], []],
+    );
+    assert.equal(loadRun(p).tokensStep, 10);
+    assert.deepEqual(tokenFiles(join(dir, 'no-such-run')), []);
+    writeFileSync(join(p, 'tokens', 'step-000010.jsonl'), rec([1]) + '\n');
+    assert.throws(() => readTokenFile(join(p, 'tokens', 'step-000010.jsonl')), /step-000010\.jsonl:1: weights has 1 values but pieces has 2/);
   });
   it('reads a compare directory and its runs; rejects a row with the wrong number of cells', () => {
     const p = join(dir, 'cmp');
