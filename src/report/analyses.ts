@@ -1,8 +1,8 @@
 /**
  * The analyses behind the paper's claims, as pure functions over what a run writes
  * (docs/analyses.md defines each estimator): how S is distributed over tokens, S and PGPO's
- * weights by token class, S by task variant, curves over training with a collapse detector, and policy-gradient variance
- * across algorithms. No file access and no drawing here: run-data.ts reads, charts.ts draws.
+ * weights by token class and by role in the response's layout, S by task variant, curves over
+ * training with a collapse detector, and policy-gradient variance across algorithms. No file access and no drawing here: run-data.ts reads, charts.ts draws.
  */
 import { gini, topShare } from '../algo/metrics.ts';
 
@@ -230,6 +230,213 @@ export function weightByClass(records: readonly WeightInput[]): ClassWeightStats
   return TOKEN_CLASSES.map((cls) => {
     const a = sum.get(cls)!;
     return { cls, tokens: a.n, meanWeight: a.n ? a.w / a.n : NaN, boosted: a.n ? a.up / a.n : NaN, shareOfWeight: total > 0 ? a.w / total : 0 };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2b. S and weights by role in the response's layout
+
+/**
+ * A token's role in the house layout `<think>T=157 x=25 157-25=132</think> \boxed{132}`, whatever
+ * its value: a misread value (`x=24` where the image shows 66) is still a written value.
+ */
+export const TOKEN_ROLES = ['value-name', 'written-value', 'expression', 'result', 'template'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+export const TOKEN_ROLE_LABELS: Record<TokenRole, string> = {
+  'value-name': 'value name',
+  'written-value': 'written value',
+  expression: 'expression',
+  result: 'result',
+  template: 'template',
+};
+
+/** The rows of the role tables: the roles, with the written values split by whether their value is one the problem shows. */
+export const ROLE_ROWS = ['value-name', 'written-value', 'written-correct', 'written-misread', 'expression', 'result', 'template'] as const;
+export type RoleRow = (typeof ROLE_ROWS)[number];
+
+export const ROLE_ROW_LABELS: Record<RoleRow, string> = {
+  ...TOKEN_ROLE_LABELS,
+  'written-correct': 'written value: correct',
+  'written-misread': 'written value: misread',
+};
+
+const ROLE_TAG = /<\/?think>|\\boxed\{|<eos>/g;
+const ARITHMETIC = /[+\-*/×÷·−^]/;
+/** `T=`, `x=`, `green=`: an assignment's name; `max=` (bar-max, most-color) opens the computation instead. */
+const ASSIGNMENT = /^([A-Za-z]+)=/;
+
+interface RoleLayout {
+  /** Per character of the joined response. */
+  readonly roles: TokenRole[];
+  /** Per character: the index in `values` of the written value it belongs to, else -1. */
+  readonly valueOf: number[];
+  readonly values: string[];
+}
+
+/**
+ * The role of every character of a response (docs/analyses.md, "token roles"). The think is the
+ * text after the first `<think>` (from the start without one) up to the first `</think>` or
+ * `\boxed{` after it (to the end without either). Its words (runs of characters that are neither
+ * space nor a tag) are read left to right:
+ *   - `NAME=` (letters, not `max`) -> value name; the rest of the word, when it holds no `=` and no
+ *     arithmetic operator, is the written value; otherwise the rest is read as a computation;
+ *   - a word (or rest) holding `=`: up to and including its last `=` -> expression, after it ->
+ *     result (`180-50-60=70`, `max=C`);
+ *   - a word without `=`: with an arithmetic operator -> expression (an unfinished computation);
+ *     after a computation -> result (the choice letter in `... 31 A`); holding a digit -> written
+ *     value (a value without a name); else template.
+ * Outside the think, what follows a `\boxed{` up to the next `}` or tag is result; everything else
+ * (tags, spaces, braces, stray text) is template. Braces are template anywhere.
+ */
+function roleLayout(text: string): RoleLayout {
+  const n = text.length;
+  const roles = new Array<TokenRole>(n).fill('template');
+  const valueOf = new Array<number>(n).fill(-1);
+  const values: string[] = [];
+  const tagged = new Array<boolean>(n).fill(false);
+  const tags = [...text.matchAll(ROLE_TAG)].map((m) => ({ start: m.index, end: m.index + m[0].length, tag: m[0] }));
+  for (const t of tags) for (let i = t.start; i < t.end; i++) tagged[i] = true;
+  const set = (from: number, to: number, role: TokenRole) => {
+    for (let i = from; i < to; i++) roles[i] = role;
+  };
+  const written = (from: number, to: number) => {
+    set(from, to, 'written-value');
+    for (let i = from; i < to; i++) valueOf[i] = values.length;
+    values.push(text.slice(from, to));
+  };
+
+  const open = tags.find((t) => t.tag === '<think>');
+  const thinkStart = open ? open.end : 0;
+  const thinkEnd = tags.find((t) => t.start >= thinkStart && (t.tag === '</think>' || t.tag === '\\boxed{'))?.start ?? n;
+  let computed = false;
+  for (let a = thinkStart; a < thinkEnd;) {
+    if (tagged[a] || /\s/.test(text[a])) {
+      a++;
+      continue;
+    }
+    let b = a;
+    while (b < thinkEnd && !tagged[b] && !/\s/.test(text[b])) b++;
+    const name = ASSIGNMENT.exec(text.slice(a, b));
+    const named = name !== null && name[1] !== 'max';
+    const from = named ? a + name[0].length : a;
+    if (named) set(a, from, 'value-name');
+    const rest = text.slice(from, b);
+    const eq = rest.lastIndexOf('=');
+    if (named && eq < 0 && !ARITHMETIC.test(rest)) {
+      if (from < b) written(from, b);
+    } else if (eq >= 0) {
+      set(from, from + eq + 1, 'expression');
+      set(from + eq + 1, b, 'result');
+      computed = true;
+    } else if (ARITHMETIC.test(rest)) set(from, b, 'expression');
+    else if (computed) set(from, b, 'result');
+    else if (/\d/.test(rest)) written(from, b);
+    a = b;
+  }
+  for (const t of tags) {
+    if (t.tag !== '\\boxed{' || t.start < thinkEnd) continue;
+    for (let i = t.end; i < n && text[i] !== '}' && !tagged[i]; i++) roles[i] = 'result';
+  }
+  for (let i = 0; i < n; i++) if (tagged[i] || /\s/.test(text[i]) || text[i] === '{' || text[i] === '}') roles[i] = 'template';
+  return { roles, valueOf, values };
+}
+
+/** Per token: its role (that of its first non-space character; template for a token of spaces) and, for a written value, the value. */
+function tokenRoles(pieces: readonly string[]): Array<{ role: TokenRole; value: string | null }> {
+  const { roles, valueOf, values } = roleLayout(pieces.join(''));
+  const out: Array<{ role: TokenRole; value: string | null }> = [];
+  let pos = 0;
+  for (const piece of pieces) {
+    let first = pos;
+    while (first < pos + piece.length && /\s/.test(piece[first - pos])) first++;
+    const role = first < pos + piece.length ? roles[first] : 'template';
+    out.push({ role, value: role === 'written-value' && valueOf[first] >= 0 ? values[valueOf[first]] : null });
+    pos += piece.length;
+  }
+  return out;
+}
+
+/**
+ * The role of each response token in the layout, independent of whether its value is right
+ * (docs/analyses.md, "token roles"): a token takes the role of its first non-space character.
+ */
+export function classifyRoles(pieces: readonly string[]): TokenRole[] {
+  return tokenRoles(pieces).map((t) => t.role);
+}
+
+/**
+ * Role rows of each token: its role, and for a written value also `written-correct` (the value
+ * equals one of image_values or text_values) or `written-misread` (it equals none).
+ */
+function roleRowsOf(r: { pieces: readonly string[]; image_values: readonly string[]; text_values: readonly string[] }): RoleRow[][] {
+  return tokenRoles(r.pieces).map(({ role, value }) => {
+    if (role !== 'written-value') return [role];
+    const correct = value !== null && [...r.image_values, ...r.text_values].some((v) => sameValue(v, value));
+    return [role, correct ? 'written-correct' : 'written-misread'];
+  });
+}
+
+export interface RoleStats {
+  readonly row: RoleRow;
+  readonly tokens: number;
+  readonly meanS: number;
+  readonly meanLog1pS: number;
+  /** Share of all tokens' total S carried by the row's tokens. */
+  readonly shareOfS: number;
+}
+
+/** Mean S and its share per role (written values also split into correct and misread). */
+export function dependencyByRole(records: readonly ClassInput[]): RoleStats[] {
+  const sum = new Map<RoleRow, { n: number; s: number; l: number }>(ROLE_ROWS.map((c) => [c, { n: 0, s: 0, l: 0 }]));
+  let total = 0;
+  for (const r of records) {
+    roleRowsOf(r).forEach((rows, t) => {
+      const s = Math.max(0, r.dep[t] ?? 0);
+      for (const row of rows) {
+        const acc = sum.get(row)!;
+        acc.n++;
+        acc.s += s;
+        acc.l += Math.log1p(s);
+      }
+      total += s;
+    });
+  }
+  return ROLE_ROWS.map((row) => {
+    const a = sum.get(row)!;
+    return { row, tokens: a.n, meanS: a.n ? a.s / a.n : NaN, meanLog1pS: a.n ? a.l / a.n : NaN, shareOfS: total > 0 ? a.s / total : 0 };
+  });
+}
+
+export interface RoleWeightStats {
+  readonly row: RoleRow;
+  readonly tokens: number;
+  readonly meanWeight: number;
+  /** Share of the row's tokens with w~_t > 1. */
+  readonly boosted: number;
+  readonly shareOfWeight: number;
+}
+
+/** Mean weight, boosted share (w > 1) and share of weight per role; a record without weights is skipped. */
+export function weightByRole(records: readonly WeightInput[]): RoleWeightStats[] {
+  const sum = new Map<RoleRow, { n: number; w: number; up: number }>(ROLE_ROWS.map((c) => [c, { n: 0, w: 0, up: 0 }]));
+  let total = 0;
+  for (const r of records) {
+    if (!r.weights.length) continue;
+    roleRowsOf(r).forEach((rows, t) => {
+      const w = r.weights[t];
+      for (const row of rows) {
+        const acc = sum.get(row)!;
+        acc.n++;
+        acc.w += w;
+        if (w > 1) acc.up++;
+      }
+      total += w;
+    });
+  }
+  return ROLE_ROWS.map((row) => {
+    const a = sum.get(row)!;
+    return { row, tokens: a.n, meanWeight: a.n ? a.w / a.n : NaN, boosted: a.n ? a.up / a.n : NaN, shareOfWeight: total > 0 ? a.w / total : 0 };
   });
 }
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  classifyRoles,
   classifyTokens,
   dependencyByClass,
+  dependencyByRole,
   dependencyByVariant,
   dependencyHistogram,
   detectCollapse,
@@ -12,7 +14,9 @@ import {
   pgVarianceRatio,
   rungOrder,
   smooth,
+  TOKEN_ROLES,
   weightByClass,
+  weightByRole,
   type Point,
 } from '../../src/report/analyses.ts';
 
@@ -132,6 +136,135 @@ describe('token classes', () => {
   it('no weighted response: NaN means, zero shares', () => {
     const stats = weightByClass([{ pieces: ['1'], weights: [], image_values: ['1'], text_values: [] }]);
     assert.ok(stats.every((s) => s.tokens === 0 && Number.isNaN(s.meanWeight) && Number.isNaN(s.boosted) && s.shareOfWeight === 0));
+  });
+});
+
+describe('token roles', () => {
+  const label = (pieces: string[]) => {
+    const r = classifyRoles(pieces);
+    return pieces.map((p, i) => `${p}:${r[i]}`);
+  };
+  it('reads the layout by role, whatever the values; a glued token takes the role of its first non-space character', () => {
+    // <think>x=66 y=24 66+24=90 A</think> \boxed{A}<eos>, a choice response with glued tokens
+    const pieces = ['<think>', 'x', '=6', '6 y', '=', '24', ' ', '66', '+', '24', '=9', '0 ', 'A', '</think> \\boxed{', 'A', '}', '<eos>'];
+    assert.deepEqual(label(pieces), [
+      '<think>:template',
+      'x:value-name',
+      '=6:value-name',
+      '6 y:written-value',
+      '=:value-name',
+      '24:written-value',
+      ' :template',
+      '66:expression',
+      '+:expression',
+      '24:expression',
+      '=9:expression',
+      '0 :result',
+      'A:result',
+      '</think> \\boxed{:template',
+      'A:result',
+      '}:template',
+      '<eos>:template',
+    ]);
+  });
+  it('max= opens the computation; a name glued to a computation; a value without a name; an unfinished computation', () => {
+    assert.deepEqual(classifyRoles(['<think>', 'A=', '87', ' max', '=', 'B', '</think>', ' \\boxed{', 'B', '}']), [
+      'template',
+      'value-name',
+      'written-value',
+      'expression',
+      'expression',
+      'result',
+      'template',
+      'template',
+      'result',
+      'template',
+    ]);
+    // y=4+3=7 C: y= still names, 4+3= is the expression; no </think>: the think runs to the end
+    assert.deepEqual(classifyRoles(['<think>', 'y', '=', '4', '+', '3', '=', '7', ' C']), [
+      'template',
+      'value-name',
+      'value-name',
+      'expression',
+      'expression',
+      'expression',
+      'expression',
+      'result',
+      'result',
+    ]);
+    // x=5 7 3+4<eos>: 7 is a written value without a name, 3+4 an expression that never reaches =
+    assert.deepEqual(classifyRoles(['<think>x', '=5', ' 7', ' 3', '+4', '<eos>']), ['template', 'value-name', 'written-value', 'expression', 'expression', 'template']);
+    // a box inside the box's text and stray text after the box: results, then template
+    assert.deepEqual(classifyRoles(['<think>', '1+1=2', '</think> \\boxed{', 'C', '</think> \\boxed{', 'C', '}', 'ed', '}']), [
+      'template',
+      'expression',
+      'template',
+      'result',
+      'template',
+      'result',
+      'template',
+      'template',
+      'template',
+    ]);
+  });
+  // x=66 y=24 66+24=90 \boxed{90}: the image shows 66 and 96, so 66 is read right and 24 misread
+  const pieces = ['x', '=', '66', ' y=', '24', ' 66+24=', '90', ' \\boxed{', '90', '}'];
+  it('S per role, with written values split into correct and misread', () => {
+    const stats = dependencyByRole([{ pieces, dep: [1, 0, 4, 1, 2, 3, 0.5, 0, 0.5, 0], image_values: ['66', '96'], text_values: [] }]);
+    const by = Object.fromEntries(stats.map((s) => [s.row, s]));
+    assert.deepEqual(
+      stats.map((s) => [s.row, s.tokens]),
+      [
+        ['value-name', 3],
+        ['written-value', 2],
+        ['written-correct', 1],
+        ['written-misread', 1],
+        ['expression', 1],
+        ['result', 2],
+        ['template', 2],
+      ],
+    );
+    // total S 12
+    close(by['value-name'].meanS, 2 / 3);
+    close(by['value-name'].shareOfS, 2 / 12);
+    close(by['written-value'].meanS, 3);
+    close(by['written-value'].shareOfS, 6 / 12);
+    close(by['written-correct'].meanS, 4);
+    close(by['written-misread'].shareOfS, 2 / 12);
+    close(by.expression.shareOfS, 3 / 12);
+    close(by.result.meanS, 0.5);
+    close(by.result.meanLog1pS, Math.log(1.5));
+    assert.equal(by.template.meanS, 0);
+    close(
+      TOKEN_ROLES.reduce((a, role) => a + by[role].shareOfS, 0),
+      1,
+    );
+    // a value given in the text is correct too
+    const text = Object.fromEntries(dependencyByRole([{ pieces, dep: new Array(10).fill(1), image_values: ['66'], text_values: ['24'] }]).map((s) => [s.row, s]));
+    assert.equal(text['written-correct'].tokens, 2);
+    assert.equal(text['written-misread'].tokens, 0);
+    assert.ok(Number.isNaN(text['written-misread'].meanS));
+  });
+  it('weights per role: mean, boosted share (w > 1), share of weight; responses without weights are skipped', () => {
+    const stats = weightByRole([
+      { pieces, weights: [0.5, 0.5, 3, 1, 2, 1.5, 0.5, 0, 1, 0], image_values: ['66', '96'], text_values: [] },
+      { pieces: ['x', '=', '5'], weights: [], image_values: ['5'], text_values: [] },
+    ]);
+    const by = Object.fromEntries(stats.map((s) => [s.row, s]));
+    // total weight 10
+    close(by['value-name'].meanWeight, 2 / 3);
+    assert.equal(by['value-name'].boosted, 0); // 1 is not boosted
+    close(by['value-name'].shareOfWeight, 0.2);
+    close(by['written-value'].meanWeight, 2.5);
+    assert.equal(by['written-value'].boosted, 1);
+    close(by['written-correct'].shareOfWeight, 0.3);
+    close(by['written-misread'].meanWeight, 2);
+    close(by.expression.shareOfWeight, 0.15);
+    assert.equal(by.expression.boosted, 1);
+    close(by.result.meanWeight, 0.75);
+    assert.equal(by.result.boosted, 0);
+    assert.equal(by.template.tokens, 2);
+    assert.equal(by.template.meanWeight, 0);
   });
 });
 
