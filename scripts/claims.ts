@@ -4,7 +4,9 @@
  *   1. policy-gradient variance per arm (pg_var, and the paired pg_var / pg_var_uniform), per run too;
  *   2. the sparsity of S (top-10% share, Gini) on each run's first and latest tokens/ file;
  *   3. S by token class, pooled over an arm's latest tokens/ files;
- *   4. where PGPO's weights land: mean weight and the share of boosted (w > 1) tokens by class.
+ *   4. where PGPO's weights land: mean weight and the share of boosted (w > 1) tokens by class;
+ *   5. S and weights by role in the response's layout (value name, written value, expression,
+ *      result, template), whatever the values, with written values split into correct and misread.
  * Token analyses read tokens/step-*.jsonl only (every rollout of the step), not the few example
  * rollouts/ lines; an arm that writes no tokens/ (DAPO: no dependency is measured) is named in a note.
  *   node --import tsx scripts/claims.ts runs/ladder-compare-frozen runs/ladder-compare-scale [--json claims.json]
@@ -15,16 +17,22 @@ import { CliError, parseArgs, stringFlag } from '../src/cli/args.ts';
 import { runScript } from './script-errors.ts';
 import {
   dependencyByClass,
+  dependencyByRole,
   dependencyHistogram,
   metricSeries,
   pgVarianceByAlgo,
   pgVarianceRatio,
+  ROLE_ROW_LABELS,
   TOKEN_CLASS_LABELS,
+  TOKEN_ROLES,
   weightByClass,
+  weightByRole,
   type ClassStats,
   type ClassWeightStats,
   type PgVarianceRun,
   type PgVarianceSummary,
+  type RoleStats,
+  type RoleWeightStats,
 } from '../src/report/analyses.ts';
 import { loadCompare, readTokenFile, tokenFiles, type RunData, type TokenRecord } from '../src/report/run-data.ts';
 
@@ -134,6 +142,14 @@ interface FolderClaims {
   readonly sparsity: Array<{ arm: string; run: string; seed: number | null; first: Sparsity | null; latest: Sparsity | null }>;
   readonly byClass: Array<{ arm: string; runs: number; pooled: ClassStats[]; perRun: ClassStats[][] }>;
   readonly weightsByClass: Array<{ arm: string; runs: number; pooled: ClassWeightStats[]; perRun: ClassWeightStats[][] }>;
+  /** S (runs with dep) and weights (runs with weights) by role; null where no run of the arm logs them. */
+  readonly byRole: Array<{
+    arm: string;
+    runs: number;
+    dependency: RoleStats[] | null;
+    weights: RoleWeightStats[] | null;
+    perRun: Array<{ dependency: RoleStats[] | null; weights: RoleWeightStats[] | null }>;
+  }>;
   readonly notes: string[];
 }
 
@@ -176,6 +192,16 @@ function measure(dir: string): FolderClaims {
     const mine = runs.filter((r) => r.arm === arm && withWeights(r.latest).length);
     return { arm, runs: mine.length, pooled: weightByClass(mine.flatMap((r) => withWeights(r.latest))), perRun: mine.map((r) => weightByClass(withWeights(r.latest))) };
   });
+  const roleOf = (recs: TokenRecord[]) => ({
+    dependency: recs.some((r) => r.dep.length) ? dependencyByRole(recs.filter((r) => r.dep.length)) : null,
+    weights: recs.some((r) => r.weights.length) ? weightByRole(recs) : null,
+  });
+  const byRole = arms
+    .filter((a) => depArms.includes(a) || weightArms.includes(a))
+    .map((arm) => {
+      const mine = runs.filter((r) => r.arm === arm && (withDep(r.latest).length || withWeights(r.latest).length));
+      return { arm, runs: mine.length, ...roleOf(mine.flatMap((r) => r.latest!.records)), perRun: mine.map((r) => roleOf(r.latest!.records)) };
+    });
   const partial = runs.filter((r) => depArms.includes(r.arm) && !withDep(r.latest).length).map((r) => r.run.name);
   if (partial.length) notes.push(`runs of a dependency arm without token records: ${partial.join(', ')}`);
   return {
@@ -185,6 +211,7 @@ function measure(dir: string): FolderClaims {
     sparsity: sparsityRows,
     byClass,
     weightsByClass,
+    byRole,
     notes,
   };
 }
@@ -291,6 +318,51 @@ function printFolder(c: FolderClaims): void {
     rows.push(['all tokens', String(n), fix(sumOf((s) => s.meanWeight)), '', pct(sumOf((s) => s.boosted)), '', n ? '100.0%' : dash]);
     out.push(table(['class', 'tokens', 'mean weight', 'mean weight per seed (min–max)', 'boosted (w > 1)', 'boosted per seed (min–max)', 'share of weight'], rows), '');
   }
+
+  out.push('### 5. S and weights by role in the layout (latest tokens/ files; value name `x=`, written value `66`, expression `66+24=`, result `90`)', '');
+  if (!c.byRole.length) out.push('No run logs per-token S or weights.', '');
+  for (const a of c.byRole) {
+    out.push(`**${a.arm}** (${a.runs} run${a.runs === 1 ? '' : 's'})`, '');
+    const dep = a.dependency;
+    const w = a.weights;
+    const perS = (i: number) => a.perRun.map((r) => r.dependency?.[i].meanS ?? NaN);
+    const perW = (i: number, f: (s: RoleWeightStats) => number) => a.perRun.map((r) => (r.weights ? f(r.weights[i]) : NaN));
+    const base: ReadonlyArray<{ row: RoleStats['row']; tokens: number }> = dep ?? w ?? [];
+    const rows = base.map((s, i) => [
+      ROLE_ROW_LABELS[s.row],
+      String(s.tokens),
+      fix(dep?.[i].meanS),
+      range(perS(i), (x) => fix(x)),
+      pct(dep?.[i].shareOfS),
+      fix(w?.[i].meanWeight),
+      range(
+        perW(i, (x) => x.meanWeight),
+        (x) => fix(x),
+      ),
+      pct(w?.[i].boosted),
+      range(
+        perW(i, (x) => x.boosted),
+        pct,
+      ),
+      pct(w?.[i].shareOfWeight),
+    ]);
+    // all tokens: the five roles (the correct/misread rows split the written values)
+    const roles = <T extends { row: string; tokens: number }>(xs: readonly T[] | null) => (xs ?? []).filter((s) => (TOKEN_ROLES as readonly string[]).includes(s.row));
+    const n = roles(base).reduce((acc, s) => acc + s.tokens, 0);
+    const avg = <T extends { row: string; tokens: number }>(xs: T[] | null, f: (s: T) => number) => {
+      const m = roles(xs).reduce((acc, s) => acc + s.tokens, 0);
+      return m ? roles(xs).reduce((acc, s) => acc + (s.tokens ? s.tokens * f(s) : 0), 0) / m : NaN;
+    };
+    rows.push(['all tokens', String(n), fix(avg(dep, (s) => s.meanS)), '', dep ? '100.0%' : dash, fix(avg(w, (s) => s.meanWeight)), '', pct(avg(w, (s) => s.boosted)), '', w ? '100.0%' : dash]);
+    out.push(
+      table(
+        ['role', 'tokens', 'mean S', 'mean S per seed (min–max)', 'share of S', 'mean weight', 'mean weight per seed (min–max)', 'boosted (w > 1)', 'boosted per seed (min–max)', 'share of weight'],
+        rows,
+      ),
+      '',
+    );
+  }
+  out.push('A written value is correct when it equals a value the image or the problem text shows (under any name), misread otherwise; the two rows split the written values.', '');
 
   const notes = [...(c.evalOnlyArms.length ? [`evaluated only, not trained (no run directory): ${c.evalOnlyArms.join(', ')}`] : []), ...c.notes];
   if (notes.length) out.push('Notes:', '', ...notes.map((n) => `- ${n}`), '');

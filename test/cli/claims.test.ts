@@ -1,6 +1,6 @@
 /**
  * scripts/claims.ts on a tiny hand-made compare folder: pg_var per arm and per run, the sparsity of S
- * on the first and latest tokens file, S and weights by token class, notes on arms without data,
+ * on the first and latest tokens file, S and weights by token class and by role, notes on arms without data,
  * --json, and one-line errors for bad input.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,8 @@ const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 
 const jsonl = (rows: readonly unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} != ${b}`);
 
-// A template, = operator, 5 image digit, \boxed{ template, 9 computed, } template
+// By class: A template, = operator, 5 image digit, \boxed{ template, 9 computed, } template.
+// By role: A and = value name, 5 written value (correct: the image shows 5), \boxed{ template, 9 result, } template.
 const pieces = ['A', '=', '5', ' \\boxed{', '9', '}'];
 const record = (dep: number[], weights: number[]) => ({ family: 'geometry', variant: 'vision-only', pieces, dep, weights, image_values: ['5'], text_values: [] });
 
@@ -48,7 +49,7 @@ function writeCompare(dir: string): void {
   writeFileSync(join(pgpo, 'tokens', 'step-000002.jsonl'), jsonl([record([1, 1, 1, 1, 1, 1], [0.5, 1, 3, 0, 1.5, 0])]));
 }
 
-test('claims: pg_var, sparsity, S and weights by class of a compare folder, as tables and JSON', () => {
+test('claims: pg_var, sparsity, S and weights by class and by role of a compare folder, as tables and JSON', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pgpo-claims-'));
   const cmp = join(dir, 'cmp');
   writeCompare(cmp);
@@ -62,6 +63,14 @@ test('claims: pg_var, sparsity, S and weights by class of a compare folder, as t
   assert.match(r.stdout, /\| pgpo \| latest \(step 2\) \| 1 \| 6 \| 1\.000 \| 16\.7% \| 0\.000 \|/);
   assert.match(r.stdout, /\| digits read from the image \| 1 \| 3\.000 \| 3\.000 \| 100\.0% \| 100\.0% \| 50\.0% \|/);
   assert.match(r.stdout, /\| all tokens \| 6 \| 1\.000 \| {2}\| 33\.3% \| {2}\| 100\.0% \|/);
+  // by role on the latest file: S all 1 (total 6), weights 0.5 1 3 0 1.5 0 (total 6)
+  assert.match(r.stdout, /\| value name \| 2 \| 1\.000 \| 1\.000 \| 33\.3% \| 0\.750 \| 0\.750 \| 0\.0% \| 0\.0% \| 25\.0% \|/);
+  assert.match(r.stdout, /\| written value \| 1 \| 1\.000 \| 1\.000 \| 16\.7% \| 3\.000 \| 3\.000 \| 100\.0% \| 100\.0% \| 50\.0% \|/);
+  assert.match(r.stdout, /\| written value: correct \| 1 \| 1\.000 \| 1\.000 \| 16\.7% \| 3\.000 \| 3\.000 \| 100\.0% \| 100\.0% \| 50\.0% \|/);
+  assert.match(r.stdout, /\| written value: misread \| 0 \| – \| – \| 0\.0% \| – \| – \| – \| – \| 0\.0% \|/);
+  assert.match(r.stdout, /\| result \| 1 \| 1\.000 \| 1\.000 \| 16\.7% \| 1\.500 \| 1\.500 \| 100\.0% \| 100\.0% \| 25\.0% \|/);
+  assert.match(r.stdout, /\| template \| 2 \| 1\.000 \| 1\.000 \| 33\.3% \| 0\.000 \| 0\.000 \| 0\.0% \| 0\.0% \| 0\.0% \|/);
+  assert.match(r.stdout, /\| all tokens \| 6 \| 1\.000 \| {2}\| 100\.0% \| 1\.000 \| {2}\| 33\.3% \| {2}\| 100\.0% \|/);
   assert.match(r.stdout, /evaluated only, not trained \(no run directory\): base/);
   assert.match(r.stdout, /no tokens\/ files .*: dapo/);
 
@@ -79,6 +88,14 @@ test('claims: pg_var, sparsity, S and weights by class of a compare folder, as t
   const weights = Object.fromEntries(j.weightsByClass[0].pooled.map((s: { cls: string }) => [s.cls, s]));
   close(weights.template.meanWeight, 0.5 / 3);
   close(weights['computed-digit'].boosted, 1);
+  const role = j.byRole[0];
+  assert.equal(role.arm, 'pgpo');
+  const depRole = Object.fromEntries(role.dependency.map((s: { row: string }) => [s.row, s]));
+  const weightRole = Object.fromEntries(role.weights.map((s: { row: string }) => [s.row, s]));
+  close(depRole['value-name'].shareOfS, 2 / 6);
+  close(weightRole['written-correct'].shareOfWeight, 0.5);
+  close(weightRole.result.meanWeight, 1.5);
+  assert.equal(role.perRun.length, 1);
 });
 
 test('claims: one-line errors naming the folder or file', () => {
