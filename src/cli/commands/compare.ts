@@ -57,7 +57,8 @@ export const command: Command = {
     // default budgets, with eval.seeds=1: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)
     const seeds = numberFlag(args, 'seeds', boolFlag(args, 'ablation') ? 2 : 3, { integer: true, min: 1 });
     const base = stringFlag(args, 'base') ?? (existsSync('runs/pipeline/base') || !existsSync(shippedBase('small')) ? 'runs/pipeline/base' : shippedBase('small'));
-    if (!existsSync(base) || !new RunDir(base).latest()) throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm start\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
+    if (!existsSync(base) || !new RunDir(base).latest())
+      throw new CliError(`pgpo compare: no base checkpoint at ${base} (run \`npm run start:classic\` or \`pgpo sft --out ${base}\` first, or pass --base)`);
     let arms: Arm[];
     const ablation = boolFlag(args, 'ablation');
     const names = (stringFlag(args, 'algos') ?? '')

@@ -1,5 +1,5 @@
 /**
- * `pgpo pipeline` (what `npm start` runs): the whole story on the built-in defaults —
+ * `pgpo pipeline` (what `npm run start:classic` runs): the classic world's story on the built-in defaults —
  *   1. the generated suite (written under data.suite.dir if absent),
  *   2. the base checkpoint: reused if present; else the shipped base model (models/<preset>-base,
  *      made by `npm run exp:base`) when it was trained with this config's warm-start settings;
