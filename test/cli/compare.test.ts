@@ -100,25 +100,8 @@ test('compare trains every arm per seed from one base, writes the table, and the
     cpSync(join(out, 'runs', `pgpo-seed${s}`), join(abl, 'runs', `pgpo-seed${s}`), { recursive: true });
     cpSync(join(out, 'runs', `dapo-seed${s}`), join(abl, 'runs', `uniform-seed${s}`), { recursive: true });
   }
-  const ablationArgs = [
-    'compare',
-    '--preset',
-    'tiny',
-    '--ablation',
-    '--algos',
-    'pgpo,uniform',
-    '--seeds',
-    '2',
-    '--budget',
-    '2',
-    '--base',
-    base,
-    '--out',
-    abl,
-    suite,
-    'experiment.pg_var_freq=1',
-    'algorithm.online_filtering=false',
-  ];
+  // the same settings as compareArgs, as an ablation of two arms in its own folder
+  const ablationArgs = compareArgs.flatMap((x) => (x === 'compare' ? [x, '--ablation'] : x === 'base,dapo,pgpo' ? ['pgpo,uniform'] : x === out ? [abl] : [x]));
   const a = run(ablationArgs);
   assert.equal(a.status, 0, a.stderr);
   assert.doesNotMatch(a.stderr, /training/);
