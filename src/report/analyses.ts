@@ -164,11 +164,15 @@ export interface ClassStats {
   readonly shareOfS: number;
 }
 
-export interface ClassInput {
+/** A response's tokens and the values its problem shows: what the class and role labels are read from. */
+interface Labelled {
   readonly pieces: readonly string[];
-  readonly dep: readonly number[];
   readonly image_values: readonly string[];
   readonly text_values: readonly string[];
+}
+
+export interface ClassInput extends Labelled {
+  readonly dep: readonly number[];
 }
 
 /** Per label: its tokens, their mean value and mean log(1 + value), the share of them above 1, and the label's share of all tokens' total value. */
@@ -204,7 +208,6 @@ function tallyByLabel<L extends string, R>(labels: readonly L[], records: readon
   });
 }
 
-type Labelled = Pick<ClassInput, 'pieces' | 'image_values' | 'text_values'>;
 const classesOf = (r: Labelled) => classifyTokens(r.pieces, r.image_values, r.text_values).map((c) => [c]);
 const depAt = (r: ClassInput, t: number) => Math.max(0, r.dep[t] ?? 0);
 
@@ -225,12 +228,9 @@ export interface ClassWeightStats {
   readonly shareOfWeight: number;
 }
 
-export interface WeightInput {
-  readonly pieces: readonly string[];
+export interface WeightInput extends Labelled {
   /** PGPO's per-token advantage multipliers; [] for an algorithm that reshapes nothing (the record is skipped). */
   readonly weights: readonly number[];
-  readonly image_values: readonly string[];
-  readonly text_values: readonly string[];
 }
 
 const weightAt = (r: WeightInput, t: number) => r.weights[t];
