@@ -164,32 +164,56 @@ export interface ClassStats {
   readonly shareOfS: number;
 }
 
-export interface ClassInput {
+/** A response's tokens and the values its problem shows: what the class and role labels are read from. */
+interface Labelled {
   readonly pieces: readonly string[];
-  readonly dep: readonly number[];
   readonly image_values: readonly string[];
   readonly text_values: readonly string[];
 }
 
-/** Mean S and mean log(1+S) per token class over many responses. */
-export function dependencyByClass(records: readonly ClassInput[]): ClassStats[] {
-  const sum = new Map<TokenClass, { n: number; s: number; l: number }>(TOKEN_CLASSES.map((c) => [c, { n: 0, s: 0, l: 0 }]));
+export interface ClassInput extends Labelled {
+  readonly dep: readonly number[];
+}
+
+/** Per label: its tokens, their mean value and mean log(1 + value), the share of them above 1, and the label's share of all tokens' total value. */
+interface LabelTally<L extends string> {
+  readonly label: L;
+  readonly tokens: number;
+  readonly mean: number;
+  readonly meanLog1p: number;
+  readonly aboveOne: number;
+  readonly share: number;
+}
+
+/** One accumulator for the class and role tables of S and of weights, which differ only in their labels and per-token value. */
+function tallyByLabel<L extends string, R>(labels: readonly L[], records: readonly R[], labelsOf: (r: R) => ReadonlyArray<readonly L[]>, valueOf: (r: R, t: number) => number): LabelTally<L>[] {
+  const sum = new Map(labels.map((label) => [label, { n: 0, v: 0, log: 0, up: 0 }]));
   let total = 0;
   for (const r of records) {
-    const classes = classifyTokens(r.pieces, r.image_values, r.text_values);
-    classes.forEach((c, t) => {
-      const s = Math.max(0, r.dep[t] ?? 0);
-      const acc = sum.get(c)!;
-      acc.n++;
-      acc.s += s;
-      acc.l += Math.log1p(s);
-      total += s;
+    labelsOf(r).forEach((tokenLabels, t) => {
+      const v = valueOf(r, t);
+      for (const label of tokenLabels) {
+        const acc = sum.get(label)!;
+        acc.n++;
+        acc.v += v;
+        acc.log += Math.log1p(v);
+        if (v > 1) acc.up++;
+      }
+      total += v;
     });
   }
-  return TOKEN_CLASSES.map((cls) => {
-    const a = sum.get(cls)!;
-    return { cls, tokens: a.n, meanS: a.n ? a.s / a.n : NaN, meanLog1pS: a.n ? a.l / a.n : NaN, shareOfS: total > 0 ? a.s / total : 0 };
+  return labels.map((label) => {
+    const a = sum.get(label)!;
+    return { label, tokens: a.n, mean: a.n ? a.v / a.n : NaN, meanLog1p: a.n ? a.log / a.n : NaN, aboveOne: a.n ? a.up / a.n : NaN, share: total > 0 ? a.v / total : 0 };
   });
+}
+
+const classesOf = (r: Labelled) => classifyTokens(r.pieces, r.image_values, r.text_values).map((c) => [c]);
+const depAt = (r: ClassInput, t: number) => Math.max(0, r.dep[t] ?? 0);
+
+/** Mean S and mean log(1+S) per token class over many responses. */
+export function dependencyByClass(records: readonly ClassInput[]): ClassStats[] {
+  return tallyByLabel(TOKEN_CLASSES, records, classesOf, depAt).map((a) => ({ cls: a.label, tokens: a.tokens, meanS: a.mean, meanLog1pS: a.meanLog1p, shareOfS: a.share }));
 }
 
 export interface ClassWeightStats {
@@ -204,33 +228,17 @@ export interface ClassWeightStats {
   readonly shareOfWeight: number;
 }
 
-export interface WeightInput {
-  readonly pieces: readonly string[];
+export interface WeightInput extends Labelled {
   /** PGPO's per-token advantage multipliers; [] for an algorithm that reshapes nothing (the record is skipped). */
   readonly weights: readonly number[];
-  readonly image_values: readonly string[];
-  readonly text_values: readonly string[];
 }
+
+const weightAt = (r: WeightInput, t: number) => r.weights[t];
 
 /** Where the reshaped weights land: mean weight and the share of boosted (w > 1) tokens per token class. */
 export function weightByClass(records: readonly WeightInput[]): ClassWeightStats[] {
-  const sum = new Map<TokenClass, { n: number; w: number; up: number }>(TOKEN_CLASSES.map((c) => [c, { n: 0, w: 0, up: 0 }]));
-  let total = 0;
-  for (const r of records) {
-    if (!r.weights.length) continue;
-    classifyTokens(r.pieces, r.image_values, r.text_values).forEach((c, t) => {
-      const w = r.weights[t];
-      const acc = sum.get(c)!;
-      acc.n++;
-      acc.w += w;
-      if (w > 1) acc.up++;
-      total += w;
-    });
-  }
-  return TOKEN_CLASSES.map((cls) => {
-    const a = sum.get(cls)!;
-    return { cls, tokens: a.n, meanWeight: a.n ? a.w / a.n : NaN, boosted: a.n ? a.up / a.n : NaN, shareOfWeight: total > 0 ? a.w / total : 0 };
-  });
+  const weighted = records.filter((r) => r.weights.length);
+  return tallyByLabel(TOKEN_CLASSES, weighted, classesOf, weightAt).map((a) => ({ cls: a.label, tokens: a.tokens, meanWeight: a.mean, boosted: a.aboveOne, shareOfWeight: a.share }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +377,7 @@ export function classifyRoles(pieces: readonly string[]): TokenRole[] {
  * Role rows of each token: its role, and for a written value also `written-correct` (the value
  * equals one of image_values or text_values) or `written-misread` (it equals none).
  */
-function roleRowsOf(r: { pieces: readonly string[]; image_values: readonly string[]; text_values: readonly string[] }): RoleRow[][] {
+function roleRowsOf(r: Labelled): RoleRow[][] {
   return tokenRoles(r.pieces).map(({ role, value }) => {
     if (role !== 'written-value') return [role];
     const correct = value !== null && [...r.image_values, ...r.text_values].some((v) => sameValue(v, value));
@@ -388,24 +396,7 @@ export interface RoleStats {
 
 /** Mean S and its share per role (written values also split into correct and misread). */
 export function dependencyByRole(records: readonly ClassInput[]): RoleStats[] {
-  const sum = new Map<RoleRow, { n: number; s: number; l: number }>(ROLE_ROWS.map((c) => [c, { n: 0, s: 0, l: 0 }]));
-  let total = 0;
-  for (const r of records) {
-    roleRowsOf(r).forEach((rows, t) => {
-      const s = Math.max(0, r.dep[t] ?? 0);
-      for (const row of rows) {
-        const acc = sum.get(row)!;
-        acc.n++;
-        acc.s += s;
-        acc.l += Math.log1p(s);
-      }
-      total += s;
-    });
-  }
-  return ROLE_ROWS.map((row) => {
-    const a = sum.get(row)!;
-    return { row, tokens: a.n, meanS: a.n ? a.s / a.n : NaN, meanLog1pS: a.n ? a.l / a.n : NaN, shareOfS: total > 0 ? a.s / total : 0 };
-  });
+  return tallyByLabel(ROLE_ROWS, records, roleRowsOf, depAt).map((a) => ({ row: a.label, tokens: a.tokens, meanS: a.mean, meanLog1pS: a.meanLog1p, shareOfS: a.share }));
 }
 
 export interface RoleWeightStats {
@@ -419,25 +410,8 @@ export interface RoleWeightStats {
 
 /** Mean weight, boosted share (w > 1) and share of weight per role; a record without weights is skipped. */
 export function weightByRole(records: readonly WeightInput[]): RoleWeightStats[] {
-  const sum = new Map<RoleRow, { n: number; w: number; up: number }>(ROLE_ROWS.map((c) => [c, { n: 0, w: 0, up: 0 }]));
-  let total = 0;
-  for (const r of records) {
-    if (!r.weights.length) continue;
-    roleRowsOf(r).forEach((rows, t) => {
-      const w = r.weights[t];
-      for (const row of rows) {
-        const acc = sum.get(row)!;
-        acc.n++;
-        acc.w += w;
-        if (w > 1) acc.up++;
-      }
-      total += w;
-    });
-  }
-  return ROLE_ROWS.map((row) => {
-    const a = sum.get(row)!;
-    return { row, tokens: a.n, meanWeight: a.n ? a.w / a.n : NaN, boosted: a.n ? a.up / a.n : NaN, shareOfWeight: total > 0 ? a.w / total : 0 };
-  });
+  const weighted = records.filter((r) => r.weights.length);
+  return tallyByLabel(ROLE_ROWS, weighted, roleRowsOf, weightAt).map((a) => ({ row: a.label, tokens: a.tokens, meanWeight: a.mean, boosted: a.aboveOne, shareOfWeight: a.share }));
 }
 
 // ---------------------------------------------------------------------------------------------
