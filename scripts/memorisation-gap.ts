@@ -1,7 +1,7 @@
 /**
- * Can the policy have memorised its training problems? Its accuracy on problems of its own
- * training stream (`pgpo eval --split train --use sft`) against held-out test problems of the same
- * rungs, problem by problem: the difference of the mean per-problem accuracy with a 95% Welch
+ * Did the policy memorise its training problems? Its accuracy on the problems its stage trained on
+ * (`pgpo eval --split train --use sft`: the first n it visited) against held-out test problems of
+ * the same rungs, problem by problem: the difference of the mean per-problem accuracy with a 95% Welch
  * interval over problems (the two sets share no problem, so it is not paired). A memorised base
  * scores above its held-out level; one that reads scores the same within this interval.
  *   node --import tsx scripts/memorisation-gap.ts --train base-train-sft.json --heldout base-test-r12.json
@@ -36,8 +36,19 @@ runScript('memorisation-gap', () => {
   if (shared.length) throw new CliError(`${trainFile} and ${heldFile} share ${shared.length} problem(s) (e.g. ${shared[0].id}): held-out problems must be new`);
   if (train.k !== held.k || train.temperature !== held.temperature)
     throw new CliError(`the two evaluations differ in k or temperature (${train.k}, ${train.temperature} vs ${held.k}, ${held.temperature})`);
+  // the same policy, the problems its stage trained on, and the same rungs on both sides
+  const extra = (r: object) => r as { use?: string; ckpt?: string };
+  const use = extra(train).use;
+  if (use !== 'sft' && use !== 'rl') throw new CliError(`${trainFile}: not an evaluation of the problems a stage visited; make it with pgpo eval --split train --use sft (or rl)`);
+  if (extra(train).ckpt !== extra(held).ckpt) throw new CliError(`the two evaluations are of different checkpoints (${extra(train).ckpt} and ${extra(held).ckpt})`);
+  const rungs = (r: typeof train) =>
+    Object.keys(r.by_rung ?? {})
+      .sort()
+      .join(', ');
+  if (rungs(train) !== rungs(held)) throw new CliError(`the two evaluations cover different rungs (${rungs(train) || 'none'} vs ${rungs(held) || 'none'}): compare like with like`);
   const perProblem = (r: typeof train) => r.problems.map((p) => p.correct / p.k);
-  process.stdout.write(`training stream: ${train.problems.length} problems, held out: ${held.problems.length} (avg@${train.k}, T=${train.temperature})\n\n`);
-  process.stdout.write(formatDifferences([armDifference('training stream', perProblem(train), 'held out', perProblem(held))]) + '\n');
-  process.stdout.write(`\n(accuracy: training stream ${(100 * train.overall.accuracy).toFixed(1)}%, held out ${(100 * held.overall.accuracy).toFixed(1)}%)\n`);
+  const seen = `${use === 'sft' ? 'SFT' : 'RL'} trained on`;
+  process.stdout.write(`problems ${seen}: ${train.problems.length}, held out: ${held.problems.length} (avg@${train.k}, T=${train.temperature})\n\n`);
+  process.stdout.write(formatDifferences([armDifference(seen, perProblem(train), 'held out', perProblem(held))]) + '\n');
+  process.stdout.write(`\n(accuracy: ${seen} ${(100 * train.overall.accuracy).toFixed(1)}%, held out ${(100 * held.overall.accuracy).toFixed(1)}%)\n`);
 });

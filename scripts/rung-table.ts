@@ -13,7 +13,7 @@ import { runScript } from './script-errors.ts';
 const USAGE = 'usage: rung-table.ts EVAL.json... (ladder evaluations over several rungs; -seedN files of one arm are pooled)';
 
 /** `rungs-frozen-dapo-seed2.json` -> `frozen dapo`; `base-rungs-t0.2.json` -> `base@0.2`; `base-rungs.json` -> `base`. */
-export function armOf(file: string): string {
+function armOf(file: string): string {
   const name = basename(file, '.json').replace(/-seed\d+$/, '');
   const t = /^base-rungs-t([\d.]+)$/.exec(name);
   if (t) return `base@${t[1]}`;

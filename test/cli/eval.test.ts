@@ -5,6 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { getPath } from '../../src/train/config-merge.ts';
+import { readRunConfig, resolveConfig } from '../../src/train/config.ts';
+import { ProblemStream } from '../../src/train/problems.ts';
+import { loadProblems } from '../../src/train/sources.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/pgpo.js');
 const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'eval', ...args], { encoding: 'utf8' });
@@ -78,7 +82,7 @@ describe('pgpo eval: a run trained on another suite', () => {
 });
 
 describe('pgpo eval --split train on a suite with a key split', () => {
-  it("prints SFT's and RL's problems apart, and each share's gain with --against", () => {
+  it("prints SFT's and RL's problems apart, and each share's gain with --against", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgpo-eval-share-'));
     const suite = [`data.suite.dir=${join(dir, 'suite')}`, 'experiment.rl_fraction=0.5'];
     // (a run config with another response cap than tiny's 12: eval takes the run's, below)
@@ -96,6 +100,17 @@ describe('pgpo eval --split train on a suite with a key split', () => {
     assert.equal(u.use, 'sft');
     assert.match(sftOnly.stdout, /SFT's problems +16 rows/);
     assert.match(sftOnly.stdout, /RL's problems +0 rows/);
+    // ... and exactly the problems SFT visited first, in its order (its stream, seeded by the run's trainer.seed)
+    const cfg = resolveConfig({ preset: 'tiny', overrides: suite.map((o) => o.split('=') as [string, string]) });
+    const seed = Number(getPath(readRunConfig(join(dir, 'base', 'config.yaml')), ['trainer', 'seed']));
+    const stream = new ProblemStream(await loadProblems(cfg, 'train', 'sft'), `sft:${seed}`);
+    assert.deepEqual(
+      u.problems.map((p: { id: string }) => p.id),
+      Array.from({ length: 16 }, (_, c) => stream.at(c).id),
+    );
+    const unsplit = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--split', 'train', '--use', 'sft', suite[0]]);
+    assert.equal(unsplit.status, 2);
+    assert.match(unsplit.stderr, /--use: SFT and RL share every training problem here \(experiment\.rl_fraction is 0\)/);
     const misplaced = run(['--ckpt', join(dir, 'base'), '--preset', 'tiny', '--use', 'sft', ...suite]);
     assert.equal(misplaced.status, 2);
     assert.match(misplaced.stderr, /--use picks training problems: give it with --split train/);

@@ -10,6 +10,8 @@ import { writeFileAtomic } from '../../data/atomic-write.ts';
 import { formatByShare, formatGain } from '../../eval/compare.ts';
 import { evaluate, EvalReportError, formatEvalTable, readEvalReport } from '../../eval/evaluate.ts';
 import { loadProblems, policyFactory, reward } from '../../train/sources.ts';
+import { ProblemStream } from '../../train/problems.ts';
+import type { Problem } from '../../core/problem.ts';
 import { loadCheckpointPolicy, resolveLatest, runDirOf } from '../../train/trainer.ts';
 import { Progress } from '../../train/progress.ts';
 import { getPath, loadYaml } from '../../train/config-merge.ts';
@@ -23,7 +25,7 @@ const flags: Record<string, FlagSpec> = {
   split: { type: 'string', description: 'test|train (default test)' },
   use: {
     type: 'string',
-    description: 'with --split train: sft|rl, the training problems of that stage (its own stream in the ladder world, its share of a key split); default every training problem',
+    description: 'with --split train: sft|rl, the first --n problems that stage visited, in its order (as the run that made the checkpoint drew them); default every training problem',
   },
   k: { type: 'string', description: 'samples per problem: avg@k (default eval.k = 8)' },
   temperature: { type: 'string', description: 'sampling temperature (default eval.temperature = 1.0)' },
@@ -56,6 +58,21 @@ function decodingLength(runDir: string, config: TrainConfig, args: ParsedArgs): 
   return { maxNewTokens: theirs, note: `decoding up to ${theirs} new tokens, the run's ${LENGTH_KEY} (${path}), not ${ours}; pass ${LENGTH_KEY}=N to choose` };
 }
 
+/**
+ * `--use sft|rl`: the first n problems that stage visited, in its order — the stream a run of that
+ * stage draws from (its own stream in the ladder world, its share of a key split), permuted as the
+ * trainer permutes it (`ProblemStream`, seeded `sft:<trainer.seed>` for SFT and `<trainer.seed>` for
+ * RL, the seed of the run that made the checkpoint). So with n up to what the run visited, every
+ * row is a problem it trained on.
+ */
+function visitedProblems(problems: readonly Problem[], use: 'sft' | 'rl', runDir: string, n: number): Problem[] {
+  const path = join(runDir, 'config.yaml');
+  const seed = getPath(readRunConfig(path), ['trainer', 'seed']);
+  if (typeof seed !== 'number') throw new CliError(`--use ${use}: ${path} gives no trainer.seed, so the order in which the run visited its problems is unknown`);
+  const stream = new ProblemStream(problems, use === 'sft' ? `sft:${seed}` : seed);
+  return Array.from({ length: Math.min(n, problems.length) }, (_, c) => stream.at(c));
+}
+
 export const command: Command = {
   async run(argv) {
     const args = parseCommand(argv, { name: 'eval', usage: USAGE, flags, positionals: 'any' });
@@ -72,6 +89,9 @@ export const command: Command = {
     const seed = args.flags.seed === undefined ? undefined : numberFlag(args, 'seed', 0, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
     if (seed !== undefined && args.overrides.some(([key]) => key === 'trainer.seed')) throw new CliError('pgpo eval: --seed and trainer.seed=... both set the sampling seed; give one');
     const config = configFrom(seed === undefined ? args : { ...args, overrides: [...args.overrides, ['trainer.seed', String(seed)]] });
+    if (use !== undefined && config.data.train_files !== null) throw new CliError('--use: data.train_files is set, and a dataset is not divided between SFT and RL; leave --use out');
+    if (use !== undefined && config.data.suite.world !== 'ladder' && config.experiment.rl_fraction === 0)
+      throw new CliError('--use: SFT and RL share every training problem here (experiment.rl_fraction is 0); it picks a stage only in the ladder world or with a key split');
     const e = config.eval;
     const k = numberFlag(args, 'k', e.k, { integer: true, min: 1 });
     const temperature = numberFlag(args, 'temperature', e.temperature);
@@ -95,7 +115,7 @@ export const command: Command = {
     const decoding = decodingLength(runDir, config, args);
     if (decoding.note) process.stderr.write(`pgpo eval: ${decoding.note}\n`);
     const policy = await loadCheckpointPolicy(policyFactory(config), dir);
-    const problems = (await loadProblems(config, split, use)).slice(0, n);
+    const problems = use ? visitedProblems(await loadProblems(config, split, use), use, runDir, n) : (await loadProblems(config, split)).slice(0, n);
     const progress = new Progress({ total: problems.length, label: 'eval' });
     const report = await evaluate(policy, problems, reward(), {
       k,
