@@ -4,8 +4,8 @@
 # where it stopped (finished steps are skipped, runs resume from their checkpoints).
 #  1. the base: a medium policy warm-started on rungs 1-2 (configs/ladder.yaml), 3,000 SFT steps,
 #     shipped as models/ladder-base;
-#  2. the base on the test rung and on every rung (the ladder's shape, prior answers), and on its
-#     own SFT stream against held-out problems of the same rungs (nothing memorised);
+#  2. the base on the test rung and on every rung (the ladder's shape, prior answers), and on the
+#     first problems SFT trained on against held-out problems of the same rungs (nothing memorised);
 #  3. its best sampling temperature, chosen on a validation stream (test split, another seed,
 #     no problem shared with the test rows);
 #  4. base vs DAPO vs PGPO on rung 3, logit scale frozen, SEEDS runs of BUDGET RL steps each,
@@ -39,7 +39,7 @@ mkdir -p runs/ladder-eval
 # the ladder's shape: 1,000 test rows, 200 per rung
 [ -f runs/ladder-eval/base-rungs.json ] || $pgpo eval $cfg --ckpt "$base" --n 1000 data.suite.n_test=1000 'data.suite.test_rungs=[1,2,3,4,5]' --out runs/ladder-eval/base-rungs.json
 
-# nothing to memorise: the base on its own SFT stream (rungs 1-2) against held-out test problems of the same rungs
+# nothing to memorise: the base on the first 400 problems SFT trained on (rungs 1-2) against held-out test problems of the same rungs
 [ -f runs/ladder-eval/base-train-sft.json ] || $pgpo eval $cfg --ckpt "$base" --split train --use sft --n 400 --out runs/ladder-eval/base-train-sft.json
 [ -f runs/ladder-eval/base-test-r12.json ] || $pgpo eval $cfg --ckpt "$base" --n 400 data.suite.n_test=400 'data.suite.test_rungs=[1,2]' --out runs/ladder-eval/base-test-r12.json
 node --import tsx scripts/memorisation-gap.ts --train runs/ladder-eval/base-train-sft.json --heldout runs/ladder-eval/base-test-r12.json
@@ -88,4 +88,6 @@ for table in frozen scale; do
     done
   done
 done
-node --import tsx scripts/rung-table.ts runs/ladder-eval/base-rungs.json runs/ladder-eval/base-rungs-t$best.json runs/ladder-eval/rungs-frozen-*.json runs/ladder-eval/rungs-scale-*.json
+sharp_rungs=""
+[ "$best" = "1" ] || sharp_rungs=runs/ladder-eval/base-rungs-t$best.json
+node --import tsx scripts/rung-table.ts runs/ladder-eval/base-rungs.json $sharp_rungs runs/ladder-eval/rungs-frozen-*.json runs/ladder-eval/rungs-scale-*.json

@@ -8,7 +8,7 @@
 #   - DAPO and PGPO, 60 RL steps each from the base with the logit scale frozen (a real LVLM has
 #     none), one RL seed each: seed 0 of the recorded 3-seed comparison, repeated bit for bit.
 # Resumable: re-run it after an interruption (runs/start). The classic world's main job, the
-# recorded `small` story, is `npx pgpo pipeline`.
+# recorded `small` story, is `npm run start:classic`.
 set -e
 out=${PGPO_START_OUT:-runs/start}
 node bin/pgpo.js compare --preset medium --config configs/ladder.yaml --base models/ladder-base \
@@ -20,8 +20,8 @@ What this is: one RL seed per algorithm, so the differences above have no interv
 of the comparison in docs/results.md ("Does RL learn to look? The ladder world"), which runs 3 RL
 seeds per algorithm, each evaluated under 3 sampling seeds, with the logit scale frozen and then
 trained, and puts 95% intervals on PGPO - DAPO and on each algorithm against the base at its best
-temperature: read the conclusions there, or run them with \`npm run exp:ladder\` (about an hour
-from the shipped base; resumable). Where each arm's samples go is in the last table: "answered
-the prior" counts, of the samples whose problem has a misleading language prior, those that gave it.
+temperature: read the conclusions there, or run them with \`npm run exp:ladder\` (about 75
+minutes from the shipped base; resumable). In the table "Where the samples go", "answered the
+prior" counts, of the samples whose problem has a misleading language prior, those that gave it.
 See it all as a page: npx pgpo report $out --out $out/report.html
 EOF

@@ -275,6 +275,32 @@ export function armDifference(a: string, av: readonly number[], b: string, bv: r
 }
 
 /**
+ * The differences a reader needs, each over the arms' replicates (one per run; `armDifference`):
+ * every trained arm against DAPO (PGPO's own base recipe) and against each base row (base,
+ * base@T). In an ablation, the reference is full PGPO (the paper's claim: full ahead of every
+ * ablated arm), or `uniform` (DAPO's update) when full PGPO is not among the arms. `measure` reads
+ * the number compared off each replicate (accuracy, or the share answering a misleading prior).
+ */
+export function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>, o: { ablation: boolean; measure: (r: EvalReport) => number }): ArmDifference[] {
+  const values = (r: { reports: readonly EvalReport[] }) => r.reports.map(o.measure);
+  const bases = results.filter((r) => r.arm === 'base' || r.arm.startsWith('base@'));
+  const trained = results.filter((r) => !bases.includes(r));
+  const ref = o.ablation ? (results.find((r) => r.arm === 'pgpo') ?? results.find((r) => r.arm === 'uniform')) : undefined;
+  const out: ArmDifference[] = [];
+  if (ref) {
+    for (const r of trained) if (r !== ref) out.push(armDifference(ref.arm, values(ref), r.arm, values(r)));
+    for (const b of bases) out.push(armDifference(ref.arm, values(ref), b.arm, values(b)));
+    return out;
+  }
+  const dapo = results.find((r) => r.arm === 'dapo');
+  for (const r of trained) {
+    if (dapo && r !== dapo) out.push(armDifference(r.arm, values(r), dapo.arm, values(dapo)));
+    for (const b of bases) out.push(armDifference(r.arm, values(r), b.arm, values(b)));
+  }
+  return out;
+}
+
+/**
  * Markdown: one line per difference, in points with its interval and what it says. `above`
  * words a resolved difference: `ahead` for accuracy, `higher` for a rate that is not a score
  * (the share answering a misleading prior).

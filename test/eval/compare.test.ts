@@ -4,6 +4,7 @@ import { useOf } from '../../src/tasks/index.ts';
 import {
   ablationArms,
   armDifference,
+  armDifferences,
   compareTable,
   formatByShare,
   formatCompareTable,
@@ -220,4 +221,27 @@ test('pooled evaluations add up the prior answers, and the split table reads the
   assert.equal(pooled.prior!.rate, 8 / 16);
   // accuracy 4/16, prior 8/16, misread 10/16, computed wrong 1/16, unformatted 1/16
   assert.match(formatSplitTable([{ arm: 'dapo', reports: [a, b] }]), /\| dapo \| 25\.0 \| 50\.0 \| 62\.5 \| 6\.3 \| 6\.3 \|/);
+});
+
+test('armDifferences: each trained arm against DAPO and the base rows; in an ablation against full PGPO, or uniform without it', () => {
+  const arm = (name: string, accs: number[], prior: number[]) => ({ arm: name, reports: accs.map((a, i) => ({ ...report(a, 0, 0), prior: { n: 10, rate: prior[i] } })) });
+  const results = [arm('base@0.2', [0.3, 0.31], [0.9, 0.92]), arm('base', [0.2, 0.22], [0.6, 0.62]), arm('dapo', [0.25, 0.27], [0.8, 0.84]), arm('pgpo', [0.24, 0.28], [0.7, 0.74])];
+  const acc = armDifferences(results, { ablation: false, measure: (r) => r.overall.accuracy });
+  assert.deepEqual(
+    acc.map((d) => `${d.a}-${d.b}`),
+    ['dapo-base@0.2', 'dapo-base', 'pgpo-dapo', 'pgpo-base@0.2', 'pgpo-base'],
+  );
+  assert.ok(Math.abs(acc[2].diff - 0) < 1e-12, 'pgpo and dapo have the same mean accuracy');
+  // the same pairs over another measure: pgpo's prior share is 0.72 against dapo's 0.82
+  const prior = armDifferences(results, { ablation: false, measure: (r) => r.prior!.rate });
+  assert.ok(Math.abs(prior[2].diff - -0.1) < 1e-12);
+  const ablation = [arm('pgpo', [0.24, 0.28], [0.7, 0.74]), arm('uniform', [0.25, 0.27], [0.8, 0.84]), arm('no-norm', [0.2, 0.22], [0.7, 0.7])];
+  assert.deepEqual(
+    armDifferences(ablation, { ablation: true, measure: (r) => r.overall.accuracy }).map((d) => `${d.a}-${d.b}`),
+    ['pgpo-uniform', 'pgpo-no-norm'],
+  );
+  assert.deepEqual(
+    armDifferences(ablation.slice(1), { ablation: true, measure: (r) => r.overall.accuracy }).map((d) => `${d.a}-${d.b}`),
+    ['uniform-no-norm'],
+  );
 });

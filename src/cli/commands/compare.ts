@@ -9,19 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeFileAtomic } from '../../data/atomic-write.ts';
-import {
-  ablationArms,
-  algoArms,
-  armDifference,
-  compareTable,
-  DEFAULT_ARMS,
-  formatCompareTable,
-  formatDifferences,
-  formatSplitTable,
-  poolReports,
-  type Arm,
-  type ArmDifference,
-} from '../../eval/compare.ts';
+import { ablationArms, algoArms, armDifferences, compareTable, DEFAULT_ARMS, formatCompareTable, formatDifferences, formatSplitTable, poolReports, type Arm } from '../../eval/compare.ts';
 import { EvalReportError, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
@@ -54,7 +42,7 @@ export const command: Command = {
     if (!args) return 0;
     const out = stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
-    // default budgets, with eval.seeds=1: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (docs/results.md)
+    // default budgets, with eval.seeds=1: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms (now 10, with uniform) x 2 seeds in 45 minutes (docs/results.md)
     const seeds = numberFlag(args, 'seeds', boolFlag(args, 'ablation') ? 2 : 3, { integer: true, min: 1 });
     const base = stringFlag(args, 'base') ?? (existsSync('runs/pipeline/base') || !existsSync(shippedBase('small')) ? 'runs/pipeline/base' : shippedBase('small'));
     if (!existsSync(base) || !new RunDir(base).latest())
@@ -178,9 +166,9 @@ async function compareIn(
       results.push({ arm: arm.name, reports });
     }
     const table = compareTable(results, seeds);
-    const differences = armDifferences(results, ablation, (r) => r.overall.accuracy);
+    const differences = armDifferences(results, { ablation, measure: (r) => r.overall.accuracy });
     // ladder world: does an arm answer a misleading language prior more or less often (the failure PGPO targets)
-    const priorDifferences = results.every((r) => r.reports.every((x) => x.prior && x.prior.n > 0)) ? armDifferences(results, ablation, (r) => r.prior!.rate) : [];
+    const priorDifferences = results.every((r) => r.reports.every((x) => x.prior && x.prior.n > 0)) ? armDifferences(results, { ablation, measure: (r) => r.prior!.rate }) : [];
     const doc = {
       ...table,
       eval_seeds: probe.eval.seeds,
@@ -209,29 +197,4 @@ async function compareIn(
     log(`wrote ${join(out, 'compare.json')}; see it with: npx pgpo report ${out} --out ${join(out, 'report.html')}`);
     return 0;
   });
-}
-
-/**
- * The differences a reader needs: every trained arm against DAPO (PGPO's own base recipe) and
- * against each base row (base, base@T), each over the arms' replicates (one per run); in an
- * ablation, full PGPO against each ablated arm (the paper's claim: full ahead of every one).
- * `measure` reads the number compared off each replicate (accuracy, or the prior-answer share).
- */
-function armDifferences(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>, ablation: boolean, measure: (r: EvalReport) => number): ArmDifference[] {
-  const values = (r: { reports: readonly EvalReport[] }) => r.reports.map(measure);
-  const bases = results.filter((r) => r.arm === 'base' || r.arm.startsWith('base@'));
-  const trained = results.filter((r) => !bases.includes(r));
-  const dapo = results.find((r) => r.arm === 'dapo');
-  const out: ArmDifference[] = [];
-  const full = results.find((r) => r.arm === 'pgpo');
-  if (ablation && full) {
-    for (const r of trained) if (r !== full) out.push(armDifference(full.arm, values(full), r.arm, values(r)));
-    for (const b of bases) out.push(armDifference(full.arm, values(full), b.arm, values(b)));
-    return out;
-  }
-  for (const r of trained) {
-    if (dapo && r !== dapo) out.push(armDifference(r.arm, values(r), dapo.arm, values(dapo)));
-    for (const b of bases) out.push(armDifference(r.arm, values(r), b.arm, values(b)));
-  }
-  return out;
 }
