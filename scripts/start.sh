@@ -20,7 +20,7 @@ What this is: one RL seed per algorithm, so the differences above have no interv
 of the comparison in docs/results.md ("Does RL learn to look? The ladder world"), which runs 3 RL
 seeds per algorithm, each evaluated under 3 sampling seeds, with the logit scale frozen and then
 trained, and puts 95% intervals on PGPO - DAPO and on each algorithm against the base at its best
-temperature: read the conclusions there, or run them with \`npm run exp:ladder\` (about 75
+temperature: read the conclusions there, or run them with \`npm run exp:ladder\` (an estimated 75
 minutes from the shipped base; resumable). In the table "Where the samples go", "answered the
 prior" counts, of the samples whose problem has a misleading language prior, those that gave it.
 See it all as a page: npx pgpo report $out --out $out/report.html

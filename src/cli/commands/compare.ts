@@ -42,7 +42,7 @@ export const command: Command = {
     if (!args) return 0;
     const out = stringFlag(args, 'out');
     if (!out) throw new CliError(`pgpo compare: --out DIR is required\n${USAGE}`);
-    // default budgets, with eval.seeds=1: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms (now 10, with uniform) x 2 seeds in 45 minutes (docs/results.md)
+    // default budgets, with eval.seeds=1: 5 algorithms x 3 seeds fit in an hour here, 9 ablation arms x 2 seeds in 45 minutes (measured before the uniform arm, a DAPO run, joined them) (docs/results.md)
     const seeds = numberFlag(args, 'seeds', boolFlag(args, 'ablation') ? 2 : 3, { integer: true, min: 1 });
     const base = stringFlag(args, 'base') ?? (existsSync('runs/pipeline/base') || !existsSync(shippedBase('small')) ? 'runs/pipeline/base' : shippedBase('small'));
     if (!existsSync(base) || !new RunDir(base).latest())
