@@ -56,11 +56,13 @@ function drillNumber(rng: Rng): number {
  * Each cell holds a number (at a random offset inside it) with probability 1/2, else maybe a
  * coloured shape; at least one number. Answer: the cells in reading order, `-` for no number.
  */
-export function readingDrill(rng: Rng, imageSize: number): Drill {
+export function readingDrill(rng: Rng, imageSize: number, maxNumbers = CELLS.length): Drill {
   const marks: Mark[] = [];
   const cells: string[] = [];
-  for (const c of CELLS) {
-    if (rng.range(0, 1) === 1) {
+  // fewer than six: 1..maxNumbers numbers in distinct random cells (the default draws per cell, as the recorded bases did)
+  const chosen = maxNumbers < CELLS.length ? new Set(rng.shuffle([0, 1, 2, 3, 4, 5]).slice(0, rng.range(1, maxNumbers))) : null;
+  for (const [i, c] of CELLS.entries()) {
+    if (chosen ? chosen.has(i) : rng.range(0, 1) === 1) {
       const v = String(drillNumber(rng));
       // a 3-digit label is 11 units wide at 32 px: keep it inside its 16-unit cell
       marks.push(draw.text(c.x + rng.range(0, 15 - 4 * v.length), c.y + rng.range(0, 3), v, 'left', 'top'));
@@ -75,7 +77,7 @@ export function readingDrill(rng: Rng, imageSize: number): Drill {
       marks.push(rng.range(0, 1) === 0 ? draw.circle(x, y, 2, { fill: color }) : draw.rect(x - 2, y - 2, 4, 4, { fill: color }));
     }
   }
-  if (!cells.some((v) => v !== '-')) return readingDrill(rng.fork('again'), imageSize);
+  if (!cells.some((v) => v !== '-')) return readingDrill(rng.fork('again'), imageSize, maxNumbers);
   const answer = cells.join(' ');
   const scene = { marks };
   const count = cells.filter((v) => v !== '-').length;

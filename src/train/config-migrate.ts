@@ -22,6 +22,7 @@ const ADDED_KEYS = {
   'worker.actor': { freeze: [], backend: 'jax', policy_loss: 'ppo-clip' },
   'worker.actor.optim': { name: 'adamw', momentum: 0.9, logit_scale_lr: 0 },
   eval: { seeds: 1 },
+  sft: { reading_drill_numbers: 6 },
 } as const;
 
 /** Where each experiment-only switch was before the experiment section, and where it is now. */

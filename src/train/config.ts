@@ -189,6 +189,8 @@ export const configSchema = z.strictObject({
     batch_size: int(1),
     /** Share of each batch that is reading drills: random numbers at random places, read in order (src/tasks/drills.ts). */
     reading_drills: z.number().min(0).lt(1),
+    /** Most numbers a reading drill holds. 6: each of the six cells holds one with probability 1/2 (the recorded bases); fewer: 1..N numbers in random cells, the simpler reading a curriculum starts with. */
+    reading_drill_numbers: z.number().int().min(1).max(6),
     /** Share of each batch that is arithmetic drills: a task's computation without figure or question (scored text-only). */
     arithmetic_drills: z.number().min(0).lt(1),
     /** Weight of the vision encoder's reading loss (per patch) on the batch's images, added to the token NLL; 0: off. */
@@ -316,6 +318,7 @@ export const DEFAULTS: TrainConfig = {
     total_steps: 2000,
     batch_size: 32,
     reading_drills: 0.25,
+    reading_drill_numbers: 6,
     arithmetic_drills: 0.15,
     reading_loss_coef: 1,
     reading_warmup_steps: 50,

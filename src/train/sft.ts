@@ -64,9 +64,17 @@ export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading:
 }
 
 /** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
-export function drillAt(seed: number, kind: Drill['kind'], index: number, imageSize: number, difficulty: Difficulty = 1, ladder?: { rungs: readonly Rung[]; families: readonly FamilyName[] }): Drill {
+export function drillAt(
+  seed: number,
+  kind: Drill['kind'],
+  index: number,
+  imageSize: number,
+  difficulty: Difficulty = 1,
+  ladder?: { rungs: readonly Rung[]; families: readonly FamilyName[] },
+  readingNumbers?: number,
+): Drill {
   const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
-  if (kind === 'reading') return readingDrill(rng, imageSize);
+  if (kind === 'reading') return readingDrill(rng, imageSize, readingNumbers);
   return ladder ? ladderArithmeticDrill(rng, ladder.rungs, imageSize, ladder.families) : arithmeticDrill(rng, difficulty, imageSize);
 }
 
@@ -118,7 +126,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       let cursor = state.cursor;
       const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
       const drillsOf = (kind: Drill['kind'], n: number) =>
-        Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty, ladder));
+        Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty, ladder, s.reading_drill_numbers));
       const readingDrills = drillsOf('reading', shares.reading);
       const items = problems.map((p) => goldItem(policy, p));
       const reading = readingDrills.map((d) => drillItem(policy, d));

@@ -48,6 +48,20 @@ test('a reading drill names every cell in reading order: the number drawn in it,
   }
 });
 
+test('sft.reading_drill_numbers below 6 draws 1..N numbers in distinct cells; 6 is the per-cell draw of the recorded bases', () => {
+  for (const max of [1, 2, 3, 5]) {
+    const counts = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      const d = readingDrill(rng(i), 48, max);
+      const n = Number(d.answer);
+      assert.ok(n >= 1 && n <= max, `max ${max}: ${d.solution}`);
+      counts.add(n);
+    }
+    assert.equal(counts.size, max, `every count 1..${max} occurs`);
+  }
+  for (let i = 0; i < 20; i++) assert.equal(readingDrill(rng(i), 48, 6).solution, readingDrill(rng(i), 48).solution);
+});
+
 test("an arithmetic drill's answer is the value of its computation, and the reward accepts its solution", () => {
   const seen = new Set<string>();
   for (let i = 0; i < 300; i++) {
