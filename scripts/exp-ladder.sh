@@ -15,21 +15,21 @@
 #  5. the same with the logit scale trained;
 #  6. every trained run, and the base at T*, on all five rungs (1,000 rows, 200 per rung, one sampling
 #     seed each): does what RL learns on rung 3 carry down and up the ladder?
-# SEEDS, BUDGET and ALGOS can be set in the environment (defaults below). NAME and CONFIG pick another
-# base: NAME=ladder-reader CONFIG=configs/ladder-reader.yaml trains (or resumes) runs/ladder-reader,
-# ships models/ladder-reader and writes runs/ladder-reader-eval, runs/ladder-reader-compare-*.
+# SEEDS, BUDGET and ALGOS can be set in the environment (defaults below). LADDER_BASE and LADDER_CONFIG
+# pick another base: LADDER_BASE=ladder-reader LADDER_CONFIG=configs/ladder-reader.yaml trains (or
+# resumes) runs/ladder-reader, ships models/ladder-reader and writes runs/ladder-reader-eval and
+# runs/ladder-reader-compare-*.
 set -e
 SEEDS=${SEEDS:-3}
 BUDGET=${BUDGET:-60}
 ALGOS=${ALGOS:-base,dapo,pgpo}
-NAME=${NAME:-ladder-base}
-CONFIG=${CONFIG:-configs/ladder.yaml}
-base=runs/$NAME
-model=models/$NAME
+name=${LADDER_BASE:-ladder-base}
+base=runs/$name
+model=models/$name
 # the recorded base keeps its recorded folders
-pre=$NAME
-[ "$NAME" = ladder-base ] && pre=ladder
-cfg="--preset medium --config $CONFIG"
+pre=$name
+[ "$name" = ladder-base ] && pre=ladder
+cfg="--preset medium --config ${LADDER_CONFIG:-configs/ladder.yaml}"
 pgpo="node bin/pgpo.js"
 
 if [ -f "$base/config.yaml" ]; then
@@ -49,7 +49,10 @@ mkdir -p runs/$pre-eval
 [ -f runs/$pre-eval/base-rungs.json ] || $pgpo eval $cfg --ckpt "$base" --n 1000 data.suite.n_test=1000 'data.suite.test_rungs=[1,2,3,4,5]' --out runs/$pre-eval/base-rungs.json
 
 # does it read? drills and rungs 1-3 with the real figure and a blank one (docs/results.md, "Does the base read?")
-[ -f runs/$pre-eval/base-probe.md ] || node --import tsx scripts/reading-probe.ts --ckpt "$base" > runs/$pre-eval/base-probe.md
+if [ ! -f runs/$pre-eval/base-probe.md ]; then
+  node --import tsx scripts/reading-probe.ts --ckpt "$base" > runs/$pre-eval/base-probe.md.tmp
+  mv runs/$pre-eval/base-probe.md.tmp runs/$pre-eval/base-probe.md
+fi
 cat runs/$pre-eval/base-probe.md
 
 # nothing to memorise: the base on the first 400 problems SFT trained on (rungs 1-2) against held-out test problems of the same rungs

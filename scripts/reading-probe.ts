@@ -55,9 +55,9 @@ runScript('reading-probe', async () => {
   }
   if (res.rungs.length) {
     out.push(`ladder problems (${opts.problems} per rung, ${opts.k} samples each at T = 1)`, '');
-    out.push('| rung | figure | accuracy | values only the figure shows, written | values the text gives, written | wrong prior answered |', '|---:|---|---:|---:|---:|---:|');
+    out.push('| rung | figure | accuracy | format | values only the figure shows, written | values the text gives, written | misleading prior answered |', '|---:|---|---:|---:|---:|---:|---:|');
     for (const r of res.rungs)
-      out.push(`| ${r.rung} | ${r.image} | ${pct(r.accuracy)}% | ${pct(r.figureValuesWritten)}% | ${pct(r.textValuesWritten)}% | ${r.priorAnswered} of ${r.priorWrongSamples} |`);
+      out.push(`| ${r.rung} | ${r.image} | ${pct(r.accuracy)}% | ${pct(r.format)}% | ${pct(r.figureValuesWritten)}% | ${pct(r.textValuesWritten)}% | ${r.priorAnswered} of ${r.priorWrongSamples} |`);
   }
   process.stdout.write(out.join('\n') + '\n');
 });

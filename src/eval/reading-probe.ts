@@ -3,21 +3,25 @@
  * questions with the real image and with a blank one:
  *  - reading drills (src/tasks/drills.ts: numbers in six cells, answered cell by cell), greedy:
  *    the share of numbers and of digits written right;
- *  - ladder problems per rung, sampled at T = 1: accuracy, the share of the values shown only in
- *    the figure that the response writes (a value counts when it appears as a whole number
- *    anywhere in the response), the same for values the problem text also gives (copying, not
- *    reading), and how often a wrong misleading prior is answered.
- * A policy that reads scores far above its blank-image score on both; one that answers from
- * priors scores about the same with and without the figure (its accuracy may still drop a bit
- * without the image: the figure also tells which family a problem is).
+ *  - ladder problems per rung, sampled at T = 1: accuracy and format as the reward scores them,
+ *    the share of the values shown only in the figure that the response writes (a value counts
+ *    when its digits appear as a whole number anywhere in the response, its sign ignored), the
+ *    same for values the problem text also gives (copying, not reading), and how often a
+ *    misleading prior is answered (as src/eval/prior.ts counts it).
+ * A policy that reads writes the figure's values far more often with the figure than without it.
+ * Accuracy and prior answers can fall without the figure for other reasons too (a white image is
+ * an input training never showed; the figure also shows how many bars or options there are), so
+ * the written values are the measure of reading, the rest context.
  */
 import type { RgbImage } from '../core/image.ts';
 import type { Policy } from '../core/policy.ts';
 import { Rng } from '../engine/rng.ts';
+import { computeReward } from '../reward/index.ts';
 import { readingDrill } from '../tasks/drills.ts';
 import type { Rung } from '../tasks/ladder.ts';
 import { ladderAt } from '../tasks/suite.ts';
 import type { TaskInstance } from '../tasks/types.ts';
+import { priorCounts } from './prior.ts';
 
 export interface DrillScore {
   readonly numbers: number;
@@ -52,16 +56,13 @@ export function scoreDrillResponse(cells: readonly string[], response: string): 
   return { numbers, numbersRight, digits, digitsRight };
 }
 
-/** How many of `values` the text writes as whole numbers (`12` counts in `x=12+3`, not in `123`). */
+/**
+ * How many of `values` the text writes as whole numbers (`12` counts in `x=12+3`, not in `123`);
+ * a value's sign is ignored (`-21` counts as written in `57-21`, where the minus is the operator).
+ */
 export function valuesWritten(values: readonly string[], text: string): number {
   const written = new Set(text.match(/\d+/g) ?? []);
-  return values.filter((v) => written.has(v)).length;
-}
-
-/** The `\boxed{...}` answer of a response, trimmed; null when there is none. */
-export function boxedAnswer(text: string): string | null {
-  const m = /\\boxed\{([^}]*)\}/.exec(text);
-  return m ? m[1].trim() : null;
+  return values.filter((v) => written.has(v.replace(/^-/, ''))).length;
 }
 
 /** A white image of the same size: what a policy that ignores the figure sees no differently. */
@@ -85,6 +86,8 @@ export interface RungProbe {
   readonly problems: number;
   readonly samples: number;
   readonly accuracy: number;
+  /** Samples in the house format (the reward's format score). */
+  readonly format: number;
   /** Of the values only the figure shows (`imageValues` not in `textValues`), the share the responses write. */
   readonly figureValuesWritten: number;
   /** Of the values the problem text gives too (`textValues`), the share the responses write. */
@@ -129,43 +132,42 @@ export async function readingProbe(policy: Policy, o: ProbeOptions): Promise<{ d
     }
   }
   for (const rung of o.rungs) {
-    // held-out problems from the probe's own stream (seeded apart from the suite's test set)
+    // test-split problems (SFT never trains on them) of the probe's own stream; its seed differs from the
+    // suite's test set, but problems may coincide: nothing is chosen on the probe
     const insts: TaskInstance[] = Array.from({ length: o.problems }, (_, i) =>
       ladderAt({ world: 'ladder', split: 'test', rungs: [rung], seed: o.seed, n: o.problems, imageSize: policy.imageSize }, i),
     );
     for (const view of views) {
       const prompts = insts.map((t) => ({ image: view === 'image' ? t.image : blankLike(t.image), prompt: policy.encodePrompt(t.problem) }));
       const rolls = await policy.sample(prompts, { n: o.k, temperature: 1, topP: 1, maxNewTokens: o.maxNewTokens, seed: o.seed });
-      let [right, prior, priorWrong] = [0, 0, 0];
+      const samples = rolls.map((r, j) => ({ t: insts[Math.floor(j / o.k)], text: policy.decode(r.tokens) }));
+      let [right, formatted] = [0, 0];
       const [fig, txt] = [
         { written: 0, values: 0 },
         { written: 0, values: 0 },
       ];
-      rolls.forEach((r, j) => {
-        const t = insts[Math.floor(j / o.k)];
-        const text = policy.decode(r.tokens);
-        const answer = boxedAnswer(text);
-        if (answer === t.answer) right++;
+      for (const { t, text } of samples) {
+        const score = computeReward(text, t.answer);
+        right += score.accuracy;
+        formatted += score.format;
         const figureOnly = t.imageValues.filter((v) => !t.textValues.includes(v));
         fig.written += valuesWritten(figureOnly, text);
         fig.values += figureOnly.length;
         txt.written += valuesWritten(t.textValues, text);
         txt.values += t.textValues.length;
-        if (t.priorAnswer !== undefined && t.priorAnswer !== t.answer) {
-          priorWrong++;
-          if (answer === t.priorAnswer) prior++;
-        }
-      });
+      }
+      const prior = priorCounts(samples.map(({ t, text }) => ({ answer: t.answer, priorAnswer: t.priorAnswer, response: text })));
       rungs.push({
         image: view,
         rung,
         problems: insts.length,
         samples: rolls.length,
         accuracy: ratio(right, rolls.length),
+        format: ratio(formatted, rolls.length),
         figureValuesWritten: ratio(fig.written, fig.values),
         textValuesWritten: ratio(txt.written, txt.values),
-        priorAnswered: prior,
-        priorWrongSamples: priorWrong,
+        priorAnswered: prior.answeredPrior,
+        priorWrongSamples: prior.misleading,
       });
     }
   }

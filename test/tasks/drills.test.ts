@@ -4,6 +4,7 @@
  * the reward accepts the gold solutions.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { Rng } from '../../src/engine/rng.ts';
 import { computeReward } from '../../src/reward/index.ts';
@@ -60,6 +61,14 @@ test('sft.reading_drill_numbers below 6 draws 1..N numbers in distinct cells; 6 
     assert.equal(counts.size, max, `every count 1..${max} occurs`);
   }
   for (let i = 0; i < 20; i++) assert.equal(readingDrill(rng(i), 48, 6).solution, readingDrill(rng(i), 48).solution);
+  // the default stream, pinned: the hash of the first 50 drills' solutions and pixels as the shipped bases were trained on them
+  const h = createHash('sha256');
+  for (let i = 0; i < 50; i++) {
+    const d = readingDrill(rng(i), 48);
+    h.update(d.solution);
+    h.update(d.image.data);
+  }
+  assert.equal(h.digest('hex'), 'bd942bbc931e0cbd417d30f7a173811f343299bd4bda55e3615958b1799f4b32');
 });
 
 test("an arithmetic drill's answer is the value of its computation, and the reward accepts its solution", () => {
