@@ -356,7 +356,8 @@ export const PRESET_OVERLAYS: Record<PresetName, DeepPartial<TrainConfig>> = {
     eval: { n: 8, k: 2, seeds: 1 },
   },
   small: {},
-  medium: { worker: { actor: { model: 'medium' } } },
+  // sft.lr: small's 3e-3 held medium's warm start back (docs/results.md, "Does the base read?")
+  medium: { worker: { actor: { model: 'medium' } }, sft: { lr: 1e-3 } },
 };
 
 /** What each base recipe sets (GRPO as EasyR1's defaults; DAPO as its paper; PGPO.md §5). */

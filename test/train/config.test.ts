@@ -51,6 +51,12 @@ describe('training config', () => {
     delete old.worker.actor.policy_loss;
     assert.equal(resolveConfig({ base: old }).worker.actor.policy_loss, 'ppo-clip');
   });
+  it('medium warm-starts at sft.lr 1e-3 (3e-3 held it back), the other presets at 3e-3; configs/ladder.yaml keeps what models/ladder-base was trained at', () => {
+    assert.equal(resolveConfig({ preset: 'medium' }).sft.lr, 1e-3);
+    assert.equal(resolveConfig({ preset: 'small' }).sft.lr, 3e-3);
+    assert.equal(resolveConfig({ preset: 'medium', file: join(import.meta.dirname, '../../configs/ladder.yaml') }).sft.lr, 3e-3);
+    assert.equal(resolveConfig({ preset: 'medium', file: join(import.meta.dirname, '../../configs/ladder-reader.yaml') }).sft.lr, 1e-3);
+  });
   it('defaults are valid and PGPO on the DAPO recipe', () => {
     const c = resolveConfig();
     assert.equal(c.algorithm.name, 'pgpo');
