@@ -13,7 +13,7 @@
  * an input training never showed; the figure also shows how many bars or options there are), so
  * the written values are the measure of reading, the rest context.
  */
-import type { RgbImage } from '../core/image.ts';
+import { makeRgbImage, type RgbImage } from '../core/image.ts';
 import type { Policy } from '../core/policy.ts';
 import { Rng } from '../engine/rng.ts';
 import { computeReward } from '../reward/index.ts';
@@ -67,7 +67,7 @@ export function valuesWritten(values: readonly string[], text: string): number {
 
 /** A white image of the same size: what a policy that ignores the figure sees no differently. */
 export function blankLike(img: RgbImage): RgbImage {
-  return { ...img, data: new Uint8Array(img.data.length).fill(255) };
+  return makeRgbImage(img.width, img.height, new Uint8Array(img.width * img.height * 3).fill(255));
 }
 
 export type ProbeImage = 'image' | 'blank';
