@@ -331,3 +331,21 @@ export function formatSplitTable(results: ReadonlyArray<{ arm: string; reports: 
   }
   return lines.join('\n');
 }
+
+/**
+ * The same split per family, one row per (family, arm), families grouped: where an arm's errors
+ * sit (a family that misreads against one that reads and computes wrong) and which families'
+ * priors it answers. "–" where a family has no gold solution or no misleading prior.
+ */
+export function formatFamilySplitTable(results: ReadonlyArray<{ arm: string; reports: readonly EvalReport[] }>): string {
+  const pctOf = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(1));
+  const pooled = results.filter((x) => x.reports.length).map(({ arm, reports }) => ({ arm, r: poolReports(reports) }));
+  const families = [...new Set(pooled.flatMap(({ r }) => Object.keys(r.by_family)))].sort();
+  const lines = ['| family | arm | accuracy | answered the prior | misread | computed wrong | unformatted |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const f of families)
+    for (const { arm, r } of pooled) {
+      const e = r.errors?.by_family?.[f];
+      lines.push(`| ${f} | ${arm} | ${pctOf(r.by_family[f]?.accuracy)} | ${pctOf(r.prior_by_family?.[f]?.rate)} | ${pctOf(e?.misread)} | ${pctOf(e?.computation)} | ${pctOf(e?.unformatted)} |`);
+    }
+  return lines.join('\n');
+}

@@ -70,12 +70,14 @@ export interface EvalReport {
   readonly by_family: Record<string, Cell>;
   readonly by_variant: Record<string, Cell>;
   readonly by_family_variant: Record<string, Cell>;
-  /** Error classes overall and per variant; absent when no problem has a gold solution. */
-  readonly errors?: { readonly overall: ErrorShares; readonly by_variant: Record<string, ErrorShares> };
+  /** Error classes overall, per variant and per family (families with a gold solution); absent when no problem has one. */
+  readonly errors?: { readonly overall: ErrorShares; readonly by_variant: Record<string, ErrorShares>; readonly by_family?: Record<string, ErrorShares> };
   /** Ladder world: accuracy per rung ('rung 3'), and the share of prior answers overall and per rung. */
   readonly by_rung?: Record<string, Cell>;
   readonly prior?: PriorShare;
   readonly prior_by_rung?: Record<string, PriorShare>;
+  /** Ladder world: the share of prior answers per family whose prior misleads somewhere in the rows. */
+  readonly prior_by_family?: Record<string, PriorShare>;
   readonly problems: ProblemResult[];
 }
 
@@ -170,12 +172,18 @@ function priorShare(results: readonly ProblemResult[]): PriorShare | null {
   return n === 0 ? null : { n, rate: rows.reduce((a, r) => a + r.answered_prior!, 0) / n };
 }
 
-export function summarizeRows(results: readonly ProblemResult[]): Pick<EvalReport, 'overall' | 'by_family' | 'by_variant' | 'by_family_variant' | 'errors' | 'by_rung' | 'prior' | 'prior_by_rung'> {
+export function summarizeRows(
+  results: readonly ProblemResult[],
+): Pick<EvalReport, 'overall' | 'by_family' | 'by_variant' | 'by_family_variant' | 'errors' | 'by_rung' | 'prior' | 'prior_by_rung' | 'prior_by_family'> {
   const errOverall = errorShares(results);
-  const errors = errOverall && {
-    overall: errOverall,
-    by_variant: Object.fromEntries([...new Set(results.map((r) => r.variant))].sort().map((v) => [v, errorShares(results.filter((r) => r.variant === v))!])),
-  };
+  const sharesBy = (key: (r: ProblemResult) => string) =>
+    Object.fromEntries(
+      [...new Set(results.map(key))]
+        .sort()
+        .map((v) => [v, errorShares(results.filter((r) => key(r) === v))] as const)
+        .filter((e): e is readonly [string, ErrorShares] => e[1] !== null),
+    );
+  const errors = errOverall && { overall: errOverall, by_variant: sharesBy((r) => r.variant), by_family: sharesBy((r) => r.family) };
   return {
     overall: cells(results, () => 'all').all ?? { accuracy: NaN, n: 0 },
     by_family: cells(results, (r) => r.family),
@@ -187,7 +195,7 @@ export function summarizeRows(results: readonly ProblemResult[]): Pick<EvalRepor
 }
 
 /** Per-rung accuracy and prior answers, for reports on the ladder world (nothing otherwise). */
-function ladderSummary(results: readonly ProblemResult[]): Pick<EvalReport, 'by_rung' | 'prior' | 'prior_by_rung'> {
+function ladderSummary(results: readonly ProblemResult[]): Pick<EvalReport, 'by_rung' | 'prior' | 'prior_by_rung' | 'prior_by_family'> {
   const laddered = results.filter((r) => r.rung !== undefined);
   if (laddered.length === 0) return {};
   const rungs = [...new Set(laddered.map((r) => r.rung!))].sort((a, b) => a - b);
@@ -197,7 +205,12 @@ function ladderSummary(results: readonly ProblemResult[]): Pick<EvalReport, 'by_
     const share = priorShare(laddered.filter((r) => r.rung === g));
     if (share) byRung[`rung ${g}`] = share;
   }
-  return { by_rung: cells(laddered, (r) => `rung ${r.rung}`), ...(prior ? { prior, prior_by_rung: byRung } : {}) };
+  const byFamily: Record<string, PriorShare> = {};
+  for (const f of [...new Set(laddered.map((r) => r.family))].sort()) {
+    const share = priorShare(laddered.filter((r) => r.family === f));
+    if (share) byFamily[f] = share;
+  }
+  return { by_rung: cells(laddered, (r) => `rung ${r.rung}`), ...(prior ? { prior, prior_by_rung: byRung, prior_by_family: byFamily } : {}) };
 }
 
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`);

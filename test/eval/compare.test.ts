@@ -10,6 +10,7 @@ import {
   formatCompareTable,
   formatDifferences,
   formatGain,
+  formatFamilySplitTable,
   formatSplitTable,
   meanInterval,
   pairedGain,
@@ -221,6 +222,45 @@ test('pooled evaluations add up the prior answers, and the split table reads the
   assert.equal(pooled.prior!.rate, 8 / 16);
   // accuracy 4/16, prior 8/16, misread 10/16, computed wrong 1/16, unformatted 1/16
   assert.match(formatSplitTable([{ arm: 'dapo', reports: [a, b] }]), /\| dapo \| 25\.0 \| 50\.0 \| 62\.5 \| 6\.3 \| 6\.3 \|/);
+});
+
+test('the split per family: each family its own errors and prior answers, pooled over the evaluations; families without a gold solution or a prior show –', () => {
+  const row = (id: string, family: string, answered: number | undefined, errors: Record<'correct' | 'computation' | 'misread' | 'unformatted', number> | undefined, correct: number) => ({
+    id,
+    family,
+    variant: 'text-lite',
+    correct,
+    k: 8,
+    sample: '',
+    rung: 3,
+    ...(answered !== undefined ? { answered_prior: answered } : {}),
+    ...(errors ? { errors } : {}),
+  });
+  const a: EvalReport = {
+    ...report(0, 0, 0),
+    problems: [
+      row('c', 'chart', 4, { correct: 2, computation: 6, misread: 0, unformatted: 0 }, 2),
+      row('n', 'counting', undefined, { correct: 0, computation: 0, misread: 8, unformatted: 0 }, 0),
+      row('o', 'other', undefined, undefined, 8),
+    ],
+  };
+  const b: EvalReport = {
+    ...report(0, 0, 0),
+    problems: [
+      row('c', 'chart', 2, { correct: 4, computation: 2, misread: 2, unformatted: 0 }, 4),
+      row('n', 'counting', undefined, { correct: 4, computation: 0, misread: 4, unformatted: 0 }, 4),
+      row('o', 'other', undefined, undefined, 8),
+    ],
+  };
+  const pooled = poolReports([a, b]);
+  assert.deepEqual(pooled.errors!.by_family!.chart, { correct: 6 / 16, computation: 8 / 16, misread: 2 / 16, unformatted: 0 });
+  assert.equal(pooled.errors!.by_family!.other, undefined);
+  assert.deepEqual(pooled.prior_by_family, { chart: { n: 16, rate: 6 / 16 } });
+  const md = formatFamilySplitTable([{ arm: 'dapo', reports: [a, b] }]);
+  // chart: accuracy 6/16, prior 6/16, misread 2/16, computed wrong 8/16
+  assert.match(md, /\| chart \| dapo \| 37\.5 \| 37\.5 \| 12\.5 \| 50\.0 \| 0\.0 \|/);
+  assert.match(md, /\| counting \| dapo \| 25\.0 \| – \| 75\.0 \| 0\.0 \| 0\.0 \|/);
+  assert.match(md, /\| other \| dapo \| 100\.0 \| – \| – \| – \| – \|/);
 });
 
 test('armDifferences: each trained arm against DAPO and the base rows; in an ablation against full PGPO, or uniform without it', () => {

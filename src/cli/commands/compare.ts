@@ -9,7 +9,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeFileAtomic } from '../../data/atomic-write.ts';
-import { ablationArms, algoArms, armDifferences, compareTable, DEFAULT_ARMS, formatCompareTable, formatDifferences, formatSplitTable, poolReports, type Arm } from '../../eval/compare.ts';
+import {
+  ablationArms,
+  algoArms,
+  armDifferences,
+  compareTable,
+  DEFAULT_ARMS,
+  formatCompareTable,
+  formatDifferences,
+  formatFamilySplitTable,
+  formatSplitTable,
+  poolReports,
+  type Arm,
+} from '../../eval/compare.ts';
 import { EvalReportError, readEvalReport, type EvalReport } from '../../eval/evaluate.ts';
 import { ALGORITHMS, type TrainConfig } from '../../train/config.ts';
 import { formatDuration } from '../../train/progress.ts';
@@ -188,6 +200,8 @@ async function compareIn(
         ...(differences.length ? ['Differences (Welch interval over the runs; the test problems are shared and held fixed):', formatDifferences(differences)] : []),
         'Where the samples go (all evaluations of an arm pooled; %):',
         formatSplitTable(results),
+        'The same per family:',
+        formatFamilySplitTable(results),
         ...(priorDifferences.length
           ? ['Answered the misleading prior (% of the samples whose problem has a wrong prior answer; Welch interval over the runs):', formatDifferences(priorDifferences, 'higher')]
           : []),
