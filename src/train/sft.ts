@@ -63,19 +63,22 @@ export function sftBatchShares(s: TrainConfig['sft']): { tasks: number; reading:
   return { tasks: Math.max(1, s.batch_size - reading - arithmetic), reading, arithmetic };
 }
 
-/** The drill at position `index` of its stream: a pure function of (seed, kind, index), so resume needs no state. */
-export function drillAt(
-  seed: number,
-  kind: Drill['kind'],
-  index: number,
-  imageSize: number,
-  difficulty: Difficulty = 1,
-  ladder?: { rungs: readonly Rung[]; families: readonly FamilyName[] },
-  readingNumbers?: number,
-): Drill {
+/** What a drill stream is drawn for (beside its seed): the run's image size, and its world. */
+export interface DrillSetting {
+  readonly imageSize: number;
+  /** Classic world: the suite's difficulty, which the arithmetic drills compute at (default 1). */
+  readonly difficulty?: Difficulty;
+  /** Ladder world: the rungs and families the arithmetic drills compute at (drillRungs). */
+  readonly ladder?: { readonly rungs: readonly Rung[]; readonly families: readonly FamilyName[] };
+  /** Most numbers a reading drill holds (sft.reading_drill_numbers; default 6). */
+  readonly readingNumbers?: number;
+}
+
+/** The drill at position `index` of its stream: a pure function of (seed, kind, index, setting), so resume needs no state. */
+export function drillAt(seed: number, kind: Drill['kind'], index: number, o: DrillSetting): Drill {
   const rng = Rng.seeded(seed).fork(`sft-drill:${kind}:${index}`);
-  if (kind === 'reading') return readingDrill(rng, imageSize, readingNumbers);
-  return ladder ? ladderArithmeticDrill(rng, ladder.rungs, imageSize, ladder.families) : arithmeticDrill(rng, difficulty, imageSize);
+  if (kind === 'reading') return readingDrill(rng, o.imageSize, o.readingNumbers);
+  return o.ladder ? ladderArithmeticDrill(rng, o.ladder.rungs, o.imageSize, o.ladder.families) : arithmeticDrill(rng, o.difficulty ?? 1, o.imageSize);
 }
 
 /** The ladder world's drills compute at every rung the run uses (src/tasks/drills.ts says why); undefined in the classic world. */
@@ -110,6 +113,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
   const shares = sftBatchShares(s);
   const ladderRungs = drillRungs(config.data.suite);
   const ladder = ladderRungs && { rungs: ladderRungs, families: config.data.suite.families };
+  const drillSetting: DrillSetting = { imageSize: policy.imageSize, difficulty: config.data.suite.difficulty, ladder, readingNumbers: s.reading_drill_numbers };
   let checkpoint: string | null = rd.latest()?.dir ?? null;
   const save = async (st: SftState) => {
     const ref = await rd.saveCheckpoint(st.step, config.trainer.save_limit, async (dir) => {
@@ -125,8 +129,7 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       const t0 = performance.now();
       let cursor = state.cursor;
       const problems = Array.from({ length: shares.tasks }, () => stream.at(cursor++));
-      const drillsOf = (kind: Drill['kind'], n: number) =>
-        Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, policy.imageSize, config.data.suite.difficulty, ladder, s.reading_drill_numbers));
+      const drillsOf = (kind: Drill['kind'], n: number) => Array.from({ length: n }, (_, j) => drillAt(config.trainer.seed, kind, (step - 1) * n + j, drillSetting));
       const readingDrills = drillsOf('reading', shares.reading);
       const items = problems.map((p) => goldItem(policy, p));
       const reading = readingDrills.map((d) => drillItem(policy, d));

@@ -64,8 +64,8 @@ test('a batch is task problems plus the configured shares of reading and arithme
     /sft\.arithmetic_drills.*must be below 1/,
   );
   // drills are a pure function of (seed, kind, index): resume needs no drill state
-  assert.equal(drillAt(1, 'reading', 5, 48).solution, drillAt(1, 'reading', 5, 48).solution);
-  assert.notEqual(drillAt(1, 'reading', 5, 48).solution, drillAt(2, 'reading', 5, 48).solution);
+  assert.equal(drillAt(1, 'reading', 5, { imageSize: 48 }).solution, drillAt(1, 'reading', 5, { imageSize: 48 }).solution);
+  assert.notEqual(drillAt(1, 'reading', 5, { imageSize: 48 }).solution, drillAt(2, 'reading', 5, { imageSize: 48 }).solution);
   // the ladder world's arithmetic drills compute at every rung the run uses; the classic world keeps its own
   assert.equal(drillRungs(resolveConfig({}).data.suite), undefined);
   const ladder = resolveConfig({
@@ -77,7 +77,7 @@ test('a batch is task problems plus the configured shares of reading and arithme
     ],
   });
   assert.deepEqual(drillRungs(ladder.data.suite), [1, 2, 3, 4]);
-  assert.match(drillAt(1, 'arithmetic', 5, 48, 1, { rungs: [3], families: ['chart'] }).problem, /^<image>Compute [0-9]+[+-][0-9]+-[0-9]+\.$/);
+  assert.match(drillAt(1, 'arithmetic', 5, { imageSize: 48, ladder: { rungs: [3], families: ['chart'] } }).problem, /^<image>Compute [0-9]+[+-][0-9]+-[0-9]+\.$/);
 });
 
 test('SFT with drills on the tiny model: a reading warm-up step, then the loss of each part of the batch', async () => {
