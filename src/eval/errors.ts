@@ -9,11 +9,20 @@
 export type ErrorClass = 'correct' | 'computation' | 'misread' | 'unformatted';
 export const ERROR_CLASSES: readonly ErrorClass[] = ['correct', 'computation', 'misread', 'unformatted'];
 
+/**
+ * The text inside a response's first `<think>` part; null when there is none. `unclosed` also takes
+ * a part the response never closed (to its end): a reading probe scores what was written.
+ */
+export function thinkPart(response: string, o: { unclosed?: boolean } = {}): string | null {
+  const m = (o.unclosed ? /<think>([\s\S]*?)(?:<\/think>|$)/ : /<think>([\s\S]*?)<\/think>/).exec(response);
+  return m ? m[1] : null;
+}
+
 /** `name=value` readings of a `<think>` part, in order; null when there is no `<think>…</think>`. */
 export function readings(response: string): string[] | null {
-  const m = /<think>([\s\S]*?)<\/think>/.exec(response);
-  if (!m) return null;
-  return m[1].match(/(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*=-?\d+(?:\.\d+)?/g) ?? [];
+  const part = thinkPart(response);
+  if (part === null) return null;
+  return part.match(/(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*=-?\d+(?:\.\d+)?/g) ?? [];
 }
 
 /**

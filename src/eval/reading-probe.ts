@@ -22,6 +22,7 @@ import type { Rung } from '../tasks/ladder.ts';
 import { ladderAt } from '../tasks/suite.ts';
 import type { TaskInstance } from '../tasks/types.ts';
 import { priorCounts } from './prior.ts';
+import { thinkPart } from './errors.ts';
 
 export interface DrillScore {
   readonly numbers: number;
@@ -32,8 +33,8 @@ export interface DrillScore {
 
 /** The `<think>` part of a response, split into words ('' when there is none). */
 function thinkWords(text: string): string[] {
-  const m = /<think>(.*?)(<\/think>|$)/s.exec(text);
-  return m ? m[1].trim().split(/\s+/) : [];
+  const part = thinkPart(text, { unclosed: true });
+  return part === null ? [] : part.trim().split(/\s+/);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyError, readings } from '../../src/eval/errors.ts';
+import { classifyError, readings, thinkPart } from '../../src/eval/errors.ts';
 
 const gold = '<think>A=80 B=40 180-80-40=60</think> \\boxed{60}';
 
@@ -19,4 +19,12 @@ test('a wrong sample is a computation error when its readings match the gold one
   assert.equal(classifyError('<think>A=80 180-80=100</think> \\boxed{100}', gold, false), 'misread');
   assert.equal(classifyError('\\boxed{50}', gold, false), 'unformatted');
   assert.equal(classifyError('<think>A=1 B=2 1+2=3</think> \\boxed{60}', gold, true), 'correct');
+});
+
+test('thinkPart: the first think part; an unclosed one only when asked (a reading probe scores what was written)', () => {
+  assert.equal(thinkPart('<think>a=1 b</think> \\boxed{3}'), 'a=1 b');
+  assert.equal(thinkPart('<think>a=1 b'), null);
+  assert.equal(thinkPart('<think>a=1 b', { unclosed: true }), 'a=1 b');
+  assert.equal(thinkPart('<think>x</think><think>y</think>', { unclosed: true }), 'x');
+  assert.equal(thinkPart('no part', { unclosed: true }), null);
 });
