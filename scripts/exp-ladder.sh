@@ -77,6 +77,16 @@ for table in frozen scale; do
   scale=""
   [ "$table" = frozen ] && scale="worker.actor.optim.logit_scale_lr=0"
   out=runs/$pre-compare-$table
+  # the base's evaluations do not involve the logit scale: table 2 reuses table 1's (compare checks
+  # that a reused evaluation is the same ask of the same checkpoint)
+  if [ "$table" = scale ]; then
+    for d in runs/$pre-compare-frozen/runs/base-seed* runs/$pre-compare-frozen/runs/base@*-seed*; do
+      if [ -d "$d" ] && [ ! -e "$out/runs/${d##*/}" ]; then
+        mkdir -p "$out/runs"
+        cp -a "$d" "$out/runs/"
+      fi
+    done
+  fi
   $pgpo compare $cfg --algos "$ALGOS" --seeds "$SEEDS" --budget "$BUDGET" --base "$base" $sharp \
     --out "$out" eval.seeds=3 experiment.pg_var_freq=20 $scale
   # the power the issue asks for: PGPO - DAPO known to +-1.5 points
