@@ -7,11 +7,18 @@
  *
  * Threads: PGPO_THREADS, else the machine's cores (OpenBLAS's own default). A product's result
  * does not depend on the run, so the same seed gives the same numbers run after run on the same
- * machine, library, thread count and config (another CPU's kernels, or other micro-batch shapes,
- * may round differently in the last bit).
+ * machine, library, kernels, thread count and config (another CPU's kernels, or other micro-batch
+ * shapes, may round differently in the last bit).
+ *
+ * Kernels: OpenBLAS picks them from a table of the CPUs it knows; on a newer one (Debian's 0.3.21
+ * on a Sapphire Rapids Xeon, say) it falls back to its generic SSE3 "Prescott" kernels, 3-8x
+ * slower here than the AVX-512 ones the CPU runs. When that happens and the user has not set
+ * OPENBLAS_CORETYPE, the library is loaded again with the best kernels the CPU's flags allow
+ * (`kernelFor`); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's own choice.
  */
 
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 const LIBRARIES = [
@@ -49,6 +56,10 @@ type Sgemm = (
 export interface Blas {
   /** The library file that was loaded. */
   readonly library: string;
+  /** OpenBLAS's name for the kernels it runs (`openblas_get_corename`), or null for another library. */
+  readonly kernel: string | null;
+  /** Set when pgpo chose the kernels instead of OpenBLAS: one line saying why. */
+  readonly kernelNote: string | null;
   readonly threads: number;
   readonly sgemm: Sgemm;
   /** Sets the library's thread count, where it has a setter. */
@@ -96,6 +107,22 @@ export function tryBlas(): Blas | null {
       tried.push(`${name} (no cblas_sgemm in it)`);
       continue;
     }
+    let kernel = coreName(lib);
+    let kernelNote: string | null = null;
+    const better = kernel === 'Prescott' && !process.env.OPENBLAS_CORETYPE ? kernelFor(cpuFlags()) : null;
+    if (better) {
+      // OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded: unload, set it, load again
+      lib.unload();
+      process.env.OPENBLAS_CORETYPE = better.name;
+      try {
+        lib = koffi.load(name);
+      } finally {
+        delete process.env.OPENBLAS_CORETYPE;
+      }
+      sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
+      kernel = coreName(lib);
+      kernelNote = `OpenBLAS does not know this CPU and chose its generic Prescott kernels; pgpo uses ${kernel} (the CPU has ${better.because}); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's choice`;
+    }
     const threads = blasThreads();
     let setThreads: ((n: number) => void) | null = null;
     for (const setter of ['openblas_set_num_threads', 'bli_thread_set_num_threads']) {
@@ -107,10 +134,41 @@ export function tryBlas(): Blas | null {
         // not this library's name for it
       }
     }
-    return (loaded = { library: name, threads, sgemm, setThreads });
+    return (loaded = { library: name, kernel, kernelNote, threads, sgemm, setThreads });
   }
   failure = `no CBLAS library found (tried ${tried.join(', ')}); ${BLAS_HINT}`;
   return (loaded = null);
+}
+
+/** OpenBLAS's kernel name, or null when the library is not OpenBLAS. */
+function coreName(lib: { func: (decl: string) => unknown }): string | null {
+  try {
+    return (lib.func('const char *openblas_get_corename()') as () => string)();
+  } catch {
+    return null;
+  }
+}
+
+/** The CPU's feature flags (Linux's /proc/cpuinfo; empty elsewhere, where nothing is changed). */
+function cpuFlags(): Set<string> {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => /^flags\s*:/.test(l));
+    return new Set(line ? line.split(':')[1].trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * The best OpenBLAS x86-64 kernels a CPU with these flags runs: SKYLAKEX needs the AVX-512
+ * subsets its kernels use, HASWELL AVX2 and FMA. Null when neither (Prescott is then right).
+ */
+export function kernelFor(flags: ReadonlySet<string>): { name: string; because: string } | null {
+  if (['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f))) return { name: 'SKYLAKEX', because: 'AVX-512' };
+  if (flags.has('avx2') && flags.has('fma')) return { name: 'HASWELL', because: 'AVX2 and FMA' };
+  return null;
 }
 
 /** Why `tryBlas()` returned null. */

@@ -1,0 +1,40 @@
+/**
+ * The BLAS loader's choice of OpenBLAS kernels: the rule from CPU flags, and, on this machine, that
+ * OpenBLAS's generic Prescott fallback is replaced when the CPU runs better kernels, unless the
+ * user set OPENBLAS_CORETYPE (checked in fresh processes: OpenBLAS reads it once, at load).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { kernelFor } from '../../src/model/native/blas.ts';
+
+const AVX512 = ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'];
+
+test('kernelFor: AVX-512 (all five subsets) -> SKYLAKEX, AVX2 + FMA -> HASWELL, less -> none', () => {
+  assert.equal(kernelFor(new Set(['sse3', 'avx2', 'fma', ...AVX512]))?.name, 'SKYLAKEX');
+  assert.equal(kernelFor(new Set(['sse3', 'avx2', 'fma', 'avx512f']))?.name, 'HASWELL'); // avx512f alone is not enough
+  assert.equal(kernelFor(new Set(['sse3', 'avx2']))?.name, undefined); // AVX2 without FMA
+  assert.equal(kernelFor(new Set(['sse3', 'ssse3'])), null);
+});
+
+/** What a fresh process loads: { kernel, note, flags } (flags: the best kernel for this CPU, or null). */
+function probe(env: Record<string, string | undefined>): { kernel: string | null; note: string | null; best: string | null } {
+  const blas = join(import.meta.dirname, '..', '..', 'src', 'model', 'native', 'blas.ts');
+  const code = `const m = await import(${JSON.stringify(blas)}); const b = m.tryBlas(); const { readFileSync } = await import('node:fs');
+const flags = new Set((readFileSync('/proc/cpuinfo', 'utf8').split('\\n').find((l) => l.startsWith('flags')) ?? ':').split(':')[1].trim().split(/\\s+/));
+console.log(JSON.stringify({ kernel: b?.kernel ?? null, note: b?.kernelNote ?? null, best: m.kernelFor(flags)?.name ?? null }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim());
+}
+
+test('on this machine: never the Prescott fallback where the CPU runs better kernels; OPENBLAS_CORETYPE still decides', (t) => {
+  const auto = probe({ OPENBLAS_CORETYPE: undefined });
+  if (auto.kernel === null) return t.skip('the CBLAS library here is not OpenBLAS');
+  if (auto.best) assert.notEqual(auto.kernel, 'Prescott', JSON.stringify(auto));
+  if (auto.note) assert.match(auto.note, /OPENBLAS_CORETYPE=PRESCOTT/);
+  const kept = probe({ OPENBLAS_CORETYPE: 'PRESCOTT' });
+  assert.equal(kept.kernel, 'Prescott');
+  assert.equal(kept.note, null);
+});
