@@ -16,6 +16,7 @@
  */
 
 import { gemm } from './blas.ts';
+import { expNonPos } from './ops.ts';
 
 export interface AttnGroup {
   /** First row of the prefix. */
@@ -51,10 +52,10 @@ export function probsLayout(spec: AttnSpec): { total: number; block: number } {
 /** Softmax in place over row i of a [rows, width] block, columns [0, len) (the rest set to 0). */
 function softmaxRow(p: Float32Array, off: number, len: number, width: number): void {
   let max = -Infinity;
-  for (let j = 0; j < len; j++) max = Math.max(max, p[off + j]);
+  for (let j = 0; j < len; j++) if (p[off + j] > max) max = p[off + j];
   let s = 0;
   for (let j = 0; j < len; j++) {
-    const e = Math.exp(p[off + j] - max);
+    const e = expNonPos(p[off + j] - max);
     p[off + j] = e;
     s += e;
   }
@@ -100,11 +101,11 @@ export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Fl
           const a = (r0 - s0 + i) * S;
           const b = i * n;
           let max = -Infinity;
-          for (let j = 0; j < S; j++) max = Math.max(max, sp[a + j]);
-          for (let j = 0; j <= i; j++) max = Math.max(max, ss[b + j]);
+          for (let j = 0; j < S; j++) if (sp[a + j] > max) max = sp[a + j];
+          for (let j = 0; j <= i; j++) if (ss[b + j] > max) max = ss[b + j];
           let z = 0;
-          for (let j = 0; j < S; j++) z += sp[a + j] = Math.exp(sp[a + j] - max);
-          for (let j = 0; j <= i; j++) z += ss[b + j] = Math.exp(ss[b + j] - max);
+          for (let j = 0; j < S; j++) z += sp[a + j] = expNonPos(sp[a + j] - max);
+          for (let j = 0; j <= i; j++) z += ss[b + j] = expNonPos(ss[b + j] - max);
           const inv = 1 / z;
           for (let j = 0; j < S; j++) sp[a + j] *= inv;
           for (let j = 0; j <= i; j++) ss[b + j] *= inv;

@@ -14,7 +14,8 @@
  * on a Sapphire Rapids Xeon, say) it falls back to its generic SSE3 "Prescott" kernels, 3-8x
  * slower here than the AVX-512 ones the CPU runs. When that happens and the user has not set
  * OPENBLAS_CORETYPE, the library is loaded again with the best kernels the CPU's flags allow
- * (`kernelFor`); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's own choice.
+ * (`kernelFor`); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's own choice. The benches print the
+ * kernels (`kernel`, `kernelNote`): they decide the last bit of every product.
  */
 
 import { createRequire } from 'node:module';

@@ -21,27 +21,33 @@ import { dims } from '../config.ts';
 import type { ScoreItem } from '../../core/policy.ts';
 import { gemm } from './blas.ts';
 import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
-import { addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
+import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
 
 /**
- * Every key and value a decode step attends to, per layer, one block per group:
+ * Every key and value a decode step attends to, per layer, one block per group. The keys a row
+ * of group g may see at step t are its prefix and columns 0..t of its group's responses; kept in
+ * "time-major" order (prefix 0..S_g-1, then column j of response r at S_g + j R + r), they are
+ * the first W = S_g + (t + 1) R entries of the group's block, so one product gives a head's
+ * scores for all of the group's rows (the R - 1 other responses' columns are computed and
+ * masked: at BLAS speed that beats a loop per row), and one more its output:
  *
- *   group g: [ its prefix: S_g rows | its responses: Tmax x R rows, time-major ]   (C columns)
- *
- * so row S_g + j R + r holds column j of response r. The keys a row of group g may see at step t
- * — the prefix and columns 0..t of its group's responses — are the block's first S_g + (t + 1) R
- * rows: one product gives a head's scores for all of the group's rows (the R - 1 other
- * responses' columns are computed and masked: at BLAS speed that beats a loop per row), and one
- * more its output.
+ *   kT  per group and head, keys transposed: [D, Wcap] (Wcap = S_g + Tmax R), so the scores
+ *       q [n, D] @ kT [D, W] are a plain (NN) product: 4x faster than q @ k^T (NT) at these
+ *       shapes with OpenBLAS (measured: 1.5 us against 5.9 us for 8 x 317 x 32)
+ *   v   per group: [Wcap, C] rows, heads side by side (P [n, W] @ v [W, D] is NN already)
  */
 export interface KvCache {
   readonly R: number;
   readonly Tmax: number;
-  /** Per group: its prefix length and the first row of its block. */
+  /** Per group: its prefix length, its key capacity Wcap, and the first float of its block in kT[l] and in v[l]. */
   readonly S: Int32Array;
-  readonly base: Int32Array;
-  readonly k: Float32Array[];
+  readonly cap: Int32Array;
+  readonly kBase: Int32Array;
+  readonly vBase: Int32Array;
+  /** Per layer: the groups' key blocks, each H x [D, Wcap]. */
+  readonly kT: Float32Array[];
+  /** Per layer: the groups' value blocks, each [Wcap, C]. */
   readonly v: Float32Array[];
   /** [G, V] logits of each prompt's first response token. */
   readonly first: Float32Array;
@@ -57,24 +63,26 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
   const C3 = 3 * C;
   const groups = mb.plan.spec.groups;
   const S = Int32Array.from(groups, (g) => g.S);
-  const base = new Int32Array(groups.length);
-  let rows = 0;
-  groups.forEach((g, i) => {
-    base[i] = rows;
-    rows += g.S + Tmax * R;
-  });
-  const k = run.acts.map(() => new Float32Array(rows * C));
-  const v = run.acts.map(() => new Float32Array(rows * C));
+  const cap = Int32Array.from(groups, (g) => g.S + Tmax * R);
+  const kBase = new Int32Array(groups.length);
+  const vBase = new Int32Array(groups.length);
+  let floats = 0;
+  for (let i = 0; i < groups.length; i++) {
+    kBase[i] = vBase[i] = floats;
+    floats += cap[i] * C;
+  }
+  const kT = run.acts.map(() => new Float32Array(floats));
+  const v = run.acts.map(() => new Float32Array(floats));
   run.acts.forEach((a, l) => {
     groups.forEach((g, i) => {
       for (let j = 0; j < g.S; j++) {
         const from = (g.p0 + j) * C3;
-        k[l].set(a.qkv.subarray(from + C, from + 2 * C), (base[i] + j) * C);
-        v[l].set(a.qkv.subarray(from + 2 * C, from + 3 * C), (base[i] + j) * C);
+        for (let c = 0; c < C; c++) kT[l][kBase[i] + c * cap[i] + j] = a.qkv[from + C + c]; // head h, dim d: row c = h D + d
+        v[l].set(a.qkv.subarray(from + 2 * C, from + 3 * C), vBase[i] + j * C);
       }
     });
   });
-  return { R, Tmax, S, base, k, v, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
+  return { R, Tmax, S, cap, kBase, vBase, kT, v, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
 }
 
 /**
@@ -102,6 +110,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const att = arena.get('dec1.att', A * C);
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
+  const own = new Float32Array(t + 1); // a row's own columns' exponentials
   // rows of each group among the open ones: [start, end)
   const bounds: [number, number, number][] = [];
   for (let i = 0; i < A;) {
@@ -114,27 +123,30 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   w.decoder.forEach((bw, l) => {
     layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    const K = cache.k[l];
+    const kT = cache.kT[l];
     const Vc = cache.v[l];
     for (let i = 0; i < A; i++) {
       const g = Math.floor(slots[i] / R);
-      const o = (cache.base[g] + cache.S[g] + t * R + (slots[i] - g * R)) * C;
+      const col = cache.S[g] + t * R + (slots[i] - g * R);
+      const w = cache.cap[g];
+      const ko = cache.kBase[g] + col;
+      const vo = cache.vBase[g] + col * C;
       const q = i * C3;
-      for (let j = 0; j < C; j++) {
-        K[o + j] = qkv[q + C + j];
-        Vc[o + j] = qkv[q + 2 * C + j];
+      for (let c = 0; c < C; c++) {
+        kT[ko + c * w] = qkv[q + C + c];
+        Vc[vo + c] = qkv[q + 2 * C + c];
       }
     }
     for (const [g, a0, a1] of bounds) {
       const n = a1 - a0;
       const S = cache.S[g];
       const W = S + (t + 1) * R;
+      const cap = cache.cap[g];
       const sc = arena.get('dec1.scores', n * W);
-      const blk = cache.base[g] * C;
       for (let h = 0; h < H; h++) {
-        gemm(false, true, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, K.subarray(blk + h * D), C, 0, sc, W);
-        for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, slots[a0 + i] - g * R);
-        gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(blk + h * D), C, 0, att.subarray(a0 * C + h * D), C);
+        gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(cache.kBase[g] + h * D * cap), cap, 0, sc, W);
+        for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, slots[a0 + i] - g * R, own);
+        gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(cache.vBase[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
       }
     }
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
@@ -156,21 +168,17 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
  * the row's own response's columns j R + r (j <= t) share one normaliser; every other response's
  * columns are set to 0.
  */
-function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number, r: number): void {
+function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number, r: number, own: Float32Array): void {
   let max = -Infinity;
   for (let j = 0; j < S; j++) if (sc[o + j] > max) max = sc[o + j];
   const so = o + S + r;
   for (let j = 0; j <= t; j++) if (sc[so + j * R] > max) max = sc[so + j * R];
   let z = 0;
-  for (let j = 0; j < S; j++) z += sc[o + j] = Math.exp(sc[o + j] - max);
-  for (let j = 0; j <= t; j++) z += sc[so + j * R] = Math.exp(sc[so + j * R] - max);
+  for (let j = 0; j < S; j++) z += sc[o + j] = expNonPos(sc[o + j] - max);
+  for (let j = 0; j <= t; j++) z += own[j] = expNonPos(sc[so + j * R] - max);
   const inv = 1 / z;
   for (let j = 0; j < S; j++) sc[o + j] *= inv;
   // the other responses' columns to 0, then this row's own ones normalised
-  for (let j = 0; j <= t; j++) {
-    const k = so + j * R;
-    const p = sc[k] * inv;
-    for (let c = k - r; c < k - r + R; c++) sc[c] = 0;
-    sc[k] = p;
-  }
+  sc.fill(0, o + S, o + S + (t + 1) * R);
+  for (let j = 0; j <= t; j++) sc[so + j * R] = own[j] * inv;
 }
