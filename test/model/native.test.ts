@@ -15,7 +15,7 @@ import { Rng } from '../../src/engine/rng.ts';
 import { VlmPolicy } from '../../src/model/index.ts';
 import { NativePolicy } from '../../src/model/native/policy.ts';
 import { gemm } from '../../src/model/native/blas.ts';
-import { fastTanh } from '../../src/model/native/ops.ts';
+import { expNonPos, fastTanh } from '../../src/model/native/ops.ts';
 import { fixtureItems, maxAbsDiff, randomPerToken } from './helpers.ts';
 
 /** max |a - b| / max(1, |b|) over paired arrays. */
@@ -46,6 +46,23 @@ test('fastTanh is tanh to 3e-7 over the whole line, a few float32 ulps (GELU use
   for (let x = -20; x <= 20; x += 1e-3) worst = Math.max(worst, Math.abs(fastTanh(x) - Math.tanh(x)));
   assert.ok(worst < 3e-7, `max error ${worst}`);
   assert.equal(fastTanh(0), 0);
+});
+
+test('expNonPos is e^x to 3e-11 relative for x <= 0, rounds to the same float32 as Math.exp, and is 0 at and below e^-745', () => {
+  let worst = 0;
+  let f32 = 0;
+  for (let x = -100; x <= 0; x += 1.37e-4) {
+    const [a, b] = [expNonPos(x), Math.exp(x)];
+    worst = Math.max(worst, Math.abs(a - b) / b);
+    if (Math.fround(a) !== Math.fround(b)) f32++;
+  }
+  for (let x = -744; x < -100; x += 0.0137) worst = Math.max(worst, Math.abs(expNonPos(x) - Math.exp(x)) / Math.exp(x));
+  assert.ok(worst < 3e-11, `max relative error ${worst}`);
+  assert.ok(f32 <= 5, `${f32} of 730,000 float32 results differ from Math.exp's`);
+  assert.equal(expNonPos(0), 1);
+  assert.equal(expNonPos(-0), 1);
+  assert.equal(expNonPos(-Infinity), 0); // a masked score
+  assert.equal(expNonPos(-746), 0);
 });
 
 for (const preset of ['tiny', 'small'] as const) {
