@@ -125,17 +125,16 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
     const kT = cache.kT[l];
     const Vc = cache.v[l];
-    for (let i = 0; i < A; i++) {
-      const g = Math.floor(slots[i] / R);
-      const col = cache.S[g] + t * R + (slots[i] - g * R);
+    // this step's keys and values into column t; keys group by group, channel-major, so that the
+    // group's rows write neighbouring columns of each transposed row
+    for (const [g, a0, a1] of bounds) {
       const w = cache.cap[g];
-      const ko = cache.kBase[g] + col;
-      const vo = cache.vBase[g] + col * C;
-      const q = i * C3;
+      const col0 = cache.S[g] + t * R - g * R; // + slot: the row's column
       for (let c = 0; c < C; c++) {
-        kT[ko + c * w] = qkv[q + C + c];
-        Vc[vo + c] = qkv[q + 2 * C + c];
+        const ko = cache.kBase[g] + c * w + col0;
+        for (let i = a0; i < a1; i++) kT[ko + slots[i]] = qkv[i * C3 + C + c];
       }
+      for (let i = a0; i < a1; i++) Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), cache.vBase[g] + (col0 + slots[i]) * C);
     }
     for (const [g, a0, a1] of bounds) {
       const n = a1 - a0;
