@@ -1,12 +1,13 @@
 #!/bin/sh
 # `npm start`: the shortest honest version of the ladder-world experiment (issue 21; docs/results.md,
-# "Does RL learn to look? The ladder world"), about 14 minutes on 2 cores. From the shipped base that
+# "Does RL learn to look? The ladder world"), about 7 minutes on 2 cores. From the shipped base that
 # reads (models/ladder-reader, configs/ladder-reader.yaml; made by scripts/exp-ladder.sh with
 # LADDER_BASE=ladder-reader), on 256 test problems of rung 3, avg@8 under 3 sampling seeds, pooled:
 #   - the base at temperature 1, and at 0.1, its best temperature on a validation stream (chosen
 #     by `npm run exp:ladder`, never on the test), so sharpening is not mistaken for learning;
 #   - DAPO and PGPO, 60 RL steps each from the base with the logit scale frozen (a real LVLM has
-#     none), one RL seed each: seed 0 of the recorded 3-seed comparison, repeated bit for bit.
+#     none), one RL seed each: seed 0 of the recorded 5-seed comparison (recorded before the engine's
+#     2026-12-06 kernel and decode changes: base and DAPO rows repeat exactly, PGPO's within 0.2).
 # Resumable: re-run it after an interruption (runs/start). The first ladder base (models/ladder-base,
 # which does not read) is PGPO_START_BASE=ladder-base; the classic world's main job, the recorded
 # `small` story, is `npm run start:classic`.
