@@ -14,7 +14,7 @@ import { ALGORITHMS, resolveConfig } from '../src/train/config.ts';
 import { RunDir } from '../src/train/run-dir.ts';
 import { loadProblems, policyFactory, reward } from '../src/train/sources.ts';
 import { train } from '../src/train/trainer.ts';
-import { tryBlas } from '../src/model/native/blas.ts';
+import { blasSummary } from '../src/model/native/blas.ts';
 import { cpus } from 'node:os';
 
 const argv = process.argv.slice(2);
@@ -56,8 +56,7 @@ const cfg = resolveConfig({});
 console.log(
   `\nOne RL step on \`small\`: ${cfg.data.rollout_batch_size} prompts x ${cfg.worker.rollout.n} rollouts, max ${cfg.worker.rollout.max_new_tokens} new tokens, mean of ${steps} steps after a warm-up step, ${useBase ? `from ${base}` : 'from a fresh policy'}.`,
 );
-const b = tryBlas();
-console.log(`${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}; native: ${b ? `${b.library}${b.kernel ? `, ${b.kernel} kernels` : ''} (${b.threads} threads)` : 'no CBLAS'}\n`);
+console.log(`${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}; native: ${blasSummary()}\n`);
 console.log('| backend | algorithm | sampling (s) | reward + scoring (s) | update (s) | step (s) | vs DAPO | vs jax |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 const find = (backend: string, algo: string) => rows.find((r) => r.backend === backend && r.algo === algo);

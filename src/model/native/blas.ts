@@ -37,6 +37,8 @@ const LIBRARIES = [
 /** Where the library comes from when none is found (one line, shown to the user). */
 export const BLAS_HINT = 'install a CBLAS library: apt-get install libopenblas0-pthread (Debian/Ubuntu), or set PGPO_BLAS=/path/to/libcblas';
 
+const SGEMM_DECL = 'void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)';
+
 type Sgemm = (
   order: number,
   transA: number,
@@ -103,7 +105,7 @@ export function tryBlas(): Blas | null {
     }
     let sgemm: Sgemm;
     try {
-      sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
+      sgemm = lib.func(SGEMM_DECL) as Sgemm;
     } catch {
       tried.push(`${name} (no cblas_sgemm in it)`);
       continue;
@@ -120,7 +122,7 @@ export function tryBlas(): Blas | null {
       } finally {
         delete process.env.OPENBLAS_CORETYPE;
       }
-      sgemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int)') as Sgemm;
+      sgemm = lib.func(SGEMM_DECL) as Sgemm;
       kernel = coreName(lib);
       kernelNote = `OpenBLAS does not know this CPU and chose its generic Prescott kernels; pgpo uses ${kernel} (the CPU has ${better.because}); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's choice`;
     }
@@ -151,7 +153,7 @@ function coreName(lib: { func: (decl: string) => unknown }): string | null {
 }
 
 /** The CPU's feature flags (Linux's /proc/cpuinfo; empty elsewhere, where nothing is changed). */
-function cpuFlags(): Set<string> {
+export function cpuFlags(): Set<string> {
   try {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')
@@ -170,6 +172,12 @@ export function kernelFor(flags: ReadonlySet<string>): { name: string; because: 
   if (['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => flags.has(f))) return { name: 'SKYLAKEX', because: 'AVX-512' };
   if (flags.has('avx2') && flags.has('fma')) return { name: 'HASWELL', because: 'AVX2 and FMA' };
   return null;
+}
+
+/** One line for reports and benches: the library, its kernels and threads, or why there is none. */
+export function blasSummary(): string {
+  const b = tryBlas();
+  return b ? `${b.library}${b.kernel ? `, ${b.kernel} kernels` : ''} (${b.threads} threads)` : `no CBLAS (${failure})`;
 }
 
 /** Why `tryBlas()` returned null. */

@@ -40,11 +40,10 @@ import { planBatches } from './plan.ts';
 export interface KvCache {
   readonly R: number;
   readonly Tmax: number;
-  /** Per group: its prefix length, its key capacity Wcap, and the first float of its block in kT[l] and in v[l]. */
+  /** Per group: its prefix length, its key capacity Wcap, and the first float of its block (the same in kT[l] and v[l]: both Wcap x C floats). */
   readonly S: Int32Array;
   readonly cap: Int32Array;
-  readonly kBase: Int32Array;
-  readonly vBase: Int32Array;
+  readonly base: Int32Array;
   /** Per layer: the groups' key blocks, each H x [D, Wcap]. */
   readonly kT: Float32Array[];
   /** Per layer: the groups' value blocks, each [Wcap, C]. */
@@ -64,11 +63,10 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
   const groups = mb.plan.spec.groups;
   const S = Int32Array.from(groups, (g) => g.S);
   const cap = Int32Array.from(groups, (g) => g.S + Tmax * R);
-  const kBase = new Int32Array(groups.length);
-  const vBase = new Int32Array(groups.length);
+  const base = new Int32Array(groups.length);
   let floats = 0;
   for (let i = 0; i < groups.length; i++) {
-    kBase[i] = vBase[i] = floats;
+    base[i] = floats;
     floats += cap[i] * C;
   }
   const kT = run.acts.map(() => new Float32Array(floats));
@@ -77,12 +75,12 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
     groups.forEach((g, i) => {
       for (let j = 0; j < g.S; j++) {
         const from = (g.p0 + j) * C3;
-        for (let c = 0; c < C; c++) kT[l][kBase[i] + c * cap[i] + j] = a.qkv[from + C + c]; // head h, dim d: row c = h D + d
-        v[l].set(a.qkv.subarray(from + 2 * C, from + 3 * C), vBase[i] + j * C);
+        for (let c = 0; c < C; c++) kT[l][base[i] + c * cap[i] + j] = a.qkv[from + C + c]; // head h, dim d: row c = h D + d
+        v[l].set(a.qkv.subarray(from + 2 * C, from + 3 * C), base[i] + j * C);
       }
     });
   });
-  return { R, Tmax, S, cap, kBase, vBase, kT, v, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
+  return { R, Tmax, S, cap, base, kT, v, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
 }
 
 /**
@@ -110,7 +108,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const att = arena.get('dec1.att', A * C);
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
-  const own = new Float32Array(t + 1); // a row's own columns' exponentials
+  const own = arena.get('dec1.own', t + 1); // a row's own columns' exponentials
   // rows of each group among the open ones: [start, end)
   const bounds: [number, number, number][] = [];
   for (let i = 0; i < A;) {
@@ -131,10 +129,10 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
       const w = cache.cap[g];
       const col0 = cache.S[g] + t * R - g * R; // + slot: the row's column
       for (let c = 0; c < C; c++) {
-        const ko = cache.kBase[g] + c * w + col0;
+        const ko = cache.base[g] + c * w + col0;
         for (let i = a0; i < a1; i++) kT[ko + slots[i]] = qkv[i * C3 + C + c];
       }
-      for (let i = a0; i < a1; i++) Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), cache.vBase[g] + (col0 + slots[i]) * C);
+      for (let i = a0; i < a1; i++) Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), cache.base[g] + (col0 + slots[i]) * C);
     }
     for (const [g, a0, a1] of bounds) {
       const n = a1 - a0;
@@ -143,9 +141,9 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
       const cap = cache.cap[g];
       const sc = arena.get('dec1.scores', n * W);
       for (let h = 0; h < H; h++) {
-        gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(cache.kBase[g] + h * D * cap), cap, 0, sc, W);
+        gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(cache.base[g] + h * D * cap), cap, 0, sc, W);
         for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, slots[a0 + i] - g * R, own);
-        gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(cache.vBase[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
+        gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(cache.base[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
       }
     }
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
