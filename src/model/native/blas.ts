@@ -11,7 +11,7 @@
  * shapes, may round differently in the last bit).
  *
  * Kernels: OpenBLAS picks them from a table of the CPUs it knows; on a newer one (Debian's 0.3.21
- * on a Sapphire Rapids Xeon, say) it falls back to its generic SSE3 "Prescott" kernels, 3-8x
+ * on a Sapphire Rapids Xeon, say) it falls back to its generic SSE3 "Prescott" kernels, 4-5x
  * slower here than the AVX-512 ones the CPU runs. When that happens and the user has not set
  * OPENBLAS_CORETYPE, the library is loaded again with the best kernels the CPU's flags allow
  * (`kernelFor`); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's own choice. The benches print the

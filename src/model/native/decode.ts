@@ -33,8 +33,8 @@ import { planBatches } from './plan.ts';
  * masked: at BLAS speed that beats a loop per row), and one more its output:
  *
  *   kT  per group and head, keys transposed: [D, Wcap] (Wcap = S_g + Tmax R), so the scores
- *       q [n, D] @ kT [D, W] are a plain (NN) product: 4x faster than q @ k^T (NT) at these
- *       shapes with OpenBLAS (measured: 1.5 us against 5.9 us for 8 x 317 x 32)
+ *       q [n, D] @ kT [D, W] are a plain (NN) product: 3.5x faster than q @ k^T (NT) at these
+ *       shapes with OpenBLAS's AVX-512 kernels (`npm run bench:kernels`; the same with Prescott's)
  *   v   per group: [Wcap, C] rows, heads side by side (P [n, W] @ v [W, D] is NN already)
  */
 export interface KvCache {
