@@ -17,6 +17,7 @@
 
 import { gemm } from './blas.ts';
 import { expNonPos } from './ops.ts';
+import { simdKernels } from './simd/simd.ts';
 
 export interface AttnGroup {
   /** First row of the prefix. */
@@ -64,6 +65,71 @@ function softmaxRow(p: Float32Array, off: number, len: number, width: number): v
   for (let j = len; j < width; j++) p[off + j] = 0;
 }
 
+/**
+ * The softmaxes of one (group, head) block in place, scores in, probabilities out. The block is
+ * [S, S] (prefix rows) | [ntot, S] (response rows against the prefix) | [n, n] per response (its
+ * rows against itself, causal); a response row's two segments share one softmax. The SIMD
+ * kernel (simd.ts) when there is one, else these loops (float64 sums).
+ */
+export function softmaxBlock(block: Float32Array, S: number, causal: boolean, resp: readonly number[]): void {
+  const simd = simdKernels();
+  if (simd) return simd.attentionSoftmax(block, S, causal, resp);
+  softmaxBlockJs(block, S, causal, resp);
+}
+
+/** softmaxBlock's JavaScript loops: the reference for the SIMD kernel, and the fallback. */
+export function softmaxBlockJs(block: Float32Array, S: number, causal: boolean, resp: readonly number[]): void {
+  for (let i = 0; i < S; i++) softmaxRow(block, i * S, causal ? i + 1 : S, S);
+  const ntot = resp.reduce((a, n) => a + n, 0);
+  let a = S * S; // response row's prefix scores
+  let b = a + ntot * S; // its own scores
+  for (const n of resp) {
+    for (let i = 0; i < n; i++, a += S, b += n) {
+      let max = -Infinity;
+      for (let j = 0; j < S; j++) if (block[a + j] > max) max = block[a + j];
+      for (let j = 0; j <= i; j++) if (block[b + j] > max) max = block[b + j];
+      let z = 0;
+      for (let j = 0; j < S; j++) z += block[a + j] = expNonPos(block[a + j] - max);
+      for (let j = 0; j <= i; j++) z += block[b + j] = expNonPos(block[b + j] - max);
+      const inv = 1 / z;
+      for (let j = 0; j < S; j++) block[a + j] *= inv;
+      for (let j = 0; j <= i; j++) block[b + j] *= inv;
+      for (let j = i + 1; j < n; j++) block[b + j] = 0;
+    }
+  }
+}
+
+/**
+ * Its backward, row by row over the same segments: grad (laid out as the block) holds dL/dP on
+ * entry and dL/dscores on return, dS = P (dP - sum_j P_j dP_j).
+ */
+export function softmaxBlockBackward(block: Float32Array, grad: Float32Array, S: number, resp: readonly number[]): void {
+  const simd = simdKernels();
+  if (simd) return simd.attentionSoftmaxBackward(block, grad, S, resp);
+  softmaxBlockBackwardJs(block, grad, S, resp);
+}
+
+/** softmaxBlockBackward's JavaScript loops (reference and fallback). */
+export function softmaxBlockBackwardJs(block: Float32Array, grad: Float32Array, S: number, resp: readonly number[]): void {
+  for (let o = 0; o < S * S; o += S) {
+    let dot = 0;
+    for (let j = 0; j < S; j++) dot += block[o + j] * grad[o + j];
+    for (let j = 0; j < S; j++) grad[o + j] = block[o + j] * (grad[o + j] - dot);
+  }
+  const ntot = resp.reduce((a, n) => a + n, 0);
+  let a = S * S;
+  let b = a + ntot * S;
+  for (const n of resp) {
+    for (let i = 0; i < n; i++, a += S, b += n) {
+      let dot = 0;
+      for (let j = 0; j < S; j++) dot += block[a + j] * grad[a + j];
+      for (let j = 0; j <= i; j++) dot += block[b + j] * grad[b + j];
+      for (let j = 0; j < S; j++) grad[a + j] = block[a + j] * (grad[a + j] - dot);
+      for (let j = 0; j < n; j++) grad[b + j] = j <= i ? block[b + j] * (grad[b + j] - dot) : 0;
+    }
+  }
+}
+
 /** out[rows, C] = attention of qkv [rows, 3C]; fills probs. */
 export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec): void {
   const { H, D } = spec;
@@ -74,59 +140,39 @@ export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Fl
   for (const { p0, S, resp } of spec.groups) {
     const s0 = p0 + S;
     const ntot = resp.reduce((a, n) => a + n, 0);
+    const own = resp.reduce((a, n) => a + n * n, 0);
     for (let h = 0; h < H; h++) {
       const q = h * D;
       const k = C + h * D;
       const v = 2 * C + h * D;
-      // prefix -> prefix: [S, S]
-      const pp = probs.subarray(po, po + S * S);
-      po += S * S;
+      const block = probs.subarray(po, po + S * S + ntot * S + own);
+      po += block.length;
+      // scores: prefix -> prefix [S, S]; responses -> prefix [ntot, S] in one product; each
+      // response -> itself [n, n]
+      const pp = block.subarray(0, S * S);
+      const sp = block.subarray(S * S, S * S + ntot * S);
       gemm(false, true, S, S, D, alpha, qkv.subarray(p0 * C3 + q), C3, qkv.subarray(p0 * C3 + k), C3, 0, pp, S);
-      for (let i = 0; i < S; i++) softmaxRow(pp, i * S, spec.causal ? i + 1 : S, S);
-      gemm(false, false, S, D, S, 1, pp, S, qkv.subarray(p0 * C3 + v), C3, 0, out.subarray(p0 * C + q), C);
-      if (ntot === 0) continue;
-      // responses -> prefix: [ntot, S], one product for all responses of the group
-      const sp = probs.subarray(po, po + ntot * S);
-      po += ntot * S;
       gemm(false, true, ntot, S, D, alpha, qkv.subarray(s0 * C3 + q), C3, qkv.subarray(p0 * C3 + k), C3, 0, sp, S);
-      // each response -> itself: [n, n], causal; then one softmax over both segments per row
-      let r0 = s0;
-      const own: Float32Array[] = [];
-      for (const n of resp) {
-        const ss = probs.subarray(po, po + n * n);
-        po += n * n;
-        own.push(ss);
-        gemm(false, true, n, n, D, alpha, qkv.subarray(r0 * C3 + q), C3, qkv.subarray(r0 * C3 + k), C3, 0, ss, n);
-        for (let i = 0; i < n; i++) {
-          const a = (r0 - s0 + i) * S;
-          const b = i * n;
-          let max = -Infinity;
-          for (let j = 0; j < S; j++) if (sp[a + j] > max) max = sp[a + j];
-          for (let j = 0; j <= i; j++) if (ss[b + j] > max) max = ss[b + j];
-          let z = 0;
-          for (let j = 0; j < S; j++) z += sp[a + j] = expNonPos(sp[a + j] - max);
-          for (let j = 0; j <= i; j++) z += ss[b + j] = expNonPos(ss[b + j] - max);
-          const inv = 1 / z;
-          for (let j = 0; j < S; j++) sp[a + j] *= inv;
-          for (let j = 0; j <= i; j++) ss[b + j] *= inv;
-          for (let j = i + 1; j < n; j++) ss[b + j] = 0;
-        }
-        r0 += n;
+      for (let r = 0, r0 = s0, o = S * S + ntot * S; r < resp.length; o += resp[r] * resp[r], r0 += resp[r], r++) {
+        const n = resp[r];
+        gemm(false, true, n, n, D, alpha, qkv.subarray(r0 * C3 + q), C3, qkv.subarray(r0 * C3 + k), C3, 0, block.subarray(o, o + n * n), n);
       }
+      softmaxBlock(block, S, spec.causal, resp);
+      // out = P V, segment by segment
+      gemm(false, false, S, D, S, 1, pp, S, qkv.subarray(p0 * C3 + v), C3, 0, out.subarray(p0 * C + q), C);
       gemm(false, false, ntot, D, S, 1, sp, S, qkv.subarray(p0 * C3 + v), C3, 0, out.subarray(s0 * C + q), C);
-      r0 = s0;
-      resp.forEach((n, r) => {
-        gemm(false, false, n, D, n, 1, own[r], n, qkv.subarray(r0 * C3 + v), C3, 1, out.subarray(r0 * C + q), C);
-        r0 += n;
-      });
+      for (let r = 0, r0 = s0, o = S * S + ntot * S; r < resp.length; o += resp[r] * resp[r], r0 += resp[r], r++) {
+        const n = resp[r];
+        gemm(false, false, n, D, n, 1, block.subarray(o, o + n * n), n, qkv.subarray(r0 * C3 + v), C3, 1, out.subarray(r0 * C + q), C);
+      }
     }
   }
 }
 
 /**
  * dqkv [rows, 3C] (overwritten) from dout [rows, C], the kept probs and qkv. `scratch` holds
- * probsLayout(spec).block floats. Softmax backward per row: dS = P (dP - sum_j P_j dP_j) over
- * both segments of the row.
+ * probsLayout(spec).block floats: dL/dP of one (group, head) block, laid out as the block, then
+ * (softmaxBlockBackward) dL/dscores.
  */
 export function attentionBackward(dqkv: Float32Array, dout: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec, rows: number, scratch: Float32Array): void {
   const { H, D } = spec;
@@ -138,6 +184,7 @@ export function attentionBackward(dqkv: Float32Array, dout: Float32Array, probs:
   for (const { p0, S, resp } of spec.groups) {
     const s0 = p0 + S;
     const ntot = resp.reduce((a, n) => a + n, 0);
+    const own = resp.reduce((a, n) => a + n * n, 0);
     for (let h = 0; h < H; h++) {
       const q = h * D;
       const k = C + h * D;
@@ -145,58 +192,40 @@ export function attentionBackward(dqkv: Float32Array, dout: Float32Array, probs:
       const Qp = qkv.subarray(p0 * C3 + q);
       const Kp = qkv.subarray(p0 * C3 + k);
       const Vp = qkv.subarray(p0 * C3 + v);
-      const dQp = dqkv.subarray(p0 * C3 + q);
       const dKp = dqkv.subarray(p0 * C3 + k);
       const dVp = dqkv.subarray(p0 * C3 + v);
-      // prefix -> prefix
-      const pp = probs.subarray(po, po + S * S);
-      po += S * S;
-      const dp = scratch.subarray(0, S * S);
+      const block = probs.subarray(po, po + S * S + ntot * S + own);
+      po += block.length;
+      const grad = scratch.subarray(0, block.length);
+      const pp = block.subarray(0, S * S);
+      const sp = block.subarray(S * S, S * S + ntot * S);
+      const dp = grad.subarray(0, S * S);
+      const dsp = grad.subarray(S * S, S * S + ntot * S);
       const dOp = dout.subarray(p0 * C + q);
+      const dOs = dout.subarray(s0 * C + q);
+      // dP = dO V^T and dV += P^T dO, segment by segment
       gemm(false, true, S, S, D, 1, dOp, C, Vp, C3, 0, dp, S);
       gemm(true, false, S, D, S, 1, pp, S, dOp, C, 1, dVp, C3);
-      for (let i = 0; i < S; i++) {
-        const o = i * S;
-        let dot = 0;
-        for (let j = 0; j < S; j++) dot += pp[o + j] * dp[o + j];
-        for (let j = 0; j < S; j++) dp[o + j] = pp[o + j] * (dp[o + j] - dot);
-      }
-      gemm(false, false, S, D, S, alpha, dp, S, Kp, C3, 1, dQp, C3);
-      gemm(true, false, S, D, S, alpha, dp, S, Qp, C3, 1, dKp, C3);
-      if (ntot === 0) continue;
-      // responses: dP for both segments, then the joint softmax backward row by row
-      const sp = probs.subarray(po, po + ntot * S);
-      po += ntot * S;
-      const dsp = scratch.subarray(0, ntot * S);
-      let so = ntot * S;
-      const dOs = dout.subarray(s0 * C + q);
       gemm(false, true, ntot, S, D, 1, dOs, C, Vp, C3, 0, dsp, S);
       gemm(true, false, S, D, ntot, 1, sp, S, dOs, C, 1, dVp, C3);
-      let r0 = s0;
-      for (const n of resp) {
-        const ss = probs.subarray(po, po + n * n);
-        po += n * n;
-        const dss = scratch.subarray(so, so + n * n);
-        so += n * n;
+      for (let r = 0, r0 = s0, o = S * S + ntot * S; r < resp.length; o += resp[r] * resp[r], r0 += resp[r], r++) {
+        const n = resp[r];
         const dOr = dout.subarray(r0 * C + q);
-        gemm(false, true, n, n, D, 1, dOr, C, qkv.subarray(r0 * C3 + v), C3, 0, dss, n);
-        gemm(true, false, n, D, n, 1, ss, n, dOr, C, 1, dqkv.subarray(r0 * C3 + v), C3);
-        for (let i = 0; i < n; i++) {
-          const a = (r0 - s0 + i) * S;
-          const b = i * n;
-          let dot = 0;
-          for (let j = 0; j < S; j++) dot += sp[a + j] * dsp[a + j];
-          for (let j = 0; j <= i; j++) dot += ss[b + j] * dss[b + j];
-          for (let j = 0; j < S; j++) dsp[a + j] = sp[a + j] * (dsp[a + j] - dot);
-          for (let j = 0; j < n; j++) dss[b + j] = j <= i ? ss[b + j] * (dss[b + j] - dot) : 0;
-        }
-        const Qr = qkv.subarray(r0 * C3 + q);
-        gemm(false, false, n, D, n, alpha, dss, n, qkv.subarray(r0 * C3 + k), C3, 1, dqkv.subarray(r0 * C3 + q), C3);
-        gemm(true, false, n, D, n, alpha, dss, n, Qr, C3, 1, dqkv.subarray(r0 * C3 + k), C3);
-        r0 += n;
+        gemm(false, true, n, n, D, 1, dOr, C, qkv.subarray(r0 * C3 + v), C3, 0, grad.subarray(o, o + n * n), n);
+        gemm(true, false, n, D, n, 1, block.subarray(o, o + n * n), n, dOr, C, 1, dqkv.subarray(r0 * C3 + v), C3);
       }
+      softmaxBlockBackward(block, grad, S, resp);
+      // dQ += alpha dS K, dK += alpha dS^T Q, segment by segment
+      gemm(false, false, S, D, S, alpha, dp, S, Kp, C3, 1, dqkv.subarray(p0 * C3 + q), C3);
+      gemm(true, false, S, D, S, alpha, dp, S, Qp, C3, 1, dKp, C3);
       gemm(false, false, ntot, D, S, alpha, dsp, S, Kp, C3, 1, dqkv.subarray(s0 * C3 + q), C3);
       gemm(true, false, S, D, ntot, alpha, dsp, S, qkv.subarray(s0 * C3 + q), C3, 1, dKp, C3);
+      for (let r = 0, r0 = s0, o = S * S + ntot * S; r < resp.length; o += resp[r] * resp[r], r0 += resp[r], r++) {
+        const n = resp[r];
+        const dss = grad.subarray(o, o + n * n);
+        gemm(false, false, n, D, n, alpha, dss, n, qkv.subarray(r0 * C3 + k), C3, 1, dqkv.subarray(r0 * C3 + q), C3);
+        gemm(true, false, n, D, n, alpha, dss, n, qkv.subarray(r0 * C3 + q), C3, 1, dqkv.subarray(r0 * C3 + k), C3);
+      }
     }
   }
 }

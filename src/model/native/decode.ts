@@ -23,6 +23,7 @@ import { gemm } from './blas.ts';
 import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
 import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
+import { simdKernels } from './simd/simd.ts';
 
 /**
  * Every key and value a decode step attends to, per layer, one block per group. The keys a row
@@ -109,6 +110,8 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
   const own = arena.get('dec1.own', t + 1); // a row's own columns' exponentials
+  const ownR = new Int32Array(R); // the group's rows' responses
+  const simd = simdKernels();
   // rows of each group among the open ones: [start, end)
   const bounds: [number, number, number][] = [];
   for (let i = 0; i < A;) {
@@ -140,9 +143,11 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
       const W = S + (t + 1) * R;
       const cap = cache.cap[g];
       const sc = arena.get('dec1.scores', n * W);
+      for (let i = 0; i < n; i++) ownR[i] = slots[a0 + i] - g * R;
       for (let h = 0; h < H; h++) {
         gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(cache.base[g] + h * D * cap), cap, 0, sc, W);
-        for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, slots[a0 + i] - g * R, own);
+        if (simd) simd.decodeSoftmax(sc, n, W, S, t, R, ownR);
+        else for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, ownR[i], own);
         gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(cache.base[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
       }
     }
@@ -165,7 +170,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
  * the row's own response's columns j R + r (j <= t) share one normaliser; every other response's
  * columns are set to 0.
  */
-function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number, r: number, own: Float32Array): void {
+export function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number, r: number, own: Float32Array): void {
   let max = -Infinity;
   for (let j = 0; j < S; j++) if (sc[o + j] > max) max = sc[o + j];
   const so = o + S + r;

@@ -5,6 +5,7 @@
  */
 
 import { gemm } from './blas.ts';
+import { simdKernels } from './simd/simd.ts';
 
 export const LN_EPS = 1e-5;
 
@@ -48,6 +49,13 @@ export function linearBackward(
  * rstd per row for the backward pass.
  */
 export function layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number): void {
+  const simd = C % 4 === 0 ? simdKernels() : null;
+  if (simd) return simd.layerNormForward(y, mean, rstd, x, g, b, R, C, LN_EPS);
+  layerNormForwardJs(y, mean, rstd, x, g, b, R, C);
+}
+
+/** layerNormForward's JavaScript loop, in float64: the reference for the SIMD kernel, and the fallback. */
+export function layerNormForwardJs(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number): void {
   for (let r = 0; r < R; r++) {
     const o = r * C;
     let s = 0;
@@ -70,6 +78,25 @@ export function layerNormForward(y: Float32Array, mean: Float32Array, rstd: Floa
  * dxhat = dy * g; dg += sum dy * xhat; db += sum dy.
  */
 export function layerNormBackward(
+  dx: Float32Array,
+  dg: Float32Array,
+  db: Float32Array,
+  dy: Float32Array,
+  x: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  g: Float32Array,
+  R: number,
+  C: number,
+  accumulate: boolean,
+): void {
+  const simd = C % 4 === 0 ? simdKernels() : null;
+  if (simd) return simd.layerNormBackward(dx, dg, db, dy, x, mean, rstd, g, R, C, accumulate);
+  layerNormBackwardJs(dx, dg, db, dy, x, mean, rstd, g, R, C, accumulate);
+}
+
+/** layerNormBackward's JavaScript loop (reference and fallback). */
+export function layerNormBackwardJs(
   dx: Float32Array,
   dg: Float32Array,
   db: Float32Array,
@@ -148,6 +175,13 @@ const GELU_C = 0.044715;
  * tanh of its own.
  */
 export function geluForward(y: Float32Array, x: Float32Array, n: number, gate?: Float32Array): void {
+  const simd = simdKernels();
+  if (simd) return simd.geluForward(y, x, n, gate);
+  geluForwardJs(y, x, n, gate);
+}
+
+/** geluForward's JavaScript loop (reference and fallback). */
+export function geluForwardJs(y: Float32Array, x: Float32Array, n: number, gate?: Float32Array): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
     const s = 0.5 * (1 + fastTanh(GELU_K * (v + GELU_C * v * v * v)));
@@ -158,6 +192,13 @@ export function geluForward(y: Float32Array, x: Float32Array, n: number, gate?: 
 
 /** Its backward from the kept gate s = (1 + tanh u) / 2: dy/dx = s + 2 x s (1 - s) u'(x), u' = k (1 + 3 c x^2). dx may be dy. */
 export function geluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, gate: Float32Array, n: number): void {
+  const simd = simdKernels();
+  if (simd) return simd.geluBackward(dx, dy, x, gate, n);
+  geluBackwardJs(dx, dy, x, gate, n);
+}
+
+/** geluBackward's JavaScript loop (reference and fallback). */
+export function geluBackwardJs(dx: Float32Array, dy: Float32Array, x: Float32Array, gate: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
     const s = gate[i];

@@ -1,0 +1,384 @@
+;; The native engine's elementwise and row-wise loops in WebAssembly SIMD (f32x4), for the ones a
+;; CPU profile showed matter: GELU and layer norm, forward beside backward. The same arithmetic
+;; as ops.ts's JavaScript loops, which stay as the reference (test/model/native/simd.test.ts)
+;; and as the fallback; here in float32 (JavaScript computes in float64 and rounds at the store),
+;; so results differ from those loops in the last bits, and are the same run after run.
+;;
+;; Pointers are byte offsets into this module's memory (simd.ts copies arguments in and results
+;; out). Counts: n is a multiple of 4 (simd.ts pads), C a multiple of 4 (simd.ts checks).
+;; Built by `npm run build:wasm` (wabt's wat2wasm) into kernels.wasm, which is committed; a test
+;; rebuilds it and checks the two agree.
+(module
+  (memory (export "memory") 1)
+
+  ;; tanh(u) for a vector: the odd rational function of degree 13/6 of ops.ts's fastTanh
+  ;; (Eigen's float tanh), on u clamped to [-7.9053, 7.9053].
+  (func $tanh (param $u v128) (result v128)
+    (local $x v128) (local $x2 v128) (local $p v128) (local $q v128)
+    (local.set $x (f32x4.pmax (f32x4.splat (f32.const -7.90531110763549805))
+                  (f32x4.pmin (f32x4.splat (f32.const 7.90531110763549805)) (local.get $u))))
+    (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $p (f32x4.splat (f32.const -2.76076847742355e-16)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 2.00018790482477e-13))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -8.60467152213735e-11))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 5.12229709037114e-8))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 1.48572235717979e-5))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 6.37261928875436e-4))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 4.89352455891786e-3))))
+    (local.set $p (f32x4.mul (local.get $x) (local.get $p)))
+    (local.set $q (f32x4.splat (f32.const 1.19825839466702e-6)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const 1.18534705686654e-4))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const 2.268434632439e-3))))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const 4.89352518554385e-3))))
+    (f32x4.div (local.get $p) (local.get $q)))
+
+  ;; GELU, tanh form: s = (1 + tanh(k (v + c v^3))) / 2, y = v s; gate[i] = s (for the backward).
+  ;; x, y, gate: n floats each (y may be x).
+  (func (export "gelu_fwd") (param $x i32) (param $y i32) (param $gate i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $s v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $s
+          (f32x4.mul (f32x4.splat (f32.const 0.5))
+            (f32x4.add (f32x4.splat (f32.const 1))
+              (call $tanh
+                (f32x4.mul (f32x4.splat (f32.const 0.7978845608028654))
+                  (f32x4.add (local.get $v)
+                    (f32x4.mul (f32x4.splat (f32.const 0.044715))
+                      (f32x4.mul (local.get $v) (f32x4.mul (local.get $v) (local.get $v))))))))))
+        (v128.store (local.get $gate) (local.get $s))
+        (v128.store (local.get $y) (f32x4.mul (local.get $v) (local.get $s)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (local.set $gate (i32.add (local.get $gate) (i32.const 16)))
+        (br $next))))
+
+  ;; Its backward from the gate: dx = dy (s + 2 v s (1 - s) k (1 + 3 c v^2)). dx may be dy.
+  (func (export "gelu_bwd") (param $dx i32) (param $dy i32) (param $x i32) (param $gate i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $s v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $s (v128.load (local.get $gate)))
+        (v128.store (local.get $dx)
+          (f32x4.mul (v128.load (local.get $dy))
+            (f32x4.add (local.get $s)
+              (f32x4.mul
+                (f32x4.mul (f32x4.mul (f32x4.splat (f32.const 1.5957691216057308)) (local.get $v))
+                           (f32x4.mul (local.get $s) (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $s))))
+                (f32x4.add (f32x4.splat (f32.const 1))
+                  (f32x4.mul (f32x4.splat (f32.const 0.134145)) (f32x4.mul (local.get $v) (local.get $v))))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $gate (i32.add (local.get $gate) (i32.const 16)))
+        (br $next))))
+
+  (func $hsum (param $v v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; Layer norm of R rows of C: y = (x - mean) rstd g + b, rstd = 1 / sqrt(var + eps); keeps mean
+  ;; and rstd per row (R floats each).
+  (func (export "ln_fwd") (param $y i32) (param $mean i32) (param $rstd i32) (param $x i32) (param $g i32) (param $b i32) (param $R i32) (param $C i32) (param $eps f32)
+    (local $r i32) (local $j i32) (local $rowB i32) (local $acc v128) (local $d v128) (local $m f32) (local $rs f32) (local $mv v128) (local $rv v128)
+    (local.set $rowB (i32.shl (local.get $C) (i32.const 2)))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $R)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $j) (local.get $rowB)))
+          (local.set $acc (f32x4.add (local.get $acc) (v128.load (i32.add (local.get $x) (local.get $j)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l1)))
+        (local.set $m (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $C))))
+        (local.set $mv (f32x4.splat (local.get $m)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_u (local.get $j) (local.get $rowB)))
+          (local.set $d (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $mv)))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $d) (local.get $d))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l2)))
+        (local.set $rs (f32.div (f32.const 1)
+          (f32.sqrt (f32.add (f32.div (call $hsum (local.get $acc)) (f32.convert_i32_u (local.get $C))) (local.get $eps)))))
+        (f32.store (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2))) (local.get $m))
+        (f32.store (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2))) (local.get $rs))
+        (local.set $rv (f32x4.splat (local.get $rs)))
+        (local.set $j (i32.const 0))
+        (block $d3 (loop $l3
+          (br_if $d3 (i32.ge_u (local.get $j) (local.get $rowB)))
+          (v128.store (i32.add (local.get $y) (local.get $j))
+            (f32x4.add
+              (f32x4.mul
+                (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $mv)) (local.get $rv))
+                (v128.load (i32.add (local.get $g) (local.get $j))))
+              (v128.load (i32.add (local.get $b) (local.get $j)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l3)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowB)))
+        (local.set $y (i32.add (local.get $y) (local.get $rowB)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; Its backward: dx (+)= rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy g;
+  ;; dg += dy xhat, db += dy (C floats each, accumulated over the rows).
+  (func (export "ln_bwd") (param $dx i32) (param $dg i32) (param $db i32) (param $dy i32) (param $x i32) (param $mean i32) (param $rstd i32) (param $g i32) (param $R i32) (param $C i32) (param $accumulate i32)
+    (local $r i32) (local $j i32) (local $rowB i32) (local $mv v128) (local $rv v128) (local $xh v128) (local $dyv v128) (local $d v128)
+    (local $sD v128) (local $sDX v128) (local $mD v128) (local $mDX v128) (local $v v128)
+    (local.set $rowB (i32.shl (local.get $C) (i32.const 2)))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $R)))
+        (local.set $mv (v128.load32_splat (i32.add (local.get $mean) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $rv (v128.load32_splat (i32.add (local.get $rstd) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $sD (v128.const f32x4 0 0 0 0))
+        (local.set $sDX (v128.const f32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $d1 (loop $l1
+          (br_if $d1 (i32.ge_u (local.get $j) (local.get $rowB)))
+          (local.set $xh (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $mv)) (local.get $rv)))
+          (local.set $dyv (v128.load (i32.add (local.get $dy) (local.get $j))))
+          (local.set $d (f32x4.mul (local.get $dyv) (v128.load (i32.add (local.get $g) (local.get $j)))))
+          (local.set $sD (f32x4.add (local.get $sD) (local.get $d)))
+          (local.set $sDX (f32x4.add (local.get $sDX) (f32x4.mul (local.get $d) (local.get $xh))))
+          (v128.store (i32.add (local.get $dg) (local.get $j))
+            (f32x4.add (v128.load (i32.add (local.get $dg) (local.get $j))) (f32x4.mul (local.get $dyv) (local.get $xh))))
+          (v128.store (i32.add (local.get $db) (local.get $j))
+            (f32x4.add (v128.load (i32.add (local.get $db) (local.get $j))) (local.get $dyv)))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l1)))
+        (local.set $mD (f32x4.splat (f32.div (call $hsum (local.get $sD)) (f32.convert_i32_u (local.get $C)))))
+        (local.set $mDX (f32x4.splat (f32.div (call $hsum (local.get $sDX)) (f32.convert_i32_u (local.get $C)))))
+        (local.set $j (i32.const 0))
+        (block $d2 (loop $l2
+          (br_if $d2 (i32.ge_u (local.get $j) (local.get $rowB)))
+          (local.set $xh (f32x4.mul (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j))) (local.get $mv)) (local.get $rv)))
+          (local.set $v
+            (f32x4.mul (local.get $rv)
+              (f32x4.sub
+                (f32x4.sub
+                  (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $j))) (v128.load (i32.add (local.get $g) (local.get $j))))
+                  (local.get $mD))
+                (f32x4.mul (local.get $xh) (local.get $mDX)))))
+          (if (local.get $accumulate)
+            (then (local.set $v (f32x4.add (local.get $v) (v128.load (i32.add (local.get $dx) (local.get $j)))))))
+          (v128.store (i32.add (local.get $dx) (local.get $j)) (local.get $v))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $l2)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowB)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $rowB)))
+        (local.set $dx (i32.add (local.get $dx) (local.get $rowB)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; Softmax rows of attention. A row's segments (the prefix's scores, then its own response's)
+  ;; are gathered into a scratch row, padded to whole vectors, normalised there together, and
+  ;; written back: one softmax over the row's segments, as attention.ts's JavaScript loop does.
+  ;; ---------------------------------------------------------------------------------------------
+
+  ;; e^x (x <= 0 after the max is subtracted; -inf gives 0): x = n ln2 + r, |r| <= ln2/2, e^r by
+  ;; Cephes' expf polynomial, 2^n from the exponent bits; below -87 (float32's smallest normal)
+  ;; the result is 0.
+  (func $exp (param $x v128) (result v128)
+    (local $xc v128) (local $n v128) (local $r v128) (local $p v128)
+    (local.set $xc (f32x4.pmax (f32x4.splat (f32.const -87)) (local.get $x)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $xc) (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $xc)
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
+      (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (f32x4.splat (f32.const 1))))
+    (v128.andnot
+      (f32x4.mul (local.get $p)
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23)))
+      (f32x4.lt (local.get $x) (f32x4.splat (f32.const -87)))))
+
+  (func $hmax (param $v v128) (result f32)
+    (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; Softmax in place over scr[0..len), after filling the rest of its last vector with -inf.
+  (func $softmax_scratch (param $scr i32) (param $len i32)
+    (local $end i32) (local $p i32) (local $mx v128) (local $sum v128) (local $e v128)
+    (local.set $p (i32.add (local.get $scr) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $end (i32.add (local.get $scr) (i32.shl (i32.and (i32.add (local.get $len) (i32.const 3)) (i32.const -4)) (i32.const 2))))
+    (block $d0 (loop $l0
+      (br_if $d0 (i32.ge_u (local.get $p) (local.get $end)))
+      (f32.store (local.get $p) (f32.const -inf))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l0)))
+    (local.set $mx (f32x4.splat (f32.const -inf)))
+    (local.set $p (local.get $scr))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $mx (f32x4.max (local.get $mx) (v128.load (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l1)))
+    (local.set $mx (f32x4.splat (call $hmax (local.get $mx))))
+    (local.set $sum (v128.const f32x4 0 0 0 0))
+    (local.set $p (local.get $scr))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $e (call $exp (f32x4.sub (v128.load (local.get $p)) (local.get $mx))))
+      (v128.store (local.get $p) (local.get $e))
+      (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l2)))
+    (local.set $sum (f32x4.splat (f32.div (f32.const 1) (call $hsum (local.get $sum)))))
+    (local.set $p (local.get $scr))
+    (block $d3 (loop $l3
+      (br_if $d3 (i32.ge_u (local.get $p) (local.get $end)))
+      (v128.store (local.get $p) (f32x4.mul (v128.load (local.get $p)) (local.get $sum)))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l3))))
+
+  ;; One softmax over a[0..la) and b[0..lb) together, in place.
+  (func $softmax2 (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $scr i32)
+    (local $ba i32) (local $bb i32)
+    (local.set $ba (i32.shl (local.get $la) (i32.const 2)))
+    (local.set $bb (i32.shl (local.get $lb) (i32.const 2)))
+    (memory.copy (local.get $scr) (local.get $a) (local.get $ba))
+    (memory.copy (i32.add (local.get $scr) (local.get $ba)) (local.get $b) (local.get $bb))
+    (call $softmax_scratch (local.get $scr) (i32.add (local.get $la) (local.get $lb)))
+    (memory.copy (local.get $a) (local.get $scr) (local.get $ba))
+    (memory.copy (local.get $b) (i32.add (local.get $scr) (local.get $ba)) (local.get $bb)))
+
+  ;; The prefix's [S, S] block: row i over columns 0..i (causal) or all S; the rest set to 0.
+  (func (export "attn_prefix_fwd") (param $pp i32) (param $S i32) (param $causal i32) (param $scr i32)
+    (local $i i32) (local $len i32) (local $row i32)
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $S)))
+      (local.set $row (i32.add (local.get $pp) (i32.shl (i32.mul (local.get $i) (local.get $S)) (i32.const 2))))
+      (local.set $len (select (i32.add (local.get $i) (i32.const 1)) (local.get $S) (local.get $causal)))
+      (call $softmax2 (local.get $row) (local.get $len) (local.get $row) (i32.const 0) (local.get $scr))
+      (memory.fill (i32.add (local.get $row) (i32.shl (local.get $len) (i32.const 2))) (i32.const 0)
+        (i32.shl (i32.sub (local.get $S) (local.get $len)) (i32.const 2)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  ;; One response of n rows: row i's scores against the prefix (sp, row i of [n, S]) and, causally,
+  ;; against its own response (ss, row i of [n, n], columns 0..i; the rest set to 0).
+  (func (export "attn_resp_fwd") (param $sp i32) (param $ss i32) (param $S i32) (param $n i32) (param $scr i32)
+    (local $i i32) (local $row i32)
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $row (i32.add (local.get $ss) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2))))
+      (call $softmax2 (i32.add (local.get $sp) (i32.shl (i32.mul (local.get $i) (local.get $S)) (i32.const 2))) (local.get $S)
+        (local.get $row) (i32.add (local.get $i) (i32.const 1)) (local.get $scr))
+      (memory.fill (i32.add (local.get $row) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 2))) (i32.const 0)
+        (i32.shl (i32.sub (i32.sub (local.get $n) (local.get $i)) (i32.const 1)) (i32.const 2)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  ;; Softmax backward over the segments a, b of one row, in place on the gradients:
+  ;; d <- p (d - sum_j p_j d_j). p and d are gathered into two scratch rows padded with zeros.
+  (func $softmax2_bwd (param $pa i32) (param $da i32) (param $la i32) (param $pb i32) (param $db i32) (param $lb i32) (param $scr i32)
+    (local $ba i32) (local $bb i32) (local $sd i32) (local $end i32) (local $q i32) (local $dot v128) (local $p v128)
+    (local.set $ba (i32.shl (local.get $la) (i32.const 2)))
+    (local.set $bb (i32.shl (local.get $lb) (i32.const 2)))
+    (local.set $end (i32.shl (i32.and (i32.add (i32.add (local.get $la) (local.get $lb)) (i32.const 3)) (i32.const -4)) (i32.const 2)))
+    (local.set $sd (i32.add (local.get $scr) (local.get $end)))
+    (memory.copy (local.get $scr) (local.get $pa) (local.get $ba))
+    (memory.copy (i32.add (local.get $scr) (local.get $ba)) (local.get $pb) (local.get $bb))
+    (memory.copy (local.get $sd) (local.get $da) (local.get $ba))
+    (memory.copy (i32.add (local.get $sd) (local.get $ba)) (local.get $db) (local.get $bb))
+    (memory.fill (i32.add (local.get $scr) (i32.add (local.get $ba) (local.get $bb))) (i32.const 0)
+      (i32.sub (local.get $end) (i32.add (local.get $ba) (local.get $bb))))
+    (memory.fill (i32.add (local.get $sd) (i32.add (local.get $ba) (local.get $bb))) (i32.const 0)
+      (i32.sub (local.get $end) (i32.add (local.get $ba) (local.get $bb))))
+    (local.set $dot (v128.const f32x4 0 0 0 0))
+    (local.set $q (i32.const 0))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $q) (local.get $end)))
+      (local.set $dot (f32x4.add (local.get $dot)
+        (f32x4.mul (v128.load (i32.add (local.get $scr) (local.get $q))) (v128.load (i32.add (local.get $sd) (local.get $q))))))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br $l1)))
+    (local.set $dot (f32x4.splat (call $hsum (local.get $dot))))
+    (local.set $q (i32.const 0))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $q) (local.get $end)))
+      (local.set $p (v128.load (i32.add (local.get $scr) (local.get $q))))
+      (v128.store (i32.add (local.get $sd) (local.get $q))
+        (f32x4.mul (local.get $p) (f32x4.sub (v128.load (i32.add (local.get $sd) (local.get $q))) (local.get $dot))))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br $l2)))
+    (memory.copy (local.get $da) (local.get $sd) (local.get $ba))
+    (memory.copy (local.get $db) (i32.add (local.get $sd) (local.get $ba)) (local.get $bb)))
+
+  ;; The prefix block's backward: dp (row-major [S, S]) becomes dS, row by row over all S columns.
+  (func (export "attn_prefix_bwd") (param $pp i32) (param $dp i32) (param $S i32) (param $scr i32)
+    (local $i i32) (local $o i32)
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $S)))
+      (local.set $o (i32.shl (i32.mul (local.get $i) (local.get $S)) (i32.const 2)))
+      (call $softmax2_bwd (i32.add (local.get $pp) (local.get $o)) (i32.add (local.get $dp) (local.get $o)) (local.get $S)
+        (local.get $pp) (local.get $dp) (i32.const 0) (local.get $scr))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  ;; One response's backward: rows i of sp/dsp ([n, S]) and ss/dss ([n, n], columns 0..i; the
+  ;; rest of dss set to 0).
+  (func (export "attn_resp_bwd") (param $sp i32) (param $dsp i32) (param $ss i32) (param $dss i32) (param $S i32) (param $n i32) (param $scr i32)
+    (local $i i32) (local $a i32) (local $b i32)
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $a (i32.shl (i32.mul (local.get $i) (local.get $S)) (i32.const 2)))
+      (local.set $b (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2)))
+      (call $softmax2_bwd (i32.add (local.get $sp) (local.get $a)) (i32.add (local.get $dsp) (local.get $a)) (local.get $S)
+        (i32.add (local.get $ss) (local.get $b)) (i32.add (local.get $dss) (local.get $b)) (i32.add (local.get $i) (i32.const 1)) (local.get $scr))
+      (memory.fill (i32.add (local.get $dss) (i32.add (local.get $b) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 2)))) (i32.const 0)
+        (i32.shl (i32.sub (i32.sub (local.get $n) (local.get $i)) (i32.const 1)) (i32.const 2)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  ;; A decode step's scores of n rows [n, W], W = S + (t + 1) R (prefix, then column j of response
+  ;; r at S + j R + r): row i keeps its prefix and its own response's columns (r = own[i], an i32),
+  ;; under one softmax; every other response's columns are set to 0.
+  (func (export "decode_softmax") (param $sc i32) (param $n i32) (param $W i32) (param $S i32) (param $t i32) (param $R i32) (param $own i32) (param $scr i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $col i32) (local $stride i32) (local $so i32)
+    (local.set $stride (i32.shl (local.get $R) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $row (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $i) (local.get $W)) (i32.const 2))))
+      (memory.copy (local.get $scr) (local.get $row) (i32.shl (local.get $S) (i32.const 2)))
+      (local.set $col (i32.add (local.get $row) (i32.shl (i32.add (local.get $S) (i32.load (i32.add (local.get $own) (i32.shl (local.get $i) (i32.const 2))))) (i32.const 2))))
+      (local.set $so (i32.add (local.get $scr) (i32.shl (local.get $S) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (block $g (loop $gl
+        (br_if $g (i32.gt_u (local.get $j) (local.get $t)))
+        (f32.store (i32.add (local.get $so) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.load (i32.add (local.get $col) (i32.mul (local.get $j) (local.get $stride)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $gl)))
+      (call $softmax_scratch (local.get $scr) (i32.add (local.get $S) (i32.add (local.get $t) (i32.const 1))))
+      (memory.copy (local.get $row) (local.get $scr) (i32.shl (local.get $S) (i32.const 2)))
+      (memory.fill (i32.add (local.get $row) (i32.shl (local.get $S) (i32.const 2))) (i32.const 0)
+        (i32.shl (i32.mul (i32.add (local.get $t) (i32.const 1)) (local.get $R)) (i32.const 2)))
+      (local.set $j (i32.const 0))
+      (block $s (loop $sl
+        (br_if $s (i32.gt_u (local.get $j) (local.get $t)))
+        (f32.store (i32.add (local.get $col) (i32.mul (local.get $j) (local.get $stride)))
+          (f32.load (i32.add (local.get $so) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $sl)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+)

@@ -1,0 +1,216 @@
+/**
+ * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm) behind ops.ts's GELU and
+ * layer norm. A kernel works on its module's own memory, so each call copies its inputs in and
+ * its results out, chunk by chunk (a chunk of 8K floats stays in cache; the copies are memcpys,
+ * a small part of the arithmetic they replace). Only this file holds views of that memory, and
+ * it takes them again whenever the memory grows.
+ *
+ * PGPO_SIMD=0 turns the kernels off (ops.ts then runs its JavaScript loops: the reference, in
+ * float64, which rounds differently in the last bits).
+ */
+
+import { readFileSync } from 'node:fs';
+
+// the little of WebAssembly's JS API used here (this project's lib settings do not declare it)
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  CompileError: new () => Error;
+};
+
+interface Exports {
+  readonly memory: WasmMemory;
+  gelu_fwd(x: number, y: number, gate: number, n: number): void;
+  gelu_bwd(dx: number, dy: number, x: number, gate: number, n: number): void;
+  ln_fwd(y: number, mean: number, rstd: number, x: number, g: number, b: number, R: number, C: number, eps: number): void;
+  ln_bwd(dx: number, dg: number, db: number, dy: number, x: number, mean: number, rstd: number, g: number, R: number, C: number, accumulate: number): void;
+  attn_prefix_fwd(pp: number, S: number, causal: number, scr: number): void;
+  attn_resp_fwd(sp: number, ss: number, S: number, n: number, scr: number): void;
+  attn_prefix_bwd(pp: number, dp: number, S: number, scr: number): void;
+  attn_resp_bwd(sp: number, dsp: number, ss: number, dss: number, S: number, n: number, scr: number): void;
+  decode_softmax(sc: number, n: number, W: number, S: number, t: number, R: number, own: number, scr: number): void;
+}
+
+/** Floats per chunk of the elementwise kernels. */
+const CHUNK = 8192;
+
+export class SimdKernels {
+  private readonly k: Exports;
+  private heap: Float32Array;
+
+  constructor(k: Exports) {
+    this.k = k;
+    this.heap = new Float32Array(k.memory.buffer);
+  }
+
+  /** The memory as floats, at least n of them. */
+  private floats(n: number): Float32Array {
+    const need = n * 4 - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
+    if (this.heap.buffer !== this.k.memory.buffer) this.heap = new Float32Array(this.k.memory.buffer);
+    return this.heap;
+  }
+
+  /** y = gelu(x) over n values (y may be x); gate, when given, receives (1 + tanh u) / 2. */
+  geluForward(y: Float32Array, x: Float32Array, n: number, gate?: Float32Array): void {
+    const h = this.floats(3 * CHUNK);
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      h.set(x.subarray(i, i + len), 0);
+      this.k.gelu_fwd(0, CHUNK * 4, 2 * CHUNK * 4, (len + 3) & ~3);
+      y.set(h.subarray(CHUNK, CHUNK + len), i);
+      if (gate) gate.set(h.subarray(2 * CHUNK, 2 * CHUNK + len), i);
+    }
+  }
+
+  /** dx = dy * gelu'(x) from the kept gate (dx may be dy). */
+  geluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, gate: Float32Array, n: number): void {
+    const h = this.floats(3 * CHUNK);
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      h.set(dy.subarray(i, i + len), 0);
+      h.set(x.subarray(i, i + len), CHUNK);
+      h.set(gate.subarray(i, i + len), 2 * CHUNK);
+      this.k.gelu_bwd(0, 0, CHUNK * 4, 2 * CHUNK * 4, (len + 3) & ~3);
+      dx.set(h.subarray(0, len), i);
+    }
+  }
+
+  /** Layer norm of R rows of C (C a multiple of 4): ops.ts's layerNormForward. */
+  layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number, eps: number): void {
+    const rc = Math.max(1, Math.floor(CHUNK / C)); // rows per chunk
+    // layout (floats): g [C] | b [C] | mean [rc] | rstd [rc] | x [rc C] | y [rc C]
+    const oM = 2 * C;
+    const oR = oM + rc;
+    const oX = (oR + rc + 3) & ~3;
+    const oY = oX + rc * C;
+    const h = this.floats(oY + rc * C);
+    h.set(g.subarray(0, C), 0);
+    h.set(b.subarray(0, C), C);
+    for (let r = 0; r < R; r += rc) {
+      const n = Math.min(rc, R - r);
+      h.set(x.subarray(r * C, (r + n) * C), oX);
+      this.k.ln_fwd(oY * 4, oM * 4, oR * 4, oX * 4, 0, C * 4, n, C, eps);
+      y.set(h.subarray(oY, oY + n * C), r * C);
+      mean.set(h.subarray(oM, oM + n), r);
+      rstd.set(h.subarray(oR, oR + n), r);
+    }
+  }
+
+  /** Its backward: ops.ts's layerNormBackward (dg, db accumulate; dx too when `accumulate`). */
+  layerNormBackward(
+    dx: Float32Array,
+    dg: Float32Array,
+    db: Float32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    g: Float32Array,
+    R: number,
+    C: number,
+    accumulate: boolean,
+  ): void {
+    const rc = Math.max(1, Math.floor(CHUNK / C));
+    // layout (floats): g [C] | dg [C] | db [C] | mean [rc] | rstd [rc] | x | dy | dx [rc C each]
+    const oM = 3 * C;
+    const oR = oM + rc;
+    const oX = (oR + rc + 3) & ~3;
+    const oDy = oX + rc * C;
+    const oDx = oDy + rc * C;
+    const h = this.floats(oDx + rc * C);
+    h.set(g.subarray(0, C), 0);
+    h.set(dg.subarray(0, C), C);
+    h.set(db.subarray(0, C), 2 * C);
+    for (let r = 0; r < R; r += rc) {
+      const n = Math.min(rc, R - r);
+      h.set(x.subarray(r * C, (r + n) * C), oX);
+      h.set(dy.subarray(r * C, (r + n) * C), oDy);
+      if (accumulate) h.set(dx.subarray(r * C, (r + n) * C), oDx);
+      h.set(mean.subarray(r, r + n), oM);
+      h.set(rstd.subarray(r, r + n), oR);
+      this.k.ln_bwd(oDx * 4, C * 4, 2 * C * 4, oDy * 4, oX * 4, oM * 4, oR * 4, 0, n, C, accumulate ? 1 : 0);
+      dx.set(h.subarray(oDx, oDx + n * C), r * C);
+    }
+    dg.set(h.subarray(C, 2 * C));
+    db.set(h.subarray(2 * C, 3 * C));
+  }
+
+  /**
+   * The softmaxes of one (group, head) block of attention.ts's probabilities, in place: scores
+   * [S, S] | [ntot, S] | [n_r, n_r] per response in, probabilities out (attentionForward's loops).
+   */
+  attentionSoftmax(block: Float32Array, S: number, causal: boolean, resp: readonly number[]): void {
+    const len = block.length;
+    const oScr = (len + 3) & ~3;
+    const h = this.floats(oScr + 2 * (S + Math.max(0, ...resp) + 4));
+    h.set(block, 0);
+    this.k.attn_prefix_fwd(0, S, causal ? 1 : 0, oScr * 4);
+    let sp = S * S;
+    let ss = sp + resp.reduce((a, n) => a + n, 0) * S;
+    for (const n of resp) {
+      this.k.attn_resp_fwd(sp * 4, ss * 4, S, n, oScr * 4);
+      sp += n * S;
+      ss += n * n;
+    }
+    block.set(h.subarray(0, len));
+  }
+
+  /**
+   * Its backward for one (group, head) block: `grad` (laid out as the block) holds dL/dP on entry
+   * and dL/dscores on return (attentionBackward's loops).
+   */
+  attentionSoftmaxBackward(block: Float32Array, grad: Float32Array, S: number, resp: readonly number[]): void {
+    const len = block.length;
+    const oD = (len + 3) & ~3;
+    const oScr = oD + oD;
+    const h = this.floats(oScr + 2 * (S + Math.max(0, ...resp) + 4));
+    h.set(block, 0);
+    h.set(grad.subarray(0, len), oD);
+    this.k.attn_prefix_bwd(0, oD * 4, S, oScr * 4);
+    let sp = S * S;
+    let ss = sp + resp.reduce((a, n) => a + n, 0) * S;
+    for (const n of resp) {
+      this.k.attn_resp_bwd(sp * 4, (oD + sp) * 4, ss * 4, (oD + ss) * 4, S, n, oScr * 4);
+      sp += n * S;
+      ss += n * n;
+    }
+    grad.set(h.subarray(oD, oD + len));
+  }
+
+  /**
+   * A decode step's softmax over a group's scores [n, W] (decode.ts `softmaxOwn` for each row):
+   * row i keeps the prefix's S columns and its own response's (own[i]) columns 0..t.
+   */
+  decodeSoftmax(sc: Float32Array, n: number, W: number, S: number, t: number, R: number, own: Int32Array): void {
+    const len = n * W;
+    const oOwn = (len + 3) & ~3;
+    const oScr = oOwn + ((n + 3) & ~3);
+    const h = this.floats(oScr + W + 4);
+    h.set(sc.subarray(0, len), 0);
+    new Int32Array(h.buffer, oOwn * 4, n).set(own.subarray(0, n));
+    this.k.decode_softmax(0, n, W, S, t, R, oOwn * 4, oScr * 4);
+    sc.set(h.subarray(0, len));
+  }
+}
+
+let kernels: SimdKernels | null | undefined;
+
+/** The kernels, loaded once per process; null when PGPO_SIMD=0 or this runtime has no WebAssembly SIMD. */
+export function simdKernels(): SimdKernels | null {
+  if (kernels !== undefined) return kernels;
+  if (process.env.PGPO_SIMD === '0') return (kernels = null);
+  const bytes = readFileSync(new URL('./kernels.wasm', import.meta.url));
+  let module: object;
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch (err) {
+    if (err instanceof WebAssembly.CompileError) return (kernels = null); // no SIMD in this runtime: ops.ts's loops
+    throw err;
+  }
+  return (kernels = new SimdKernels(new WebAssembly.Instance(module, {}).exports as unknown as Exports));
+}

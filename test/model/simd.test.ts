@@ -1,0 +1,140 @@
+/**
+ * The WebAssembly SIMD kernels against the JavaScript loops they replace (the reference, in
+ * float64): the same values to float32 rounding, exact zeros where attention masks, on sizes that
+ * are not multiples of the vector width. And the committed kernels.wasm is kernels.wat compiled.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Rng } from '../../src/engine/rng.ts';
+import { simdKernels } from '../../src/model/native/simd/simd.ts';
+import { compileWat } from '../../src/model/native/simd/compile.ts';
+import { geluBackwardJs, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
+import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
+import { softmaxOwn } from '../../src/model/native/decode.ts';
+
+const simd = simdKernels();
+const rng = Rng.seeded('simd.test');
+const randn = (n: number, s = 1) => Float32Array.from({ length: n }, () => rng.normal() * s);
+
+/** Largest |a - b| over the largest |b|: float32 rounding of the values is ~1e-7. */
+function assertClose(a: Float32Array, b: Float32Array, tol: number, what: string): void {
+  assert.equal(a.length, b.length, what);
+  let err = 0;
+  let scale = 1e-30;
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Number.isFinite(a[i]), `${what}[${i}] = ${a[i]}`);
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  assert.ok(err / scale <= tol, `${what}: relative error ${(err / scale).toExponential(2)} > ${tol}`);
+}
+
+test('kernels.wasm is kernels.wat compiled (npm run build:wasm after editing the .wat)', async () => {
+  const dir = new URL('../../src/model/native/simd/', import.meta.url);
+  const built = await compileWat('kernels.wat', readFileSync(new URL('kernels.wat', dir), 'utf8'));
+  assert.deepEqual(new Uint8Array(readFileSync(new URL('kernels.wasm', dir))), built);
+});
+
+test('this runtime runs the SIMD kernels (Node 20 has WebAssembly SIMD)', () => {
+  assert.ok(simd, 'simdKernels() returned null: PGPO_SIMD=0 set, or no WebAssembly SIMD');
+});
+
+test('GELU forward (with its gate) and backward: SIMD against the loops, n not a multiple of 4 or of a chunk', () => {
+  for (const n of [1, 7, 8195]) {
+    const x = randn(n, 3);
+    x[0] = 9; // beyond tanh's clamp
+    const [y0, g0, y1, g1] = [0, 0, 0, 0].map(() => new Float32Array(n));
+    geluForwardJs(y0, x, n, g0);
+    simd!.geluForward(y1, x, n, g1);
+    assertClose(y1, y0, 1e-6, `gelu(${n})`);
+    assertClose(g1, g0, 1e-6, `gate(${n})`);
+    const dy = randn(n);
+    const [d0, d1] = [new Float32Array(n), new Float32Array(n)];
+    geluBackwardJs(d0, dy, x, g0, n);
+    simd!.geluBackward(d1, dy, x, g0, n);
+    assertClose(d1, d0, 1e-6, `gelu'(${n})`);
+    simd!.geluForward(x, x, n); // in place
+    assertClose(x, y0, 1e-6, `gelu in place (${n})`);
+  }
+});
+
+test('layer norm forward and backward (dx set or accumulated, dg/db accumulated): SIMD against the loops', () => {
+  for (const [R, C] of [
+    [3, 4],
+    [70, 128], // more rows than one chunk
+    [5, 12],
+  ]) {
+    const x = randn(R * C, 2);
+    const g = randn(C);
+    const b = randn(C);
+    const [y0, y1] = [new Float32Array(R * C), new Float32Array(R * C)];
+    const [m0, m1, r0, r1] = [R, R, R, R].map((n) => new Float32Array(n));
+    layerNormForwardJs(y0, m0, r0, x, g, b, R, C);
+    layerNormForward(y1, m1, r1, x, g, b, R, C);
+    assertClose(y1, y0, 1e-6, `ln y ${R}x${C}`);
+    assertClose(r1, r0, 1e-6, `ln rstd ${R}x${C}`);
+    for (const acc of [false, true]) {
+      const dy = randn(R * C);
+      const dx0 = randn(R * C);
+      const dx1 = Float32Array.from(dx0);
+      const [dg0, db0] = [randn(C), randn(C)];
+      const [dg1, db1] = [Float32Array.from(dg0), Float32Array.from(db0)];
+      layerNormBackwardJs(dx0, dg0, db0, dy, x, m0, r0, g, R, C, acc);
+      layerNormBackward(dx1, dg1, db1, dy, x, m0, r0, g, R, C, acc);
+      assertClose(dx1, dx0, 1e-5, `ln dx ${R}x${C} acc=${acc}`);
+      assertClose(dg1, dg0, 1e-5, `ln dg ${R}x${C}`);
+      assertClose(db1, db0, 1e-5, `ln db ${R}x${C}`);
+    }
+  }
+});
+
+test('C not a multiple of 4: layerNormForward runs the loops themselves', () => {
+  const [R, C] = [4, 6];
+  const x = randn(R * C);
+  const g = randn(C);
+  const b = randn(C);
+  const [y0, y1, m, r] = [R * C, R * C, R, R].map((n) => new Float32Array(n));
+  layerNormForwardJs(y0, m, r, x, g, b, R, C);
+  layerNormForward(y1, m, r, x, g, b, R, C);
+  assert.deepEqual(y1, y0);
+});
+
+test('attention softmax block (prefix rows, then responses: one softmax over prefix and own past) and its backward', () => {
+  for (const [S, causal, resp] of [
+    [7, true, [3, 5, 1]],
+    [61, true, [48, 47]],
+    [9, false, []],
+  ] as const) {
+    const ntot = resp.reduce((a, n) => a + n, 0);
+    const len = S * S + ntot * S + resp.reduce((a, n) => a + n * n, 0);
+    const scores = randn(len, 3);
+    const [p0, p1] = [Float32Array.from(scores), Float32Array.from(scores)];
+    softmaxBlockJs(p0, S, causal, resp);
+    simd!.attentionSoftmax(p1, S, causal, resp);
+    assertClose(p1, p0, 1e-6, `softmax S=${S} resp=${resp}`);
+    for (let i = 0; i < len; i++) if (p0[i] === 0) assert.equal(p1[i], 0, `masked entry ${i} must be exactly 0`);
+    const dP = randn(len);
+    const [d0, d1] = [Float32Array.from(dP), Float32Array.from(dP)];
+    softmaxBlockBackwardJs(p0, d0, S, resp);
+    simd!.attentionSoftmaxBackward(p0, d1, S, resp);
+    assertClose(d1, d0, 1e-5, `softmax backward S=${S} resp=${resp}`);
+  }
+});
+
+test('decode softmax: each row keeps its prefix and its own response columns, the others exactly 0', () => {
+  for (const [S, t, R, own] of [
+    [61, 0, 8, [0, 3, 7]],
+    [5, 6, 3, [2, 0, 1]],
+  ] as const) {
+    const n = own.length;
+    const W = S + (t + 1) * R;
+    const sc = randn(n * W, 3);
+    const [a, b] = [Float32Array.from(sc), Float32Array.from(sc)];
+    const scratch = new Float32Array(t + 1);
+    own.forEach((r, i) => softmaxOwn(a, i * W, S, t, R, r, scratch));
+    simd!.decodeSoftmax(b, n, W, S, t, R, Int32Array.from(own));
+    assertClose(b, a, 1e-6, `decode softmax S=${S} t=${t}`);
+    for (let i = 0; i < n * W; i++) if (a[i] === 0) assert.equal(b[i], 0);
+  }
+});
