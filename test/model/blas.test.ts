@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuFlags, kernelFor } from '../../src/model/native/blas.ts';
+import { cpuFlags, kernelFor, kernelRank } from '../../src/model/native/blas.ts';
 
 const AVX512 = ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'];
 
@@ -16,6 +16,14 @@ test('kernelFor: AVX-512 (all five subsets) -> SKYLAKEX, AVX2 + FMA -> HASWELL, 
   assert.equal(kernelFor(new Set(['sse3', 'avx2', 'fma', 'avx512f']))?.name, 'HASWELL'); // avx512f alone is not enough
   assert.equal(kernelFor(new Set(['sse3', 'avx2']))?.name, undefined); // AVX2 without FMA
   assert.equal(kernelFor(new Set(['sse3', 'ssse3'])), null);
+});
+
+test('kernelRank: Prescott below Haswell and Zen, below SkylakeX and its successors; another library is left alone', () => {
+  assert.ok(kernelRank('Prescott') < kernelRank('Haswell'));
+  assert.equal(kernelRank('Zen'), kernelRank('HASWELL'));
+  assert.ok(kernelRank('Zen') < kernelRank('SkylakeX'));
+  assert.equal(kernelRank('Cooperlake'), kernelRank('SKYLAKEX'));
+  assert.equal(kernelRank(null), Infinity);
 });
 
 /** What a fresh process loads: its kernels, and the note when pgpo chose them. */
@@ -34,5 +42,7 @@ test('on this machine: never the Prescott fallback where the CPU runs better ker
   if (auto.note) assert.match(auto.note, /OPENBLAS_CORETYPE=PRESCOTT/);
   const kept = probe({ OPENBLAS_CORETYPE: 'PRESCOTT' });
   assert.equal(kept.kernel, 'Prescott');
-  assert.equal(kept.note, null);
+  // obeyed, and where the CPU runs better kernels the note says so
+  if (kernelFor(cpuFlags())) assert.match(kept.note ?? '', /OPENBLAS_CORETYPE=PRESCOTT is set in the environment and chose Prescott kernels/);
+  else assert.equal(kept.note, null);
 });

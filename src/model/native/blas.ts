@@ -14,8 +14,11 @@
  * on a Sapphire Rapids Xeon, say) it falls back to its generic SSE3 "Prescott" kernels, 4-5x
  * slower here than the AVX-512 ones the CPU runs. When that happens and the user has not set
  * OPENBLAS_CORETYPE, the library is loaded again with the best kernels the CPU's flags allow
- * (`kernelFor`); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's own choice. The benches print the
- * kernels (`kernel`, `kernelNote`): they decide the last bit of every product.
+ * (`kernelFor`); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's own choice. An OPENBLAS_CORETYPE
+ * set in the environment is always obeyed; where it names kernels below what the CPU runs (this
+ * project's AMD EPYC machines set OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU, where OpenBLAS by
+ * itself chooses Cooperlake), `kernelNote` says so. The benches print the kernels (`kernel`,
+ * `kernelNote`): they decide the last bit of every product.
  */
 
 import { createRequire } from 'node:module';
@@ -126,6 +129,11 @@ export function tryBlas(): Blas | null {
       kernel = coreName(lib);
       kernelNote = `OpenBLAS does not know this CPU and chose its generic Prescott kernels; pgpo uses ${kernel} (the CPU has ${better.because}); OPENBLAS_CORETYPE=PRESCOTT keeps OpenBLAS's choice`;
     }
+    const best = process.env.OPENBLAS_CORETYPE ? kernelFor(cpuFlags()) : null;
+    if (best && kernelRank(kernel) < kernelRank(best.name)) {
+      // the user's (or the machine image's) choice, kept; but say what it costs
+      kernelNote = `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment and chose ${kernel} kernels; this CPU runs better ones (it has ${best.because}): unset it to let OpenBLAS choose (see docs/performance.md)`;
+    }
     const threads = blasThreads();
     let setThreads: ((n: number) => void) | null = null;
     for (const setter of ['openblas_set_num_threads', 'bli_thread_set_num_threads']) {
@@ -141,6 +149,19 @@ export function tryBlas(): Blas | null {
   }
   failure = `no CBLAS library found (tried ${tried.join(', ')}); ${BLAS_HINT}`;
   return (loaded = null);
+}
+
+/**
+ * How much of the CPU an OpenBLAS x86-64 kernel set uses: SSE3 (Prescott and the other pre-AVX2
+ * ones) 0, AVX2 + FMA (Haswell, Zen) 1, AVX-512 (SkylakeX and its successors) 2; Infinity for a
+ * library that is not OpenBLAS.
+ */
+export function kernelRank(name: string | null): number {
+  if (name === null) return Infinity;
+  const n = name.toUpperCase();
+  if (['SKYLAKEX', 'COOPERLAKE', 'SAPPHIRERAPIDS'].includes(n)) return 2;
+  if (['HASWELL', 'ZEN'].includes(n)) return 1;
+  return 0;
 }
 
 /** OpenBLAS's kernel name, or null when the library is not OpenBLAS. */
