@@ -11,46 +11,43 @@
 (module
   (memory (export "memory") 1)
 
-  ;; tanh(u) for a vector: the odd rational function of degree 13/6 of ops.ts's fastTanh
-  ;; (Eigen's float tanh), on u clamped to [-7.9053, 7.9053].
-  (func $tanh (param $u v128) (result v128)
-    (local $x v128) (local $x2 v128) (local $p v128) (local $q v128)
-    (local.set $x (f32x4.pmax (f32x4.splat (f32.const -7.90531110763549805))
-                  (f32x4.pmin (f32x4.splat (f32.const 7.90531110763549805)) (local.get $u))))
-    (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $p (f32x4.splat (f32.const -2.76076847742355e-16)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 2.00018790482477e-13))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const -8.60467152213735e-11))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 5.12229709037114e-8))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 1.48572235717979e-5))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 6.37261928875436e-4))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $x2) (local.get $p)) (f32x4.splat (f32.const 4.89352455891786e-3))))
-    (local.set $p (f32x4.mul (local.get $x) (local.get $p)))
-    (local.set $q (f32x4.splat (f32.const 1.19825839466702e-6)))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const 1.18534705686654e-4))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const 2.268434632439e-3))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $x2) (local.get $q)) (f32x4.splat (f32.const 4.89352518554385e-3))))
-    (f32x4.div (local.get $p) (local.get $q)))
-
   ;; GELU, tanh form: s = (1 + tanh(k (v + c v^3))) / 2, y = v s; gate[i] = s (for the backward).
   ;; x, y, gate: n floats each (y may be x).
   (func (export "gelu_fwd") (param $x i32) (param $y i32) (param $gate i32) (param $n i32)
-    (local $end i32) (local $v v128) (local $s v128)
+    (local $end i32) (local $v v128) (local $u v128) (local $u2 v128) (local $p v128) (local $q v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
         (local.set $v (v128.load (local.get $x)))
-        (local.set $s
-          (f32x4.mul (f32x4.splat (f32.const 0.5))
-            (f32x4.add (f32x4.splat (f32.const 1))
-              (call $tanh
-                (f32x4.mul (f32x4.splat (f32.const 0.7978845608028654))
-                  (f32x4.add (local.get $v)
-                    (f32x4.mul (f32x4.splat (f32.const 0.044715))
-                      (f32x4.mul (local.get $v) (f32x4.mul (local.get $v) (local.get $v))))))))))
-        (v128.store (local.get $gate) (local.get $s))
-        (v128.store (local.get $y) (f32x4.mul (local.get $v) (local.get $s)))
+        ;; u = k (v + c v^3), clamped to [-7.9053, 7.9053] (beyond it tanh is +-1 in float32)
+        (local.set $u
+          (f32x4.mul (f32x4.splat (f32.const 0.7978845608028654))
+            (f32x4.add (local.get $v)
+              (f32x4.mul (f32x4.splat (f32.const 0.044715))
+                (f32x4.mul (local.get $v) (f32x4.mul (local.get $v) (local.get $v)))))))
+        (local.set $u (f32x4.pmax (f32x4.splat (f32.const -7.90531110763549805))
+                      (f32x4.pmin (f32x4.splat (f32.const 7.90531110763549805)) (local.get $u))))
+        ;; tanh(u) = p(u) / q(u): ops.ts's fastTanh (Eigen's float tanh), written out here because
+        ;; V8 does not inline calls between WebAssembly functions
+        (local.set $u2 (f32x4.mul (local.get $u) (local.get $u)))
+        (local.set $p (f32x4.splat (f32.const -2.76076847742355e-16)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $u2) (local.get $p)) (f32x4.splat (f32.const 2.00018790482477e-13))))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $u2) (local.get $p)) (f32x4.splat (f32.const -8.60467152213735e-11))))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $u2) (local.get $p)) (f32x4.splat (f32.const 5.12229709037114e-8))))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $u2) (local.get $p)) (f32x4.splat (f32.const 1.48572235717979e-5))))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $u2) (local.get $p)) (f32x4.splat (f32.const 6.37261928875436e-4))))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $u2) (local.get $p)) (f32x4.splat (f32.const 4.89352455891786e-3))))
+        (local.set $p (f32x4.mul (local.get $u) (local.get $p)))
+        (local.set $q (f32x4.splat (f32.const 1.19825839466702e-6)))
+        (local.set $q (f32x4.add (f32x4.mul (local.get $u2) (local.get $q)) (f32x4.splat (f32.const 1.18534705686654e-4))))
+        (local.set $q (f32x4.add (f32x4.mul (local.get $u2) (local.get $q)) (f32x4.splat (f32.const 2.268434632439e-3))))
+        (local.set $q (f32x4.add (f32x4.mul (local.get $u2) (local.get $q)) (f32x4.splat (f32.const 4.89352518554385e-3))))
+        ;; s = (1 + tanh u) / 2
+        (local.set $p (f32x4.mul (f32x4.splat (f32.const 0.5))
+          (f32x4.add (f32x4.splat (f32.const 1)) (f32x4.div (local.get $p) (local.get $q)))))
+        (v128.store (local.get $gate) (local.get $p))
+        (v128.store (local.get $y) (f32x4.mul (local.get $v) (local.get $p)))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (local.set $gate (i32.add (local.get $gate) (i32.const 16)))
@@ -187,28 +184,6 @@
   ;; written back: one softmax over the row's segments, as attention.ts's JavaScript loop does.
   ;; ---------------------------------------------------------------------------------------------
 
-  ;; e^x (x <= 0 after the max is subtracted; -inf gives 0): x = n ln2 + r, |r| <= ln2/2, e^r by
-  ;; Cephes' expf polynomial, 2^n from the exponent bits; below -87 (float32's smallest normal)
-  ;; the result is 0.
-  (func $exp (param $x v128) (result v128)
-    (local $xc v128) (local $n v128) (local $r v128) (local $p v128)
-    (local.set $xc (f32x4.pmax (f32x4.splat (f32.const -87)) (local.get $x)))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $xc) (f32x4.splat (f32.const 1.44269504088896341)))))
-    (local.set $r (f32x4.sub (f32x4.sub (local.get $xc)
-      (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
-      (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
-    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
-    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)) (f32x4.splat (f32.const 1))))
-    (v128.andnot
-      (f32x4.mul (local.get $p)
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23)))
-      (f32x4.lt (local.get $x) (f32x4.splat (f32.const -87)))))
-
   (func $hmax (param $v v128) (result f32)
     (f32.max
       (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
@@ -217,6 +192,7 @@
   ;; Softmax in place over scr[0..len), after filling the rest of its last vector with -inf.
   (func $softmax_scratch (param $scr i32) (param $len i32)
     (local $end i32) (local $p i32) (local $mx v128) (local $sum v128) (local $e v128)
+    (local $x v128) (local $xc v128) (local $n v128) (local $r v128)
     (local.set $p (i32.add (local.get $scr) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end (i32.add (local.get $scr) (i32.shl (i32.and (i32.add (local.get $len) (i32.const 3)) (i32.const -4)) (i32.const 2))))
     (block $d0 (loop $l0
@@ -236,7 +212,27 @@
     (local.set $p (local.get $scr))
     (block $d2 (loop $l2
       (br_if $d2 (i32.ge_u (local.get $p) (local.get $end)))
-      (local.set $e (call $exp (f32x4.sub (v128.load (local.get $p)) (local.get $mx))))
+      ;; e = exp(x - max), x - max <= 0 (-inf gives 0): x = n ln2 + r, |r| <= ln2/2, e^r by Cephes'
+      ;; expf polynomial, 2^n from the exponent bits; below -87 (float32's smallest normal) 0.
+      ;; Written out here because V8 does not inline calls between WebAssembly functions.
+      (local.set $x (f32x4.sub (v128.load (local.get $p)) (local.get $mx)))
+      (local.set $xc (f32x4.pmax (f32x4.splat (f32.const -87)) (local.get $x)))
+      (local.set $n (f32x4.nearest (f32x4.mul (local.get $xc) (f32x4.splat (f32.const 1.44269504088896341)))))
+      (local.set $r (f32x4.sub (f32x4.sub (local.get $xc)
+        (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
+        (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
+      (local.set $e (f32x4.splat (f32.const 1.9875691500e-4)))
+      (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
+      (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
+      (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
+      (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
+      (local.set $e (f32x4.add (f32x4.mul (local.get $e) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+      (local.set $e (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $e) (local.get $r)) (local.get $r)) (local.get $r)) (f32x4.splat (f32.const 1))))
+      (local.set $e
+        (v128.andnot
+          (f32x4.mul (local.get $e)
+            (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (i32x4.splat (i32.const 127))) (i32.const 23)))
+          (f32x4.lt (local.get $x) (f32x4.splat (f32.const -87)))))
       (v128.store (local.get $p) (local.get $e))
       (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
