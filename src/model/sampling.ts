@@ -36,8 +36,10 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
       arg = i;
     }
   }
+  // e[i] = exp((logit - max) / T): the normaliser here and, divided by it, the draw's probabilities
+  const e = new Float64Array(V);
   let z = 0;
-  for (let i = 0; i < V; i++) z += Math.exp((logits[off + i] - max) / temp) || 0;
+  for (let i = 0; i < V; i++) z += e[i] = Math.exp((logits[off + i] - max) / temp) || 0;
   const logZ = max / temp + Math.log(z);
   let entropy = 0;
   for (let i = 0; i < V; i++) {
@@ -45,18 +47,17 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
     if (Number.isFinite(lp)) entropy -= Math.exp(lp) * lp;
   }
   let token = arg;
-  if (!o.greedy) token = drawNucleus(logits, off, V, max, o, rng);
+  if (!o.greedy) token = drawNucleus(e, o, rng);
   return { token, logp: logits[off + token] / temp - logZ, entropy };
 }
 
-function drawNucleus(logits: Float32Array, off: number, V: number, max: number, o: PickOptions, rng: Rng): number {
+/** Draws from p proportional to e (pickToken's exponentials; overwritten with the probabilities). */
+function drawNucleus(e: Float64Array, o: PickOptions, rng: Rng): number {
   if (!(o.temperature > 0)) throw new Error(`sampling temperature must be > 0, got ${o.temperature} (use greedy for argmax)`);
-  const p = new Float64Array(V);
+  const V = e.length;
+  const p = e;
   let z = 0;
-  for (let i = 0; i < V; i++) {
-    p[i] = Math.exp((logits[off + i] - max) / o.temperature) || 0;
-    z += p[i];
-  }
+  for (let i = 0; i < V; i++) z += p[i];
   for (let i = 0; i < V; i++) p[i] /= z;
   if (o.topP >= 1) {
     // the whole distribution: the same draw as below over every id, without the list of ids

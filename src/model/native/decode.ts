@@ -70,8 +70,10 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
     base[i] = floats;
     floats += cap[i] * C;
   }
-  const kT = run.acts.map(() => new Float32Array(floats));
-  const v = run.acts.map(() => new Float32Array(floats));
+  // the arena's buffers, reused call after call (fresh ones cost page faults on every first
+  // write); zeroed, so that columns no row writes (finished responses') hold finite values
+  const kT = run.acts.map((_, l) => arena.get(`kv.kT.${l}`, floats).fill(0));
+  const v = run.acts.map((_, l) => arena.get(`kv.v.${l}`, floats).fill(0));
   run.acts.forEach((a, l) => {
     groups.forEach((g, i) => {
       for (let j = 0; j < g.S; j++) {

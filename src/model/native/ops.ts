@@ -213,19 +213,20 @@ export function addInto(a: Float32Array, b: Float32Array, n: number): void {
 
 /**
  * Log-softmax of one row of V logits divided by a temperature, in float64: writes log-probs into
- * out[0..V) and returns the entropy of that distribution.
+ * out[0..V) and returns the entropy of that distribution. Both exponentials have arguments <= 0
+ * (expNonPos: relative error < 3e-11, far below the float32 logits').
  */
 export function logSoftmaxRow(out: Float64Array, z: Float32Array, off: number, V: number, invTemp: number): number {
   let max = -Infinity;
   for (let j = 0; j < V; j++) max = Math.max(max, z[off + j] * invTemp);
   let s = 0;
-  for (let j = 0; j < V; j++) s += Math.exp(z[off + j] * invTemp - max);
+  for (let j = 0; j < V; j++) s += expNonPos(z[off + j] * invTemp - max);
   const logZ = max + Math.log(s);
   let ent = 0;
   for (let j = 0; j < V; j++) {
     const lp = z[off + j] * invTemp - logZ;
     out[j] = lp;
-    ent -= Math.exp(lp) * lp;
+    ent -= expNonPos(lp) * lp;
   }
   return ent;
 }

@@ -34,7 +34,7 @@ import { ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
 import { blas } from './blas.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
-import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
+import { expNonPos, linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
 import { planBatches } from './plan.ts';
 import { decodeStep, prefill } from './decode.ts';
 
@@ -195,7 +195,7 @@ export class NativePolicy implements Policy {
           // d logp_y / dz_j = 1[j = y] - p_j;  d H / dz_j = -p_j (log p_j + H); both times 1/T
           const o = i * V;
           for (let j = 0; j < V; j++) {
-            const p = Math.exp(lsm[j]);
+            const p = expNonPos(lsm[j]); // lsm[j] <= 0
             dLogits[o + j] = scale * inv * (-a * p - b * p * (lsm[j] + ent));
           }
           dLogits[o + y] += scale * inv * a;
