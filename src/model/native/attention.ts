@@ -18,6 +18,7 @@
 import { gemm } from './blas.ts';
 import { expNonPos } from './ops.ts';
 import { simdKernels } from './simd/simd.ts';
+import { type HelperThreads, splitByCost } from './helper-threads.ts';
 
 export interface AttnGroup {
   /** First row of the prefix. */
@@ -130,14 +131,68 @@ export function softmaxBlockBackwardJs(block: Float32Array, grad: Float32Array, 
   }
 }
 
-/** out[rows, C] = attention of qkv [rows, 3C]; fills probs. */
-export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec): void {
+/** Floats of kept probabilities of one group (all heads): its cost in a parallel split. */
+function groupFloats(g: AttnGroup, H: number): number {
+  const ntot = g.resp.reduce((a, n) => a + n, 0);
+  return H * (g.S * g.S + ntot * g.S + g.resp.reduce((a, n) => a + n * n, 0));
+}
+
+/** Where group g0's probabilities start. */
+function probsStart(spec: AttnSpec, g0: number): number {
+  let po = 0;
+  for (let g = 0; g < g0; g++) po += groupFloats(spec.groups[g], spec.H);
+  return po;
+}
+
+/**
+ * out[rows, C] = attention of qkv [rows, 3C]; fills probs. With helpers, the groups are split
+ * between this thread and them (helper-threads.ts): every buffer must then be the arena's (shared).
+ */
+export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec, helpers: HelperThreads | null = null): void {
+  const G = spec.groups.length;
+  if (!helpers || G < 2) return attentionForwardGroups(out, probs, qkv, spec, 0, G);
+  const ends = splitByCost(
+    spec.groups.map((g) => groupFloats(g, spec.H)),
+    helpers.parts,
+  );
+  const tasks = ends.slice(1).map((g1, i) => {
+    const sh: AttentionForwardShare = { out, probs, qkv, spec, g0: ends[i], g1 };
+    return { message: { op: 'attentionForward', ...sh }, here: () => attentionForwardGroups(out, probs, qkv, spec, sh.g0, g1) };
+  });
+  helpers.run(tasks, () => attentionForwardGroups(out, probs, qkv, spec, 0, ends[0]));
+}
+
+/** A helper's share of attentionForward (helper-tasks.ts): groups [g0, g1). */
+export interface AttentionForwardShare {
+  readonly out: Float32Array;
+  readonly probs: Float32Array;
+  readonly qkv: Float32Array;
+  readonly spec: AttnSpec;
+  readonly g0: number;
+  readonly g1: number;
+}
+
+/** A helper's share of attentionBackward (helper-tasks.ts): groups [g0, g1), with its own scratch. */
+export interface AttentionBackwardShare {
+  readonly dqkv: Float32Array;
+  readonly dout: Float32Array;
+  readonly probs: Float32Array;
+  readonly qkv: Float32Array;
+  readonly spec: AttnSpec;
+  readonly g0: number;
+  readonly g1: number;
+  readonly scratch: Float32Array;
+}
+
+/** attentionForward over groups [g0, g1) only. */
+export function attentionForwardGroups(out: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec, g0: number, g1: number): void {
   const { H, D } = spec;
   const C = H * D;
   const C3 = 3 * C;
   const alpha = 1 / Math.sqrt(D);
-  let po = 0;
-  for (const { p0, S, resp } of spec.groups) {
+  let po = probsStart(spec, g0);
+  for (let gi = g0; gi < g1; gi++) {
+    const { p0, S, resp } = spec.groups[gi];
     const s0 = p0 + S;
     const ntot = resp.reduce((a, n) => a + n, 0);
     const own = resp.reduce((a, n) => a + n * n, 0);
@@ -170,18 +225,43 @@ export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Fl
 }
 
 /**
- * dqkv [rows, 3C] (overwritten) from dout [rows, C], the kept probs and qkv. `scratch` holds
- * probsLayout(spec).block floats: dL/dP of one (group, head) block, laid out as the block, then
- * (softmaxBlockBackward) dL/dscores.
+ * dqkv [rows, 3C] (overwritten) from dout [rows, C], the kept probs and qkv. `scratch` holds one
+ * buffer of probsLayout(spec).block floats per thread (this one, then each helper's): dL/dP of
+ * one (group, head) block, laid out as the block, then (softmaxBlockBackward) dL/dscores.
  */
-export function attentionBackward(dqkv: Float32Array, dout: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec, rows: number, scratch: Float32Array): void {
+export function attentionBackward(
+  dqkv: Float32Array,
+  dout: Float32Array,
+  probs: Float32Array,
+  qkv: Float32Array,
+  spec: AttnSpec,
+  rows: number,
+  scratch: readonly Float32Array[],
+  helpers: HelperThreads | null = null,
+): void {
+  dqkv.fill(0, 0, rows * 3 * spec.H * spec.D);
+  const G = spec.groups.length;
+  if (!helpers || G < 2) return attentionBackwardGroups(dqkv, dout, probs, qkv, spec, 0, G, scratch[0]);
+  const ends = splitByCost(
+    spec.groups.map((g) => groupFloats(g, spec.H)),
+    helpers.parts,
+  );
+  const tasks = ends.slice(1).map((g1, i) => {
+    const sh: AttentionBackwardShare = { dqkv, dout, probs, qkv, spec, g0: ends[i], g1, scratch: scratch[i + 1] };
+    return { message: { op: 'attentionBackward', ...sh }, here: () => attentionBackwardGroups(dqkv, dout, probs, qkv, spec, sh.g0, g1, sh.scratch) };
+  });
+  helpers.run(tasks, () => attentionBackwardGroups(dqkv, dout, probs, qkv, spec, 0, ends[0], scratch[0]));
+}
+
+/** attentionBackward over groups [g0, g1) only (dqkv already zeroed). */
+export function attentionBackwardGroups(dqkv: Float32Array, dout: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec, g0: number, g1: number, scratch: Float32Array): void {
   const { H, D } = spec;
   const C = H * D;
   const C3 = 3 * C;
   const alpha = 1 / Math.sqrt(D);
-  dqkv.fill(0, 0, rows * C3);
-  let po = 0;
-  for (const { p0, S, resp } of spec.groups) {
+  let po = probsStart(spec, g0);
+  for (let gi = g0; gi < g1; gi++) {
+    const { p0, S, resp } = spec.groups[gi];
     const s0 = p0 + S;
     const ntot = resp.reduce((a, n) => a + n, 0);
     const own = resp.reduce((a, n) => a + n * n, 0);

@@ -96,6 +96,11 @@ export function tryBlas(): Blas | null {
     failure = `the koffi package could not be loaded (${(err as Error).message.split('\n')[0]}); run npm ci`;
     return (loaded = null);
   }
+  // OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each product before they sleep:
+  // between products, that spinning takes the core from the engine's own work (its helper
+  // thread's attention, helper-threads.ts; and, where cores are hyperthreads, this thread's loops).
+  // 2^4 cycles: they sleep at once (read by OpenBLAS when it loads; a user's value is kept).
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   const names = process.env.PGPO_BLAS ? [process.env.PGPO_BLAS] : LIBRARIES;
   const tried: string[] = [];
   for (const name of names) {
@@ -139,7 +144,7 @@ export function tryBlas(): Blas | null {
     for (const setter of ['openblas_set_num_threads', 'bli_thread_set_num_threads']) {
       try {
         setThreads = lib.func(`void ${setter}(int)`) as (n: number) => void;
-        setThreads(threads);
+        if (!inHelper) setThreads(threads);
         break;
       } catch {
         // not this library's name for it
@@ -221,7 +226,25 @@ export function blas(): Blas {
  */
 export const PARALLEL_MACS = 1 << 22;
 
+// Per thread (each worker has its own copy of this module): the BLAS thread count last set from
+// this thread, and whether this is a helper thread (helper-threads.ts), which never sets it: BLAS's
+// thread count is global to the process, and the main thread owns it.
 let threadsNow = 0;
+let inHelper = false;
+
+/** Marks this thread as a helper: its products run on the calling thread only (helper-threads.ts). */
+export function helperThread(): void {
+  inHelper = true;
+}
+
+/** Before a parallel section (helper-threads.ts): BLAS on one thread, so that concurrent callers do not share its pool. */
+export function singleThreaded(): void {
+  const b = blas();
+  if (threadsNow !== 1 && b.setThreads) {
+    b.setThreads(1);
+    threadsNow = 1;
+  }
+}
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
@@ -254,7 +277,7 @@ export function gemm(
   }
   const b = blas();
   const want = b.threads > 1 && M * N * K >= PARALLEL_MACS ? b.threads : 1;
-  if (want !== threadsNow && b.setThreads) {
+  if (want !== threadsNow && b.setThreads && !inHelper) {
     b.setThreads(want);
     threadsNow = want;
   }

@@ -24,6 +24,7 @@ import { type Arena, type Weights, decoderForward, visionForward } from './model
 import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
 import { simdKernels } from './simd/simd.ts';
+import { splitByCost } from './helper-threads.ts';
 
 /**
  * Every key and value a decode step attends to, per layer, one block per group. The keys a row
@@ -97,7 +98,6 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const C3 = 3 * C;
   const A = slots.length;
   const { R } = cache;
-  const alpha = 1 / Math.sqrt(D);
   const x = arena.get('dec1.x', A * C);
   for (let i = 0; i < A; i++) {
     const to = tokens[i] * C;
@@ -111,10 +111,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const att = arena.get('dec1.att', A * C);
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
-  const own = arena.get('dec1.own', t + 1); // a row's own columns' exponentials
-  const ownR = new Int32Array(R); // the group's rows' responses
-  const simd = simdKernels();
-  // rows of each group among the open ones: [start, end)
+  // rows of each group among the open ones: [group, start, end)
   const bounds: [number, number, number][] = [];
   for (let i = 0; i < A;) {
     const g = Math.floor(slots[i] / R);
@@ -123,36 +120,28 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
     bounds.push([g, i, e]);
     i = e;
   }
+  // the groups' attention split between this thread and the helpers (helper-threads.ts), by cost
+  const helpers = bounds.length > 1 ? arena.helpers : null;
+  const parts = helpers?.parts ?? 1;
+  const ends = splitByCost(
+    bounds.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R)),
+    parts,
+  );
+  const share = (p: number, l: number): DecodeShare => {
+    const mine = bounds.slice(p === 0 ? 0 : ends[p - 1], ends[p]);
+    const scores = arena.get(`dec1.scores${p}`, Math.max(1, ...mine.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R))));
+    return { qkv, att, kT: cache.kT[l], v: cache.v[l], S: cache.S, cap: cache.cap, base: cache.base, R, H, D, t, slots, bounds: mine, scores };
+  };
   w.decoder.forEach((bw, l) => {
     layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    const kT = cache.kT[l];
-    const Vc = cache.v[l];
-    // this step's keys and values into column t; keys group by group, channel-major, so that the
-    // group's rows write neighbouring columns of each transposed row
-    for (const [g, a0, a1] of bounds) {
-      const w = cache.cap[g];
-      const col0 = cache.S[g] + t * R - g * R; // + slot: the row's column
-      for (let c = 0; c < C; c++) {
-        const ko = cache.base[g] + c * w + col0;
-        for (let i = a0; i < a1; i++) kT[ko + slots[i]] = qkv[i * C3 + C + c];
-      }
-      for (let i = a0; i < a1; i++) Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), cache.base[g] + (col0 + slots[i]) * C);
-    }
-    for (const [g, a0, a1] of bounds) {
-      const n = a1 - a0;
-      const S = cache.S[g];
-      const W = S + (t + 1) * R;
-      const cap = cache.cap[g];
-      const sc = arena.get('dec1.scores', n * W);
-      for (let i = 0; i < n; i++) ownR[i] = slots[a0 + i] - g * R;
-      for (let h = 0; h < H; h++) {
-        gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(cache.base[g] + h * D * cap), cap, 0, sc, W);
-        if (simd) simd.decodeSoftmax(sc, n, W, S, t, R, ownR);
-        else for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, ownR[i], own);
-        gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(cache.base[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
-      }
-    }
+    if (helpers) {
+      const tasks = Array.from({ length: parts - 1 }, (_, p) => {
+        const sh = share(p + 1, l);
+        return { message: { op: 'decodeAttention', share: sh }, here: () => decodeAttentionShare(sh) };
+      });
+      helpers.run(tasks, () => decodeAttentionShare(share(0, l)));
+    } else decodeAttentionShare(share(0, l));
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
     addInto(x1, x, A * C);
     layerNormForward(ln, mean, rstd, x1, bw.ln2g, bw.ln2b, A, C);
@@ -165,6 +154,68 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const logits = arena.get('dec1.logits', A * V);
   gemm(false, false, A, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, logits, V);
   return logits;
+}
+
+/** One thread's share of a decode step's attention for one layer: some of the groups (helper-threads.ts). */
+export interface DecodeShare {
+  /** [A, 3C] this step's projections; att [A, C] receives the attention's output rows. */
+  readonly qkv: Float32Array;
+  readonly att: Float32Array;
+  /** The layer's cache blocks, and KvCache's per-group S, cap and base. */
+  readonly kT: Float32Array;
+  readonly v: Float32Array;
+  readonly S: Int32Array;
+  readonly cap: Int32Array;
+  readonly base: Int32Array;
+  readonly R: number;
+  readonly H: number;
+  readonly D: number;
+  readonly t: number;
+  readonly slots: Int32Array;
+  /** The share's groups: [group, first row, end row) among the open rows. */
+  readonly bounds: readonly (readonly [number, number, number])[];
+  /** Scratch for a group's scores: at least n W floats for each of its groups. */
+  readonly scores: Float32Array;
+}
+
+/**
+ * For each group of the share: this step's keys and values into cache column t, then per head
+ * the scores over the group's cache block (one product for all its rows), the masked softmax,
+ * and the output (one more product).
+ */
+export function decodeAttentionShare(sh: DecodeShare): void {
+  const { qkv, att, kT, v: Vc, R, H, D, t, slots } = sh;
+  const C = H * D;
+  const C3 = 3 * C;
+  const alpha = 1 / Math.sqrt(D);
+  const simd = simdKernels();
+  const ownR = new Int32Array(R); // the group's rows' responses
+  const own = new Float32Array(t + 1); // softmaxOwn's scratch
+  // keys group by group, channel-major, so that the group's rows write neighbouring columns of
+  // each transposed row
+  for (const [g, a0, a1] of sh.bounds) {
+    const w = sh.cap[g];
+    const col0 = sh.S[g] + t * R - g * R; // + slot: the row's column
+    for (let c = 0; c < C; c++) {
+      const ko = sh.base[g] + c * w + col0;
+      for (let i = a0; i < a1; i++) kT[ko + slots[i]] = qkv[i * C3 + C + c];
+    }
+    for (let i = a0; i < a1; i++) Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), sh.base[g] + (col0 + slots[i]) * C);
+  }
+  for (const [g, a0, a1] of sh.bounds) {
+    const n = a1 - a0;
+    const S = sh.S[g];
+    const W = S + (t + 1) * R;
+    const cap = sh.cap[g];
+    const sc = sh.scores.subarray(0, n * W);
+    for (let i = 0; i < n; i++) ownR[i] = slots[a0 + i] - g * R;
+    for (let h = 0; h < H; h++) {
+      gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(sh.base[g] + h * D * cap), cap, 0, sc, W);
+      if (simd) simd.decodeSoftmax(sc, n, W, S, t, R, ownR);
+      else for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, ownR[i], own);
+      gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(sh.base[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
+    }
+  }
 }
 
 /**

@@ -20,6 +20,7 @@ import { dims } from '../config.ts';
 import { paramShapes } from '../params.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout } from './attention.ts';
 import { gemm } from './blas.ts';
+import type { HelperThreads } from './helper-threads.ts';
 import { addInto, geluBackward, geluForward, layerNormBackward, layerNormForward, linearBackward, linearForward } from './ops.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -143,12 +144,21 @@ export class ParamLayout {
 
 export class Arena {
   private readonly bufs = new Map<string, Float32Array>();
+  /** The threads attention is split over (helper-threads.ts), or null for this thread alone. */
+  readonly helpers: HelperThreads | null;
 
-  /** A buffer of at least n floats under this name (contents unspecified). */
+  constructor(helpers: HelperThreads | null = null) {
+    this.helpers = helpers;
+  }
+
+  /**
+   * A buffer of at least n floats under this name (contents unspecified), on a SharedArrayBuffer
+   * so that helper threads work on it in place.
+   */
   get(name: string, n: number): Float32Array {
     let b = this.bufs.get(name);
     if (!b || b.length < n) {
-      b = new Float32Array(Math.max(n, Math.ceil((b?.length ?? 0) * 1.25)));
+      b = new Float32Array(new SharedArrayBuffer(4 * Math.max(n, Math.ceil((b?.length ?? 0) * 1.25))));
       this.bufs.set(name, b);
     }
     return b.subarray(0, n);
@@ -204,12 +214,12 @@ function blockActs(arena: Arena, key: string, rows: number, t: TransformerConfig
 }
 
 /** x [rows, C] -> y [rows, C]:  x1 = x + attn(ln1(x)) W_out;  y = x1 + gelu(ln2(x1) W_fc) W_proj. */
-function blockForward(w: BlockW, a: BlockActs, x: Float32Array, y: Float32Array, spec: AttnSpec, rows: number, t: TransformerConfig): void {
+function blockForward(w: BlockW, a: BlockActs, x: Float32Array, y: Float32Array, spec: AttnSpec, rows: number, t: TransformerConfig, helpers: HelperThreads | null): void {
   const C = t.width;
   const M = t.mlp;
   layerNormForward(a.ln1, a.m1, a.r1, x, w.ln1g, w.ln1b, rows, C);
   linearForward(a.qkv, a.ln1, w.qkvW, w.qkvB, rows, C, 3 * C);
-  attentionForward(a.att, a.probs, a.qkv, spec);
+  attentionForward(a.att, a.probs, a.qkv, spec, helpers);
   linearForward(a.x1, a.att, w.outW, w.outB, rows, C, C);
   addInto(a.x1, x, rows * C);
   layerNormForward(a.ln2, a.m2, a.r2, a.x1, w.ln2g, w.ln2b, rows, C);
@@ -234,7 +244,9 @@ function blockBackward(w: BlockW, dw: BlockW, a: BlockActs, x: Float32Array, dx:
   // attention: x1 = x + att W_out + b
   const dAtt = arena.get('bwd.att', rows * C);
   linearBackward(dAtt, dw.outW, dw.outB, dx, a.att, w.outW, rows, C, C);
-  attentionBackward(dQkv, dAtt, a.probs, a.qkv, spec, rows, arena.get('bwd.scratch', probsLayout(spec).block));
+  const block = probsLayout(spec).block;
+  const scratch = Array.from({ length: arena.helpers?.parts ?? 1 }, (_, i) => arena.get(`bwd.scratch${i}`, block));
+  attentionBackward(dQkv, dAtt, a.probs, a.qkv, spec, rows, scratch, arena.helpers);
   linearBackward(dNorm, dw.qkvW, dw.qkvB, dQkv, a.ln1, w.qkvW, rows, C, 3 * C);
   layerNormBackward(dx, dw.ln1g, dw.ln1b, dNorm, x, a.m1, a.r1, w.ln1g, rows, C, true); // dx = d/dx
 }
@@ -265,7 +277,7 @@ export function visionForward(w: Weights, cfg: ModelConfig, arena: Arena, patche
   for (let g = 0; g < images; g++) addInto(stream[0].subarray(g * N * Cv), w.vpos, N * Cv);
   const acts = w.vision.map((bw, l) => {
     const a = blockActs(arena, `vis.${l}`, rows, cfg.vision, spec);
-    blockForward(bw, a, stream[l], stream[l + 1], spec, rows, cfg.vision);
+    blockForward(bw, a, stream[l], stream[l + 1], spec, rows, cfg.vision, arena.helpers);
     return a;
   });
   const lnf = arena.get('vis.lnf', rows * Cv);
@@ -344,7 +356,7 @@ export function decoderForward(w: Weights, cfg: ModelConfig, V: number, arena: A
   }
   const acts = w.decoder.map((bw, l) => {
     const a = blockActs(arena, `dec.${l}`, rows, cfg.decoder, plan.spec);
-    blockForward(bw, a, stream[l], stream[l + 1], plan.spec, rows, cfg.decoder);
+    blockForward(bw, a, stream[l], stream[l + 1], plan.spec, rows, cfg.decoder, arena.helpers);
     return a;
   });
   const NL = plan.logitFrom.length;

@@ -33,6 +33,7 @@ import { checkCotangents, checkMode, checkTemperature, leafRates } from '../poli
 import { ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
 import { blas } from './blas.ts';
+import { sharedHelpers } from './helper-threads.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
 import { expNonPos, linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
 import { planBatches } from './plan.ts';
@@ -52,7 +53,7 @@ export class NativePolicy implements Policy {
   private kind: OptimizerKind | null = null;
   private readonly w: Weights;
   private readonly dw: Weights;
-  private readonly arena = new Arena();
+  private readonly arena = new Arena(sharedHelpers());
   private disposed = false;
 
   constructor(

@@ -1,0 +1,189 @@
+/**
+ * Helper threads for the native engine's attention. The weight products run on BLAS's own
+ * threads, but attention is thousands of small per-(group, head) products and softmaxes that
+ * BLAS runs on one thread: the other cores sit idle for about a third of a train step and half a
+ * decode step. Attention's groups are independent (each reads and writes only its own rows), so
+ * they are split between this thread and the helpers, one contiguous share each, balanced by
+ * cost; each share is computed exactly as on one thread, so results do not depend on the split.
+ *
+ * The buffers a share touches are the arena's, allocated on SharedArrayBuffers (model.ts
+ * `Arena`), so a task message carries views, not copies. The caller posts the tasks, does its own
+ * share, then blocks on an Atomics flag per helper until it is done (the engine's passes are
+ * synchronous). During a parallel section BLAS runs on one thread in every thread (blas.ts
+ * `singleThreaded`): its own thread pool is not shared.
+ *
+ * HelperThreads: PGPO_THREADS (else the cores) minus one; none on one core. Workers are unref'd: they
+ * never keep the process alive.
+ */
+
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { blasThreads, singleThreaded } from './blas.ts';
+
+interface Helper {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  /** [0]: 0 while a task runs, 1 when done, 2 when it failed; [1]: 0 while it starts, 1 if it could not (the error is on `port`), 2 once ready. */
+  readonly flag: Int32Array;
+}
+
+export class HelperThreads {
+  private readonly n: number;
+  private helpers: Helper[] = [];
+  private disposed = false;
+
+  constructor(n: number) {
+    this.n = n;
+  }
+
+  /** Parallel sections that ran on the helpers (not all on this thread): benches and tests. */
+  sharedSections = 0;
+
+  /** Starts the helpers and resolves once they are ready (false if they could not start in time). */
+  async whenReady(timeoutMs = 60_000): Promise<boolean> {
+    const helpers = this.started();
+    for (const since = Date.now(); Date.now() - since < timeoutMs;) {
+      if (this.disposed || helpers.some((h) => Atomics.load(h.flag, 1) === 1)) return false;
+      if (helpers.every((h) => Atomics.load(h.flag, 1) === 2)) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  /** Threads that share a parallel section: the caller and its helpers. */
+  get parts(): number {
+    return this.n + 1;
+  }
+
+  /** The workers, started on first use (each loads the engine's modules: a few hundred ms, once). */
+  private started(): Helper[] {
+    if (this.helpers.length === 0)
+      this.helpers = Array.from({ length: this.n }, () => {
+        const { port1, port2 } = new MessageChannel();
+        const flag = new Int32Array(new SharedArrayBuffer(8));
+        // no execArgv: the process's flags (--input-type, say) may not apply to a worker, and it
+        // needs none of them (it registers its own TypeScript loader)
+        const worker = new Worker(new URL('./helper-worker.mjs', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2], execArgv: [] });
+        worker.on('error', (err) => {
+          // a failure outside the worker's own try (it could not even load its entry)
+          noteStartError(port1, err);
+          Atomics.store(flag, 1, 1);
+        });
+        worker.unref();
+        port1.unref();
+        return { worker, port: port1, flag };
+      });
+    return this.helpers;
+  }
+
+  /**
+   * Runs tasks[i] on helper i and `own` on this thread at the same time; returns when every one
+   * is done, rethrowing a helper's error. Until the helpers have started (and after dispose),
+   * runs them all here.
+   */
+  run(tasks: readonly HelperTask[], own: () => void): void {
+    if (tasks.length > this.n) throw new Error(`${tasks.length} tasks for ${this.n} helpers`);
+    const helpers = this.disposed ? [] : this.started();
+    const failed = helpers.find((h) => Atomics.load(h.flag, 1) === 1);
+    if (failed) {
+      // an optimisation that could not start is not worth a run: say why once, go on without
+      process.stderr.write(
+        `pgpo: native helper thread unavailable, attention runs on one thread (${(receiveMessageOnPort(failed.port)?.message as string | undefined) ?? startErrors.get(failed.port) ?? 'could not start'})\n`,
+      );
+      this.dispose();
+    }
+    if (this.disposed || !helpers.every((h) => Atomics.load(h.flag, 1) === 2)) {
+      // still starting (they load in the background: waiting here could wait on this very thread,
+      // which some module loaders need), or gone: every share on this thread, the same bits
+      own();
+      for (const t of tasks) t.here();
+      return;
+    }
+    singleThreaded();
+    this.sharedSections++;
+    tasks.forEach((task, i) => {
+      const h = helpers[i];
+      Atomics.store(h.flag, 0, 0);
+      h.worker.postMessage(task.message);
+    });
+    let failure: unknown = null;
+    try {
+      own();
+    } catch (err) {
+      failure = err;
+    }
+    tasks.forEach((_, i) => {
+      const h = helpers[i];
+      const since = Date.now();
+      // a task is one layer's attention (milliseconds); the timeout only guards against a thread
+      // that died
+      while (Atomics.load(h.flag, 0) === 0) {
+        if (Date.now() - since > TASK_TIMEOUT_MS) {
+          failure ??= new Error(`native helper thread: no answer within ${TASK_TIMEOUT_MS / 1000} s`);
+          this.dispose();
+          return;
+        }
+        Atomics.wait(h.flag, 0, 0, 1000);
+      }
+      if (Atomics.load(h.flag, 0) !== 1) {
+        const msg = receiveMessageOnPort(h.port)?.message as string | undefined;
+        failure ??= new Error(`native helper thread: ${msg ?? 'unknown error'}`);
+      }
+    });
+    if (failure) throw failure;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const h of this.helpers) void h.worker.terminate();
+  }
+}
+
+const TASK_TIMEOUT_MS = 120_000;
+
+/** Keeps a worker's startup error where run() reads it (the failure message of its port). */
+const startErrors = new WeakMap<MessagePort, string>();
+function noteStartError(port: MessagePort, err: Error): void {
+  startErrors.set(port, err.message);
+}
+
+/**
+ * One share of a parallel section: the message a helper runs (helper-tasks.ts `runTask`: plain
+ * data, typed arrays on SharedArrayBuffers), and the same work as a call on this thread.
+ */
+export interface HelperTask {
+  readonly message: unknown;
+  readonly here: () => void;
+}
+
+let shared: HelperThreads | null | undefined;
+
+/**
+ * The process's helpers: PGPO_THREADS (else the cores) minus one, or null on one thread. One set
+ * for every policy: parallel sections are synchronous, so two never overlap.
+ */
+export function sharedHelpers(): HelperThreads | null {
+  if (shared === undefined) {
+    const threads = blasThreads();
+    shared = threads > 1 && process.env.PGPO_HELPERS !== '0' ? new HelperThreads(threads - 1) : null;
+  }
+  return shared;
+}
+
+/**
+ * Contiguous shares of items with these costs, one per part, balanced by cost: the index where
+ * each share ends (the last is costs.length). A share may be empty.
+ */
+export function splitByCost(costs: readonly number[], parts: number): number[] {
+  const total = costs.reduce((a, c) => a + c, 0);
+  const ends: number[] = [];
+  let acc = 0;
+  let i = 0;
+  for (let p = 1; p < parts; p++) {
+    const target = (total * p) / parts;
+    while (i < costs.length && acc + costs[i] / 2 <= target) acc += costs[i++];
+    ends.push(i);
+  }
+  ends.push(costs.length);
+  return ends;
+}

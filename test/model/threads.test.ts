@@ -1,0 +1,100 @@
+/**
+ * The native engine's helper threads (helper-threads.ts): how groups are shared out, and that
+ * sharing them changes nothing. Attention on helper threads gives the same bits as on one; and a
+ * whole policy (scoring in both modes, gradients, KV-cache sampling) in a process with a helper
+ * gives the same bits as one with none (PGPO_HELPERS=0), in fresh processes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Rng } from '../../src/engine/rng.ts';
+import { HelperThreads, splitByCost } from '../../src/model/native/helper-threads.ts';
+import { type AttnSpec, attentionBackward, attentionForward, probsLayout } from '../../src/model/native/attention.ts';
+
+test('splitByCost: contiguous shares ending at costs.length, balanced by cost, empty ones allowed', () => {
+  assert.deepEqual(splitByCost([1, 1, 1, 1], 2), [2, 4]);
+  assert.deepEqual(splitByCost([3, 1, 1, 1], 2), [1, 4]);
+  assert.deepEqual(splitByCost([1, 1, 1, 1, 1, 1], 3), [2, 4, 6]);
+  assert.deepEqual(splitByCost([5], 2), [1, 1]); // one item: one share is empty
+  assert.deepEqual(splitByCost([], 2), [0, 0]);
+  assert.deepEqual(splitByCost([1, 2, 3], 1), [3]);
+});
+
+test('attention forward and backward on a helper thread: the same bits as on this one', () => {
+  const rng = Rng.seeded('threads.test');
+  const [H, D] = [2, 8];
+  const C = H * D;
+  const groups = [
+    { p0: 0, S: 7, resp: [5, 3] },
+    { p0: 15, S: 4, resp: [6] },
+    { p0: 25, S: 9, resp: [2, 2, 4] },
+  ];
+  const rows = 42;
+  const spec: AttnSpec = { groups, causal: true, H, D };
+  const shared = (n: number, fill = false) => {
+    const a = new Float32Array(new SharedArrayBuffer(4 * n));
+    if (fill) for (let i = 0; i < n; i++) a[i] = rng.normal();
+    return a;
+  };
+  const qkv = shared(rows * 3 * C, true);
+  const dout = shared(rows * C, true);
+  const { total, block } = probsLayout(spec);
+  const run = (helpers: HelperThreads | null) => {
+    const out = shared(rows * C);
+    const probs = shared(total);
+    const dqkv = shared(rows * 3 * C);
+    attentionForward(out, probs, qkv, spec, helpers);
+    attentionBackward(dqkv, dout, probs, qkv, spec, rows, [shared(block), shared(block)], helpers);
+    return { out, probs, dqkv };
+  };
+  const helpers = new HelperThreads(1);
+  try {
+    const one = run(null);
+    const two = run(helpers);
+    assert.deepEqual(two.out, one.out);
+    assert.deepEqual(two.probs, one.probs);
+    assert.deepEqual(two.dqkv, one.dqkv);
+  } finally {
+    helpers.dispose();
+  }
+});
+
+/** A fresh process's fingerprint of a policy's scores, gradients and samples. */
+function fingerprint(env: Record<string, string>): { hash: string; shared: number } {
+  const root = join(import.meta.dirname, '..', '..');
+  const code = `
+    const { createHash } = await import('node:crypto');
+    const { Rng } = await import(${JSON.stringify(join(root, 'src/engine/rng.ts'))});
+    const { makeRgbImage } = await import(${JSON.stringify(join(root, 'src/core/image.ts'))});
+    const { NativePolicy } = await import(${JSON.stringify(join(root, 'src/model/native/policy.ts'))});
+    const { sharedHelpers } = await import(${JSON.stringify(join(root, 'src/model/native/helper-threads.ts'))});
+    const helpers = sharedHelpers();
+    if (helpers && !(await helpers.whenReady())) throw new Error('the helper thread did not start');
+    const rng = Rng.seeded('threads.test');
+    const pol = await NativePolicy.create('tiny', 3);
+    const size = pol.config.image.size;
+    const prompts = Array.from({ length: 3 }, (_, p) => ({ image: makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256))), prompt: pol.encodePrompt('<image>\\nWhat is ' + p + ' plus 2?') }));
+    const items = prompts.flatMap((p) => [0, 1].map(() => ({ ...p, response: Array.from({ length: 5 }, () => 4 + rng.int(pol.vocabSize - 4)) })));
+    const h = createHash('sha256');
+    for (const mode of ['image', 'text-only']) for (const l of (await pol.score(items, { mode })).logp) h.update(new Uint8Array(l.buffer, l.byteOffset, l.byteLength));
+    await pol.backward(items, items.map((it) => Float32Array.from(it.response, () => rng.normal())), { mode: 'image' });
+    const g = await pol.gradVector();
+    h.update(new Uint8Array(g.buffer));
+    for (const r of await pol.sample(prompts, { n: 3, temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
+    console.log(h.digest('hex'), helpers?.sharedSections ?? 0);
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [hash, shared] = r.stdout.trim().split(' ');
+  return { hash, shared: Number(shared) };
+}
+
+test('a policy with a helper thread gives the same scores, gradients and samples as one without', () => {
+  const withHelper = fingerprint({ PGPO_THREADS: '2' });
+  const without = fingerprint({ PGPO_THREADS: '2', PGPO_HELPERS: '0' });
+  assert.match(withHelper.hash, /^[0-9a-f]{64}$/);
+  assert.ok(withHelper.shared > 0, 'no parallel section ran on the helper');
+  assert.equal(without.shared, 0);
+  assert.equal(withHelper.hash, without.hash);
+});
