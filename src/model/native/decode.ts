@@ -73,8 +73,8 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
   }
   // the arena's buffers, reused call after call (fresh ones cost page faults on every first
   // write); zeroed, so that columns no row writes (finished responses') hold finite values
-  const kT = run.acts.map((_, l) => arena.get(`kv.kT.${l}`, floats).fill(0));
-  const v = run.acts.map((_, l) => arena.get(`kv.v.${l}`, floats).fill(0));
+  const kT = run.acts.map((_, l) => arena.shared(`kv.kT.${l}`, floats).fill(0));
+  const v = run.acts.map((_, l) => arena.shared(`kv.v.${l}`, floats).fill(0));
   run.acts.forEach((a, l) => {
     groups.forEach((g, i) => {
       for (let j = 0; j < g.S; j++) {
@@ -107,8 +107,8 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const ln = arena.get('dec1.ln', A * C);
   const mean = arena.get('dec1.m', A);
   const rstd = arena.get('dec1.r', A);
-  const qkv = arena.get('dec1.qkv', A * C3);
-  const att = arena.get('dec1.att', A * C);
+  const qkv = arena.shared('dec1.qkv', A * C3);
+  const att = arena.shared('dec1.att', A * C);
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
   // rows of each group among the open ones: [group, start, end)
@@ -129,7 +129,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   );
   const share = (p: number, l: number): DecodeShare => {
     const mine = bounds.slice(p === 0 ? 0 : ends[p - 1], ends[p]);
-    const scores = arena.get(`dec1.scores${p}`, Math.max(1, ...mine.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R))));
+    const scores = arena.shared(`dec1.scores${p}`, Math.max(1, ...mine.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R))));
     return { qkv, att, kT: cache.kT[l], v: cache.v[l], S: cache.S, cap: cache.cap, base: cache.base, R, H, D, t, slots, bounds: mine, scores };
   };
   w.decoder.forEach((bw, l) => {

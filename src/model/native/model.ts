@@ -151,14 +151,25 @@ export class Arena {
     this.helpers = helpers;
   }
 
-  /**
-   * A buffer of at least n floats under this name (contents unspecified), on a SharedArrayBuffer
-   * so that helper threads work on it in place.
-   */
+  /** A buffer of at least n floats under this name (contents unspecified). */
   get(name: string, n: number): Float32Array {
+    return this.buffer(name, n, false);
+  }
+
+  /**
+   * The same for a buffer helper threads read or write (attention's inputs, outputs and scratch):
+   * on a SharedArrayBuffer when there are helpers, so that their shares are views of it. Only
+   * those: V8's JavaScript loops run about 3x slower over shared memory.
+   */
+  shared(name: string, n: number): Float32Array {
+    return this.buffer(name, n, this.helpers !== null);
+  }
+
+  private buffer(name: string, n: number, shared: boolean): Float32Array {
     let b = this.bufs.get(name);
     if (!b || b.length < n) {
-      b = new Float32Array(new SharedArrayBuffer(4 * Math.max(n, Math.ceil((b?.length ?? 0) * 1.25))));
+      const floats = Math.max(n, Math.ceil((b?.length ?? 0) * 1.25));
+      b = new Float32Array(shared ? new SharedArrayBuffer(4 * floats) : new ArrayBuffer(4 * floats));
       this.bufs.set(name, b);
     }
     return b.subarray(0, n);
@@ -200,9 +211,9 @@ function blockActs(arena: Arena, key: string, rows: number, t: TransformerConfig
     ln1: arena.get(`${key}.ln1`, rows * C),
     m1: arena.get(`${key}.m1`, rows),
     r1: arena.get(`${key}.r1`, rows),
-    qkv: arena.get(`${key}.qkv`, rows * 3 * C),
-    att: arena.get(`${key}.att`, rows * C),
-    probs: arena.get(`${key}.probs`, probsLayout(spec).total),
+    qkv: arena.shared(`${key}.qkv`, rows * 3 * C),
+    att: arena.shared(`${key}.att`, rows * C),
+    probs: arena.shared(`${key}.probs`, probsLayout(spec).total),
     x1: arena.get(`${key}.x1`, rows * C),
     ln2: arena.get(`${key}.ln2`, rows * C),
     m2: arena.get(`${key}.m2`, rows),
@@ -235,17 +246,17 @@ function blockBackward(w: BlockW, dw: BlockW, a: BlockActs, x: Float32Array, dx:
   const M = t.mlp;
   const dHidden = arena.get('bwd.hidden', rows * M);
   const dNorm = arena.get('bwd.norm', rows * C);
-  const dQkv = arena.get('bwd.qkv', rows * 3 * C);
+  const dQkv = arena.shared('bwd.qkv', rows * 3 * C);
   // MLP: y = x1 + gelu(f) W_proj + b
   linearBackward(dHidden, dw.projW, dw.projB, dx, a.g, w.projW, rows, M, C);
   geluBackward(dHidden, dHidden, a.f, a.gate, rows * M);
   linearBackward(dNorm, dw.fcW, dw.fcB, dHidden, a.ln2, w.fcW, rows, C, M);
   layerNormBackward(dx, dw.ln2g, dw.ln2b, dNorm, a.x1, a.m2, a.r2, w.ln2g, rows, C, true); // dx = d/dx1
   // attention: x1 = x + att W_out + b
-  const dAtt = arena.get('bwd.att', rows * C);
+  const dAtt = arena.shared('bwd.att', rows * C);
   linearBackward(dAtt, dw.outW, dw.outB, dx, a.att, w.outW, rows, C, C);
   const block = probsLayout(spec).block;
-  const scratch = Array.from({ length: arena.helpers?.parts ?? 1 }, (_, i) => arena.get(`bwd.scratch${i}`, block));
+  const scratch = Array.from({ length: arena.helpers?.parts ?? 1 }, (_, i) => arena.shared(`bwd.scratch${i}`, block));
   attentionBackward(dQkv, dAtt, a.probs, a.qkv, spec, rows, scratch, arena.helpers);
   linearBackward(dNorm, dw.qkvW, dw.qkvB, dQkv, a.ln1, w.qkvW, rows, C, 3 * C);
   layerNormBackward(dx, dw.ln1g, dw.ln1b, dNorm, x, a.m1, a.r1, w.ln1g, rows, C, true); // dx = d/dx
