@@ -3,11 +3,17 @@
  * CBLAS sgemm on the model's shapes (a train batch's weight product, a decode step's, and a decode
  * step's attention scores as q k^T read in place (NT) against q kT on transposed keys (NN), as
  * decode.ts keeps them), on one thread and on the library's threads; and the attention softmax's
- * exponential (ops.ts `expNonPos`) against Math.exp. Run it with OPENBLAS_CORETYPE=PRESCOTT to see
- * OpenBLAS's generic kernels. Shapes are `small`'s (C 128, 4 heads of D 32).
+ * exponential (ops.ts `expNonPos`) against Math.exp; the WebAssembly SIMD kernels (simd/) against
+ * the JavaScript loops they replace, on a train batch's shapes; and one layer's attention on this
+ * thread against split with the helper threads (helper-threads.ts). Run it with
+ * OPENBLAS_CORETYPE=PRESCOTT to see OpenBLAS's generic kernels. Shapes are `small`'s (C 128,
+ * 4 heads of D 32, MLP 384; a train micro-batch of 8 prompts of 97 prefix rows and 8 responses of 48).
  */
 import { blas, blasSummary } from '../src/model/native/blas.ts';
-import { expNonPos } from '../src/model/native/ops.ts';
+import { expNonPos, geluBackwardJs, geluForwardJs, layerNormBackwardJs, layerNormForwardJs } from '../src/model/native/ops.ts';
+import { simdKernels } from '../src/model/native/simd/simd.ts';
+import { type AttnSpec, attentionBackward, attentionForward, probsLayout, softmaxBlockJs } from '../src/model/native/attention.ts';
+import { HelperThreads } from '../src/model/native/helper-threads.ts';
 
 const b = blas();
 const ROW_MAJOR = 101;
@@ -68,3 +74,68 @@ const nsOurs =
     1000) /
   xs.length;
 console.log(`\nexp of a softmax score (x <= 0): Math.exp ${nsMath.toFixed(2)} ns, expNonPos ${nsOurs.toFixed(2)} ns (${(nsMath / nsOurs).toFixed(2)}x)`);
+
+// ------------------------------------------------------------------ SIMD kernels against their loops
+const simd = simdKernels();
+const rows = 8 * (97 + 8 * 48);
+const M = 384;
+const fill = (a: Float32Array, k: number) => {
+  for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * k);
+  return a;
+};
+if (!simd) console.log('\nno WebAssembly SIMD kernels here (PGPO_SIMD=0, or none in this runtime)');
+else {
+  const f = fill(new Float32Array(rows * M), 0.37);
+  const [y, gate] = [new Float32Array(rows * M), new Float32Array(rows * M)];
+  const x = fill(new Float32Array(rows * C), 0.11);
+  const [g, bb] = [fill(new Float32Array(C), 0.5), fill(new Float32Array(C), 0.3)];
+  const [ln, mean, rstd] = [new Float32Array(rows * C), new Float32Array(rows), new Float32Array(rows)];
+  const [dx, dg, db] = [new Float32Array(rows * C), new Float32Array(C), new Float32Array(C)];
+  const S = 97;
+  const resp = Array(8).fill(48) as number[];
+  const blockLen = S * S + 8 * 48 * S + 8 * 48 * 48;
+  const scores = fill(new Float32Array(blockLen), 0.7);
+  const block = new Float32Array(blockLen);
+  const pieces: Array<[string, string, () => void, () => void]> = [
+    ['GELU forward (with its gate)', `${rows} x ${M}`, () => geluForwardJs(y, f, rows * M, gate), () => simd.geluForward(y, f, rows * M, gate)],
+    ['GELU backward', `${rows} x ${M}`, () => geluBackwardJs(y, f, f, gate, rows * M), () => simd.geluBackward(y, f, f, gate, rows * M)],
+    ['layer norm forward', `${rows} x ${C}`, () => layerNormForwardJs(ln, mean, rstd, x, g, bb, rows, C), () => simd.layerNormForward(ln, mean, rstd, x, g, bb, rows, C, 1e-5)],
+    [
+      'layer norm backward',
+      `${rows} x ${C}`,
+      () => layerNormBackwardJs(dx, dg, db, x, x, mean, rstd, g, rows, C, false),
+      () => simd.layerNormBackward(dx, dg, db, x, x, mean, rstd, g, rows, C, false),
+    ],
+    ['attention softmax, one (group, head)', `S ${S}, 8 x 48`, () => (block.set(scores), softmaxBlockJs(block, S, true, resp)), () => (block.set(scores), simd.attentionSoftmax(block, S, true, resp))],
+  ];
+  console.log('\n| loop | shape | JavaScript: us | SIMD: us | speed-up |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const [what, shape, js, wasm] of pieces) {
+    const [a, w] = [usPerCall(js, 10), usPerCall(wasm, 10)];
+    console.log(`| ${what} | ${shape} | ${a.toFixed(0)} | ${w.toFixed(0)} | ${(a / w).toFixed(1)}x |`);
+  }
+}
+
+// ------------------------------------------------------------------ one layer's attention, on helper threads
+if (b.threads > 1) {
+  const spec: AttnSpec = { groups: Array.from({ length: 8 }, (_, i) => ({ p0: i * (97 + 8 * 48), S: 97, resp: Array(8).fill(48) as number[] })), causal: true, H: 4, D };
+  const shared = (n: number) => fill(new Float32Array(new SharedArrayBuffer(4 * n)), 0.013);
+  const { total, block } = probsLayout(spec);
+  const [qkv, out, probs, dout, dqkv] = [shared(rows * C3), shared(rows * C), shared(total), shared(rows * C), shared(rows * C3)];
+  const scratch = [shared(block), shared(block)];
+  const helpers = new HelperThreads(b.threads - 1);
+  if (!(await helpers.whenReady())) console.log('\nthe helper threads did not start');
+  else {
+    console.log(`\n| one layer's attention, train micro-batch (${rows} rows) | this thread: ms | with ${b.threads - 1} helper thread(s): ms | speed-up |`);
+    console.log('|---|---:|---:|---:|');
+    for (const [what, run] of [
+      ['forward', (h: HelperThreads | null) => attentionForward(out, probs, qkv, spec, h)],
+      ['backward', (h: HelperThreads | null) => attentionBackward(dqkv, dout, probs, qkv, spec, rows, scratch, h)],
+    ] as const) {
+      const [one, two] = [usPerCall(() => run(null), 5) / 1000, usPerCall(() => run(helpers), 5) / 1000];
+      console.log(`| ${what} | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(one / two).toFixed(2)}x |`);
+    }
+  }
+  helpers.dispose();
+}
+process.exit(0);
