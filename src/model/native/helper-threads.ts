@@ -12,8 +12,8 @@
  * synchronous). During a parallel section BLAS runs on one thread in every thread (blas.ts
  * `singleThreaded`): its own thread pool is not shared.
  *
- * HelperThreads: PGPO_THREADS (else the cores) minus one; none on one core. Workers are unref'd: they
- * never keep the process alive.
+ * HelperThreads: PGPO_THREADS (else the cores) minus one, none on one core, and only with
+ * PGPO_HELPERS=1 (`sharedHelpers`). Workers are unref'd, so they should never keep the process alive.
  */
 
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
@@ -159,13 +159,15 @@ export interface HelperTask {
 let shared: HelperThreads | null | undefined;
 
 /**
- * The process's helpers: PGPO_THREADS (else the cores) minus one, or null on one thread. One set
- * for every policy: parallel sections are synchronous, so two never overlap.
+ * The process's helpers when PGPO_HELPERS=1: PGPO_THREADS (else the cores) minus one, or null on
+ * one thread. One set for every policy: parallel sections are synchronous, so two never overlap.
+ * Off by default: in one full test run of 2026-12-06 a test process that had used them never
+ * exited (idle, after its tests passed), a hang not reproduced or explained since (docs/model.md).
  */
 export function sharedHelpers(): HelperThreads | null {
   if (shared === undefined) {
     const threads = blasThreads();
-    shared = threads > 1 && process.env.PGPO_HELPERS !== '0' ? new HelperThreads(threads - 1) : null;
+    shared = threads > 1 && process.env.PGPO_HELPERS === '1' ? new HelperThreads(threads - 1) : null;
   }
   return shared;
 }
