@@ -21,7 +21,7 @@ test('splitByCost: contiguous shares ending at costs.length, balanced by cost, e
   assert.deepEqual(splitByCost([1, 2, 3], 1), [3]);
 });
 
-test('attention forward and backward on a helper thread: the same bits as on this one', () => {
+test('attention forward and backward on a helper thread: the same bits as on this one', async () => {
   const rng = Rng.seeded('threads.test');
   const [H, D] = [2, 8];
   const C = H * D;
@@ -50,8 +50,10 @@ test('attention forward and backward on a helper thread: the same bits as on thi
   };
   const helpers = new HelperThreads(1);
   try {
+    assert.ok(await helpers.whenReady(), 'the helper thread did not start');
     const one = run(null);
     const two = run(helpers);
+    assert.equal(helpers.sharedSections, 2, 'forward and backward must have run on the helper, not all here');
     assert.deepEqual(two.out, one.out);
     assert.deepEqual(two.probs, one.probs);
     assert.deepEqual(two.dqkv, one.dqkv);
