@@ -37,14 +37,18 @@ export interface AttnSpec {
   readonly D: number;
 }
 
+/** Floats of one (group, head) block of kept probabilities: [S, S] | [ntot, S] | [n, n] per response. */
+function blockFloats(g: AttnGroup): number {
+  const ntot = g.resp.reduce((a, n) => a + n, 0);
+  return g.S * g.S + ntot * g.S + g.resp.reduce((a, n) => a + n * n, 0);
+}
+
 /** Floats of kept probabilities for a spec, and the largest per-(group, head) block (scratch). */
 export function probsLayout(spec: AttnSpec): { total: number; block: number } {
   let total = 0;
   let block = 0;
   for (const g of spec.groups) {
-    const ntot = g.resp.reduce((a, n) => a + n, 0);
-    const own = g.resp.reduce((a, n) => a + n * n, 0);
-    const per = g.S * g.S + ntot * g.S + own;
+    const per = blockFloats(g);
     total += spec.H * per;
     block = Math.max(block, per);
   }
@@ -131,16 +135,10 @@ export function softmaxBlockBackwardJs(block: Float32Array, grad: Float32Array, 
   }
 }
 
-/** Floats of kept probabilities of one group (all heads): its cost in a parallel split. */
-function groupFloats(g: AttnGroup, H: number): number {
-  const ntot = g.resp.reduce((a, n) => a + n, 0);
-  return H * (g.S * g.S + ntot * g.S + g.resp.reduce((a, n) => a + n * n, 0));
-}
-
 /** Where group g0's probabilities start. */
 function probsStart(spec: AttnSpec, g0: number): number {
   let po = 0;
-  for (let g = 0; g < g0; g++) po += groupFloats(spec.groups[g], spec.H);
+  for (let g = 0; g < g0; g++) po += spec.H * blockFloats(spec.groups[g]);
   return po;
 }
 
@@ -152,7 +150,7 @@ export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Fl
   const G = spec.groups.length;
   if (!helpers || G < 2) return attentionForwardGroups(out, probs, qkv, spec, 0, G);
   const ends = splitByCost(
-    spec.groups.map((g) => groupFloats(g, spec.H)),
+    spec.groups.map(blockFloats), // a group's cost: its probabilities (all heads alike)
     helpers.parts,
   );
   const tasks = ends.slice(1).map((g1, i) => {
@@ -195,12 +193,12 @@ export function attentionForwardGroups(out: Float32Array, probs: Float32Array, q
     const { p0, S, resp } = spec.groups[gi];
     const s0 = p0 + S;
     const ntot = resp.reduce((a, n) => a + n, 0);
-    const own = resp.reduce((a, n) => a + n * n, 0);
+    const per = blockFloats(spec.groups[gi]);
     for (let h = 0; h < H; h++) {
       const q = h * D;
       const k = C + h * D;
       const v = 2 * C + h * D;
-      const block = probs.subarray(po, po + S * S + ntot * S + own);
+      const block = probs.subarray(po, po + per);
       po += block.length;
       // scores: prefix -> prefix [S, S]; responses -> prefix [ntot, S] in one product; each
       // response -> itself [n, n]
@@ -243,7 +241,7 @@ export function attentionBackward(
   const G = spec.groups.length;
   if (!helpers || G < 2) return attentionBackwardGroups(dqkv, dout, probs, qkv, spec, 0, G, scratch[0]);
   const ends = splitByCost(
-    spec.groups.map((g) => groupFloats(g, spec.H)),
+    spec.groups.map(blockFloats), // a group's cost: its probabilities (all heads alike)
     helpers.parts,
   );
   const tasks = ends.slice(1).map((g1, i) => {
@@ -264,7 +262,7 @@ export function attentionBackwardGroups(dqkv: Float32Array, dout: Float32Array, 
     const { p0, S, resp } = spec.groups[gi];
     const s0 = p0 + S;
     const ntot = resp.reduce((a, n) => a + n, 0);
-    const own = resp.reduce((a, n) => a + n * n, 0);
+    const per = blockFloats(spec.groups[gi]);
     for (let h = 0; h < H; h++) {
       const q = h * D;
       const k = C + h * D;
@@ -274,7 +272,7 @@ export function attentionBackwardGroups(dqkv: Float32Array, dout: Float32Array, 
       const Vp = qkv.subarray(p0 * C3 + v);
       const dKp = dqkv.subarray(p0 * C3 + k);
       const dVp = dqkv.subarray(p0 * C3 + v);
-      const block = probs.subarray(po, po + S * S + ntot * S + own);
+      const block = probs.subarray(po, po + per);
       po += block.length;
       const grad = scratch.subarray(0, block.length);
       const pp = block.subarray(0, S * S);

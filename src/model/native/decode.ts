@@ -123,15 +123,14 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   // the groups' attention split between this thread and the helpers (helper-threads.ts), by cost
   const helpers = bounds.length > 1 ? arena.helpers : null;
   const parts = helpers?.parts ?? 1;
-  const ends = splitByCost(
-    bounds.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R)),
-    parts,
-  );
-  const share = (p: number, l: number): DecodeShare => {
-    const mine = bounds.slice(p === 0 ? 0 : ends[p - 1], ends[p]);
-    const scores = arena.shared(`dec1.scores${p}`, Math.max(1, ...mine.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R))));
-    return { qkv, att, kT: cache.kT[l], v: cache.v[l], S: cache.S, cap: cache.cap, base: cache.base, R, H, D, t, slots, bounds: mine, scores };
-  };
+  const cost = bounds.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R)); // floats of a group's scores
+  const ends = splitByCost(cost, parts);
+  // each part's groups and scores scratch, the same for every layer
+  const byPart = ends.map((end, p) => {
+    const b0 = p === 0 ? 0 : ends[p - 1];
+    return { bounds: bounds.slice(b0, end), scores: arena.shared(`dec1.scores${p}`, Math.max(1, ...cost.slice(b0, end))) };
+  });
+  const share = (p: number, l: number): DecodeShare => ({ qkv, att, kT: cache.kT[l], v: cache.v[l], S: cache.S, cap: cache.cap, base: cache.base, R, H, D, t, slots, ...byPart[p] });
   w.decoder.forEach((bw, l) => {
     layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
