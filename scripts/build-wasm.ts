@@ -1,7 +1,7 @@
 /**
  * `npm run build:wasm`: compiles the native engine's SIMD kernels (src/model/native/simd/*.wat)
  * with wabt's wat2wasm into the .wasm files beside them, which are committed so that a run needs
- * no compiler. test/model/native/simd.test.ts rebuilds them and fails if a .wasm is stale.
+ * no compiler. test/model/simd.test.ts rebuilds them and fails if a .wasm is stale.
  */
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

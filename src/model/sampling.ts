@@ -51,11 +51,10 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
   return { token, logp: logits[off + token] / temp - logZ, entropy };
 }
 
-/** Draws from p proportional to e (pickToken's exponentials; overwritten with the probabilities). */
-function drawNucleus(e: Float64Array, o: PickOptions, rng: Rng): number {
+/** Draws an id with probability proportional to p (pickToken's exponentials; normalised here, in place). */
+function drawNucleus(p: Float64Array, o: PickOptions, rng: Rng): number {
   if (!(o.temperature > 0)) throw new Error(`sampling temperature must be > 0, got ${o.temperature} (use greedy for argmax)`);
-  const V = e.length;
-  const p = e;
+  const V = p.length;
   let z = 0;
   for (let i = 0; i < V; i++) z += p[i];
   for (let i = 0; i < V; i++) p[i] /= z;

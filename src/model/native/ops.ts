@@ -2,6 +2,8 @@
  * The native engine's elementwise and row-wise operations, each forward beside its backward, as
  * plain loops over row-major Float32Arrays (the matrix products are blas.ts's). Shapes: R rows of
  * width C. Sums run in float64; results are stored in float32, as the jax-js policy computes them.
+ * GELU and layer norm dispatch to the WebAssembly SIMD kernels (simd/, float32 throughout) and
+ * keep their loops here, as `...Js`, for the reference and the fallback.
  */
 
 import { gemm } from './blas.ts';

@@ -1,12 +1,12 @@
 /**
  * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm) behind ops.ts's GELU and
- * layer norm. A kernel works on its module's own memory, so each call copies its inputs in and
+ * layer norm, attention.ts's softmax blocks and decode.ts's softmax. A kernel works on its module's own memory, so each call copies its inputs in and
  * its results out, chunk by chunk (a chunk of 8K floats stays in cache; the copies are memcpys,
  * a small part of the arithmetic they replace). Only this file holds views of that memory, and
  * it takes them again whenever the memory grows.
  *
- * PGPO_SIMD=0 turns the kernels off (ops.ts then runs its JavaScript loops: the reference, in
- * float64, which rounds differently in the last bits).
+ * PGPO_SIMD=0 turns the kernels off (the callers then run their JavaScript loops: the reference,
+ * in float64, which rounds differently in the last bits).
  */
 
 import { readFileSync } from 'node:fs';
