@@ -116,6 +116,25 @@ else {
   }
 }
 
+// ------------------------------------------------------------------ JavaScript loops over shared memory
+// why the arena shares only the buffers helper threads touch (model.ts `Arena.shared`)
+{
+  const n = 1 << 20;
+  const ns = (shared: boolean) => {
+    const mk = () => new Float32Array(shared ? new SharedArrayBuffer(4 * n) : new ArrayBuffer(4 * n));
+    const [a, b] = [mk(), fill(mk(), 0.5)];
+    return (
+      (usPerCall(() => {
+        for (let i = 0; i < n; i++) a[i] += b[i];
+      }, 5) *
+        1000) /
+      n
+    );
+  };
+  const [plain, shared] = [ns(false), ns(true)];
+  console.log(`\na[i] += b[i] over Float32Arrays: ArrayBuffer ${plain.toFixed(2)} ns, SharedArrayBuffer ${shared.toFixed(2)} ns a value (${(shared / plain).toFixed(1)}x)`);
+}
+
 // ------------------------------------------------------------------ one layer's attention, on helper threads
 if (b.threads > 1) {
   const spec: AttnSpec = { groups: Array.from({ length: 8 }, (_, i) => ({ p0: i * (97 + 8 * 48), S: 97, resp: Array(8).fill(48) as number[] })), causal: true, H: 4, D };
