@@ -11,7 +11,7 @@ import { simdKernels } from '../../src/model/native/simd/simd.ts';
 import { compileWat } from '../../src/model/native/simd/compile.ts';
 import { geluBackwardJs, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
 import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
-import { softmaxOwn } from '../../src/model/native/decode.ts';
+import { decodeAttentionJs } from '../../src/model/native/decode.ts';
 
 const simd = simdKernels();
 const rng = Rng.seeded('simd.test');
@@ -122,19 +122,43 @@ test('attention softmax block (prefix rows, then responses: one softmax over pre
   }
 });
 
-test('decode softmax: each row keeps its prefix and its own response columns, the others exactly 0', () => {
-  for (const [S, t, R, own] of [
-    [61, 0, 8, [0, 3, 7]],
-    [5, 6, 3, [2, 0, 1]],
+test("decode attention: the kernel writes the step's keys and values where the JavaScript loops do, and gives their output", () => {
+  // groups with prefixes of odd lengths, R responses each; some rows finished (absent); steps
+  // inside, at the end of, and past a block of four columns
+  for (const [H, D, S, R, T, t] of [
+    [2, 16, [5, 13], 3, 8, 0],
+    [4, 32, [61, 7, 30], 2, 24, 6],
+    [4, 32, [61, 7, 30], 2, 24, 17],
+    [1, 48, [9], 4, 12, 11],
   ] as const) {
-    const n = own.length;
-    const W = S + (t + 1) * R;
-    const sc = randn(n * W, 3);
-    const [a, b] = [Float32Array.from(sc), Float32Array.from(sc)];
-    const scratch = new Float32Array(t + 1);
-    own.forEach((r, i) => softmaxOwn(a, i * W, S, t, R, r, scratch));
-    simd!.decodeSoftmax(b, n, W, S, t, R, Int32Array.from(own));
-    assertClose(b, a, 1e-6, `decode softmax S=${S} t=${t}`);
-    for (let i = 0; i < n * W; i++) if (a[i] === 0) assert.equal(b[i], 0);
+    const C = H * D;
+    const group: number[] = [];
+    let F = 0;
+    for (const s of S) {
+      group.push(F);
+      F += C * (((s + 3) & ~3) + R * T);
+    }
+    const slots = Array.from({ length: S.length * R }, (_, i) => i).filter((i) => i % 3 !== 1); // g * R + r
+    const A = slots.length;
+    const oQkv = 2 * F;
+    const oAtt = oQkv + A * 3 * C;
+    const oRows = oAtt + A * C;
+    const oQs = (oRows + 3 * A + 3) & ~3;
+    const oSc = oQs + 4 * D;
+    const total = oSc + Math.max(...S) + T + 8;
+    const kernel = simd!.decodeKernel();
+    const heap = kernel.floats(total);
+    heap.set(randn(oRows, 0.7));
+    const rows = new Int32Array(heap.buffer, oRows * 4, 3 * A);
+    slots.forEach((slot, i) => {
+      const g = Math.floor(slot / R);
+      rows.set([group[g], group[g] + C * ((S[g] + 3) & ~3) + (slot % R) * C * T, S[g]], 3 * i);
+    });
+    const ref = Float32Array.from(heap.subarray(0, total));
+    const args = { qkv: oQkv, att: oAtt, rows: oRows, A, H, D, t, T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: F, qs: oQs, sc: oSc };
+    kernel.attend(args);
+    decodeAttentionJs(ref, args);
+    assert.deepEqual(heap.subarray(0, 2 * F), ref.subarray(0, 2 * F), 'the cache after the step');
+    assertClose(heap.subarray(oAtt, oAtt + A * C), ref.subarray(oAtt, oAtt + A * C), 1e-5, `attention H=${H} D=${D} t=${t}`);
   }
 });

@@ -5,10 +5,9 @@
  * copied into the cache (`KvCache`). Then each step feeds one token per unfinished response:
  *
  *   x [A, C] = tok[token] + pos[position]            A = responses still open
- *   per layer: ln1 -> qkv [A, 3C]; the new k, v go to the response's cache column t;
- *              attention over the group's cache block: the prefix and the responses' columns
- *              0..t, one product per group and head for the scores and one for the output,
- *              each row masked to the prefix and its own response, one softmax;
+ *   per layer: ln1 -> qkv [A, 3C]; the new k, v go to column t of the response's cache;
+ *              each row attends to its prompt's prefix and its own response's columns 0..t
+ *              (one softmax over both), in one call for all rows and heads (`attend`);
  *              out projection, MLP, residuals (blockForward's arithmetic, one row each)
  *   final norm, head, logit scale -> logits [A, V]
  *
@@ -23,33 +22,42 @@ import { gemm } from './blas.ts';
 import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
 import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
-import { simdKernels } from './simd/simd.ts';
-import { splitByCost } from './helper-threads.ts';
+import { type DecodeAttentionArgs, type DecodeKernel, simdKernels } from './simd/simd.ts';
 
 /**
- * Every key and value a decode step attends to, per layer, one block per group. The keys a row
- * of group g may see at step t are its prefix and columns 0..t of its group's responses; kept in
- * "time-major" order (prefix 0..S_g-1, then column j of response r at S_g + j R + r), they are
- * the first W = S_g + (t + 1) R entries of the group's block, so one product gives a head's
- * scores for all of the group's rows (the R - 1 other responses' columns are computed and
- * masked: at BLAS speed that beats a loop per row), and one more its output:
+ * Every key and value a decode step attends to, per layer, and the step's staging, in one float
+ * buffer: the memory of a WebAssembly instance (simd.ts `DecodeKernel`) when the SIMD kernels are
+ * on, so that a layer's attention is one call on data already there; an arena buffer otherwise.
+ * A row sees its group's prefix and its own response's columns only, so each is its own block:
  *
- *   kT  per group and head, keys transposed: [D, Wcap] (Wcap = S_g + Tmax R), so the scores
- *       q [n, D] @ kT [D, W] are a plain (NN) product: 3.5x faster than q @ k^T (NT) at these
- *       shapes with OpenBLAS's AVX-512 kernels (`npm run bench:kernels`; the same with Prescott's)
- *   v   per group: [Wcap, C] rows, heads side by side (P [n, W] @ v [W, D] is NN already)
+ *   layer l: keys at l 2 F, values at l 2 F + F (F = layerFloats), each region group by group:
+ *     group g (first float group[g]): per head, the prefix's keys transposed kT [D, Sp] (Sp = S
+ *       rounded up to 4, the padding zero), or its values v [Sp, D];
+ *     then response r of the group (first float group[g] + H D Sp + r H D T): per head kT [D, T]
+ *       or v [T, D], column / row t written at step t (T = Tmax rounded up to 4).
+ *   Transposed keys make a query's scores a sweep along rows (SIMD over four keys at a time);
+ *   values row-major make the output a sweep over D.
+ *   staging: qkv [Amax, 3C] (the step's projections, written there by BLAS), att [Amax, C] (the
+ *   attention's output, read from there), rows (three int32 per open row: its group's block,
+ *   its response's block, its S), scratch qs [4 D] and sc [Smax + T + 8].
  */
 export interface KvCache {
   readonly R: number;
   readonly Tmax: number;
-  /** Per group: its prefix length, its key capacity Wcap, and the first float of its block (the same in kT[l] and v[l]: both Wcap x C floats). */
+  readonly T: number;
+  readonly heap: Float32Array;
+  /** The WebAssembly instance the heap belongs to, or null (the JavaScript loops, `decodeAttentionJs`). */
+  readonly kernel: DecodeKernel | null;
+  readonly layerFloats: number;
+  /** Per group: its prefix length, and the first float of its block within a layer's key (or value) region. */
   readonly S: Int32Array;
-  readonly cap: Int32Array;
-  readonly base: Int32Array;
-  /** Per layer: the groups' key blocks, each H x [D, Wcap]. */
-  readonly kT: Float32Array[];
-  /** Per layer: the groups' value blocks, each [Wcap, C]. */
-  readonly v: Float32Array[];
+  readonly group: Int32Array;
+  /** Float offsets of the staging. */
+  readonly oQkv: number;
+  readonly oAtt: number;
+  readonly oRows: number;
+  readonly oQs: number;
+  readonly oSc: number;
   /** [G, V] logits of each prompt's first response token. */
   readonly first: Float32Array;
 }
@@ -60,31 +68,48 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
   const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER, false); // one group per prompt, repeats included
   const vision = visionForward(w, cfg, arena, mb.patches!, mb.images);
   const run = decoderForward(w, cfg, V, arena, mb.plan, vision);
-  const C = cfg.decoder.width;
+  const { heads: H, width: C } = cfg.decoder;
+  const D = C / H;
   const C3 = 3 * C;
+  const T = (Tmax + 3) & ~3;
   const groups = mb.plan.spec.groups;
   const S = Int32Array.from(groups, (g) => g.S);
-  const cap = Int32Array.from(groups, (g) => g.S + Tmax * R);
-  const base = new Int32Array(groups.length);
-  let floats = 0;
-  for (let i = 0; i < groups.length; i++) {
-    base[i] = floats;
-    floats += cap[i] * C;
-  }
-  // the arena's buffers, reused call after call (fresh ones cost page faults on every first
-  // write); zeroed, so that columns no row writes (finished responses') hold finite values
-  const kT = run.acts.map((_, l) => arena.shared(`kv.kT.${l}`, floats).fill(0));
-  const v = run.acts.map((_, l) => arena.shared(`kv.v.${l}`, floats).fill(0));
+  const group = new Int32Array(groups.length);
+  let F = 0;
+  groups.forEach((g, i) => {
+    group[i] = F;
+    F += C * (((g.S + 3) & ~3) + R * T);
+  });
+  const L = run.acts.length;
+  const Amax = groups.length * R;
+  const oQkv = 2 * L * F;
+  const oAtt = oQkv + Amax * C3;
+  const oRows = oAtt + Amax * C;
+  const oQs = (oRows + 3 * Amax + 3) & ~3;
+  const oSc = oQs + 4 * D;
+  const total = oSc + Math.max(...S) + T + 8;
+  const simd = D % 16 === 0 ? simdKernels() : null; // the kernel works sixteen floats of a head at a time
+  const kernel = simd ? arena.keep('decode.kernel', () => simd.decodeKernel()) : null;
+  // the same memory call after call (fresh buffers cost page faults on every first write)
+  const heap = kernel ? kernel.floats(total) : arena.get('decode.heap', total);
   run.acts.forEach((a, l) => {
+    const K = 2 * l * F;
     groups.forEach((g, i) => {
-      for (let j = 0; j < g.S; j++) {
-        const from = (g.p0 + j) * C3;
-        for (let c = 0; c < C; c++) kT[l][base[i] + c * cap[i] + j] = a.qkv[from + C + c]; // head h, dim d: row c = h D + d
-        v[l].set(a.qkv.subarray(from + 2 * C, from + 3 * C), base[i] + j * C);
+      const Sp = (g.S + 3) & ~3;
+      for (let h = 0; h < H; h++) {
+        const kT = K + group[i] + h * D * Sp;
+        const v = K + F + group[i] + h * Sp * D;
+        for (let j = 0; j < g.S; j++) {
+          const from = (g.p0 + j) * C3 + h * D;
+          for (let d = 0; d < D; d++) heap[kT + d * Sp + j] = a.qkv[from + C + d];
+          heap.set(a.qkv.subarray(from + 2 * C, from + 2 * C + D), v + j * D);
+        }
+        for (let d = 0; d < D; d++) heap.fill(0, kT + d * Sp + g.S, kT + (d + 1) * Sp);
+        heap.fill(0, v + g.S * D, v + Sp * D);
       }
     });
   });
-  return { R, Tmax, S, cap, base, kT, v, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
+  return { R, Tmax, T, heap, kernel, layerFloats: F, S, group, oQkv, oAtt, oRows, oQs, oSc, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
 }
 
 /**
@@ -97,7 +122,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const D = C / H;
   const C3 = 3 * C;
   const A = slots.length;
-  const { R } = cache;
+  const { R, T, heap } = cache;
   const x = arena.get('dec1.x', A * C);
   for (let i = 0; i < A; i++) {
     const to = tokens[i] * C;
@@ -107,40 +132,40 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const ln = arena.get('dec1.ln', A * C);
   const mean = arena.get('dec1.m', A);
   const rstd = arena.get('dec1.r', A);
-  const qkv = arena.shared('dec1.qkv', A * C3);
-  const att = arena.shared('dec1.att', A * C);
+  const qkv = heap.subarray(cache.oQkv, cache.oQkv + A * C3);
+  const att = heap.subarray(cache.oAtt, cache.oAtt + A * C);
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
-  // rows of each group among the open ones: [group, start, end)
-  const bounds: [number, number, number][] = [];
-  for (let i = 0; i < A;) {
+  // each open row's blocks and prefix length, the same for every layer
+  const rows = new Int32Array(heap.buffer, heap.byteOffset + cache.oRows * 4, 3 * A);
+  for (let i = 0; i < A; i++) {
     const g = Math.floor(slots[i] / R);
-    let e = i;
-    while (e < A && Math.floor(slots[e] / R) === g) e++;
-    bounds.push([g, i, e]);
-    i = e;
+    const Sp = (cache.S[g] + 3) & ~3;
+    rows[3 * i] = cache.group[g];
+    rows[3 * i + 1] = cache.group[g] + C * Sp + (slots[i] - g * R) * C * T;
+    rows[3 * i + 2] = cache.S[g];
   }
-  // the groups' attention split between this thread and the helpers (helper-threads.ts), by cost
-  const helpers = bounds.length > 1 ? arena.helpers : null;
-  const parts = helpers?.parts ?? 1;
-  const cost = bounds.map(([g, a0, a1]) => (a1 - a0) * (cache.S[g] + (t + 1) * R)); // floats of a group's scores
-  const ends = splitByCost(cost, parts);
-  // each part's groups and scores scratch, the same for every layer
-  const byPart = ends.map((end, p) => {
-    const b0 = p === 0 ? 0 : ends[p - 1];
-    return { bounds: bounds.slice(b0, end), scores: arena.shared(`dec1.scores${p}`, Math.max(1, ...cost.slice(b0, end))) };
+  const F = cache.layerFloats;
+  const args = (l: number): DecodeAttentionArgs => ({
+    qkv: cache.oQkv,
+    att: cache.oAtt,
+    rows: cache.oRows,
+    A,
+    H,
+    D,
+    t,
+    T,
+    alpha: 1 / Math.sqrt(D),
+    kbase: 2 * l * F,
+    vbase: 2 * l * F + F,
+    qs: cache.oQs,
+    sc: cache.oSc,
   });
-  const share = (p: number, l: number): DecodeShare => ({ qkv, att, kT: cache.kT[l], v: cache.v[l], S: cache.S, cap: cache.cap, base: cache.base, R, H, D, t, slots, ...byPart[p] });
   w.decoder.forEach((bw, l) => {
     layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    if (helpers) {
-      const tasks = Array.from({ length: parts - 1 }, (_, p) => {
-        const sh = share(p + 1, l);
-        return { message: { op: 'decodeAttention', share: sh }, here: () => decodeAttentionShare(sh) };
-      });
-      helpers.run(tasks, () => decodeAttentionShare(share(0, l)));
-    } else decodeAttentionShare(share(0, l));
+    if (cache.kernel) cache.kernel.attend(args(l));
+    else decodeAttentionJs(heap, args(l));
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
     addInto(x1, x, A * C);
     layerNormForward(ln, mean, rstd, x1, bw.ln2g, bw.ln2b, A, C);
@@ -155,84 +180,49 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   return logits;
 }
 
-/** One thread's share of a decode step's attention for one layer: some of the groups (helper-threads.ts). */
-export interface DecodeShare {
-  /** [A, 3C] this step's projections; att [A, C] receives the attention's output rows. */
-  readonly qkv: Float32Array;
-  readonly att: Float32Array;
-  /** The layer's cache blocks, and KvCache's per-group S, cap and base. */
-  readonly kT: Float32Array;
-  readonly v: Float32Array;
-  readonly S: Int32Array;
-  readonly cap: Int32Array;
-  readonly base: Int32Array;
-  readonly R: number;
-  readonly H: number;
-  readonly D: number;
-  readonly t: number;
-  readonly slots: Int32Array;
-  /** The share's groups: [group, first row, end row) among the open rows. */
-  readonly bounds: readonly (readonly [number, number, number])[];
-  /** Scratch for a group's scores: at least n W floats for each of its groups. */
-  readonly scores: Float32Array;
-}
-
 /**
- * For each group of the share: this step's keys and values into cache column t, then per head
- * the scores over the group's cache block (one product for all its rows), the masked softmax,
- * and the output (one more product).
+ * One layer's attention for a decode step's open rows, in JavaScript (the reference for
+ * kernels.wat's `decode_attn`, and the path when the SIMD kernels are off): row i's new key and
+ * value into column t of its response's blocks, then per head the scores alpha q.k over its
+ * prefix's S keys and its response's columns 0..t, one softmax over both, and the output
+ * sum_j p_j v_j into att.
  */
-export function decodeAttentionShare(sh: DecodeShare): void {
-  const { qkv, att, kT, v: Vc, R, H, D, t, slots } = sh;
+export function decodeAttentionJs(heap: Float32Array, o: DecodeAttentionArgs): void {
+  const { A, H, D, t, T, alpha } = o;
   const C = H * D;
-  const C3 = 3 * C;
-  const alpha = 1 / Math.sqrt(D);
-  const simd = simdKernels();
-  const ownR = new Int32Array(R); // the group's rows' responses
-  const own = new Float32Array(t + 1); // softmaxOwn's scratch
-  // keys group by group, channel-major, so that the group's rows write neighbouring columns of
-  // each transposed row
-  for (const [g, a0, a1] of sh.bounds) {
-    const w = sh.cap[g];
-    const col0 = sh.S[g] + t * R - g * R; // + slot: the row's column
-    for (let c = 0; c < C; c++) {
-      const ko = sh.base[g] + c * w + col0;
-      for (let i = a0; i < a1; i++) kT[ko + slots[i]] = qkv[i * C3 + C + c];
-    }
-    for (let i = a0; i < a1; i++) Vc.set(qkv.subarray(i * C3 + 2 * C, i * C3 + 3 * C), sh.base[g] + (col0 + slots[i]) * C);
-  }
-  for (const [g, a0, a1] of sh.bounds) {
-    const n = a1 - a0;
-    const S = sh.S[g];
-    const W = S + (t + 1) * R;
-    const cap = sh.cap[g];
-    const sc = sh.scores.subarray(0, n * W);
-    for (let i = 0; i < n; i++) ownR[i] = slots[a0 + i] - g * R;
+  const rows = new Int32Array(heap.buffer, heap.byteOffset + o.rows * 4, 3 * A);
+  const s = new Float64Array(Math.max(...Array.from({ length: A }, (_, i) => rows[3 * i + 2])) + t + 1);
+  for (let i = 0; i < A; i++) {
+    const S = rows[3 * i + 2];
+    const Sp = (S + 3) & ~3;
+    const n = S + t + 1;
     for (let h = 0; h < H; h++) {
-      gemm(false, false, n, W, D, alpha, qkv.subarray(a0 * C3 + h * D), C3, kT.subarray(sh.base[g] + h * D * cap), cap, 0, sc, W);
-      if (simd) simd.decodeSoftmax(sc, n, W, S, t, R, ownR);
-      else for (let i = 0; i < n; i++) softmaxOwn(sc, i * W, S, t, R, ownR[i], own);
-      gemm(false, false, n, D, W, 1, sc, W, Vc.subarray(sh.base[g] + h * D), C, 0, att.subarray(a0 * C + h * D), C);
+      const q = o.qkv + i * 3 * C + h * D;
+      const kp = o.kbase + rows[3 * i] + h * D * Sp;
+      const kr = o.kbase + rows[3 * i + 1] + h * D * T;
+      const vp = o.vbase + rows[3 * i] + h * Sp * D;
+      const vr = o.vbase + rows[3 * i + 1] + h * T * D;
+      for (let d = 0; d < D; d++) heap[kr + d * T + t] = heap[q + C + d];
+      heap.copyWithin(vr + t * D, q + 2 * C, q + 2 * C + D);
+      let max = -Infinity;
+      for (let j = 0; j < n; j++) {
+        // prefix column j, or the response's column j - S
+        const k = j < S ? kp + j : kr + j - S;
+        const ld = j < S ? Sp : T;
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += heap[q + d] * heap[k + d * ld];
+        s[j] = alpha * dot;
+        if (s[j] > max) max = s[j];
+      }
+      let z = 0;
+      for (let j = 0; j < n; j++) z += s[j] = expNonPos(s[j] - max);
+      const out = o.att + i * C + h * D;
+      for (let d = 0; d < D; d++) {
+        let acc = 0;
+        for (let j = 0; j < S; j++) acc += s[j] * heap[vp + j * D + d];
+        for (let j = 0; j <= t; j++) acc += s[S + j] * heap[vr + j * D + d];
+        heap[out + d] = acc / z;
+      }
     }
   }
-}
-
-/**
- * Softmax in place over one row of scores [prefix S | own (t + 1) x R]: the prefix columns and
- * the row's own response's columns j R + r (j <= t) share one normaliser; every other response's
- * columns are set to 0.
- */
-export function softmaxOwn(sc: Float32Array, o: number, S: number, t: number, R: number, r: number, own: Float32Array): void {
-  let max = -Infinity;
-  for (let j = 0; j < S; j++) if (sc[o + j] > max) max = sc[o + j];
-  const so = o + S + r;
-  for (let j = 0; j <= t; j++) if (sc[so + j * R] > max) max = sc[so + j * R];
-  let z = 0;
-  for (let j = 0; j < S; j++) z += sc[o + j] = expNonPos(sc[o + j] - max);
-  for (let j = 0; j <= t; j++) z += own[j] = expNonPos(sc[so + j * R] - max);
-  const inv = 1 / z;
-  for (let j = 0; j < S; j++) sc[o + j] *= inv;
-  // the other responses' columns to 0, then this row's own ones normalised
-  sc.fill(0, o + S, o + S + (t + 1) * R);
-  for (let j = 0; j <= t; j++) sc[so + j * R] = own[j] * inv;
 }

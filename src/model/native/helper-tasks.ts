@@ -1,14 +1,12 @@
 /**
  * What a helper thread (helper-threads.ts) can be asked to do: one share of a parallel section,
  * as plain data (typed arrays on SharedArrayBuffers travel as views of the same memory). The
- * messages are built where the work is split (attention.ts, decode.ts); this is the dispatch.
+ * messages are built where the work is split (attention.ts); this is the dispatch.
  */
 
 import { type AttentionBackwardShare, type AttentionForwardShare, attentionBackwardGroups, attentionForwardGroups } from './attention.ts';
-import { type DecodeShare, decodeAttentionShare } from './decode.ts';
 
-export type HelperMessage =
-  ({ readonly op: 'attentionForward' } & AttentionForwardShare) | ({ readonly op: 'attentionBackward' } & AttentionBackwardShare) | { readonly op: 'decodeAttention'; readonly share: DecodeShare };
+export type HelperMessage = ({ readonly op: 'attentionForward' } & AttentionForwardShare) | ({ readonly op: 'attentionBackward' } & AttentionBackwardShare);
 
 export function runTask(m: HelperMessage): void {
   switch (m.op) {
@@ -16,7 +14,5 @@ export function runTask(m: HelperMessage): void {
       return attentionForwardGroups(m.out, m.probs, m.qkv, m.spec, m.g0, m.g1);
     case 'attentionBackward':
       return attentionBackwardGroups(m.dqkv, m.dout, m.probs, m.qkv, m.spec, m.g0, m.g1, m.scratch);
-    case 'decodeAttention':
-      return decodeAttentionShare(m.share);
   }
 }

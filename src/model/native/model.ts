@@ -144,6 +144,7 @@ export class ParamLayout {
 
 export class Arena {
   private readonly bufs = new Map<string, Float32Array>();
+  private readonly objects = new Map<string, unknown>();
   /** The threads attention is split over (helper-threads.ts), or null for this thread alone. */
   readonly helpers: HelperThreads | null;
 
@@ -173,6 +174,12 @@ export class Arena {
       this.bufs.set(name, b);
     }
     return b.subarray(0, n);
+  }
+
+  /** An object kept under this name, made on first use (decode.ts's WebAssembly instance). */
+  keep<T>(name: string, make: () => T): T {
+    if (!this.objects.has(name)) this.objects.set(name, make());
+    return this.objects.get(name) as T;
   }
 
   /** Bytes held (peak-memory reports). */

@@ -345,36 +345,153 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l))))
 
-  ;; A decode step's scores of n rows [n, W], W = S + (t + 1) R (prefix, then column j of response
-  ;; r at S + j R + r): row i keeps its prefix and its own response's columns (r = own[i], an i32),
-  ;; under one softmax; every other response's columns are set to 0.
-  (func (export "decode_softmax") (param $sc i32) (param $n i32) (param $W i32) (param $S i32) (param $t i32) (param $R i32) (param $own i32) (param $scr i32)
-    (local $i i32) (local $j i32) (local $row i32) (local $col i32) (local $stride i32) (local $so i32)
-    (local.set $stride (i32.shl (local.get $R) (i32.const 2)))
-    (block $d (loop $l
-      (br_if $d (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $row (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $i) (local.get $W)) (i32.const 2))))
-      (memory.copy (local.get $scr) (local.get $row) (i32.shl (local.get $S) (i32.const 2)))
-      (local.set $col (i32.add (local.get $row) (i32.shl (i32.add (local.get $S) (i32.load (i32.add (local.get $own) (i32.shl (local.get $i) (i32.const 2))))) (i32.const 2))))
-      (local.set $so (i32.add (local.get $scr) (i32.shl (local.get $S) (i32.const 2))))
-      (local.set $j (i32.const 0))
-      (block $g (loop $gl
-        (br_if $g (i32.gt_u (local.get $j) (local.get $t)))
-        (f32.store (i32.add (local.get $so) (i32.shl (local.get $j) (i32.const 2)))
-          (f32.load (i32.add (local.get $col) (i32.mul (local.get $j) (local.get $stride)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $gl)))
-      (call $softmax_scratch (local.get $scr) (i32.add (local.get $S) (i32.add (local.get $t) (i32.const 1))))
-      (memory.copy (local.get $row) (local.get $scr) (i32.shl (local.get $S) (i32.const 2)))
-      (memory.fill (i32.add (local.get $row) (i32.shl (local.get $S) (i32.const 2))) (i32.const 0)
-        (i32.shl (i32.mul (i32.add (local.get $t) (i32.const 1)) (local.get $R)) (i32.const 2)))
-      (local.set $j (i32.const 0))
-      (block $s (loop $sl
-        (br_if $s (i32.gt_u (local.get $j) (local.get $t)))
-        (f32.store (i32.add (local.get $col) (i32.mul (local.get $j) (local.get $stride)))
-          (f32.load (i32.add (local.get $so) (i32.shl (local.get $j) (i32.const 2)))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $sl)))
+;; ---------------------------------------------------------------------------------------------
+  ;; A decode step's attention, whole: decode.ts's KV cache lives in this module's memory (its own
+  ;; instance), so a layer's attention for every open row is one call and touches only the keys a
+  ;; row may see: its group's prefix and its own response's columns 0..t (no masked products).
+  ;; Per (group, head) the prefix is kT [D, Sp] then v [Sp, D] (Sp = S rounded up to 4); per
+  ;; (response, head) kT [D, T] and v [T, D] (T = the step capacity, a multiple of 4).
+  ;; ---------------------------------------------------------------------------------------------
+
+  ;; out[j] = sum_d qs[d] kT[d ld + j] for j < 4 blocks: qs D splatted query values (a v128 each),
+  ;; kT and out byte pointers, ld kT's row stride in bytes. Sixteen keys at a time, then four.
+  (func $scores (param $qs i32) (param $kT i32) (param $ld i32) (param $blocks i32) (param $D i32) (param $out i32)
+    (local $b i32) (local $q i32) (local $k i32) (local $qend i32) (local $qv v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $qend (i32.add (local.get $qs) (i32.shl (local.get $D) (i32.const 4))))
+    (block $d16 (loop $l16
+      (br_if $d16 (i32.lt_s (i32.sub (local.get $blocks) (local.get $b)) (i32.const 4)))
+      (local.set $a0 (v128.const f32x4 0 0 0 0))
+      (local.set $a1 (v128.const f32x4 0 0 0 0))
+      (local.set $a2 (v128.const f32x4 0 0 0 0))
+      (local.set $a3 (v128.const f32x4 0 0 0 0))
+      (local.set $q (local.get $qs))
+      (local.set $k (i32.add (local.get $kT) (i32.shl (local.get $b) (i32.const 4))))
+      (loop $ld16
+        (local.set $qv (v128.load (local.get $q)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $qv) (v128.load (local.get $k)))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $qv) (v128.load offset=16 (local.get $k)))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $qv) (v128.load offset=32 (local.get $k)))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $qv) (v128.load offset=48 (local.get $k)))))
+        (local.set $k (i32.add (local.get $k) (local.get $ld)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br_if $ld16 (i32.lt_u (local.get $q) (local.get $qend))))
+      (local.set $k (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 4))))
+      (v128.store (local.get $k) (local.get $a0))
+      (v128.store offset=16 (local.get $k) (local.get $a1))
+      (v128.store offset=32 (local.get $k) (local.get $a2))
+      (v128.store offset=48 (local.get $k) (local.get $a3))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (br $l16)))
+    (block $d4 (loop $l4
+      (br_if $d4 (i32.ge_s (local.get $b) (local.get $blocks)))
+      (local.set $a0 (v128.const f32x4 0 0 0 0))
+      (local.set $q (local.get $qs))
+      (local.set $k (i32.add (local.get $kT) (i32.shl (local.get $b) (i32.const 4))))
+      (loop $ld4
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $q)) (v128.load (local.get $k)))))
+        (local.set $k (i32.add (local.get $k) (local.get $ld)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br_if $ld4 (i32.lt_u (local.get $q) (local.get $qend))))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 4))) (local.get $a0))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $l4))))
+
+  ;; out[d] = sum_j p1[j] v1[j D + d] (j < n1), then + sum_j p2[j] v2[j D + d] (j < n2): the
+  ;; prefix's rows, then the response's. D a multiple of 16, sixteen outputs at a time.
+  (func $pv (param $out i32) (param $p1 i32) (param $v1 i32) (param $n1 i32) (param $p2 i32) (param $v2 i32) (param $n2 i32) (param $D i32)
+    (local $db i32) (local $d i32) (local $p i32) (local $pend i32) (local $v i32) (local $seg i32) (local $pv v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $db (i32.shl (local.get $D) (i32.const 2)))
+    (block $dd (loop $ld
+      (br_if $dd (i32.ge_u (local.get $d) (local.get $db)))
+      (local.set $a0 (v128.const f32x4 0 0 0 0))
+      (local.set $a1 (v128.const f32x4 0 0 0 0))
+      (local.set $a2 (v128.const f32x4 0 0 0 0))
+      (local.set $a3 (v128.const f32x4 0 0 0 0))
+      (local.set $seg (i32.const 0))
+      (loop $ls
+        (local.set $p (select (local.get $p1) (local.get $p2) (i32.eqz (local.get $seg))))
+        (local.set $pend (i32.add (local.get $p)
+          (i32.shl (select (local.get $n1) (local.get $n2) (i32.eqz (local.get $seg))) (i32.const 2))))
+        (local.set $v (i32.add (select (local.get $v1) (local.get $v2) (i32.eqz (local.get $seg))) (local.get $d)))
+        (block $dj (loop $lj
+          (br_if $dj (i32.ge_u (local.get $p) (local.get $pend)))
+          (local.set $pv (v128.load32_splat (local.get $p)))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $pv) (v128.load (local.get $v)))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $pv) (v128.load offset=16 (local.get $v)))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $pv) (v128.load offset=32 (local.get $v)))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $pv) (v128.load offset=48 (local.get $v)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (local.set $v (i32.add (local.get $v) (local.get $db)))
+          (br $lj)))
+        (local.set $seg (i32.add (local.get $seg) (i32.const 1)))
+        (br_if $ls (i32.lt_u (local.get $seg) (i32.const 2))))
+      (local.set $v (i32.add (local.get $out) (local.get $d)))
+      (v128.store (local.get $v) (local.get $a0))
+      (v128.store offset=16 (local.get $v) (local.get $a1))
+      (v128.store offset=32 (local.get $v) (local.get $a2))
+      (v128.store offset=48 (local.get $v) (local.get $a3))
+      (local.set $d (i32.add (local.get $d) (i32.const 64)))
+      (br $ld))))
+
+  ;; One layer's attention for A open rows. qkv [A, 3C] and att [A, C] are floats at byte offsets;
+  ;; rows holds three i32 per row: its group's block and its response's block (float offsets from
+  ;; kbase / vbase, head 0) and its prefix length S. Row i's new key and value go to column t of
+  ;; its response; then per head: scores alpha q.k over the prefix and columns 0..t, one softmax,
+  ;; and the output. qs (D v128) and sc (S + T + 8 floats) are scratch.
+  (func (export "decode_attn") (param $qkv i32) (param $att i32) (param $rows i32) (param $A i32) (param $H i32) (param $D i32)
+    (param $t i32) (param $T i32) (param $alpha f32) (param $kbase i32) (param $vbase i32) (param $qs i32) (param $sc i32)
+    (local $i i32) (local $h i32) (local $d i32) (local $C i32) (local $S i32) (local $Sp i32) (local $q i32) (local $row i32)
+    (local $kp i32) (local $kr i32) (local $vp i32) (local $vr i32) (local $o i32)
+    (local.set $C (i32.mul (local.get $H) (local.get $D)))
+    (block $di (loop $li
+      (br_if $di (i32.ge_u (local.get $i) (local.get $A)))
+      (local.set $row (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 12))))
+      (local.set $kp (i32.add (local.get $kbase) (i32.shl (i32.load (local.get $row)) (i32.const 2))))
+      (local.set $kr (i32.add (local.get $kbase) (i32.shl (i32.load offset=4 (local.get $row)) (i32.const 2))))
+      (local.set $vp (i32.add (local.get $vbase) (i32.shl (i32.load (local.get $row)) (i32.const 2))))
+      (local.set $vr (i32.add (local.get $vbase) (i32.shl (i32.load offset=4 (local.get $row)) (i32.const 2))))
+      (local.set $S (i32.load offset=8 (local.get $row)))
+      (local.set $Sp (i32.and (i32.add (local.get $S) (i32.const 3)) (i32.const -4)))
+      (local.set $h (i32.const 0))
+      (block $dh (loop $lh
+        (br_if $dh (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $q (i32.add (local.get $qkv)
+          (i32.shl (i32.add (i32.mul (local.get $i) (i32.mul (local.get $C) (i32.const 3))) (i32.mul (local.get $h) (local.get $D))) (i32.const 2))))
+        ;; the new key into column t of kT [D, T], the new value into row t of v [T, D]; the
+        ;; scaled query splatted into qs
+        (local.set $d (i32.const 0))
+        (block $dd (loop $ld
+          (br_if $dd (i32.ge_u (local.get $d) (local.get $D)))
+          (local.set $o (i32.shl (local.get $d) (i32.const 2)))
+          (f32.store (i32.add (local.get $kr) (i32.shl (i32.add (i32.mul (local.get $d) (local.get $T)) (local.get $t)) (i32.const 2)))
+            (f32.load (i32.add (i32.add (local.get $q) (i32.shl (local.get $C) (i32.const 2))) (local.get $o))))
+          (v128.store (i32.add (local.get $qs) (i32.shl (local.get $d) (i32.const 4)))
+            (f32x4.splat (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $q) (local.get $o))))))
+          (local.set $d (i32.add (local.get $d) (i32.const 1)))
+          (br $ld)))
+        (memory.copy (i32.add (local.get $vr) (i32.shl (i32.mul (local.get $t) (local.get $D)) (i32.const 2)))
+          (i32.add (local.get $q) (i32.shl (local.get $C) (i32.const 3))) (i32.shl (local.get $D) (i32.const 2)))
+        (call $scores (local.get $qs) (local.get $kp) (i32.shl (local.get $Sp) (i32.const 2)) (i32.shr_u (local.get $Sp) (i32.const 2))
+          (local.get $D) (local.get $sc))
+        (call $scores (local.get $qs) (local.get $kr) (i32.shl (local.get $T) (i32.const 2)) (i32.shr_u (i32.add (local.get $t) (i32.const 4)) (i32.const 2))
+          (local.get $D) (i32.add (local.get $sc) (i32.shl (local.get $S) (i32.const 2))))
+        (call $softmax_scratch (local.get $sc) (i32.add (local.get $S) (i32.add (local.get $t) (i32.const 1))))
+        (call $pv
+          (i32.add (local.get $att) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $C)) (i32.mul (local.get $h) (local.get $D))) (i32.const 2)))
+          (local.get $sc) (local.get $vp) (local.get $S)
+          (i32.add (local.get $sc) (i32.shl (local.get $S) (i32.const 2))) (local.get $vr) (i32.add (local.get $t) (i32.const 1))
+          (local.get $D))
+        ;; the next head's blocks
+        (local.set $o (i32.shl (i32.mul (local.get $D) (local.get $Sp)) (i32.const 2)))
+        (local.set $kp (i32.add (local.get $kp) (local.get $o)))
+        (local.set $vp (i32.add (local.get $vp) (local.get $o)))
+        (local.set $o (i32.shl (i32.mul (local.get $D) (local.get $T)) (i32.const 2)))
+        (local.set $kr (i32.add (local.get $kr) (local.get $o)))
+        (local.set $vr (i32.add (local.get $vr) (local.get $o)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $lh)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $l))))
+      (br $li))))
 )

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm) behind ops.ts's GELU and
- * layer norm, attention.ts's softmax blocks and decode.ts's softmax. A kernel works on its module's own memory, so each call copies its inputs in and
+ * layer norm, attention.ts's softmax blocks and decode.ts's attention. A kernel works on its module's own memory, so each call copies its inputs in and
  * its results out, chunk by chunk (a chunk of 8K floats stays in cache; the copies are memcpys,
  * a small part of the arithmetic they replace). Only this file holds views of that memory, and
  * it takes them again whenever the memory grows.
@@ -32,7 +32,7 @@ interface Exports {
   attn_resp_fwd(sp: number, ss: number, S: number, n: number, scr: number): void;
   attn_prefix_bwd(pp: number, dp: number, S: number, scr: number): void;
   attn_resp_bwd(sp: number, dsp: number, ss: number, dss: number, S: number, n: number, scr: number): void;
-  decode_softmax(sc: number, n: number, W: number, S: number, t: number, R: number, own: number, scr: number): void;
+  decode_attn(qkv: number, att: number, rows: number, A: number, H: number, D: number, t: number, T: number, alpha: number, kbase: number, vbase: number, qs: number, sc: number): void;
 }
 
 /** Floats per chunk of the elementwise kernels. */
@@ -40,9 +40,11 @@ const CHUNK = 8192;
 
 export class SimdKernels {
   private readonly k: Exports;
+  private readonly module: object;
   private heap: Float32Array;
 
-  constructor(k: Exports) {
+  constructor(module: object, k: Exports) {
+    this.module = module;
     this.k = k;
     this.heap = new Float32Array(k.memory.buffer);
   }
@@ -182,20 +184,58 @@ export class SimdKernels {
     grad.set(h.subarray(oD, oD + len));
   }
 
-  /**
-   * A decode step's softmax over a group's scores [n, W] (decode.ts `softmaxOwn` for each row):
-   * row i keeps the prefix's S columns and its own response's (own[i]) columns 0..t.
-   */
-  decodeSoftmax(sc: Float32Array, n: number, W: number, S: number, t: number, R: number, own: Int32Array): void {
-    const len = n * W;
-    const oOwn = (len + 3) & ~3;
-    const oScr = oOwn + ((n + 3) & ~3);
-    const h = this.floats(oScr + W + 4);
-    h.set(sc.subarray(0, len), 0);
-    new Int32Array(h.buffer, oOwn * 4, n).set(own.subarray(0, n));
-    this.k.decode_softmax(0, n, W, S, t, R, oOwn * 4, oScr * 4);
-    sc.set(h.subarray(0, len));
+  /** A fresh instance of the kernels, with a memory of its own: decode.ts's KV cache lives in it. */
+  decodeKernel(): DecodeKernel {
+    return new DecodeKernel(new WebAssembly.Instance(this.module, {}).exports as unknown as Exports);
   }
+}
+
+/**
+ * decode.ts's KV cache and a decode step's attention (`decode_attn` in kernels.wat) in one
+ * module instance's memory: the cache stays there between steps, so a layer's attention is one
+ * call with nothing copied in or out (the step's projections are written there by BLAS, its
+ * output read from there). Offsets are in floats.
+ */
+export class DecodeKernel {
+  private readonly k: Exports;
+
+  constructor(k: Exports) {
+    this.k = k;
+  }
+
+  /** The memory as floats, at least n of them. Growing it detaches earlier views: take it again after. */
+  floats(n: number): Float32Array {
+    const need = n * 4 - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
+    return new Float32Array(this.k.memory.buffer);
+  }
+
+  /** decode.ts `decodeAttentionJs`'s arithmetic (see there), in float32. D must be a multiple of 16. */
+  attend(o: DecodeAttentionArgs): void {
+    this.k.decode_attn(o.qkv * 4, o.att * 4, o.rows * 4, o.A, o.H, o.D, o.t, o.T, o.alpha, o.kbase * 4, o.vbase * 4, o.qs * 4, o.sc * 4);
+  }
+}
+
+/** Where one layer's decode attention finds its data in the cache's memory (float offsets) and its shape. */
+export interface DecodeAttentionArgs {
+  /** [A, 3C] this step's projections in, [A, C] the attention's output out. */
+  readonly qkv: number;
+  readonly att: number;
+  /** Three int32 per open row: its group's block and its response's block (from kbase / vbase), and its prefix length. */
+  readonly rows: number;
+  readonly A: number;
+  readonly H: number;
+  readonly D: number;
+  /** The step (the column the rows write) and the columns' capacity T (a multiple of 4). */
+  readonly t: number;
+  readonly T: number;
+  readonly alpha: number;
+  /** The layer's key and value regions. */
+  readonly kbase: number;
+  readonly vbase: number;
+  /** Scratch: D x 4 floats (the splatted query), S + T + 8 floats (a row's scores). */
+  readonly qs: number;
+  readonly sc: number;
 }
 
 let kernels: SimdKernels | null | undefined;
@@ -212,5 +252,5 @@ export function simdKernels(): SimdKernels | null {
     if (err instanceof WebAssembly.CompileError) return (kernels = null); // no SIMD in this runtime: ops.ts's loops
     throw err;
   }
-  return (kernels = new SimdKernels(new WebAssembly.Instance(module, {}).exports as unknown as Exports));
+  return (kernels = new SimdKernels(module, new WebAssembly.Instance(module, {}).exports as unknown as Exports));
 }
