@@ -41,11 +41,11 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
   let z = 0;
   for (let i = 0; i < V; i++) z += e[i] = Math.exp((logits[off + i] - max) / temp) || 0;
   const logZ = max / temp + Math.log(z);
-  let entropy = 0;
-  for (let i = 0; i < V; i++) {
-    const lp = logits[off + i] / temp - logZ;
-    if (Number.isFinite(lp)) entropy -= Math.exp(lp) * lp;
-  }
+  // entropy = -sum p log p with p = e / z and log p = (logit - max) / T - log z, from the same
+  // exponentials: log z - sum e (logit - max) / T / z (terms with e = 0 contribute nothing)
+  let dot = 0;
+  for (let i = 0; i < V; i++) if (e[i] > 0) dot += e[i] * (logits[off + i] - max);
+  const entropy = Math.log(z) - dot / temp / z;
   let token = arg;
   if (!o.greedy) token = drawNucleus(e, o, rng);
   return { token, logp: logits[off + token] / temp - logZ, entropy };
