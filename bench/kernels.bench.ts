@@ -1,17 +1,19 @@
 /**
  * `npm run bench:kernels`: the small pieces the native engine was tuned on, each timed alone —
- * CBLAS sgemm on the model's shapes (a train batch's weight product, a decode step's, and a decode
- * step's attention scores as q k^T read in place (NT) against q kT on transposed keys (NN), as
- * decode.ts keeps them), on one thread and on the library's threads; and the attention softmax's
- * exponential (ops.ts `expNonPos`) against Math.exp; the WebAssembly SIMD kernels (simd/) against
- * the JavaScript loops they replace, on a train batch's shapes; and one layer's attention on this
- * thread against split with the helper threads (helper-threads.ts). Run it with
+ * CBLAS sgemm on the model's shapes (a train batch's weight product, a decode step's, and the
+ * attention's per-head products of a train micro-batch), on one thread and on the library's
+ * threads, and a decode step's weight product after other work, when OpenBLAS's threads have gone
+ * to sleep (blas.ts `PARALLEL_MACS`); the attention softmax's exponential (ops.ts `expNonPos`)
+ * against Math.exp; the WebAssembly SIMD kernels (simd/) against the JavaScript loops they
+ * replace, on a train batch's shapes, and a decode step's attention (decode.ts); and one layer's
+ * attention on this thread against split with the helper threads (helper-threads.ts). Run it with
  * OPENBLAS_CORETYPE=PRESCOTT to see OpenBLAS's generic kernels. Shapes are `small`'s (C 128,
  * 4 heads of D 32, MLP 384; a train micro-batch of 8 prompts of 97 prefix rows and 8 responses of 48).
  */
 import { blas, blasSummary } from '../src/model/native/blas.ts';
 import { expNonPos, geluBackwardJs, geluForwardJs, layerNormBackwardJs, layerNormForwardJs } from '../src/model/native/ops.ts';
-import { simdKernels } from '../src/model/native/simd/simd.ts';
+import { type SimdKernels, simdKernels } from '../src/model/native/simd/simd.ts';
+import { decodeAttentionJs } from '../src/model/native/decode.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout, softmaxBlockJs } from '../src/model/native/attention.ts';
 import { HelperThreads } from '../src/model/native/helper-threads.ts';
 
@@ -31,13 +33,16 @@ function usPerCall(f: () => void, reps: number): number {
   return best;
 }
 
+const fill = (a: Float32Array, k: number) => {
+  for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * k);
+  return a;
+};
+
 const [C, C3, D] = [128, 384, 32];
 const shapes: Array<{ what: string; M: number; N: number; K: number; transB: boolean; lda: number; ldb: number }> = [
   { what: 'train weight product (x W_fc)', M: 3784, N: 384, K: 128, transB: false, lda: 128, ldb: 384 },
   { what: 'decode weight product (x W_fc)', M: 160, N: 384, K: 128, transB: false, lda: 128, ldb: 384 },
-  { what: 'decode scores, q k^T in place (NT)', M: 8, N: 317, K: D, transB: true, lda: C3, ldb: C },
-  { what: 'decode scores, q kT transposed (NN)', M: 8, N: 317, K: D, transB: false, lda: C3, ldb: 573 },
-  { what: 'decode output, P v (NN)', M: 8, N: D, K: 317, transB: false, lda: 317, ldb: C },
+  { what: 'attention scores, one (group, head), q k^T (NT)', M: 97, N: 97, K: D, transB: true, lda: C3, ldb: C3 },
 ];
 console.log(`\nnative: ${blasSummary()}${b.kernelNote ? `\n\n${b.kernelNote}` : ''}\n`);
 console.log(`| product | M x N x K | 1 thread: us | GFLOP/s | ${b.threads} threads: us | GFLOP/s |`);
@@ -57,6 +62,40 @@ for (const s of shapes) {
   console.log(`| ${s.what} | ${s.M} x ${s.N} x ${s.K} | ${cells.join(' | ')} |`);
 }
 b.setThreads?.(b.threads);
+
+// a decode step's weight product as the decode runs it: after other work (~300 us of a step's
+// loops), by which time OpenBLAS's threads sleep (OPENBLAS_THREAD_TIMEOUT, blas.ts) and must be woken
+if (b.threads > 1) {
+  const busy = fill(new Float32Array(4096), 0.3);
+  const work = () => {
+    const t = performance.now();
+    let s = 0;
+    while (performance.now() - t < 0.3) for (let i = 0; i < busy.length; i++) s += busy[i];
+    return s;
+  };
+  console.log(`\n| weight product after 300 us of other work | M x N x K | 1 thread: us | ${b.threads} threads: us |`);
+  console.log('|---|---|---:|---:|');
+  for (const M of [160, 256, 640]) {
+    const [A, B, Cm] = [new Float32Array(M * C).fill(0.01), new Float32Array(C * C3).fill(0.01), new Float32Array(M * C3)];
+    const cells = [1, b.threads].map((th) => {
+      b.setThreads?.(th);
+      let best = Infinity;
+      for (let r = 0; r < 5; r++) {
+        let sum = 0;
+        for (let i = 0; i < 100; i++) {
+          work();
+          const t = performance.now();
+          b.sgemm(ROW_MAJOR, N_, N_, M, C3, C, 1, A, C, B, C3, 0, Cm, C3);
+          sum += performance.now() - t;
+        }
+        best = Math.min(best, (sum / 100) * 1000);
+      }
+      return best.toFixed(0);
+    });
+    console.log(`| ${M === 160 ? 'decode step (160 rows)' : `${M} rows`} | ${M} x ${C3} x ${C} | ${cells.join(' | ')} |`);
+  }
+  b.setThreads?.(b.threads);
+}
 
 // each loop calls its function directly (as the softmax does), on the same float32 scores
 const xs = Float32Array.from({ length: 1 << 16 }, (_, i) => -((i * 7919) % 65536) / 3000); // 0 .. -21.8
@@ -79,10 +118,6 @@ console.log(`\nexp of a softmax score (x <= 0): Math.exp ${nsMath.toFixed(2)} ns
 const simd = simdKernels();
 const rows = 8 * (97 + 8 * 48);
 const M = 384;
-const fill = (a: Float32Array, k: number) => {
-  for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * k);
-  return a;
-};
 if (!simd) console.log('\nno WebAssembly SIMD kernels here (PGPO_SIMD=0, or none in this runtime)');
 else {
   const f = fill(new Float32Array(rows * M), 0.37);
@@ -107,6 +142,7 @@ else {
       () => simd.layerNormBackward(dx, dg, db, x, x, mean, rstd, g, rows, C, false),
     ],
     ['attention softmax, one (group, head)', `S ${S}, 8 x 48`, () => (block.set(scores), softmaxBlockJs(block, S, true, resp)), () => (block.set(scores), simd.attentionSoftmax(block, S, true, resp))],
+    decodeAttentionPiece(simd),
   ];
   console.log('\n| loop | shape | JavaScript: us | SIMD: us | speed-up |');
   console.log('|---|---|---:|---:|---:|');
@@ -114,6 +150,29 @@ else {
     const [a, w] = [usPerCall(js, 10), usPerCall(wasm, 10)];
     console.log(`| ${what} | ${shape} | ${a.toFixed(0)} | ${w.toFixed(0)} | ${(a / w).toFixed(1)}x |`);
   }
+}
+
+/**
+ * One layer's attention in a decode step at column 32 of 64, for the 160 rows of 20 prompts x 8
+ * rollouts (prefix 61): the SIMD kernel in its memory against the JavaScript loops on a copy.
+ */
+function decodeAttentionPiece(simd: SimdKernels): [string, string, () => void, () => void] {
+  const [G, R, H, T, S, t] = [20, 8, 4, 64, 61, 32];
+  const Sp = (S + 3) & ~3;
+  const F = G * C * (Sp + R * T);
+  const A = G * R;
+  const oRows = 2 * F + A * C3 + A * C;
+  const args = { qkv: 2 * F, att: 2 * F + A * C3, rows: oRows, A, H, D, t, T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: F, qs: (oRows + 3 * A + 3) & ~3, sc: ((oRows + 3 * A + 3) & ~3) + 4 * D };
+  const kernel = simd.decodeKernel();
+  const heap = kernel.floats(args.sc + S + T + 8);
+  fill(heap.subarray(0, oRows), 0.019);
+  const rowsI = new Int32Array(heap.buffer, oRows * 4, 3 * A);
+  for (let i = 0; i < A; i++) {
+    const g = Math.floor(i / R);
+    rowsI.set([g * C * (Sp + R * T), g * C * (Sp + R * T) + C * Sp + (i % R) * C * T, S], 3 * i);
+  }
+  const copy = Float32Array.from(heap);
+  return ['decode attention, one layer (decode.ts)', `${A} rows, prefix ${S}, column ${t}`, () => decodeAttentionJs(copy, args), () => kernel.attend(args)];
 }
 
 // ------------------------------------------------------------------ JavaScript loops over shared memory

@@ -219,12 +219,14 @@ export function blas(): Blas {
 }
 
 /**
- * Products below this many multiply-adds run on one thread: waking the others costs more than
- * they save on the attention's per-head products (measured on this machine: a 97x97x32 product
- * took 30 us on one thread, several times that on two), while the weight products of a batch
- * (thousands of rows) scale with threads. bench:model reports both.
+ * Products below this many multiply-adds (~170 us on one core) run on one thread: waking the
+ * others costs more than they save on the attention's per-head products (a 97x97x32 product took
+ * 30 us on one thread, several times that on two) and on a decode step's weight products (160 x
+ * 384 x 128, 7.9M: as fast on one thread as on two once OpenBLAS's thread has gone to sleep
+ * between products; 256 rows gain 15%: `npm run bench:kernels`), while the weight products of a
+ * batch (thousands of rows) scale with threads.
  */
-export const PARALLEL_MACS = 1 << 22;
+export const PARALLEL_MACS = 1 << 23;
 
 // Per thread (each worker has its own copy of this module): the BLAS thread count last set from
 // this thread, and whether this is a helper thread (helper-threads.ts), which never sets it: BLAS's
