@@ -13,7 +13,7 @@
 import { blas, blasSummary } from '../src/model/native/blas.ts';
 import { expNonPos, geluBackwardJs, geluForwardJs, layerNormBackwardJs, layerNormForwardJs } from '../src/model/native/ops.ts';
 import { type SimdKernels, simdKernels } from '../src/model/native/simd/simd.ts';
-import { decodeAttentionJs } from '../src/model/native/decode.ts';
+import { cacheLayout, decodeAttentionJs, responseBlock } from '../src/model/native/decode.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout, softmaxBlockJs } from '../src/model/native/attention.ts';
 import { HelperThreads } from '../src/model/native/helper-threads.ts';
 
@@ -157,20 +157,15 @@ else {
  * rollouts (prefix 61): the SIMD kernel in its memory against the JavaScript loops on a copy.
  */
 function decodeAttentionPiece(simd: SimdKernels): [string, string, () => void, () => void] {
-  const [G, R, H, T, S, t] = [20, 8, 4, 64, 61, 32];
-  const Sp = (S + 3) & ~3;
-  const F = G * C * (Sp + R * T);
+  const [G, R, H, Tmax, S, t] = [20, 8, 4, 64, 61, 32];
+  const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 1);
   const A = G * R;
-  const oRows = 2 * F + A * C3 + A * C;
-  const args = { qkv: 2 * F, att: 2 * F + A * C3, rows: oRows, A, H, D, t, T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: F, qs: (oRows + 3 * A + 3) & ~3, sc: ((oRows + 3 * A + 3) & ~3) + 4 * D };
+  const args = { qkv: c.oQkv, att: c.oAtt, rows: c.oRows, A, H, D, t, T: c.T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: c.layerFloats, qs: c.oQs, sc: c.oSc, ls: c.ls };
   const kernel = simd.decodeKernel();
-  const heap = kernel.floats(args.sc + S + T + 8);
-  fill(heap.subarray(0, oRows), 0.019);
-  const rowsI = new Int32Array(heap.buffer, oRows * 4, 3 * A);
-  for (let i = 0; i < A; i++) {
-    const g = Math.floor(i / R);
-    rowsI.set([g * C * (Sp + R * T), g * C * (Sp + R * T) + C * Sp + (i % R) * C * T, S], 3 * i);
-  }
+  const heap = kernel.floats(c.total);
+  fill(heap.subarray(0, c.oRows), 0.019);
+  const rowsI = new Int32Array(heap.buffer, c.oRows * 4, 3 * A);
+  for (let i = 0; i < A; i++) rowsI.set([c.group[Math.floor(i / R)], responseBlock(c, Math.floor(i / R), i % R, C), S], 3 * i);
   const copy = Float32Array.from(heap);
   return ['decode attention, one layer (decode.ts)', `${A} rows, prefix ${S}, column ${t}`, () => decodeAttentionJs(copy, args), () => kernel.attend(args)];
 }

@@ -11,7 +11,7 @@ import { simdKernels } from '../../src/model/native/simd/simd.ts';
 import { compileWat } from '../../src/model/native/simd/compile.ts';
 import { geluBackwardJs, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
 import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
-import { decodeAttentionJs } from '../../src/model/native/decode.ts';
+import { cacheLayout, decodeAttentionJs, responseBlock } from '../../src/model/native/decode.ts';
 
 const simd = simdKernels();
 const rng = Rng.seeded('simd.test');
@@ -123,42 +123,33 @@ test('attention softmax block (prefix rows, then responses: one softmax over pre
 });
 
 test("decode attention: the kernel writes the step's keys and values where the JavaScript loops do, and gives their output", () => {
-  // groups with prefixes of odd lengths, R responses each; some rows finished (absent); steps
-  // inside, at the end of, and past a block of four columns
-  for (const [H, D, S, R, T, t] of [
+  // groups with prefixes of odd lengths, R responses each; some rows finished (absent); steps at
+  // the start of, inside, at the end of and past a tile of sixteen columns
+  for (const [H, D, S, R, Tmax, t] of [
     [2, 16, [5, 13], 3, 8, 0],
     [4, 32, [61, 7, 30], 2, 24, 6],
+    [4, 32, [61, 7, 30], 2, 24, 15],
     [4, 32, [61, 7, 30], 2, 24, 17],
-    [1, 48, [9], 4, 12, 11],
+    [1, 48, [9], 4, 40, 33],
   ] as const) {
     const C = H * D;
-    const group: number[] = [];
-    let F = 0;
-    for (const s of S) {
-      group.push(F);
-      F += C * (((s + 3) & ~3) + R * T);
-    }
+    const c = cacheLayout(S, R, Tmax, H, D, 1);
     const slots = Array.from({ length: S.length * R }, (_, i) => i).filter((i) => i % 3 !== 1); // g * R + r
     const A = slots.length;
-    const oQkv = 2 * F;
-    const oAtt = oQkv + A * 3 * C;
-    const oRows = oAtt + A * C;
-    const oQs = (oRows + 3 * A + 3) & ~3;
-    const oSc = oQs + 4 * D;
-    const total = oSc + Math.max(...S) + T + 8;
     const kernel = simd!.decodeKernel();
-    const heap = kernel.floats(total);
-    heap.set(randn(oRows, 0.7));
-    const rows = new Int32Array(heap.buffer, oRows * 4, 3 * A);
+    const heap = kernel.floats(c.total);
+    heap.set(randn(c.oRows, 0.7));
+    const rows = new Int32Array(heap.buffer, c.oRows * 4, 3 * A);
     slots.forEach((slot, i) => {
       const g = Math.floor(slot / R);
-      rows.set([group[g], group[g] + C * ((S[g] + 3) & ~3) + (slot % R) * C * T, S[g]], 3 * i);
+      rows.set([c.group[g], responseBlock(c, g, slot % R, C), S[g]], 3 * i);
     });
-    const ref = Float32Array.from(heap.subarray(0, total));
-    const args = { qkv: oQkv, att: oAtt, rows: oRows, A, H, D, t, T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: F, qs: oQs, sc: oSc };
+    const ref = Float32Array.from(heap.subarray(0, c.total));
+    const args = { qkv: c.oQkv, att: c.oAtt, rows: c.oRows, A, H, D, t, T: c.T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: c.layerFloats, qs: c.oQs, sc: c.oSc, ls: c.ls };
     kernel.attend(args);
     decodeAttentionJs(ref, args);
-    assert.deepEqual(heap.subarray(0, 2 * F), ref.subarray(0, 2 * F), 'the cache after the step');
-    assertClose(heap.subarray(oAtt, oAtt + A * C), ref.subarray(oAtt, oAtt + A * C), 1e-5, `attention H=${H} D=${D} t=${t}`);
+    const F2 = 2 * c.layerFloats;
+    assert.deepEqual(heap.subarray(0, F2), ref.subarray(0, F2), 'the cache after the step');
+    assertClose(heap.subarray(c.oAtt, c.oAtt + A * C), ref.subarray(c.oAtt, c.oAtt + A * C), 1e-5, `attention H=${H} D=${D} t=${t}`);
   }
 });

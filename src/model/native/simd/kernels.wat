@@ -191,6 +191,18 @@
 
   ;; Softmax in place over scr[0..len), after filling the rest of its last vector with -inf.
   (func $softmax_scratch (param $scr i32) (param $len i32)
+    (local $p i32) (local $end i32) (local $inv v128)
+    (local.set $inv (f32x4.splat (f32.div (f32.const 1) (call $exp_scratch (local.get $scr) (local.get $len)))))
+    (local.set $end (i32.add (local.get $scr) (i32.shl (i32.and (i32.add (local.get $len) (i32.const 3)) (i32.const -4)) (i32.const 2))))
+    (local.set $p (local.get $scr))
+    (block $d3 (loop $l3
+      (br_if $d3 (i32.ge_u (local.get $p) (local.get $end)))
+      (v128.store (local.get $p) (f32x4.mul (v128.load (local.get $p)) (local.get $inv)))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l3))))
+
+  ;; scr[j] = exp(scr[j] - max) over scr[0..len) (the rest of its last vector to 0); returns their sum.
+  (func $exp_scratch (param $scr i32) (param $len i32) (result f32)
     (local $end i32) (local $p i32) (local $mx v128) (local $sum v128) (local $e v128)
     (local $x v128) (local $xc v128) (local $n v128) (local $r v128)
     (local.set $p (i32.add (local.get $scr) (i32.shl (local.get $len) (i32.const 2))))
@@ -237,13 +249,7 @@
       (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
       (br $l2)))
-    (local.set $sum (f32x4.splat (f32.div (f32.const 1) (call $hsum (local.get $sum)))))
-    (local.set $p (local.get $scr))
-    (block $d3 (loop $l3
-      (br_if $d3 (i32.ge_u (local.get $p) (local.get $end)))
-      (v128.store (local.get $p) (f32x4.mul (v128.load (local.get $p)) (local.get $sum)))
-      (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br $l3))))
+    (call $hsum (local.get $sum)))
 
   ;; One softmax over a[0..la) and b[0..lb) together, in place.
   (func $softmax2 (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $scr i32)
@@ -397,54 +403,69 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $l4))))
 
-  ;; out[d] = sum_j p1[j] v1[j D + d] (j < n1), then + sum_j p2[j] v2[j D + d] (j < n2): the
-  ;; prefix's rows, then the response's. D a multiple of 16, sixteen outputs at a time.
-  (func $pv (param $out i32) (param $p1 i32) (param $v1 i32) (param $n1 i32) (param $p2 i32) (param $v2 i32) (param $n2 i32) (param $D i32)
-    (local $db i32) (local $d i32) (local $p i32) (local $pend i32) (local $v i32) (local $seg i32) (local $pv v128)
+  ;; out[d] (+)= sum_j p[j] v[j ldv + d] over j < n (acc: add to out, else overwrite). D a
+  ;; multiple of 16, sixteen outputs at a time; ldv in bytes.
+  (func $pv (param $out i32) (param $p i32) (param $v i32) (param $n i32) (param $D i32) (param $ldv i32) (param $acc i32)
+    (local $db i32) (local $d i32) (local $q i32) (local $qend i32) (local $w i32) (local $pv v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local.set $db (i32.shl (local.get $D) (i32.const 2)))
+    (local.set $qend (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
     (block $dd (loop $ld
       (br_if $dd (i32.ge_u (local.get $d) (local.get $db)))
-      (local.set $a0 (v128.const f32x4 0 0 0 0))
-      (local.set $a1 (v128.const f32x4 0 0 0 0))
-      (local.set $a2 (v128.const f32x4 0 0 0 0))
-      (local.set $a3 (v128.const f32x4 0 0 0 0))
-      (local.set $seg (i32.const 0))
-      (loop $ls
-        (local.set $p (select (local.get $p1) (local.get $p2) (i32.eqz (local.get $seg))))
-        (local.set $pend (i32.add (local.get $p)
-          (i32.shl (select (local.get $n1) (local.get $n2) (i32.eqz (local.get $seg))) (i32.const 2))))
-        (local.set $v (i32.add (select (local.get $v1) (local.get $v2) (i32.eqz (local.get $seg))) (local.get $d)))
-        (block $dj (loop $lj
-          (br_if $dj (i32.ge_u (local.get $p) (local.get $pend)))
-          (local.set $pv (v128.load32_splat (local.get $p)))
-          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $pv) (v128.load (local.get $v)))))
-          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $pv) (v128.load offset=16 (local.get $v)))))
-          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $pv) (v128.load offset=32 (local.get $v)))))
-          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $pv) (v128.load offset=48 (local.get $v)))))
-          (local.set $p (i32.add (local.get $p) (i32.const 4)))
-          (local.set $v (i32.add (local.get $v) (local.get $db)))
-          (br $lj)))
-        (local.set $seg (i32.add (local.get $seg) (i32.const 1)))
-        (br_if $ls (i32.lt_u (local.get $seg) (i32.const 2))))
-      (local.set $v (i32.add (local.get $out) (local.get $d)))
-      (v128.store (local.get $v) (local.get $a0))
-      (v128.store offset=16 (local.get $v) (local.get $a1))
-      (v128.store offset=32 (local.get $v) (local.get $a2))
-      (v128.store offset=48 (local.get $v) (local.get $a3))
+      (local.set $w (i32.add (local.get $out) (local.get $d)))
+      (if (local.get $acc)
+        (then
+          (local.set $a0 (v128.load (local.get $w)))
+          (local.set $a1 (v128.load offset=16 (local.get $w)))
+          (local.set $a2 (v128.load offset=32 (local.get $w)))
+          (local.set $a3 (v128.load offset=48 (local.get $w))))
+        (else
+          (local.set $a0 (v128.const f32x4 0 0 0 0))
+          (local.set $a1 (v128.const f32x4 0 0 0 0))
+          (local.set $a2 (v128.const f32x4 0 0 0 0))
+          (local.set $a3 (v128.const f32x4 0 0 0 0))))
+      (local.set $q (local.get $p))
+      (local.set $w (i32.add (local.get $v) (local.get $d)))
+      (block $dj (loop $lj
+        (br_if $dj (i32.ge_u (local.get $q) (local.get $qend)))
+        (local.set $pv (v128.load32_splat (local.get $q)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $pv) (v128.load (local.get $w)))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $pv) (v128.load offset=16 (local.get $w)))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $pv) (v128.load offset=32 (local.get $w)))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $pv) (v128.load offset=48 (local.get $w)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $w (i32.add (local.get $w) (local.get $ldv)))
+        (br $lj)))
+      (local.set $w (i32.add (local.get $out) (local.get $d)))
+      (v128.store (local.get $w) (local.get $a0))
+      (v128.store offset=16 (local.get $w) (local.get $a1))
+      (v128.store offset=32 (local.get $w) (local.get $a2))
+      (v128.store offset=48 (local.get $w) (local.get $a3))
       (local.set $d (i32.add (local.get $d) (i32.const 64)))
       (br $ld))))
 
-  ;; One layer's attention for A open rows. qkv [A, 3C] and att [A, C] are floats at byte offsets;
-  ;; rows holds three i32 per row: its group's block and its response's block (float offsets from
-  ;; kbase / vbase, head 0) and its prefix length S. Row i's new key and value go to column t of
-  ;; its response; then per head: scores alpha q.k over the prefix and columns 0..t, one softmax,
-  ;; and the output. qs (D v128) and sc (S + T + 8 floats) are scratch.
+  ;; One layer's attention for A open rows (decode.ts `decodeAttentionJs` is the same in
+  ;; JavaScript). qkv [A, 3C] and att [A, C] are floats at byte offsets; rows holds three i32 per
+  ;; row: its group's block and its response's block (float offsets from kbase / vbase) and its
+  ;; prefix length S. The prefix is per head: keys kT [D, Sp], values [Sp, D]. A response's
+  ;; columns are tiles of sixteen, all heads together, so that a step reads its row's keys and
+  ;; values as two runs of whole tiles (the tiles up to column t), front to back: keys [T/16][C][16]
+  ;; (channel c of the tile's columns: 64 bytes), values [T/16][H][16][D]. Row i's new key and
+  ;; value go to column t; then per head the scores alpha q.k over the prefix and columns 0..t, one
+  ;; softmax over both, and the output. Scratch: qs (C v128: the splatted scaled query), sc (H
+  ;; score rows, ls floats apart, then H floats).
   (func (export "decode_attn") (param $qkv i32) (param $att i32) (param $rows i32) (param $A i32) (param $H i32) (param $D i32)
-    (param $t i32) (param $T i32) (param $alpha f32) (param $kbase i32) (param $vbase i32) (param $qs i32) (param $sc i32)
-    (local $i i32) (local $h i32) (local $d i32) (local $C i32) (local $S i32) (local $Sp i32) (local $q i32) (local $row i32)
-    (local $kp i32) (local $kr i32) (local $vp i32) (local $vr i32) (local $o i32)
+    (param $t i32) (param $T i32) (param $alpha f32) (param $kbase i32) (param $vbase i32) (param $qs i32) (param $sc i32) (param $ls i32)
+    (local $i i32) (local $h i32) (local $c i32) (local $j i32) (local $C i32) (local $S i32) (local $Sp i32) (local $q i32) (local $row i32)
+    (local $kp i32) (local $kr i32) (local $vp i32) (local $vr i32) (local $o i32) (local $tile i32) (local $last i32) (local $col i32)
+    (local $lsb i32) (local $inv i32) (local $out i32) (local $db i32) (local $n i32) (local $sv v128)
     (local.set $C (i32.mul (local.get $H) (local.get $D)))
+    (local.set $db (i32.shl (local.get $D) (i32.const 2)))
+    (local.set $tile (i32.shl (local.get $C) (i32.const 6))) ;; bytes of a tile: 16 columns x C floats
+    (local.set $last (i32.shr_u (local.get $t) (i32.const 4)))
+    (local.set $col (i32.and (local.get $t) (i32.const 15)))
+    (local.set $lsb (i32.shl (local.get $ls) (i32.const 2)))
+    (local.set $inv (i32.add (local.get $sc) (i32.mul (local.get $H) (local.get $lsb))))
     (block $di (loop $li
       (br_if $di (i32.ge_u (local.get $i) (local.get $A)))
       (local.set $row (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 12))))
@@ -454,44 +475,88 @@
       (local.set $vr (i32.add (local.get $vbase) (i32.shl (i32.load offset=4 (local.get $row)) (i32.const 2))))
       (local.set $S (i32.load offset=8 (local.get $row)))
       (local.set $Sp (i32.and (i32.add (local.get $S) (i32.const 3)) (i32.const -4)))
+      (local.set $q (i32.add (local.get $qkv) (i32.shl (i32.mul (local.get $i) (i32.mul (local.get $C) (i32.const 3))) (i32.const 2))))
+      (local.set $out (i32.add (local.get $att) (i32.shl (i32.mul (local.get $i) (local.get $C)) (i32.const 2))))
+      ;; the new key into column t of the last tile (channel c 64 bytes apart), the scaled query
+      ;; splatted into qs, the new value into row t of each head's part of the last value tile
+      (local.set $o (i32.add (i32.add (local.get $kr) (i32.mul (local.get $last) (local.get $tile))) (i32.shl (local.get $col) (i32.const 2))))
+      (local.set $c (i32.const 0))
+      (block $dc (loop $lc
+        (br_if $dc (i32.ge_u (local.get $c) (local.get $C)))
+        (f32.store (i32.add (local.get $o) (i32.shl (local.get $c) (i32.const 6)))
+          (f32.load (i32.add (local.get $q) (i32.shl (i32.add (local.get $C) (local.get $c)) (i32.const 2)))))
+        (v128.store (i32.add (local.get $qs) (i32.shl (local.get $c) (i32.const 4)))
+          (f32x4.splat (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $q) (i32.shl (local.get $c) (i32.const 2)))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $lc)))
       (local.set $h (i32.const 0))
-      (block $dh (loop $lh
-        (br_if $dh (i32.ge_u (local.get $h) (local.get $H)))
-        (local.set $q (i32.add (local.get $qkv)
-          (i32.shl (i32.add (i32.mul (local.get $i) (i32.mul (local.get $C) (i32.const 3))) (i32.mul (local.get $h) (local.get $D))) (i32.const 2))))
-        ;; the new key into column t of kT [D, T], the new value into row t of v [T, D]; the
-        ;; scaled query splatted into qs
-        (local.set $d (i32.const 0))
-        (block $dd (loop $ld
-          (br_if $dd (i32.ge_u (local.get $d) (local.get $D)))
-          (local.set $o (i32.shl (local.get $d) (i32.const 2)))
-          (f32.store (i32.add (local.get $kr) (i32.shl (i32.add (i32.mul (local.get $d) (local.get $T)) (local.get $t)) (i32.const 2)))
-            (f32.load (i32.add (i32.add (local.get $q) (i32.shl (local.get $C) (i32.const 2))) (local.get $o))))
-          (v128.store (i32.add (local.get $qs) (i32.shl (local.get $d) (i32.const 4)))
-            (f32x4.splat (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $q) (local.get $o))))))
-          (local.set $d (i32.add (local.get $d) (i32.const 1)))
-          (br $ld)))
-        (memory.copy (i32.add (local.get $vr) (i32.shl (i32.mul (local.get $t) (local.get $D)) (i32.const 2)))
-          (i32.add (local.get $q) (i32.shl (local.get $C) (i32.const 3))) (i32.shl (local.get $D) (i32.const 2)))
-        (call $scores (local.get $qs) (local.get $kp) (i32.shl (local.get $Sp) (i32.const 2)) (i32.shr_u (local.get $Sp) (i32.const 2))
-          (local.get $D) (local.get $sc))
-        (call $scores (local.get $qs) (local.get $kr) (i32.shl (local.get $T) (i32.const 2)) (i32.shr_u (i32.add (local.get $t) (i32.const 4)) (i32.const 2))
-          (local.get $D) (i32.add (local.get $sc) (i32.shl (local.get $S) (i32.const 2))))
-        (call $softmax_scratch (local.get $sc) (i32.add (local.get $S) (i32.add (local.get $t) (i32.const 1))))
-        (call $pv
-          (i32.add (local.get $att) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $C)) (i32.mul (local.get $h) (local.get $D))) (i32.const 2)))
-          (local.get $sc) (local.get $vp) (local.get $S)
-          (i32.add (local.get $sc) (i32.shl (local.get $S) (i32.const 2))) (local.get $vr) (i32.add (local.get $t) (i32.const 1))
-          (local.get $D))
-        ;; the next head's blocks
-        (local.set $o (i32.shl (i32.mul (local.get $D) (local.get $Sp)) (i32.const 2)))
-        (local.set $kp (i32.add (local.get $kp) (local.get $o)))
-        (local.set $vp (i32.add (local.get $vp) (local.get $o)))
-        (local.set $o (i32.shl (i32.mul (local.get $D) (local.get $T)) (i32.const 2)))
-        (local.set $kr (i32.add (local.get $kr) (local.get $o)))
-        (local.set $vr (i32.add (local.get $vr) (local.get $o)))
+      (block $dh0 (loop $lh0
+        (br_if $dh0 (i32.ge_u (local.get $h) (local.get $H)))
+        (memory.copy
+          (i32.add (i32.add (local.get $vr) (i32.mul (local.get $last) (local.get $tile)))
+            (i32.mul (i32.add (i32.shl (local.get $h) (i32.const 4)) (local.get $col)) (local.get $db)))
+          (i32.add (local.get $q) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (i32.mul (local.get $h) (local.get $D))) (i32.const 2)))
+          (local.get $db))
+        ;; the prefix's scores
+        (call $scores (i32.add (local.get $qs) (i32.shl (i32.mul (local.get $h) (local.get $D)) (i32.const 4)))
+          (i32.add (local.get $kp) (i32.mul (i32.mul (local.get $h) (local.get $Sp)) (local.get $db)))
+          (i32.shl (local.get $Sp) (i32.const 2)) (i32.shr_u (local.get $Sp) (i32.const 2))
+          (local.get $D) (i32.add (local.get $sc) (i32.mul (local.get $h) (local.get $lsb))))
         (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br $lh)))
+        (br $lh0)))
+      ;; the response's scores, tile by tile, heads inner (blocks of four columns up to t)
+      (local.set $j (i32.const 0))
+      (block $dj (loop $lj
+        (br_if $dj (i32.gt_u (local.get $j) (local.get $last)))
+        (local.set $n (i32.sub (i32.shr_u (i32.add (local.get $t) (i32.const 4)) (i32.const 2)) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $n (select (i32.const 4) (local.get $n) (i32.gt_s (local.get $n) (i32.const 4))))
+        (local.set $h (i32.const 0))
+        (block $dh1 (loop $lh1
+          (br_if $dh1 (i32.ge_u (local.get $h) (local.get $H)))
+          (call $scores (i32.add (local.get $qs) (i32.shl (i32.mul (local.get $h) (local.get $D)) (i32.const 4)))
+            (i32.add (i32.add (local.get $kr) (i32.mul (local.get $j) (local.get $tile))) (i32.shl (i32.mul (local.get $h) (local.get $D)) (i32.const 6)))
+            (i32.const 64) (local.get $n) (local.get $D)
+            (i32.add (i32.add (local.get $sc) (i32.mul (local.get $h) (local.get $lsb))) (i32.shl (i32.add (local.get $S) (i32.shl (local.get $j) (i32.const 4))) (i32.const 2))))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $lh1)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lj)))
+      ;; per head: the exponentials (their sum's inverse kept), and the prefix's share of the output
+      (local.set $h (i32.const 0))
+      (block $dh2 (loop $lh2
+        (br_if $dh2 (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $o (i32.add (local.get $sc) (i32.mul (local.get $h) (local.get $lsb))))
+        (f32.store (i32.add (local.get $inv) (i32.shl (local.get $h) (i32.const 2)))
+          (f32.div (f32.const 1) (call $exp_scratch (local.get $o) (i32.add (local.get $S) (i32.add (local.get $t) (i32.const 1))))))
+        (call $pv (i32.add (local.get $out) (i32.mul (local.get $h) (local.get $db))) (local.get $o)
+          (i32.add (local.get $vp) (i32.mul (i32.mul (local.get $h) (local.get $Sp)) (local.get $db))) (local.get $S) (local.get $D) (local.get $db) (i32.const 0))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $lh2)))
+      ;; the response's share, tile by tile, heads inner
+      (local.set $j (i32.const 0))
+      (block $dj2 (loop $lj2
+        (br_if $dj2 (i32.gt_u (local.get $j) (local.get $last)))
+        (local.set $n (select (i32.add (local.get $col) (i32.const 1)) (i32.const 16) (i32.eq (local.get $j) (local.get $last))))
+        (local.set $h (i32.const 0))
+        (block $dh3 (loop $lh3
+          (br_if $dh3 (i32.ge_u (local.get $h) (local.get $H)))
+          (call $pv (i32.add (local.get $out) (i32.mul (local.get $h) (local.get $db)))
+            (i32.add (i32.add (local.get $sc) (i32.mul (local.get $h) (local.get $lsb))) (i32.shl (i32.add (local.get $S) (i32.shl (local.get $j) (i32.const 4))) (i32.const 2)))
+            (i32.add (i32.add (local.get $vr) (i32.mul (local.get $j) (local.get $tile))) (i32.shl (i32.mul (i32.shl (local.get $h) (i32.const 4)) (local.get $D)) (i32.const 2)))
+            (local.get $n) (local.get $D) (local.get $db) (i32.const 1))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $lh3)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lj2)))
+      ;; normalise: each head's output times its inverse sum
+      (local.set $c (i32.const 0))
+      (block $dn (loop $ln
+        (br_if $dn (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
+        (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $o))
+          (v128.load32_splat (i32.add (local.get $inv) (i32.shl (i32.div_u (local.get $c) (local.get $D)) (i32.const 2))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $ln)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $li))))
 )

@@ -32,7 +32,7 @@ interface Exports {
   attn_resp_fwd(sp: number, ss: number, S: number, n: number, scr: number): void;
   attn_prefix_bwd(pp: number, dp: number, S: number, scr: number): void;
   attn_resp_bwd(sp: number, dsp: number, ss: number, dss: number, S: number, n: number, scr: number): void;
-  decode_attn(qkv: number, att: number, rows: number, A: number, H: number, D: number, t: number, T: number, alpha: number, kbase: number, vbase: number, qs: number, sc: number): void;
+  decode_attn(qkv: number, att: number, rows: number, A: number, H: number, D: number, t: number, T: number, alpha: number, kbase: number, vbase: number, qs: number, sc: number, ls: number): void;
 }
 
 /** Floats per chunk of the elementwise kernels. */
@@ -212,7 +212,7 @@ export class DecodeKernel {
 
   /** decode.ts `decodeAttentionJs`'s arithmetic (see there), in float32. D must be a multiple of 16. */
   attend(o: DecodeAttentionArgs): void {
-    this.k.decode_attn(o.qkv * 4, o.att * 4, o.rows * 4, o.A, o.H, o.D, o.t, o.T, o.alpha, o.kbase * 4, o.vbase * 4, o.qs * 4, o.sc * 4);
+    this.k.decode_attn(o.qkv * 4, o.att * 4, o.rows * 4, o.A, o.H, o.D, o.t, o.T, o.alpha, o.kbase * 4, o.vbase * 4, o.qs * 4, o.sc * 4, o.ls);
   }
 }
 
@@ -226,16 +226,17 @@ export interface DecodeAttentionArgs {
   readonly A: number;
   readonly H: number;
   readonly D: number;
-  /** The step (the column the rows write) and the columns' capacity T (a multiple of 4). */
+  /** The step (the column the rows write) and the columns' capacity T (a multiple of 16). */
   readonly t: number;
   readonly T: number;
   readonly alpha: number;
   /** The layer's key and value regions. */
   readonly kbase: number;
   readonly vbase: number;
-  /** Scratch: D x 4 floats (the splatted query), S + T + 8 floats (a row's scores). */
+  /** Scratch: 4 C floats (the splatted query); H score rows of ls >= S + T + 4 floats each, then H floats. */
   readonly qs: number;
   readonly sc: number;
+  readonly ls: number;
 }
 
 let kernels: SimdKernels | null | undefined;
