@@ -149,7 +149,7 @@ export class SimdKernels {
   attentionSoftmax(block: Float32Array, S: number, causal: boolean, resp: readonly number[]): void {
     const len = block.length;
     const oScr = (len + 3) & ~3;
-    const h = this.floats(oScr + 2 * (S + Math.max(0, ...resp) + 4));
+    const h = this.floats(oScr + 2 * (S + Math.max(0, ...resp) + 16));
     h.set(block, 0);
     this.k.attn_prefix_fwd(0, S, causal ? 1 : 0, oScr * 4);
     let sp = S * S;
@@ -170,7 +170,7 @@ export class SimdKernels {
     const len = block.length;
     const oD = (len + 3) & ~3;
     const oScr = oD + oD;
-    const h = this.floats(oScr + 2 * (S + Math.max(0, ...resp) + 4));
+    const h = this.floats(oScr + 2 * (S + Math.max(0, ...resp) + 16));
     h.set(block, 0);
     h.set(grad.subarray(0, len), oD);
     this.k.attn_prefix_bwd(0, oD * 4, S, oScr * 4);
