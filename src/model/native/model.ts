@@ -182,10 +182,11 @@ export class Arena {
     return this.objects.get(name) as T;
   }
 
-  /** Bytes held (peak-memory reports). */
+  /** Bytes held, kept objects' own memory included (peak-memory reports). */
   bytes(): number {
     let n = 0;
     for (const b of this.bufs.values()) n += b.byteLength;
+    for (const o of this.objects.values()) if (typeof (o as { bytes?: unknown }).bytes === 'function') n += (o as { bytes(): number }).bytes();
     return n;
   }
 }

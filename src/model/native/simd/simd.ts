@@ -210,6 +210,11 @@ export class DecodeKernel {
     return new Float32Array(this.k.memory.buffer);
   }
 
+  /** Bytes of its memory (the KV cache's, mostly). */
+  bytes(): number {
+    return this.k.memory.buffer.byteLength;
+  }
+
   /** decode.ts `decodeAttentionJs`'s arithmetic (see there), in float32. D must be a multiple of 16. */
   attend(o: DecodeAttentionArgs): void {
     this.k.decode_attn(o.qkv * 4, o.att * 4, o.rows * 4, o.A, o.H, o.D, o.t, o.T, o.alpha, o.kbase * 4, o.vbase * 4, o.qs * 4, o.sc * 4, o.ls);
