@@ -1,14 +1,15 @@
 /**
  * The WebAssembly SIMD kernels against the JavaScript loops they replace (the reference, in
  * float64): the same values to float32 rounding, exact zeros where attention masks, on sizes that
- * are not multiples of the vector width. And the committed kernels.wasm is kernels.wat compiled.
+ * are not multiples of the vector width. And the committed kernels.wasm (and its shared-memory
+ * build) is kernels.wat compiled.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Rng } from '../../src/engine/rng.ts';
 import { simdKernels } from '../../src/model/native/simd/simd.ts';
-import { compileWat } from '../../src/model/native/simd/compile.ts';
+import { compileKernels } from '../../src/model/native/simd/compile.ts';
 import { geluBackwardJs, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
 import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
 import { cacheLayout, decodeAttentionJs, responseBlock } from '../../src/model/native/decode.ts';
@@ -30,10 +31,11 @@ function assertClose(a: Float32Array, b: Float32Array, tol: number, what: string
   assert.ok(err / scale <= tol, `${what}: relative error ${(err / scale).toExponential(2)} > ${tol}`);
 }
 
-test('kernels.wasm is kernels.wat compiled (npm run build:wasm after editing the .wat)', async () => {
+test('kernels.wasm and kernels.shared.wasm are kernels.wat compiled (npm run build:wasm after editing the .wat)', async () => {
   const dir = new URL('../../src/model/native/simd/', import.meta.url);
-  const built = await compileWat('kernels.wat', readFileSync(new URL('kernels.wat', dir), 'utf8'));
-  assert.deepEqual(new Uint8Array(readFileSync(new URL('kernels.wasm', dir))), built);
+  const built = await compileKernels(readFileSync(new URL('kernels.wat', dir), 'utf8'));
+  assert.deepEqual(new Uint8Array(readFileSync(new URL('kernels.wasm', dir))), built.own);
+  assert.deepEqual(new Uint8Array(readFileSync(new URL('kernels.shared.wasm', dir))), built.shared);
 });
 
 test('this runtime runs the SIMD kernels (Node 20 has WebAssembly SIMD)', () => {

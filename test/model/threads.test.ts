@@ -1,8 +1,9 @@
 /**
  * The native engine's helper threads (helper-threads.ts): how groups are shared out, and that
  * sharing them changes nothing. Attention on helper threads gives the same bits as on one; and a
- * whole policy (scoring in both modes, gradients, KV-cache sampling) in a process with a helper
- * (PGPO_HELPERS=1) gives the same bits as one with none, in fresh processes.
+ * whole policy (scoring in both modes, gradients, KV-cache sampling, whose attention then runs on
+ * a shared WebAssembly memory) in a process with a helper (PGPO_HELPERS=1) gives the same bits as
+ * one with none, in fresh processes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +64,7 @@ test('attention forward and backward on a helper thread: the same bits as on thi
 });
 
 /** A fresh process's fingerprint of a policy's scores, gradients and samples. */
-function fingerprint(env: Record<string, string>): { hash: string; shared: number } {
+function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number } {
   const root = join(import.meta.dirname, '..', '..');
   const code = `
     const { createHash } = await import('node:crypto');
@@ -83,13 +84,14 @@ function fingerprint(env: Record<string, string>): { hash: string; shared: numbe
     await pol.backward(items, items.map((it) => Float32Array.from(it.response, () => rng.normal())), { mode: 'image' });
     const g = await pol.gradVector();
     h.update(new Uint8Array(g.buffer));
+    const before = helpers?.sharedSections ?? 0;
     for (const r of await pol.sample(prompts, { n: 3, temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
-    console.log(h.digest('hex'), helpers?.sharedSections ?? 0);
+    console.log(h.digest('hex'), helpers?.sharedSections ?? 0, (helpers?.sharedSections ?? 0) - before);
     process.exit(0);`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const [hash, shared] = r.stdout.trim().split(' ');
-  return { hash, shared: Number(shared) };
+  const [hash, shared, sampling] = r.stdout.trim().split(' ');
+  return { hash, shared: Number(shared), sampling: Number(sampling) };
 }
 
 test('a policy with a helper thread gives the same scores, gradients and samples as one without', () => {
@@ -97,6 +99,7 @@ test('a policy with a helper thread gives the same scores, gradients and samples
   const without = fingerprint({ PGPO_THREADS: '2', PGPO_HELPERS: '0' });
   assert.match(withHelper.hash, /^[0-9a-f]{64}$/);
   assert.ok(withHelper.shared > 0, 'no parallel section ran on the helper');
+  assert.ok(withHelper.sampling > 0, "the decode's attention never ran on the helper");
   assert.equal(without.shared, 0);
   assert.equal(withHelper.hash, without.hash);
 });

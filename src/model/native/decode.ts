@@ -23,6 +23,7 @@ import { type Arena, type Weights, decoderForward, visionForward } from './model
 import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
 import { type DecodeAttentionArgs, type DecodeKernel, simdKernels } from './simd/simd.ts';
+import { splitByCost } from './helper-threads.ts';
 
 /**
  * Every key and value a decode step attends to, per layer, and the step's staging, in one float
@@ -40,7 +41,8 @@ import { type DecodeAttentionArgs, type DecodeKernel, simdKernels } from './simd
  *       measured ~15% slower: the cache is ~50 MB, so these reads come from memory).
  *   staging: qkv [Amax, 3C] (the step's projections, written there by BLAS), att [Amax, C] (the
  *   attention's output, read from there), rows (three int32 per open row: its group's block,
- *   its response's block, its S), scratch qs [4 C] and sc [H ls + H].
+ *   its response's block, its S), and per thread that runs a share of the rows (helper threads,
+ *   PGPO_HELPERS=1: the memory is then shared) scratch qs [4 C] and sc [H ls + H].
  */
 export interface CacheLayout {
   readonly R: number;
@@ -49,18 +51,19 @@ export interface CacheLayout {
   /** Per group: its prefix length, and the first float of its block within a layer's key (or value) region. */
   readonly S: Int32Array;
   readonly group: Int32Array;
-  /** Float offsets of the staging, the scratch's score-row length, and the floats in all. */
+  /** Float offsets of the staging and the first thread's scratch (thread p's: + p scratch), the score-row length, and the floats in all. */
   readonly oQkv: number;
   readonly oAtt: number;
   readonly oRows: number;
   readonly oQs: number;
   readonly oSc: number;
+  readonly scratch: number;
   readonly ls: number;
   readonly total: number;
 }
 
 /** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens. */
-export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, layers: number): CacheLayout {
+export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, layers: number, threads = 1): CacheLayout {
   const C = H * D;
   const T = (Tmax + 15) & ~15;
   const group = new Int32Array(S.length);
@@ -76,7 +79,8 @@ export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: nu
   const oQs = (oRows + 3 * Amax + 3) & ~3;
   const oSc = oQs + 4 * C;
   const ls = (Math.max(...S) + T + 16 + 3) & ~3;
-  return { R, T, layerFloats: F, S: Int32Array.from(S), group, oQkv, oAtt, oRows, oQs, oSc, ls, total: oSc + H * ls + H };
+  const scratch = (4 * C + H * ls + H + 3) & ~3;
+  return { R, T, layerFloats: F, S: Int32Array.from(S), group, oQkv, oAtt, oRows, oQs, oSc, scratch, ls, total: oQs + threads * scratch };
 }
 
 /** The first float of group g's response r's block within a layer's key (or value) region. */
@@ -111,10 +115,11 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
     H,
     D,
     run.acts.length,
+    arena.helpers?.parts ?? 1,
   );
   const { group, layerFloats: F } = layout;
   const simd = D % 16 === 0 ? simdKernels() : null; // the kernel works sixteen floats of a head at a time
-  const kernel = simd ? arena.keep('decode.kernel', () => simd.decodeKernel()) : null;
+  const kernel = simd ? arena.keep('decode.kernel', () => simd.decodeKernel(arena.helpers !== null)) : null;
   // the same memory call after call (fresh buffers cost page faults on every first write)
   const heap = kernel ? kernel.floats(layout.total) : arena.get('decode.heap', layout.total);
   run.acts.forEach((a, l) => {
@@ -170,11 +175,12 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
     rows[3 * i + 2] = cache.S[g];
   }
   const F = cache.layerFloats;
-  const args = (l: number): DecodeAttentionArgs => ({
-    qkv: cache.oQkv,
-    att: cache.oAtt,
-    rows: cache.oRows,
-    A,
+  // rows a0..a1 of layer l, on the scratch of thread p
+  const args = (l: number, a0: number, a1: number, p: number): DecodeAttentionArgs => ({
+    qkv: cache.oQkv + a0 * C3,
+    att: cache.oAtt + a0 * C,
+    rows: cache.oRows + 3 * a0,
+    A: a1 - a0,
     H,
     D,
     t,
@@ -182,15 +188,32 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
     alpha: 1 / Math.sqrt(D),
     kbase: 2 * l * F,
     vbase: 2 * l * F + F,
-    qs: cache.oQs,
-    sc: cache.oSc,
+    qs: cache.oQs + p * cache.scratch,
+    sc: cache.oSc + p * cache.scratch,
     ls: cache.ls,
   });
+  // with helper threads (and the cache on shared memory), the rows split between them by cost
+  const kernel = cache.kernel;
+  const helpers = kernel?.shared ? arena.helpers : null;
+  const ends = helpers
+    ? splitByCost(
+        Array.from({ length: A }, (_, i) => rows[3 * i + 2] + t + 1),
+        helpers.parts,
+      )
+    : [A];
+  const attend = (l: number) => {
+    if (!kernel) return decodeAttentionJs(heap, args(l, 0, A, 0));
+    if (!helpers) return kernel.attend(args(l, 0, A, 0));
+    const tasks = ends.slice(1).map((a1, i) => {
+      const a = args(l, ends[i], a1, i + 1);
+      return { message: { op: 'decodeAttention', memory: kernel.shared, args: a }, here: () => kernel.attend(a) };
+    });
+    helpers.run(tasks, () => kernel.attend(args(l, 0, ends[0], 0)));
+  };
   w.decoder.forEach((bw, l) => {
     layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    if (cache.kernel) cache.kernel.attend(args(l));
-    else decodeAttentionJs(heap, args(l));
+    attend(l);
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
     addInto(x1, x, A * C);
     layerNormForward(ln, mean, rstd, x1, bw.ln2g, bw.ln2b, A, C);

@@ -1,9 +1,11 @@
 /**
  * The WebAssembly SIMD kernels (kernels.wat, built into kernels.wasm) behind ops.ts's GELU and
- * layer norm, attention.ts's softmax blocks and decode.ts's attention. A kernel works on its module's own memory, so each call copies its inputs in and
- * its results out, chunk by chunk (a chunk of 8K floats stays in cache; the copies are memcpys,
- * a small part of the arithmetic they replace). Only this file holds views of that memory, and
- * it takes them again whenever the memory grows.
+ * layer norm, attention.ts's softmax blocks and decode.ts's attention. A kernel works on its
+ * module's own memory, so each call copies its inputs in and its results out, chunk by chunk (a
+ * chunk of 8K floats stays in cache; the copies are memcpys, a small part of the arithmetic they
+ * replace). Only this file holds views of that memory, and it takes them again whenever the
+ * memory grows. The decode is the exception: its KV cache stays in a memory of its own between
+ * steps (`DecodeKernel`), shared with the helper threads when there are any (kernels.shared.wasm).
  *
  * PGPO_SIMD=0 turns the kernels off (the callers then run their JavaScript loops: the reference,
  * in float64, which rounds differently in the last bits).
@@ -19,6 +21,7 @@ interface WasmMemory {
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   CompileError: new () => Error;
 };
 
@@ -41,6 +44,7 @@ const CHUNK = 8192;
 export class SimdKernels {
   private readonly k: Exports;
   private readonly module: object;
+  private sharedModule: object | null = null;
   private heap: Float32Array;
 
   constructor(module: object, k: Exports) {
@@ -184,11 +188,41 @@ export class SimdKernels {
     grad.set(h.subarray(oD, oD + len));
   }
 
-  /** A fresh instance of the kernels, with a memory of its own: decode.ts's KV cache lives in it. */
-  decodeKernel(): DecodeKernel {
-    return new DecodeKernel(new WebAssembly.Instance(this.module, {}).exports as unknown as Exports);
+  /**
+   * A fresh instance of the kernels with a memory of its own, for decode.ts's KV cache: on a
+   * shared memory (kernels.shared.wasm) when helper threads are to run its attention too
+   * (`sharedDecodeKernel` there), else a plain one (JavaScript loops over shared memory run ~3x
+   * slower, and prefill's are JavaScript).
+   */
+  decodeKernel(shared = false): DecodeKernel {
+    if (!shared) return new DecodeKernel(new WebAssembly.Instance(this.module, {}).exports as unknown as Exports, null);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    return new DecodeKernel(new WebAssembly.Instance(this.shared(), { env: { memory } }).exports as unknown as Exports, { memory, id: ++decodeKernels });
+  }
+
+  /** kernels.shared.wasm, compiled on first use (only helper threads need it). */
+  private shared(): object {
+    return (this.sharedModule ??= new WebAssembly.Module(readFileSync(new URL('./kernels.shared.wasm', import.meta.url))));
+  }
+
+  /** Another thread's instance on the memory of a shared decode kernel (`DecodeKernel.shared`); the last one is kept. */
+  sharedDecodeKernel(shared: SharedDecodeMemory): DecodeKernel {
+    if (lastShared?.id !== shared.id)
+      lastShared = { id: shared.id, kernel: new DecodeKernel(new WebAssembly.Instance(this.shared(), { env: { memory: shared.memory } }).exports as unknown as Exports, shared) };
+    return lastShared.kernel;
   }
 }
+
+/** A decode kernel's shared memory as a message carries it to a helper thread (the same memory there), and a number naming it. */
+export interface SharedDecodeMemory {
+  readonly memory: WasmMemory;
+  readonly id: number;
+}
+
+// decode kernels made on shared memory in this thread (their ids), and, in a helper thread, the
+// instance on the last one it was sent (a policy's decode kernel lives as long as the policy)
+let decodeKernels = 0;
+let lastShared: { id: number; kernel: DecodeKernel } | null = null;
 
 /**
  * decode.ts's KV cache and a decode step's attention (`decode_attn` in kernels.wat) in one
@@ -198,21 +232,25 @@ export class SimdKernels {
  */
 export class DecodeKernel {
   private readonly k: Exports;
+  /** Its memory, when shared (helper threads can then run `attend` on it): null on a memory of its own. */
+  readonly shared: SharedDecodeMemory | null;
 
-  constructor(k: Exports) {
+  constructor(k: Exports, shared: SharedDecodeMemory | null) {
     this.k = k;
+    this.shared = shared;
   }
 
   /** The memory as floats, at least n of them. Growing it detaches earlier views: take it again after. */
   floats(n: number): Float32Array {
-    const need = n * 4 - this.k.memory.buffer.byteLength;
-    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
-    return new Float32Array(this.k.memory.buffer);
+    const memory = this.shared?.memory ?? this.k.memory;
+    const need = n * 4 - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return new Float32Array(memory.buffer);
   }
 
   /** Bytes of its memory (the KV cache's, mostly). */
   bytes(): number {
-    return this.k.memory.buffer.byteLength;
+    return (this.shared?.memory ?? this.k.memory).buffer.byteLength;
   }
 
   /** decode.ts `decodeAttentionJs`'s arithmetic (see there), in float32. D must be a multiple of 16. */
@@ -250,10 +288,9 @@ let kernels: SimdKernels | null | undefined;
 export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   if (process.env.PGPO_SIMD === '0') return (kernels = null);
-  const bytes = readFileSync(new URL('./kernels.wasm', import.meta.url));
   let module: object;
   try {
-    module = new WebAssembly.Module(bytes);
+    module = new WebAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url)));
   } catch (err) {
     if (err instanceof WebAssembly.CompileError) return (kernels = null); // no SIMD in this runtime: ops.ts's loops
     throw err;
