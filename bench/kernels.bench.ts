@@ -199,7 +199,7 @@ if (b.threads > 1) {
   const helpers = new HelperThreads(b.threads - 1);
   if (!(await helpers.whenReady())) console.log('\nthe helper threads did not start');
   else {
-    console.log(`\n| one layer's attention, train micro-batch (${rows} rows) | this thread: ms | with ${b.threads - 1} helper thread(s): ms | speed-up |`);
+    console.log(`\n| attention (one layer's on a train micro-batch of ${rows} rows; a sample call's decode) | this thread: ms | with ${b.threads - 1} helper thread(s): ms | speed-up |`);
     console.log('|---|---:|---:|---:|');
     for (const [what, run] of [
       ['forward', (h: HelperThreads | null) => attentionForward(out, probs, qkv, spec, h)],
@@ -207,6 +207,46 @@ if (b.threads > 1) {
     ] as const) {
       const [one, two] = [usPerCall(() => run(null), 5) / 1000, usPerCall(() => run(helpers), 5) / 1000];
       console.log(`| ${what} | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(one / two).toFixed(2)}x |`);
+    }
+    if (simd) {
+      // a sample call's decode attention (64 steps x 4 layers, 160 rows) on the shared-memory
+      // kernel, its rows halved between this thread and a helper as decode.ts splits them
+      const [G, R, H, Tmax, S, L] = [20, 8, 4, 64, 61, 4];
+      const A = G * R;
+      const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, L, 2);
+      const kernel = simd.decodeKernel(true);
+      const heap = kernel.floats(c.total);
+      fill(heap.subarray(0, c.oRows), 0.019);
+      const rowsI = new Int32Array(heap.buffer, c.oRows * 4, 3 * A);
+      for (let i = 0; i < A; i++) rowsI.set([c.group[Math.floor(i / R)], responseBlock(c, Math.floor(i / R), i % R, C), S], 3 * i);
+      const args = (l: number, t: number, a0: number, a1: number, p: number) => ({
+        qkv: c.oQkv + a0 * C3,
+        att: c.oAtt + a0 * C,
+        rows: c.oRows + 3 * a0,
+        A: a1 - a0,
+        H,
+        D,
+        t,
+        T: c.T,
+        alpha: 1 / Math.sqrt(D),
+        kbase: 2 * l * c.layerFloats,
+        vbase: 2 * l * c.layerFloats + c.layerFloats,
+        qs: c.oQs + p * c.scratch,
+        sc: c.oSc + p * c.scratch,
+        ls: c.ls,
+      });
+      const sampleCall = (h: HelperThreads | null) => {
+        for (let t = 0; t < Tmax; t++)
+          for (let l = 0; l < L; l++) {
+            if (!h) kernel.attend(args(l, t, 0, A, 0));
+            else {
+              const a = args(l, t, A / 2, A, 1);
+              h.run([{ message: { op: 'decodeAttention', memory: kernel.shared, args: a }, here: () => kernel.attend(a) }], () => kernel.attend(args(l, t, 0, A / 2, 0)));
+            }
+          }
+      };
+      const [one, two] = [usPerCall(() => sampleCall(null), 1) / 1000, usPerCall(() => sampleCall(helpers), 1) / 1000];
+      console.log(`| decode attention of a sample call (${A} rows, 64 steps x ${L} layers, decode.ts) | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(one / two).toFixed(2)}x |`);
     }
   }
   helpers.dispose();
