@@ -118,7 +118,7 @@ const rows: Row[] = [
 ];
 const rss: Record<string, number> = {};
 let nativeBuffers = 0;
-const runOrder = [...backends].sort((x) => (x === 'native' ? -1 : 1));
+const runOrder = [...backends].sort((a, b) => Number(b === 'native') - Number(a === 'native'));
 for (const backend of runOrder) {
   const before = process.resourceUsage().maxRSS;
   if (backend === 'jax') await initEngine();

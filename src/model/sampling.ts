@@ -45,7 +45,7 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
   // exponentials: log z - sum e (logit - max) / T / z (terms with e = 0 contribute nothing)
   let dot = 0;
   for (let i = 0; i < V; i++) if (e[i] > 0) dot += e[i] * (logits[off + i] - max);
-  const entropy = Math.log(z) - dot / temp / z;
+  const entropy = z > 0 ? Math.log(z) - dot / temp / z : 0; // no finite logit (a diverged model): 0, as before
   let token = arg;
   if (!o.greedy) token = drawNucleus(e, o, rng);
   return { token, logp: logits[off + token] / temp - logZ, entropy };

@@ -133,9 +133,10 @@ test("decode attention: the kernel writes the step's keys and values where the J
     [4, 32, [61, 7, 30], 2, 24, 15],
     [4, 32, [61, 7, 30], 2, 24, 17],
     [1, 48, [9], 4, 40, 33],
+    [2, 16, [3, 20], 3, 32, 31], // the last column of the last tile
   ] as const) {
     const C = H * D;
-    const c = cacheLayout(S, R, Tmax, H, D, 1);
+    const c = cacheLayout(S, R, Tmax, H, D, 1, 2);
     const slots = Array.from({ length: S.length * R }, (_, i) => i).filter((i) => i % 3 !== 1); // g * R + r
     const A = slots.length;
     const kernel = simd!.decodeKernel();
@@ -147,11 +148,35 @@ test("decode attention: the kernel writes the step's keys and values where the J
       rows.set([c.group[g], responseBlock(c, g, slot % R, C), S[g]], 3 * i);
     });
     const ref = Float32Array.from(heap.subarray(0, c.total));
-    const args = { qkv: c.oQkv, att: c.oAtt, rows: c.oRows, A, H, D, t, T: c.T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: c.layerFloats, qs: c.oQs, sc: c.oSc, ls: c.ls };
-    kernel.attend(args);
-    decodeAttentionJs(ref, args);
+    const split = Float32Array.from(heap.subarray(0, c.total));
+    // rows a0..a1 on thread p's scratch, as decode.ts splits them over helper threads
+    const args = (a0: number, a1: number, p: number) => ({
+      qkv: c.oQkv + a0 * 3 * C,
+      att: c.oAtt + a0 * C,
+      rows: c.oRows + 3 * a0,
+      A: a1 - a0,
+      H,
+      D,
+      t,
+      T: c.T,
+      alpha: 1 / Math.sqrt(D),
+      kbase: 0,
+      vbase: c.layerFloats,
+      qs: c.oQs + p * c.scratch,
+      sc: c.oSc + p * c.scratch,
+      ls: c.ls,
+    });
+    kernel.attend(args(0, A, 0));
+    decodeAttentionJs(ref, args(0, A, 0));
     const F2 = 2 * c.layerFloats;
     assert.deepEqual(heap.subarray(0, F2), ref.subarray(0, F2), 'the cache after the step');
     assertClose(heap.subarray(c.oAtt, c.oAtt + A * C), ref.subarray(c.oAtt, c.oAtt + A * C), 1e-5, `attention H=${H} D=${D} t=${t}`);
+    // the same rows in two shares (the second on the second scratch): the same bits
+    const whole = Float32Array.from(heap.subarray(0, c.oRows));
+    heap.set(split);
+    const k = Math.floor(A / 2);
+    kernel.attend(args(k, A, 1));
+    kernel.attend(args(0, k, 0));
+    assert.deepEqual(heap.subarray(0, c.oRows), whole, 'split in two shares');
   }
 });

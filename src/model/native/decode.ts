@@ -237,6 +237,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
  */
 export function decodeAttentionJs(heap: Float32Array, o: DecodeAttentionArgs): void {
   const { A, H, D, t, alpha } = o;
+  if (A === 0) return;
   const C = H * D;
   const rows = new Int32Array(heap.buffer, heap.byteOffset + o.rows * 4, 3 * A);
   const s = new Float64Array(Math.max(...Array.from({ length: A }, (_, i) => rows[3 * i + 2])) + t + 1);

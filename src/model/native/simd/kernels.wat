@@ -1,13 +1,16 @@
 ;; The native engine's elementwise and row-wise loops in WebAssembly SIMD (f32x4), for the ones a
-;; CPU profile showed matter: GELU and layer norm, forward beside backward. The same arithmetic
+;; CPU profile showed matter: GELU, layer norm and the attention softmaxes, forward beside
+;; backward, and a decode step's whole attention. The same arithmetic
 ;; as ops.ts's JavaScript loops, which stay as the reference (test/model/native/simd.test.ts)
 ;; and as the fallback; here in float32 (JavaScript computes in float64 and rounds at the store),
 ;; so results differ from those loops in the last bits, and are the same run after run.
 ;;
 ;; Pointers are byte offsets into this module's memory (simd.ts copies arguments in and results
-;; out). Counts: n is a multiple of 4 (simd.ts pads), C a multiple of 4 (simd.ts checks).
-;; Built by `npm run build:wasm` (wabt's wat2wasm) into kernels.wasm, which is committed; a test
-;; rebuilds it and checks the two agree.
+;; out; the decode's KV cache stays in its instance's memory). Counts: n is a multiple of 4
+;; (simd.ts pads), C a multiple of 4 (simd.ts checks).
+;; Built by `npm run build:wasm` (wabt's wat2wasm) into kernels.wasm and, on an imported shared
+;; memory, kernels.shared.wasm (src/model/native/simd/compile.ts), which are committed; a test
+;; rebuilds them and checks they agree.
 (module
   (memory (export "memory") 1)
 
@@ -180,8 +183,9 @@
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Softmax rows of attention. A row's segments (the prefix's scores, then its own response's)
-  ;; are gathered into a scratch row, padded to whole vectors, normalised there together, and
-  ;; written back: one softmax over the row's segments, as attention.ts's JavaScript loop does.
+  ;; are gathered into a scratch row, padded to sixteen floats (the scratch holds len + 15),
+  ;; normalised there together, and written back: one softmax over the row's segments, as
+  ;; attention.ts's JavaScript loop does.
   ;; ---------------------------------------------------------------------------------------------
 
   (func $hmax (param $v v128) (result f32)
@@ -189,7 +193,7 @@
       (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 
-  ;; Softmax in place over scr[0..len), after filling the rest of its last vector with -inf.
+  ;; Softmax in place over scr[0..len) (exp_scratch: scr holds len + 15 floats).
   (func $softmax_scratch (param $scr i32) (param $len i32)
     (local $p i32) (local $end i32) (local $inv v128)
     (local.set $inv (f32x4.splat (f32.div (f32.const 1) (call $exp_scratch (local.get $scr) (local.get $len)))))
@@ -425,8 +429,9 @@
   ;; A decode step's attention, whole: decode.ts's KV cache lives in this module's memory (its own
   ;; instance), so a layer's attention for every open row is one call and touches only the keys a
   ;; row may see: its group's prefix and its own response's columns 0..t (no masked products).
-  ;; Per (group, head) the prefix is kT [D, Sp] then v [Sp, D] (Sp = S rounded up to 4); per
-  ;; (response, head) kT [D, T] and v [T, D] (T = the step capacity, a multiple of 4).
+  ;; Layout (decode.ts KvCache; keys and values in separate regions): per (group, head) the
+  ;; prefix's keys kT [D, Sp] and values [Sp, D] (Sp = S rounded up to 4); per response, tiles of
+  ;; sixteen columns with all heads together (T, the column capacity, a multiple of 16).
   ;; ---------------------------------------------------------------------------------------------
 
   ;; out[j] = sum_d qs[d] kT[d ld + j] for j < 4 blocks: qs D splatted query values (a v128 each),

@@ -240,7 +240,7 @@ export class DecodeKernel {
     this.shared = shared;
   }
 
-  /** The memory as floats, at least n of them. Growing it detaches earlier views: take it again after. */
+  /** The memory as floats, at least n of them. Take it again after growing: earlier views are detached (a memory of its own) or keep the old length (a shared one). */
   floats(n: number): Float32Array {
     const memory = this.shared?.memory ?? this.k.memory;
     const need = n * 4 - memory.buffer.byteLength;
@@ -276,7 +276,7 @@ export interface DecodeAttentionArgs {
   /** The layer's key and value regions. */
   readonly kbase: number;
   readonly vbase: number;
-  /** Scratch: 4 C floats (the splatted query); H score rows of ls >= S + T + 4 floats each, then H floats. */
+  /** Scratch: 4 C floats (the splatted query); H score rows of ls >= S + T + 16 floats each (the softmax pads to sixteen), then H floats. */
   readonly qs: number;
   readonly sc: number;
   readonly ls: number;
