@@ -109,6 +109,9 @@ export interface StepResult {
 export interface Policy {
   readonly vocabSize: number;
   readonly paramCount: number;
+  /** What computes it, as far as the last bits of its numbers depend on it (library, kernels,
+   *  threads): a run records it, and a resume on another engine says so. */
+  readonly engine?: string;
   /** The path of the policy's learned logit scale (an inverse temperature), if it has one: the
    *  trainer gives it `worker.actor.optim.logit_scale_lr`. */
   readonly logitScale?: string;

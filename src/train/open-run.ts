@@ -142,11 +142,29 @@ export async function openRun<S extends { step: number }>(opts: {
     if (changes.length) writeFileAtomic(rd.configPath, configToYaml(config));
     rd.recordKind(kind);
     for (const c of changes) opts.log(`--resume: ${describeChange(c)} (recorded in ${rd.configPath})`);
+    noteEngine(rd, resumed?.policy.engine, opts.log);
     return { lock, resumed };
   } catch (err) {
     lock.release();
     throw err;
   }
+}
+
+/**
+ * A resumed run continues bit for bit only on the engine that computed it (library, kernels,
+ * threads: docs/model.md#blas-kernels-and-reproducibility); on another it says so, once, and
+ * records the new one. A run from before engines were recorded gets this one, silently.
+ */
+function noteEngine(rd: RunDir, now: string | undefined, log: (line: string) => void): void {
+  if (!now) return;
+  const was = rd.engine();
+  if (was === now) return;
+  if (was !== null) {
+    log(
+      `--resume: ${rd.path} was computed on ${was} and continues on ${now}: from here its numbers match an uninterrupted run's only to float rounding (docs/model.md#blas-kernels-and-reproducibility; recorded in ${rd.kindPath})`,
+    );
+  }
+  rd.recordEngine(now);
 }
 
 /** The allowed changes `config` makes to the run's recorded one; a disallowed one is an error naming the key and both values. */

@@ -4,7 +4,8 @@
  *   metrics.jsonl      one JSON object per step
  *   checkpoints/step-000010/   weights, optimizer, trainer state (written to a .tmp name, then renamed)
  *   checkpoints/latest.json    {"step": 10, "dir": "step-000010"} (atomic)
- *   run.json           {"kind": "rl"}: what made the run, so no other command continues it
+ *   run.json           {"kind": "rl", "engine": "..."}: what made the run, so no other command
+ *                      continues it, and the engine computing it (a resume on another says so)
  *   lock               the live process that owns the run ({"pid", "host", "since"})
  * Only the last `save_limit` checkpoints are kept. A directory that is not complete is never
  * read: a crash mid-save leaves the previous checkpoint as the latest.
@@ -32,7 +33,7 @@ export class RunDirError extends Error {
 /** The command that continues each kind of run (for messages). */
 const RESUME_COMMAND: Record<RunKind, string> = { sft: 'pgpo sft --resume', rl: 'pgpo train --resume', eval: 'pgpo eval', compare: 'pgpo compare --out' };
 
-const runFileSchema = z.object({ kind: z.enum(RUN_KINDS) });
+const runFileSchema = z.object({ kind: z.enum(RUN_KINDS), engine: z.string().optional() });
 const lockSchema = z.object({ pid: z.number().int().positive(), host: z.string(), since: z.string() });
 type LockHolder = z.infer<typeof lockSchema>;
 
@@ -165,6 +166,19 @@ export class RunDir {
     if (!existsSync(this.kindPath)) writeFileAtomic(this.kindPath, JSON.stringify({ kind }) + '\n');
   }
 
+  /** The engine that computed the run so far (Policy.engine, in run.json), or null if none was recorded (a run from before it was). */
+  engine(): string | null {
+    if (!existsSync(this.kindPath)) return null;
+    const parsed = runFileSchema.safeParse(JSON.parse(readFileSync(this.kindPath, 'utf8')));
+    return parsed.success ? (parsed.data.engine ?? null) : null;
+  }
+
+  /** Records the engine that computes the run from now on (run.json must exist: recordKind first). */
+  recordEngine(engine: string): void {
+    const run = runFileSchema.parse(JSON.parse(readFileSync(this.kindPath, 'utf8')));
+    writeFileAtomic(this.kindPath, JSON.stringify({ ...run, engine }) + '\n');
+  }
+
   /** A run entry that is a symlink is refused: appending or renaming through it would write elsewhere. */
   refuseSymlinks(): void {
     for (const name of OWNED_ENTRIES) {
@@ -235,11 +249,12 @@ export class RunDir {
     if (now && now.pid === mine.pid && now.since === mine.since && now.host === mine.host) rmSync(this.lockPath, { force: true });
   }
 
-  init(configYaml: string, kind: RunKind): void {
+  init(configYaml: string, kind: RunKind, engine?: string): void {
     ensureDir(this.checkpoints);
     // config first: a folder with run.json but no config.yaml could be neither resumed nor restarted
     writeFileAtomic(this.configPath, configYaml);
     this.recordKind(kind);
+    if (engine) this.recordEngine(engine);
     // a fresh run starts its own metrics: lines left by an earlier run whose config is gone are not its steps
     writeFileAtomic(this.metricsPath, '');
   }

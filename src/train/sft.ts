@@ -104,8 +104,10 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       lock.release();
       throw err;
     }
-    if (opts.resume) log(`resuming SFT in ${opts.out} from step 0 (it stopped before its first checkpoint)`);
-    else rd.init(configToYaml(config), 'sft');
+    if (opts.resume) {
+      log(`resuming SFT in ${opts.out} from step 0 (it stopped before its first checkpoint)`);
+      if (policy.engine) rd.recordEngine(policy.engine); // starting again from step 0: on this engine
+    } else rd.init(configToYaml(config), 'sft', policy.engine);
     log(`SFT: fresh ${config.worker.actor.model} policy, ${policy.paramCount.toLocaleString('en-US')} parameters`);
   }
   const stream = new ProblemStream(opts.problems, `sft:${config.trainer.seed}`);

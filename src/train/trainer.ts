@@ -133,8 +133,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw err;
   }
   // a fresh run's folder is written only once its policy exists: a run that cannot start leaves none
-  if (!opts.resume) rd.init(configToYaml(config), 'rl');
-  else log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})${resumed ? '' : ' (it stopped before its first checkpoint)'}`);
+  if (!opts.resume) rd.init(configToYaml(config), 'rl', policy.engine);
+  else {
+    log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})${resumed ? '' : ' (it stopped before its first checkpoint)'}`);
+    if (!resumed && policy.engine) rd.recordEngine(policy.engine); // starting again from step 0: on this engine
+  }
   return runLoop(opts, rd, state, policy, refPolicy, lock, log);
 }
 

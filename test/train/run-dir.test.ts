@@ -46,10 +46,10 @@ const runRl = (out: string, config: TrainConfig, extra: Partial<Parameters<typeo
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
 const rejectsWith = (p: Promise<unknown>, re: RegExp, exitCode = 2) => assert.rejects(p, (e: unknown) => e instanceof RunDirError && re.test(e.message) && e.exitCode === exitCode);
 
-test('a run records its kind; --resume of the other kind is refused, naming both and the command', async () => {
+test('a run records its kind (and engine); --resume of the other kind is refused, naming both and the command', async () => {
   const s = tmp();
   await sft({ config: sftConfig, out: s, factory: toyFactory, problems, ...quiet });
-  assert.deepEqual(JSON.parse(readFileSync(join(s, 'run.json'), 'utf8')), { kind: 'sft' });
+  assert.deepEqual(JSON.parse(readFileSync(join(s, 'run.json'), 'utf8')), { kind: 'sft', engine: 'toy engine 1' });
   const metrics = readFileSync(join(s, 'metrics.jsonl'), 'utf8');
   await rejectsWith(runRl(s, rl([['trainer.total_steps', '4']]), { resume: true }), /holds an sft run .*run\.json.*not an rl one: continue it with `pgpo sft --resume /);
   assert.equal(readFileSync(join(s, 'metrics.jsonl'), 'utf8'), metrics, 'the SFT run was touched');

@@ -32,6 +32,8 @@ export class ToyPolicy implements Policy {
   readonly eos = EOS;
   /** Set by tests to make the next gradient non-finite. */
   poison = false;
+  /** What "computes" it (Policy.engine): tests change it to resume a run on another engine. */
+  engine = 'toy engine 1';
   private gW: Float64Array;
   private gU: Float64Array;
   private m: Float64Array;

@@ -125,6 +125,45 @@ test('interrupting and resuming reproduces an uninterrupted run exactly', async 
   assert.deepEqual(wb.m, wa.m);
 });
 
+test('a run resumed on another engine says so once and records it; resumed on the same one it says nothing', async () => {
+  const out = tmp();
+  const runJson = () => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+  await train({
+    config: config('dapo', [
+      ['trainer.total_steps', '2'],
+      ['trainer.save_freq', '2'],
+    ]),
+    out,
+    factory: toyFactory,
+    problems: problems(12),
+    reward,
+    ...quiet,
+  });
+  assert.deepEqual(runJson(), { kind: 'rl', engine: 'toy engine 1' });
+  const on = (engine: string) => ({
+    ...toyFactory,
+    async load(dir: string) {
+      const r = await toyFactory.load(dir);
+      (r.policy as ToyPolicy).engine = engine;
+      return r;
+    },
+  });
+  const resume = async (engine: string, steps: string) => {
+    const lines: string[] = [];
+    const c = config('dapo', [
+      ['trainer.total_steps', steps],
+      ['trainer.save_freq', '2'],
+    ]);
+    await train({ config: c, out, factory: on(engine), problems: problems(12), reward, resume: true, ...quiet, log: (l) => lines.push(l) });
+    return lines.filter((l) => l.includes('engine'));
+  };
+  const moved = await resume('toy engine 2', '4');
+  assert.equal(moved.length, 1, moved.join('\n'));
+  assert.match(moved[0], /was computed on toy engine 1 and continues on toy engine 2: from here its numbers match an uninterrupted run's only to float rounding/);
+  assert.equal(runJson().engine, 'toy engine 2');
+  assert.deepEqual(await resume('toy engine 2', '6'), []);
+});
+
 test('a restart request checkpoints the run, and resuming it in a fresh start matches an uninterrupted run', async () => {
   const cfg = config('dapo', [
     ['trainer.total_steps', '4'],

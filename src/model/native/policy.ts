@@ -32,7 +32,8 @@ import { rolloutLoop, samplingPlan } from '../rollouts.ts';
 import { checkCotangents, checkMode, checkTemperature, leafRates } from '../policy-checks.ts';
 import { ocrTargets } from '../ocr.ts';
 import { readCheckpoint, writeCheckpoint } from '../checkpoint.ts';
-import { blas } from './blas.ts';
+import { blas, blasSummary } from './blas.ts';
+import { simdKernels } from './simd/simd.ts';
 import { sharedHelpers } from './helper-threads.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
 import { expNonPos, linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
@@ -44,6 +45,11 @@ export class NativePolicy implements Policy {
   readonly tokenizer: Tokenizer;
   readonly logitScale = LOGIT_SCALE;
   readonly backend = 'native';
+
+  get engine(): string {
+    const simd = simdKernels();
+    return `native: ${blasSummary()}; ${simd ? `WebAssembly SIMD kernels ${simd.digest}` : 'JavaScript loops (no SIMD kernels)'}`;
+  }
   private readonly layout: ParamLayout;
   private readonly theta: Float32Array;
   private readonly grad: Float32Array;

@@ -11,6 +11,7 @@
  * in float64, which rounds differently in the last bits).
  */
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // the little of WebAssembly's JS API used here (this project's lib settings do not declare it)
@@ -46,10 +47,13 @@ export class SimdKernels {
   private readonly module: object;
   private sharedModule: object | null = null;
   private heap: Float32Array;
+  /** The first 12 hex digits of kernels.wasm's SHA-256: which kernels (and so which last bits) these are. */
+  readonly digest: string;
 
-  constructor(module: object, k: Exports) {
+  constructor(module: object, k: Exports, digest: string) {
     this.module = module;
     this.k = k;
+    this.digest = digest;
     this.heap = new Float32Array(k.memory.buffer);
   }
 
@@ -289,11 +293,13 @@ export function simdKernels(): SimdKernels | null {
   if (kernels !== undefined) return kernels;
   if (process.env.PGPO_SIMD === '0') return (kernels = null);
   let module: object;
+  const bytes = readFileSync(new URL('./kernels.wasm', import.meta.url));
   try {
-    module = new WebAssembly.Module(readFileSync(new URL('./kernels.wasm', import.meta.url)));
+    module = new WebAssembly.Module(bytes);
   } catch (err) {
     if (err instanceof WebAssembly.CompileError) return (kernels = null); // no SIMD in this runtime: ops.ts's loops
     throw err;
   }
-  return (kernels = new SimdKernels(module, new WebAssembly.Instance(module, {}).exports as unknown as Exports));
+  const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  return (kernels = new SimdKernels(module, new WebAssembly.Instance(module, {}).exports as unknown as Exports, digest));
 }
