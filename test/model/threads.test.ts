@@ -63,6 +63,42 @@ test('attention forward and backward on a helper thread: the same bits as on thi
   }
 });
 
+test('idle helpers stop after their idle time and start again when next needed, with the same bits', async () => {
+  const rng = Rng.seeded('threads.test idle');
+  const [H, D] = [2, 8];
+  const spec: AttnSpec = {
+    groups: [
+      { p0: 0, S: 6, resp: [4, 3] },
+      { p0: 13, S: 5, resp: [2, 4] },
+    ],
+    causal: true,
+    H,
+    D,
+  };
+  const rows = 24;
+  const shared = (n: number) => new Float32Array(new SharedArrayBuffer(4 * n));
+  const qkv = shared(rows * 3 * H * D);
+  for (let i = 0; i < qkv.length; i++) qkv[i] = rng.normal();
+  const forward = (h: HelperThreads | null) => {
+    const out = shared(rows * H * D);
+    attentionForward(out, shared(probsLayout(spec).total), qkv, spec, h);
+    return out;
+  };
+  const helpers = new HelperThreads(1, 150);
+  try {
+    const one = forward(null);
+    assert.ok(await helpers.whenReady(), 'the helper thread did not start');
+    assert.deepEqual(forward(helpers), one);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(helpers.idleStops, 1, 'the idle helper was not stopped');
+    assert.ok(await helpers.whenReady(), 'the helper thread did not start again');
+    assert.deepEqual(forward(helpers), one);
+    assert.equal(helpers.sharedSections, 2, 'both sections must have run on a helper');
+  } finally {
+    helpers.dispose();
+  }
+});
+
 /** A fresh process's fingerprint of a policy's scores, gradients and samples. */
 function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number } {
   const root = join(import.meta.dirname, '..', '..');

@@ -13,7 +13,8 @@
  * `singleThreaded`): its own thread pool is not shared.
  *
  * HelperThreads: PGPO_THREADS (else the cores) minus one, none on one core, and only with
- * PGPO_HELPERS=1 (`sharedHelpers`). Workers are unref'd, so they should never keep the process alive.
+ * PGPO_HELPERS=1 (`sharedHelpers`). Workers are unref'd, so they should never keep the process
+ * alive, and are stopped after 10 s without a parallel section (started again when needed).
  */
 
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
@@ -28,19 +29,27 @@ interface Helper {
 
 export class HelperThreads {
   private readonly n: number;
+  private readonly idleMs: number;
   private helpers: Helper[] = [];
   private disposed = false;
+  private lastUse = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(n: number) {
+  /** idleMs: how long the workers may go without a parallel section before they are stopped (started again when next needed). */
+  constructor(n: number, idleMs = IDLE_MS) {
     this.n = n;
+    this.idleMs = idleMs;
   }
 
   /** Parallel sections that ran on the helpers (not all on this thread): benches and tests. */
   sharedSections = 0;
+  /** Times the workers were stopped for being idle (tests). */
+  idleStops = 0;
 
   /** Starts the helpers and resolves once they are ready (false if they could not start in time). */
   async whenReady(timeoutMs = 60_000): Promise<boolean> {
     const helpers = this.started();
+    this.touch();
     for (const since = Date.now(); Date.now() - since < timeoutMs;) {
       if (this.disposed || helpers.some((h) => Atomics.load(h.flag, 1) === 1)) return false;
       if (helpers.every((h) => Atomics.load(h.flag, 1) === 2)) return true;
@@ -83,6 +92,7 @@ export class HelperThreads {
   run(tasks: readonly HelperTask[], own: () => void): void {
     if (tasks.length > this.n) throw new Error(`${tasks.length} tasks for ${this.n} helpers`);
     const helpers = this.disposed ? [] : this.started();
+    this.touch();
     const failed = helpers.find((h) => Atomics.load(h.flag, 1) === 1);
     if (failed) {
       // an optimisation that could not start is not worth a run: say why once, go on without
@@ -135,11 +145,43 @@ export class HelperThreads {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     for (const h of this.helpers) void h.worker.terminate();
+  }
+
+  /**
+   * Notes a use, and arms the idle check: workers unused for idleMs are stopped. They are unref'd
+   * and should never keep a finished process alive, but one test process that had used them once
+   * did not exit (model.md#threads, cause unknown); stopping idle workers (from an unref'd timer,
+   * which fires while anything else keeps the process up) bounds any such wait to idleMs.
+   */
+  private touch(): void {
+    this.lastUse = Date.now();
+    if (this.idleTimer === null && this.helpers.length > 0) this.armIdle(this.idleMs);
+  }
+
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.disposed || this.helpers.length === 0) return;
+      const left = this.lastUse + this.idleMs - Date.now();
+      if (left > 0) return this.armIdle(left);
+      // still starting (loading the engine's modules): not idle yet
+      if (this.helpers.some((h) => Atomics.load(h.flag, 1) === 0)) return this.armIdle(this.idleMs);
+      for (const h of this.helpers) {
+        h.port.close();
+        void h.worker.terminate();
+      }
+      this.helpers = [];
+      this.idleStops++;
+    }, ms);
+    this.idleTimer.unref();
   }
 }
 
 const TASK_TIMEOUT_MS = 120_000;
+/** Idle helpers stop after this long (a trainer's steps use them every few seconds). */
+const IDLE_MS = 10_000;
 
 /** Keeps a worker's startup error where run() reads it (the failure message of its port). */
 const startErrors = new WeakMap<MessagePort, string>();
