@@ -478,9 +478,9 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $l4))))
 
-  ;; out[d] (+)= sum_j p[j] v[j ldv + d] over j < n (acc: add to out, else overwrite). D a
-  ;; multiple of 16, sixteen outputs at a time; ldv in bytes.
-  (func $pv (param $out i32) (param $p i32) (param $v i32) (param $n i32) (param $D i32) (param $ldv i32) (param $acc i32)
+  ;; out[d] (+)= sum_j p[j] v[j D + d] over j < n (acc: add to out, else overwrite). D a
+  ;; multiple of 16, sixteen outputs at a time.
+  (func $pv (param $out i32) (param $p i32) (param $v i32) (param $n i32) (param $D i32) (param $acc i32)
     (local $db i32) (local $d i32) (local $q i32) (local $qend i32) (local $w i32) (local $pv v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local.set $db (i32.shl (local.get $D) (i32.const 2)))
@@ -509,7 +509,7 @@
         (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $pv) (v128.load offset=32 (local.get $w)))))
         (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $pv) (v128.load offset=48 (local.get $w)))))
         (local.set $q (i32.add (local.get $q) (i32.const 4)))
-        (local.set $w (i32.add (local.get $w) (local.get $ldv)))
+        (local.set $w (i32.add (local.get $w) (local.get $db)))
         (br $lj)))
       (local.set $w (i32.add (local.get $out) (local.get $d)))
       (v128.store (local.get $w) (local.get $a0))
@@ -556,21 +556,16 @@
       ;; that the compiler keeps them
       (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $A))
         (then
-          (local.set $o (i32.shl (i32.load offset=16 (local.get $row)) (i32.const 2)))
-          (local.set $j (i32.add (local.get $kbase) (local.get $o)))
+          ;; o: the next row's response block; j runs over its key tiles, the value tiles are
+          ;; vbase - kbase further
+          (local.set $o (i32.sub (local.get $vbase) (local.get $kbase)))
+          (local.set $j (i32.add (local.get $kbase) (i32.shl (i32.load offset=16 (local.get $row)) (i32.const 2))))
           (local.set $n (i32.add (local.get $j) (i32.mul (i32.add (local.get $last) (i32.const 1)) (local.get $tile))))
           (block $dpf (loop $lpf
             (br_if $dpf (i32.ge_u (local.get $j) (local.get $n)))
-            (local.set $pf (f32.add (local.get $pf) (f32.load (local.get $j))))
+            (local.set $pf (f32.add (local.get $pf) (f32.add (f32.load (local.get $j)) (f32.load (i32.add (local.get $j) (local.get $o))))))
             (local.set $j (i32.add (local.get $j) (i32.const 64)))
-            (br $lpf)))
-          (local.set $j (i32.add (local.get $vbase) (local.get $o)))
-          (local.set $n (i32.add (local.get $j) (i32.mul (i32.add (local.get $last) (i32.const 1)) (local.get $tile))))
-          (block $dpf2 (loop $lpf2
-            (br_if $dpf2 (i32.ge_u (local.get $j) (local.get $n)))
-            (local.set $pf (f32.add (local.get $pf) (f32.load (local.get $j))))
-            (local.set $j (i32.add (local.get $j) (i32.const 64)))
-            (br $lpf2)))))
+            (br $lpf)))))
       (local.set $q (i32.add (local.get $qkv) (i32.shl (i32.mul (local.get $i) (i32.mul (local.get $C) (i32.const 3))) (i32.const 2))))
       (local.set $out (i32.add (local.get $att) (i32.shl (i32.mul (local.get $i) (local.get $C)) (i32.const 2))))
       ;; the new key into column t of the last tile (channel c 64 bytes apart), the scaled query
@@ -625,7 +620,7 @@
         (f32.store (i32.add (local.get $inv) (i32.shl (local.get $h) (i32.const 2)))
           (f32.div (f32.const 1) (call $exp_scratch (local.get $o) (i32.add (local.get $S) (i32.add (local.get $t) (i32.const 1))))))
         (call $pv (i32.add (local.get $out) (i32.mul (local.get $h) (local.get $db))) (local.get $o)
-          (i32.add (local.get $vp) (i32.mul (i32.mul (local.get $h) (local.get $Sp)) (local.get $db))) (local.get $S) (local.get $D) (local.get $db) (i32.const 0))
+          (i32.add (local.get $vp) (i32.mul (i32.mul (local.get $h) (local.get $Sp)) (local.get $db))) (local.get $S) (local.get $D) (i32.const 0))
         (local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br $lh2)))
       ;; the response's share, tile by tile, heads inner
@@ -639,19 +634,24 @@
           (call $pv (i32.add (local.get $out) (i32.mul (local.get $h) (local.get $db)))
             (i32.add (i32.add (local.get $sc) (i32.mul (local.get $h) (local.get $lsb))) (i32.shl (i32.add (local.get $S) (i32.shl (local.get $j) (i32.const 4))) (i32.const 2)))
             (i32.add (i32.add (local.get $vr) (i32.mul (local.get $j) (local.get $tile))) (i32.shl (i32.mul (i32.shl (local.get $h) (i32.const 4)) (local.get $D)) (i32.const 2)))
-            (local.get $n) (local.get $D) (local.get $db) (i32.const 1))
+            (local.get $n) (local.get $D) (i32.const 1))
           (local.set $h (i32.add (local.get $h) (i32.const 1)))
           (br $lh3)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $lj2)))
-      ;; normalise: each head's output times its inverse sum
-      (local.set $c (i32.const 0))
+      ;; normalise: each head's output times its inverse sum (o runs over the row's C outputs)
+      (local.set $o (local.get $out))
+      (local.set $h (i32.const 0))
       (block $dn (loop $ln
-        (br_if $dn (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
-        (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $o))
-          (v128.load32_splat (i32.add (local.get $inv) (i32.shl (i32.div_u (local.get $c) (local.get $D)) (i32.const 2))))))
-        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br_if $dn (i32.ge_u (local.get $h) (local.get $H)))
+        (local.set $n (i32.add (local.get $o) (local.get $db)))
+        (local.set $sv (v128.load32_splat (i32.add (local.get $inv) (i32.shl (local.get $h) (i32.const 2)))))
+        (block $dd (loop $ld
+          (br_if $dd (i32.ge_u (local.get $o) (local.get $n)))
+          (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $o)) (local.get $sv)))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $ld)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br $ln)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $li)))
