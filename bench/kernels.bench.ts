@@ -13,7 +13,7 @@
 import { blas, blasSummary } from '../src/model/native/blas.ts';
 import { expNonPos, geluBackwardJs, geluForwardJs, layerNormBackwardJs, layerNormForwardJs } from '../src/model/native/ops.ts';
 import { type SimdKernels, simdKernels } from '../src/model/native/simd/simd.ts';
-import { cacheLayout, decodeAttentionJs, responseBlock } from '../src/model/native/decode.ts';
+import { attentionArgs, cacheLayout, decodeAttention, decodeAttentionJs, writeRows } from '../src/model/native/decode.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout, softmaxBlockJs } from '../src/model/native/attention.ts';
 import { HelperThreads } from '../src/model/native/helper-threads.ts';
 
@@ -160,12 +160,16 @@ function decodeAttentionPiece(simd: SimdKernels): [string, string, () => void, (
   const [G, R, H, Tmax, S, t] = [20, 8, 4, 64, 61, 32];
   const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 1);
   const A = G * R;
-  const args = { qkv: c.oQkv, att: c.oAtt, rows: c.oRows, A, H, D, t, T: c.T, alpha: 1 / Math.sqrt(D), kbase: 0, vbase: c.layerFloats, qs: c.oQs, sc: c.oSc, ls: c.ls };
+  const args = attentionArgs(c, H, D, 0, t, 0, A, 0);
   const kernel = simd.decodeKernel();
   const heap = kernel.floats(c.total);
   fill(heap.subarray(0, c.oRows), 0.019);
-  const rowsI = new Int32Array(heap.buffer, c.oRows * 4, 3 * A);
-  for (let i = 0; i < A; i++) rowsI.set([c.group[Math.floor(i / R)], responseBlock(c, Math.floor(i / R), i % R, C), S], 3 * i);
+  writeRows(
+    heap,
+    c,
+    Array.from({ length: A }, (_, i) => i),
+    C,
+  );
   const copy = Float32Array.from(heap);
   return ['decode attention, one layer (decode.ts)', `${A} rows, prefix ${S}, column ${t}`, () => decodeAttentionJs(copy, args), () => kernel.attend(args)];
 }
@@ -210,40 +214,21 @@ if (b.threads > 1) {
     }
     if (simd) {
       // a sample call's decode attention (64 steps x 4 layers, 160 rows) on the shared-memory
-      // kernel, its rows halved between this thread and a helper as decode.ts splits them
+      // kernel, on this thread alone and with its rows split with a helper (decode.ts)
       const [G, R, H, Tmax, S, L] = [20, 8, 4, 64, 61, 4];
       const A = G * R;
       const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, L, 2);
       const kernel = simd.decodeKernel(true);
       const heap = kernel.floats(c.total);
       fill(heap.subarray(0, c.oRows), 0.019);
-      const rowsI = new Int32Array(heap.buffer, c.oRows * 4, 3 * A);
-      for (let i = 0; i < A; i++) rowsI.set([c.group[Math.floor(i / R)], responseBlock(c, Math.floor(i / R), i % R, C), S], 3 * i);
-      const args = (l: number, t: number, a0: number, a1: number, p: number) => ({
-        qkv: c.oQkv + a0 * C3,
-        att: c.oAtt + a0 * C,
-        rows: c.oRows + 3 * a0,
-        A: a1 - a0,
-        H,
-        D,
-        t,
-        T: c.T,
-        alpha: 1 / Math.sqrt(D),
-        kbase: 2 * l * c.layerFloats,
-        vbase: 2 * l * c.layerFloats + c.layerFloats,
-        qs: c.oQs + p * c.scratch,
-        sc: c.oSc + p * c.scratch,
-        ls: c.ls,
-      });
+      writeRows(
+        heap,
+        c,
+        Array.from({ length: A }, (_, i) => i),
+        C,
+      );
       const sampleCall = (h: HelperThreads | null) => {
-        for (let t = 0; t < Tmax; t++)
-          for (let l = 0; l < L; l++) {
-            if (!h) kernel.attend(args(l, t, 0, A, 0));
-            else {
-              const a = args(l, t, A / 2, A, 1);
-              h.run([{ message: { op: 'decodeAttention', memory: kernel.shared, args: a }, here: () => kernel.attend(a) }], () => kernel.attend(args(l, t, 0, A / 2, 0)));
-            }
-          }
+        for (let t = 0; t < Tmax; t++) for (let l = 0; l < L; l++) decodeAttention(heap, c, kernel, h, H, D, l, t, A);
       };
       const [one, two] = [usPerCall(() => sampleCall(null), 1) / 1000, usPerCall(() => sampleCall(helpers), 1) / 1000];
       console.log(`| decode attention of a sample call (${A} rows, 64 steps x ${L} layers, decode.ts) | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(one / two).toFixed(2)}x |`);

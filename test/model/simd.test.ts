@@ -12,7 +12,7 @@ import { simdKernels } from '../../src/model/native/simd/simd.ts';
 import { compileKernels } from '../../src/model/native/simd/compile.ts';
 import { geluBackwardJs, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
 import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
-import { cacheLayout, decodeAttentionJs, responseBlock } from '../../src/model/native/decode.ts';
+import { attentionArgs, cacheLayout, decodeAttentionJs, writeRows } from '../../src/model/native/decode.ts';
 
 const simd = simdKernels();
 const rng = Rng.seeded('simd.test');
@@ -142,30 +142,11 @@ test("decode attention: the kernel writes the step's keys and values where the J
     const kernel = simd!.decodeKernel();
     const heap = kernel.floats(c.total);
     heap.set(randn(c.oRows, 0.7));
-    const rows = new Int32Array(heap.buffer, c.oRows * 4, 3 * A);
-    slots.forEach((slot, i) => {
-      const g = Math.floor(slot / R);
-      rows.set([c.group[g], responseBlock(c, g, slot % R, C), S[g]], 3 * i);
-    });
+    writeRows(heap, c, slots, C);
     const ref = Float32Array.from(heap.subarray(0, c.total));
     const split = Float32Array.from(heap.subarray(0, c.total));
     // rows a0..a1 on thread p's scratch, as decode.ts splits them over helper threads
-    const args = (a0: number, a1: number, p: number) => ({
-      qkv: c.oQkv + a0 * 3 * C,
-      att: c.oAtt + a0 * C,
-      rows: c.oRows + 3 * a0,
-      A: a1 - a0,
-      H,
-      D,
-      t,
-      T: c.T,
-      alpha: 1 / Math.sqrt(D),
-      kbase: 0,
-      vbase: c.layerFloats,
-      qs: c.oQs + p * c.scratch,
-      sc: c.oSc + p * c.scratch,
-      ls: c.ls,
-    });
+    const args = (a0: number, a1: number, p: number) => attentionArgs(c, H, D, 0, t, a0, a1, p);
     kernel.attend(args(0, A, 0));
     decodeAttentionJs(ref, args(0, A, 0));
     const F2 = 2 * c.layerFloats;

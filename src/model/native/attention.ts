@@ -18,7 +18,7 @@
 import { gemm } from './blas.ts';
 import { expNonPos } from './ops.ts';
 import { simdKernels } from './simd/simd.ts';
-import { type HelperThreads, splitByCost } from './helper-threads.ts';
+import type { HelperThreads } from './helper-threads.ts';
 
 export interface AttnGroup {
   /** First row of the prefix. */
@@ -149,15 +149,11 @@ function probsStart(spec: AttnSpec, g0: number): number {
 export function attentionForward(out: Float32Array, probs: Float32Array, qkv: Float32Array, spec: AttnSpec, helpers: HelperThreads | null = null): void {
   const G = spec.groups.length;
   if (!helpers || G < 2) return attentionForwardGroups(out, probs, qkv, spec, 0, G);
-  const ends = splitByCost(
-    spec.groups.map(blockFloats), // a group's cost: its probabilities (all heads alike)
-    helpers.parts,
-  );
-  const tasks = ends.slice(1).map((g1, i) => {
-    const sh: AttentionForwardShare = { out, probs, qkv, spec, g0: ends[i], g1 };
-    return { message: { op: 'attentionForward', ...sh }, here: () => attentionForwardGroups(out, probs, qkv, spec, sh.g0, g1) };
-  });
-  helpers.run(tasks, () => attentionForwardGroups(out, probs, qkv, spec, 0, ends[0]));
+  // a group's cost: its probabilities (all heads alike)
+  helpers.runShares(spec.groups.map(blockFloats), (g0, g1) => ({
+    message: { op: 'attentionForward', out, probs, qkv, spec, g0, g1 },
+    here: () => attentionForwardGroups(out, probs, qkv, spec, g0, g1),
+  }));
 }
 
 /** A helper's share of attentionForward (helper-tasks.ts): groups [g0, g1). */
@@ -240,15 +236,10 @@ export function attentionBackward(
   dqkv.fill(0, 0, rows * 3 * spec.H * spec.D);
   const G = spec.groups.length;
   if (!helpers || G < 2) return attentionBackwardGroups(dqkv, dout, probs, qkv, spec, 0, G, scratch[0]);
-  const ends = splitByCost(
-    spec.groups.map(blockFloats), // a group's cost: its probabilities (all heads alike)
-    helpers.parts,
-  );
-  const tasks = ends.slice(1).map((g1, i) => {
-    const sh: AttentionBackwardShare = { dqkv, dout, probs, qkv, spec, g0: ends[i], g1, scratch: scratch[i + 1] };
-    return { message: { op: 'attentionBackward', ...sh }, here: () => attentionBackwardGroups(dqkv, dout, probs, qkv, spec, sh.g0, g1, sh.scratch) };
-  });
-  helpers.run(tasks, () => attentionBackwardGroups(dqkv, dout, probs, qkv, spec, 0, ends[0], scratch[0]));
+  helpers.runShares(spec.groups.map(blockFloats), (g0, g1, p) => ({
+    message: { op: 'attentionBackward', dqkv, dout, probs, qkv, spec, g0, g1, scratch: scratch[p] },
+    here: () => attentionBackwardGroups(dqkv, dout, probs, qkv, spec, g0, g1, scratch[p]),
+  }));
 }
 
 /** attentionBackward over groups [g0, g1) only (dqkv already zeroed). */

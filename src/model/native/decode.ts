@@ -23,7 +23,7 @@ import { type Arena, type Weights, decoderForward, visionForward } from './model
 import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { planBatches } from './plan.ts';
 import { type DecodeAttentionArgs, type DecodeKernel, simdKernels } from './simd/simd.ts';
-import { splitByCost } from './helper-threads.ts';
+import type { HelperThreads } from './helper-threads.ts';
 
 /**
  * Every key and value a decode step attends to, per layer, and the step's staging, in one float
@@ -88,9 +88,42 @@ export function responseBlock(c: CacheLayout, g: number, r: number, C: number): 
   return c.group[g] + C * ((c.S[g] + 3) & ~3) + r * C * c.T;
 }
 
+/** Each open row's group block, response block and prefix length into the layout's row table (`rows`): slot g R + r is group g's response r. */
+export function writeRows(heap: Float32Array, c: CacheLayout, slots: ArrayLike<number>, C: number): Int32Array {
+  const rows = new Int32Array(heap.buffer, heap.byteOffset + c.oRows * 4, 3 * slots.length);
+  for (let i = 0; i < slots.length; i++) {
+    const g = Math.floor(slots[i] / c.R);
+    rows[3 * i] = c.group[g];
+    rows[3 * i + 1] = responseBlock(c, g, slots[i] - g * c.R, C);
+    rows[3 * i + 2] = c.S[g];
+  }
+  return rows;
+}
+
+/** Where layer l's attention at step t finds rows a0..a1 of the row table, on thread p's scratch. */
+export function attentionArgs(c: CacheLayout, H: number, D: number, l: number, t: number, a0: number, a1: number, p: number): DecodeAttentionArgs {
+  const C = H * D;
+  const F = c.layerFloats;
+  return {
+    qkv: c.oQkv + a0 * 3 * C,
+    att: c.oAtt + a0 * C,
+    rows: c.oRows + 3 * a0,
+    A: a1 - a0,
+    H,
+    D,
+    t,
+    T: c.T,
+    alpha: 1 / Math.sqrt(D),
+    kbase: 2 * l * F,
+    vbase: 2 * l * F + F,
+    qs: c.oQs + p * c.scratch,
+    sc: c.oSc + p * c.scratch,
+    ls: c.ls,
+  };
+}
+
 /** The layout, the memory it lives in, and what prefill leaves for the first step. */
 export interface KvCache extends CacheLayout {
-  readonly Tmax: number;
   readonly heap: Float32Array;
   /** The WebAssembly instance the heap belongs to, or null (the JavaScript loops, `decodeAttentionJs`). */
   readonly kernel: DecodeKernel | null;
@@ -139,7 +172,7 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
       }
     });
   });
-  return { ...layout, Tmax, heap, kernel, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
+  return { ...layout, heap, kernel, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
 }
 
 /**
@@ -152,7 +185,7 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const D = C / H;
   const C3 = 3 * C;
   const A = slots.length;
-  const { R, T, heap } = cache;
+  const { heap } = cache;
   const x = arena.get('dec1.x', A * C);
   for (let i = 0; i < A; i++) {
     const to = tokens[i] * C;
@@ -167,53 +200,11 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const x1 = arena.get('dec1.x1', A * C);
   const f = arena.get('dec1.f', A * M);
   // each open row's blocks and prefix length, the same for every layer
-  const rows = new Int32Array(heap.buffer, heap.byteOffset + cache.oRows * 4, 3 * A);
-  for (let i = 0; i < A; i++) {
-    const g = Math.floor(slots[i] / R);
-    rows[3 * i] = cache.group[g];
-    rows[3 * i + 1] = responseBlock(cache, g, slots[i] - g * R, C);
-    rows[3 * i + 2] = cache.S[g];
-  }
-  const F = cache.layerFloats;
-  // rows a0..a1 of layer l, on the scratch of thread p
-  const args = (l: number, a0: number, a1: number, p: number): DecodeAttentionArgs => ({
-    qkv: cache.oQkv + a0 * C3,
-    att: cache.oAtt + a0 * C,
-    rows: cache.oRows + 3 * a0,
-    A: a1 - a0,
-    H,
-    D,
-    t,
-    T,
-    alpha: 1 / Math.sqrt(D),
-    kbase: 2 * l * F,
-    vbase: 2 * l * F + F,
-    qs: cache.oQs + p * cache.scratch,
-    sc: cache.oSc + p * cache.scratch,
-    ls: cache.ls,
-  });
-  // with helper threads (and the cache on shared memory), the rows split between them by cost
-  const kernel = cache.kernel;
-  const helpers = kernel?.shared ? arena.helpers : null;
-  const ends = helpers
-    ? splitByCost(
-        Array.from({ length: A }, (_, i) => rows[3 * i + 2] + t + 1),
-        helpers.parts,
-      )
-    : [A];
-  const attend = (l: number) => {
-    if (!kernel) return decodeAttentionJs(heap, args(l, 0, A, 0));
-    if (!helpers) return kernel.attend(args(l, 0, A, 0));
-    const tasks = ends.slice(1).map((a1, i) => {
-      const a = args(l, ends[i], a1, i + 1);
-      return { message: { op: 'decodeAttention', memory: kernel.shared, args: a }, here: () => kernel.attend(a) };
-    });
-    helpers.run(tasks, () => kernel.attend(args(l, 0, ends[0], 0)));
-  };
+  writeRows(heap, cache, slots, C);
   w.decoder.forEach((bw, l) => {
     layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    attend(l);
+    decodeAttention(heap, cache, cache.kernel, arena.helpers, H, D, l, t, A);
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
     addInto(x1, x, A * C);
     layerNormForward(ln, mean, rstd, x1, bw.ln2g, bw.ln2b, A, C);
@@ -226,6 +217,25 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const logits = arena.get('dec1.logits', A * V);
   gemm(false, false, A, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, logits, V);
   return logits;
+}
+
+/**
+ * Layer l's attention at step t for the A rows of the row table (`writeRows`): the kernel, its
+ * rows split over the helper threads by cost when its memory is shared, or without the SIMD
+ * kernels the JavaScript loops.
+ */
+export function decodeAttention(heap: Float32Array, c: CacheLayout, kernel: DecodeKernel | null, helpers: HelperThreads | null, H: number, D: number, l: number, t: number, A: number): void {
+  if (!kernel) return decodeAttentionJs(heap, attentionArgs(c, H, D, l, t, 0, A, 0));
+  if (!helpers || !kernel.shared) return kernel.attend(attentionArgs(c, H, D, l, t, 0, A, 0));
+  const rows = new Int32Array(heap.buffer, heap.byteOffset + c.oRows * 4, 3 * A);
+  const memory = kernel.shared;
+  helpers.runShares(
+    Array.from({ length: A }, (_, i) => rows[3 * i + 2] + t + 1), // a row's cost: the keys it reads
+    (a0, a1, p) => {
+      const args = attentionArgs(c, H, D, l, t, a0, a1, p);
+      return { message: { op: 'decodeAttention', memory, args }, here: () => kernel.attend(args) };
+    },
+  );
 }
 
 /**

@@ -85,6 +85,19 @@ export class HelperThreads {
   }
 
   /**
+   * A parallel section over items with these costs: contiguous shares balanced by cost
+   * (`splitByCost`), share(i0, i1, p) describing the items [i0, i1) of thread p: p = 0 runs here
+   * (its `here`), p >= 1 on helper p - 1 (its message).
+   */
+  runShares(costs: readonly number[], share: (i0: number, i1: number, p: number) => HelperTask): void {
+    const ends = splitByCost(costs, this.parts);
+    this.run(
+      ends.slice(1).map((i1, i) => share(ends[i], i1, i + 1)),
+      share(0, ends[0], 0).here,
+    );
+  }
+
+  /**
    * Runs tasks[i] on helper i and `own` on this thread at the same time; returns when every one
    * is done, rethrowing a helper's error. Until the helpers have started (and after dispose),
    * runs them all here.
