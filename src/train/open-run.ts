@@ -142,7 +142,6 @@ export async function openRun<S extends { step: number }>(opts: {
     if (changes.length) writeFileAtomic(rd.configPath, configToYaml(config));
     rd.recordKind(kind);
     for (const c of changes) opts.log(`--resume: ${describeChange(c)} (recorded in ${rd.configPath})`);
-    noteEngine(rd, resumed?.policy.engine, opts.log);
     return { lock, resumed };
   } catch (err) {
     lock.release();
@@ -151,20 +150,22 @@ export async function openRun<S extends { step: number }>(opts: {
 }
 
 /**
- * A resumed run continues bit for bit only on the engine that computed it (library, kernels,
- * threads: docs/model.md#blas-kernels-and-reproducibility); on another it says so, once, and
- * records the new one. A run from before engines were recorded gets this one, silently.
+ * Records in run.json the engine that computes the run from here (Policy.engine), once its
+ * policy exists. A run continued from a checkpoint repeats an uninterrupted one bit for bit only
+ * on the engine that computed it (library, kernels, threads:
+ * docs/model.md#blas-kernels-and-reproducibility): on another, this says so, once. A fresh run, one
+ * started again from step 0, or one from before engines were recorded, just records it.
  */
-function noteEngine(rd: RunDir, now: string | undefined, log: (line: string) => void): void {
-  if (!now) return;
+export function recordEngine(rd: RunDir, engine: string | undefined, continued: boolean, log: (line: string) => void): void {
+  if (!engine) return;
   const was = rd.engine();
-  if (was === now) return;
-  if (was !== null) {
+  if (was === engine) return;
+  if (continued && was !== null) {
     log(
-      `--resume: ${rd.path} was computed on ${was} and continues on ${now}: from here its numbers match an uninterrupted run's only to float rounding (docs/model.md#blas-kernels-and-reproducibility; recorded in ${rd.kindPath})`,
+      `--resume: ${rd.path} was computed on ${was} and continues on ${engine}: from here its numbers match an uninterrupted run's only to float rounding (docs/model.md#blas-kernels-and-reproducibility; recorded in ${rd.kindPath})`,
     );
   }
-  rd.recordEngine(now);
+  rd.recordEngine(engine);
 }
 
 /** The allowed changes `config` makes to the run's recorded one; a disallowed one is an error naming the key and both values. */

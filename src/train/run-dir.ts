@@ -249,12 +249,11 @@ export class RunDir {
     if (now && now.pid === mine.pid && now.since === mine.since && now.host === mine.host) rmSync(this.lockPath, { force: true });
   }
 
-  init(configYaml: string, kind: RunKind, engine?: string): void {
+  init(configYaml: string, kind: RunKind): void {
     ensureDir(this.checkpoints);
     // config first: a folder with run.json but no config.yaml could be neither resumed nor restarted
     writeFileAtomic(this.configPath, configYaml);
     this.recordKind(kind);
-    if (engine) this.recordEngine(engine);
     // a fresh run starts its own metrics: lines left by an earlier run whose config is gone are not its steps
     writeFileAtomic(this.metricsPath, '');
   }

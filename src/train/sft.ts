@@ -15,7 +15,7 @@ import type { Problem } from '../core/problem.ts';
 import { Progress } from './progress.ts';
 import { RunDir } from './run-dir.ts';
 import { learningRate } from './schedule.ts';
-import { openRun } from './open-run.ts';
+import { openRun, recordEngine } from './open-run.ts';
 import { TrainError } from './trainer.ts';
 import { Rng } from '../engine/rng.ts';
 import { arithmeticDrill, ladderArithmeticDrill, readingDrill, type Drill } from '../tasks/drills.ts';
@@ -104,12 +104,11 @@ export async function sft(opts: SftOptions): Promise<SftResult> {
       lock.release();
       throw err;
     }
-    if (opts.resume) {
-      log(`resuming SFT in ${opts.out} from step 0 (it stopped before its first checkpoint)`);
-      if (policy.engine) rd.recordEngine(policy.engine); // starting again from step 0: on this engine
-    } else rd.init(configToYaml(config), 'sft', policy.engine);
+    if (opts.resume) log(`resuming SFT in ${opts.out} from step 0 (it stopped before its first checkpoint)`);
+    else rd.init(configToYaml(config), 'sft');
     log(`SFT: fresh ${config.worker.actor.model} policy, ${policy.paramCount.toLocaleString('en-US')} parameters`);
   }
+  recordEngine(rd, policy.engine, resumed !== null, log);
   const stream = new ProblemStream(opts.problems, `sft:${config.trainer.seed}`);
   const progress = new Progress({ total: s.total_steps, label: 'sft', stream: opts.progressStream });
   const shares = sftBatchShares(s);

@@ -14,7 +14,7 @@ import { namesUnder } from '../engine/tree.ts';
 import { configToYaml, type TrainConfig } from './config.ts';
 import { measuresPgVar } from './experiment.ts';
 import { exampleLines, tokenLines } from './logging.ts';
-import { loadCheckpointPolicy, openRun } from './open-run.ts';
+import { loadCheckpointPolicy, openRun, recordEngine } from './open-run.ts';
 import type { Policy, PolicyFactory } from '../core/policy.ts';
 import { ProblemStream } from './problems.ts';
 import type { Problem, RewardFn } from '../core/problem.ts';
@@ -133,11 +133,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     throw err;
   }
   // a fresh run's folder is written only once its policy exists: a run that cannot start leaves none
-  if (!opts.resume) rd.init(configToYaml(config), 'rl', policy.engine);
-  else {
-    log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})${resumed ? '' : ' (it stopped before its first checkpoint)'}`);
-    if (!resumed && policy.engine) rd.recordEngine(policy.engine); // starting again from step 0: on this engine
-  }
+  if (!opts.resume) rd.init(configToYaml(config), 'rl');
+  else log(`resuming ${opts.out} from step ${state.step} (cursor ${state.cursor})${resumed ? '' : ' (it stopped before its first checkpoint)'}`);
+  recordEngine(rd, policy.engine, resumed !== null, log);
   return runLoop(opts, rd, state, policy, refPolicy, lock, log);
 }
 
