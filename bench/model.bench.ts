@@ -11,12 +11,12 @@
  * its threads sit idle), while the native engine leaves nothing behind but its buffers.
  */
 import { cpus, totalmem } from 'node:os';
-import { initEngine, engineThreads } from '../src/engine/jax.ts';
+import { initEngine, engineSummary } from '../src/engine/jax.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { makeRgbImage, type RgbImage } from '../src/core/image.ts';
 import { VlmPolicy, type PresetName } from '../src/model/index.ts';
-import { NativePolicy } from '../src/model/native/policy.ts';
-import { blas, blasSummary, gemm } from '../src/model/native/blas.ts';
+import { NativePolicy, nativeEngine } from '../src/model/native/policy.ts';
+import { blas, gemm } from '../src/model/native/blas.ts';
 import { planBatches } from '../src/model/native/plan.ts';
 import { type ModelConfig, dims, modelConfig } from '../src/model/config.ts';
 import { forwardFlops } from '../src/model/flops.ts';
@@ -165,7 +165,7 @@ for (const backend of runOrder) {
 const b = blas();
 console.log(`\n### ${preset}: ${probe.paramCount.toLocaleString('en-US')} parameters, vocabulary ${V}, ${cfg.image.size}x${cfg.image.size} images in ${dims(cfg).N} patches\n`);
 console.log(
-  `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; jax-js 0.1.25 wasm (${engineThreads()} threads); native: ${blasSummary()}${b.kernelNote ? `\n\n${b.kernelNote}` : ''}`,
+  `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${engineSummary()}; ${nativeEngine()}${b.kernelNote ? `\n\n${b.kernelNote}` : ''}`,
 );
 console.log(
   `sgemm bound (this run): ${bound.toFixed(0)} GFLOP/s, the decoder's weight products at ${trainRows} rows (${boundRates.map((r, i) => `${boundShapes[i].join('x')}: ${r.rate.toFixed(0)}`).join(', ')})\n`,

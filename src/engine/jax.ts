@@ -5,10 +5,16 @@
  */
 
 import './worker-shim.ts';
+import { engineThreads } from './worker-shim.ts';
 import { init, defaultDevice, numpy as np } from '@jax-js/jax';
 
 export { engineHeapBytes, engineThreads } from './worker-shim.ts';
 export * from '@jax-js/jax';
+
+/** What computes on this engine, for run records and benchmark headers (Policy.engine). */
+export function engineSummary(): string {
+  return `jax-js 0.1.25 wasm (${engineThreads()} threads)`;
+}
 
 let ready: Promise<void> | null = null;
 

@@ -24,7 +24,7 @@ import type {
   SampleOptions,
   StepResult,
 } from '../core/policy.ts';
-import { engineThreads, initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
+import { engineSummary, initEngine, jit, valueAndGrad, numpy as np, nn, tree as jtree, f32, i32, toF32 } from '../engine/jax.ts';
 import { Rng } from '../engine/rng.ts';
 import { type ParamTree, disposeTree, fromNamed, mapNamed, namedLeaves, paramCount, refTree, treeFromHost, treeToHost, zerosLike } from '../engine/tree.ts';
 import { type AdamWState, type LeafLr, adamwInit, adamwStep, sgdStep, clipScale, disposeAdamW, globalNorm } from '../engine/adamw.ts';
@@ -160,7 +160,7 @@ export class VlmPolicy implements Policy {
   }
 
   readonly logitScale = LOGIT_SCALE;
-  readonly engine = `jax-js 0.1.25 wasm (${engineThreads()} threads)`;
+  readonly engine = engineSummary();
 
   get vocabSize(): number {
     return this.tokenizer.size;

@@ -40,16 +40,19 @@ import { expNonPos, linearBackward, linearForward, logSoftmaxRow } from './ops.t
 import { planBatches } from './plan.ts';
 import { decodeStep, prefill } from './decode.ts';
 
+/** What computes on the native engine, for run records and benchmark headers (Policy.engine): the BLAS library, kernels and threads, and the SIMD kernels' digest. */
+export function nativeEngine(): string {
+  const simd = simdKernels();
+  return `native: ${blasSummary()}; ${simd ? `WebAssembly SIMD kernels ${simd.digest}` : 'JavaScript loops (no SIMD kernels)'}`;
+}
+
 export class NativePolicy implements Policy {
   readonly config: ModelConfig;
   readonly tokenizer: Tokenizer;
   readonly logitScale = LOGIT_SCALE;
   readonly backend = 'native';
+  readonly engine = nativeEngine();
 
-  get engine(): string {
-    const simd = simdKernels();
-    return `native: ${blasSummary()}; ${simd ? `WebAssembly SIMD kernels ${simd.digest}` : 'JavaScript loops (no SIMD kernels)'}`;
-  }
   private readonly layout: ParamLayout;
   private readonly theta: Float32Array;
   private readonly grad: Float32Array;
