@@ -6,9 +6,9 @@
  * the same run. FLOPs are the useful ones (real tokens, no padding; a backward counts twice a
  * forward). Inputs come from a seeded generator; first calls (jax-js compiles there) are
  * reported apart. Options: --preset tiny|small (default small), --reps N (default 3, best is
- * reported), --backends jax,native. The native engine runs first: after jax-js in the same
- * process its sampling measured 3-10% slower than before it (jax-js leaves its 2 GiB heap behind;
- * its threads sit idle), while the native engine leaves nothing behind but its buffers.
+ * reported), --backends jax,native. The native engine runs first: a one-off timing found its
+ * sampling ~5% slower after jax-js in the same process (which keeps jax-js's 2 GiB heap) than
+ * before it (docs/performance.md).
  */
 import { cpus, totalmem } from 'node:os';
 import { initEngine, engineSummary } from '../src/engine/jax.ts';

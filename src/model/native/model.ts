@@ -144,7 +144,7 @@ export class ParamLayout {
 
 export class Arena {
   private readonly bufs = new Map<string, Float32Array>();
-  private readonly objects = new Map<string, unknown>();
+  private readonly objects = new Map<string, { bytes(): number }>();
   /** The threads attention is split over (helper-threads.ts), or null for this thread alone. */
   readonly helpers: HelperThreads | null;
 
@@ -176,8 +176,8 @@ export class Arena {
     return b.subarray(0, n);
   }
 
-  /** An object kept under this name, made on first use (decode.ts's WebAssembly instance). */
-  keep<T>(name: string, make: () => T): T {
+  /** An object kept under this name, made on first use (decode.ts's WebAssembly instance); its bytes count in `bytes()`. */
+  keep<T extends { bytes(): number }>(name: string, make: () => T): T {
     if (!this.objects.has(name)) this.objects.set(name, make());
     return this.objects.get(name) as T;
   }
@@ -186,7 +186,7 @@ export class Arena {
   bytes(): number {
     let n = 0;
     for (const b of this.bufs.values()) n += b.byteLength;
-    for (const o of this.objects.values()) if (typeof (o as { bytes?: unknown }).bytes === 'function') n += (o as { bytes(): number }).bytes();
+    for (const o of this.objects.values()) n += o.bytes();
     return n;
   }
 }
