@@ -3,7 +3,7 @@
  * CBLAS sgemm on the model's shapes (a train batch's weight product, a decode step's, and the
  * attention's per-head products of a train micro-batch), on one thread and on the library's
  * threads, and a decode step's weight product after other work, when OpenBLAS's threads have gone
- * to sleep (blas.ts `PARALLEL_MACS`); the attention softmax's exponential (ops.ts `expNonPos`)
+ * to sleep (blas.ts `PARALLEL_MACS`); the softmaxes' exponential (exp.ts `expNonPos`)
  * against Math.exp; the WebAssembly SIMD kernels (simd/) against the JavaScript loops they
  * replace, on a train batch's shapes, and a decode step's attention (decode.ts); and one layer's
  * attention on this thread against split with the helper threads (helper-threads.ts). Run it with
@@ -11,7 +11,8 @@
  * 4 heads of D 32, MLP 384; a train micro-batch of 8 prompts of 97 prefix rows and 8 responses of 48).
  */
 import { blas, blasSummary } from '../src/model/native/blas.ts';
-import { expNonPos, geluBackwardJs, geluForwardJs, layerNormBackwardJs, layerNormForwardJs } from '../src/model/native/ops.ts';
+import { geluBackwardJs, geluForwardJs, layerNormBackwardJs, layerNormForwardJs } from '../src/model/native/ops.ts';
+import { expNonPos } from '../src/model/exp.ts';
 import { type SimdKernels, simdKernels } from '../src/model/native/simd/simd.ts';
 import { attentionArgs, cacheLayout, decodeAttention, decodeAttentionJs, writeRows } from '../src/model/native/decode.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout, softmaxBlockJs } from '../src/model/native/attention.ts';
@@ -158,7 +159,7 @@ else {
  */
 function decodeAttentionPiece(simd: SimdKernels): [string, string, () => void, () => void] {
   const [G, R, H, Tmax, S, t] = [20, 8, 4, 64, 61, 32];
-  const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 1);
+  const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 3 * C, 1);
   const A = G * R;
   const args = attentionArgs(c, H, D, 0, t, 0, A, 0);
   const kernel = simd.decodeKernel();
@@ -217,7 +218,7 @@ if (b.threads > 1) {
       // kernel, on this thread alone and with its rows split with a helper (decode.ts)
       const [G, R, H, Tmax, S, L] = [20, 8, 4, 64, 61, 4];
       const A = G * R;
-      const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, L, 2);
+      const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 3 * C, L, 2);
       const kernel = simd.decodeKernel(true);
       const heap = kernel.floats(c.total);
       fill(heap.subarray(0, c.oRows), 0.019);

@@ -39,6 +39,7 @@ export type DecodeStep = (open: readonly number[], tokens: Int32Array, t: number
 export async function rolloutLoop(n: number, V: number, first: Float32Array, o: SampleOptions, rng: Rng, step: DecodeStep): Promise<Rollout[]> {
   const R = o.n;
   const pick = { temperature: o.temperature, topP: o.topP, greedy: !!o.greedy };
+  const scratch = new Float64Array(V);
   const tokens: number[][] = Array.from({ length: n * R }, () => []);
   const logps: number[][] = Array.from({ length: n * R }, () => []);
   const ents: number[][] = Array.from({ length: n * R }, () => []);
@@ -49,7 +50,7 @@ export async function rolloutLoop(n: number, V: number, first: Float32Array, o: 
     const open: number[] = [];
     for (let i = 0; i < n * R; i++) {
       if (done[i]) continue;
-      const c = pickToken(logits, rowOf(i) * V, V, pick, rng);
+      const c = pickToken(logits, rowOf(i) * V, V, pick, rng, scratch);
       tokens[i].push(c.token);
       logps[i].push(c.logp);
       ents[i].push(c.entropy);

@@ -8,6 +8,7 @@
  */
 
 import type { Rng } from '../engine/rng.ts';
+import { expNonPos } from './exp.ts';
 
 export interface Pick {
   readonly token: number;
@@ -23,8 +24,13 @@ export interface PickOptions {
   readonly greedy: boolean;
 }
 
-/** Picks from logits[off .. off + V). Non-finite logits are treated as -inf. */
-export function pickToken(logits: Float32Array, off: number, V: number, o: PickOptions, rng: Rng): Pick {
+/**
+ * Picks from logits[off .. off + V). Non-finite logits are treated as -inf. `scratch` (at least V
+ * floats) holds the row's exponentials: a caller picking row after row passes one, so that a
+ * decode step's hundreds of picks allocate nothing.
+ */
+export function pickToken(logits: Float32Array, off: number, V: number, o: PickOptions, rng: Rng, scratch: Float64Array = new Float64Array(V)): Pick {
+  if (!o.greedy && !(o.temperature > 0)) throw new Error(`sampling temperature must be > 0, got ${o.temperature} (use greedy for argmax)`);
   // the distribution the token comes from; dividing by 1 is exact, so temperature 1 is unchanged
   const temp = o.greedy ? 1 : o.temperature;
   let max = -Infinity;
@@ -36,33 +42,34 @@ export function pickToken(logits: Float32Array, off: number, V: number, o: PickO
       arg = i;
     }
   }
-  // e[i] = exp((logit - max) / T): the normaliser here and, divided by it, the draw's probabilities
-  const e = new Float64Array(V);
+  // e[i] = exp((logit - max) / T) (0 for a non-finite logit): the normaliser z here and, divided by
+  // it, the draw's probabilities. Entropy = -sum p log p with p = e / z and log p = (logit - max) /
+  // T - log z, from the same exponentials: log z - sum e (logit - max) / T / z (terms with e = 0
+  // contribute nothing).
+  const e = scratch;
   let z = 0;
-  for (let i = 0; i < V; i++) z += e[i] = Math.exp((logits[off + i] - max) / temp) || 0;
-  const logZ = max / temp + Math.log(z);
-  // entropy = -sum p log p with p = e / z and log p = (logit - max) / T - log z, from the same
-  // exponentials: log z - sum e (logit - max) / T / z (terms with e = 0 contribute nothing)
   let dot = 0;
-  for (let i = 0; i < V; i++) if (e[i] > 0) dot += e[i] * (logits[off + i] - max);
+  for (let i = 0; i < V; i++) {
+    const d = logits[off + i] - max;
+    const ei = expNonPos(d / temp); // d / temp <= 0; NaN (a non-finite logit) gives 0
+    e[i] = ei;
+    z += ei;
+    if (ei > 0) dot += ei * d;
+  }
+  const logZ = max / temp + Math.log(z);
   const entropy = z > 0 ? Math.log(z) - dot / temp / z : 0; // no finite logit (a diverged model): 0, as before
   let token = arg;
-  if (!o.greedy) token = drawNucleus(e, o, rng);
+  if (!o.greedy) token = drawNucleus(e, V, z, o, rng);
   return { token, logp: logits[off + token] / temp - logZ, entropy };
 }
 
-/** Draws an id with probability proportional to p (pickToken's exponentials; normalised here, in place). */
-function drawNucleus(p: Float64Array, o: PickOptions, rng: Rng): number {
-  if (!(o.temperature > 0)) throw new Error(`sampling temperature must be > 0, got ${o.temperature} (use greedy for argmax)`);
-  const V = p.length;
-  let z = 0;
-  for (let i = 0; i < V; i++) z += p[i];
-  for (let i = 0; i < V; i++) p[i] /= z;
+/** Draws an id in [0, V) with probability p[i] / z (pickToken's exponentials and their sum; normalised here, in place). */
+function drawNucleus(p: Float64Array, V: number, z: number, o: PickOptions, rng: Rng): number {
+  let whole = 0; // the normalised mass of every id (1 up to rounding)
+  for (let i = 0; i < V; i++) whole += p[i] /= z;
   if (o.topP >= 1) {
     // the whole distribution: the same draw as below over every id, without the list of ids
-    let total = 0;
-    for (let i = 0; i < V; i++) total += p[i];
-    let u = rng.float() * total;
+    let u = rng.float() * whole;
     for (let i = 0; i < V; i++) {
       u -= p[i];
       if (u < 0) return i;

@@ -15,7 +15,8 @@ import { Rng } from '../../src/engine/rng.ts';
 import { VlmPolicy } from '../../src/model/index.ts';
 import { NativePolicy } from '../../src/model/native/policy.ts';
 import { gemm } from '../../src/model/native/blas.ts';
-import { expNonPos, fastTanh } from '../../src/model/native/ops.ts';
+import { fastTanh } from '../../src/model/native/ops.ts';
+import { expNonPos } from '../../src/model/exp.ts';
 import { fixtureItems, maxAbsDiff, randomPerToken } from './helpers.ts';
 
 /** max |a - b| / max(1, |b|) over paired arrays. */

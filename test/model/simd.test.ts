@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Rng } from '../../src/engine/rng.ts';
 import { simdKernels } from '../../src/model/native/simd/simd.ts';
 import { compileKernels } from '../../src/model/native/simd/compile.ts';
-import { geluBackwardJs, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
+import { LN_EPS, geluBackwardJs, geluForward, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
 import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
 import { attentionArgs, cacheLayout, decodeAttentionJs, writeRows } from '../../src/model/native/decode.ts';
 
@@ -102,6 +102,33 @@ test('C not a multiple of 4: layerNormForward runs the loops themselves', () => 
   assert.deepEqual(y1, y0);
 });
 
+test("a decode step's elementwise work in place on the cache's memory: the bits of ops.ts's layer norm, GELU and Float32Array adds", () => {
+  const k = simd!.decodeKernel();
+  const [R, C, M] = [7, 36, 21]; // R C not a multiple of sixteen floats, R M not one of four
+  const [oX, oY, oLn, oMean, oRstd, oG, oB, oF, oGate] = [0, 256, 512, 768, 776, 784, 820, 856, 1004];
+  const heap = k.floats(1152);
+  const [x, y, g, b, f] = [randn(R * C), randn(R * C), randn(C), randn(C), randn(R * M, 2)];
+  heap.set(x, oX);
+  heap.set(y, oY);
+  heap.set(g, oG);
+  heap.set(b, oB);
+  heap.set(f, oF);
+  heap.fill(7, oF + R * M, oGate); // past the GELU's n, up to a multiple of 4: scratch
+  k.add(oX, oY, R * C);
+  const sum = Float32Array.from(x, (v, i) => v + y[i]);
+  assert.deepEqual(heap.subarray(oX, oX + R * C), sum);
+  assert.deepEqual(heap.subarray(oY, oY + R * C), y, 'add reads b only');
+  k.layerNorm(oLn, oMean, oRstd, oX, oG, oB, R, C, LN_EPS);
+  const [ln, mean, rstd] = [new Float32Array(R * C), new Float32Array(R), new Float32Array(R)];
+  layerNormForward(ln, mean, rstd, sum, g, b, R, C);
+  assert.deepEqual(heap.subarray(oLn, oLn + R * C), ln);
+  assert.deepEqual(heap.subarray(oMean, oMean + R), mean);
+  k.gelu(oF, oGate, R * M);
+  const gelu = new Float32Array(R * M);
+  geluForward(gelu, f, R * M);
+  assert.deepEqual(heap.subarray(oF, oF + R * M), gelu);
+});
+
 test('attention softmax block (prefix rows, then responses: one softmax over prefix and own past) and its backward', () => {
   for (const [S, causal, resp] of [
     [7, true, [3, 5, 1]],
@@ -136,7 +163,7 @@ test("decode attention: the kernel writes the step's keys and values where the J
     [2, 16, [3, 20], 3, 32, 31], // the last column of the last tile
   ] as const) {
     const C = H * D;
-    const c = cacheLayout(S, R, Tmax, H, D, 1, 2);
+    const c = cacheLayout(S, R, Tmax, H, D, 4 * H * D, 1, 2);
     const slots = Array.from({ length: S.length * R }, (_, i) => i).filter((i) => i % 3 !== 1); // g * R + r
     const A = slots.length;
     const kernel = simd!.decodeKernel();

@@ -16,7 +16,7 @@
  */
 
 import { gemm } from './blas.ts';
-import { expNonPos } from './ops.ts';
+import { expNonPos } from '../exp.ts';
 import { simdKernels } from './simd/simd.ts';
 import type { HelperThreads } from './helper-threads.ts';
 

@@ -20,7 +20,8 @@ import { dims } from '../config.ts';
 import type { ScoreItem } from '../../core/policy.ts';
 import { gemm } from './blas.ts';
 import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
-import { addInto, expNonPos, geluForward, layerNormForward, linearForward } from './ops.ts';
+import { LN_EPS, addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
+import { expNonPos } from '../exp.ts';
 import { planBatches } from './plan.ts';
 import { type DecodeAttentionArgs, type DecodeKernel, simdKernels } from './simd/simd.ts';
 import type { HelperThreads } from './helper-threads.ts';
@@ -40,9 +41,12 @@ import type { HelperThreads } from './helper-threads.ts';
  *       two runs of whole tiles, front to back (one head's columns scattered over its rows
  *       measured ~15% slower: the cache is ~50 MB, so these reads come from memory).
  *   staging: qkv [Amax, 3C] (the step's projections, written there by BLAS), att [Amax, C] (the
- *   attention's output, read from there), rows (three int32 per open row: its group's block,
- *   its response's block, its S), and per thread that runs a share of the rows (helper threads,
- *   PGPO_HELPERS=1: the memory is then shared) scratch qs [4 C] and sc [H ls + H].
+ *   attention's output, read from there), the step's other activations (x, x1, ln [Amax, C], the
+ *   norm's mean and rstd [Amax], the MLP's f [Amax, M] and GELU's unused gate, a layer norm's
+ *   g | b [2C]: with the kernels, layer norms, GELU and residual adds run in place there), rows
+ *   (three int32 per open row: its group's block, its response's block, its S), and per thread
+ *   that runs a share of the rows (helper threads, PGPO_HELPERS=1: the memory is then shared)
+ *   scratch qs [4 C] and sc [H ls + H]. Regions start at multiples of four floats.
  */
 export interface CacheLayout {
   readonly R: number;
@@ -54,6 +58,14 @@ export interface CacheLayout {
   /** Float offsets of the staging and the first thread's scratch (thread p's: + p scratch), the score-row length, and the floats in all. */
   readonly oQkv: number;
   readonly oAtt: number;
+  readonly oX: number;
+  readonly oX1: number;
+  readonly oLn: number;
+  readonly oMean: number;
+  readonly oRstd: number;
+  readonly oF: number;
+  readonly oGate: number;
+  readonly oNorm: number;
   readonly oRows: number;
   readonly oQs: number;
   readonly oSc: number;
@@ -62,9 +74,10 @@ export interface CacheLayout {
   readonly total: number;
 }
 
-/** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens. */
-export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, layers: number, threads = 1): CacheLayout {
+/** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens (M: the MLP's width). */
+export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, M: number, layers: number, threads = 1): CacheLayout {
   const C = H * D;
+  const align4 = (n: number) => (n + 3) & ~3;
   const T = (Tmax + 15) & ~15;
   const group = new Int32Array(S.length);
   let F = 0;
@@ -74,13 +87,21 @@ export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: nu
   });
   const Amax = S.length * R;
   const oQkv = 2 * layers * F;
-  const oAtt = oQkv + Amax * 3 * C;
-  const oRows = oAtt + Amax * C;
-  const oQs = (oRows + 3 * Amax + 3) & ~3;
+  const oAtt = oQkv + align4(Amax * 3 * C);
+  const oX = oAtt + align4(Amax * C);
+  const oX1 = oX + align4(Amax * C);
+  const oLn = oX1 + align4(Amax * C);
+  const oMean = oLn + align4(Amax * C);
+  const oRstd = oMean + align4(Amax);
+  const oF = oRstd + align4(Amax);
+  const oGate = oF + align4(Amax * M);
+  const oNorm = oGate + align4(Amax * M);
+  const oRows = oNorm + align4(2 * C);
+  const oQs = align4(oRows + 3 * Amax);
   const oSc = oQs + 4 * C;
   const ls = (Math.max(...S) + T + 16 + 3) & ~3;
   const scratch = (4 * C + H * ls + H + 3) & ~3;
-  return { R, T, layerFloats: F, S: Int32Array.from(S), group, oQkv, oAtt, oRows, oQs, oSc, scratch, ls, total: oQs + threads * scratch };
+  return { R, T, layerFloats: F, S: Int32Array.from(S), group, oQkv, oAtt, oX, oX1, oLn, oMean, oRstd, oF, oGate, oNorm, oRows, oQs, oSc, scratch, ls, total: oQs + threads * scratch };
 }
 
 /** The first float of group g's response r's block within a layer's key (or value) region. */
@@ -147,6 +168,7 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
     Tmax,
     H,
     D,
+    cfg.decoder.mlp,
     run.acts.length,
     arena.helpers?.parts ?? 1,
   );
@@ -185,35 +207,40 @@ export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena
   const D = C / H;
   const C3 = 3 * C;
   const A = slots.length;
-  const { heap } = cache;
-  const x = arena.get('dec1.x', A * C);
+  const { heap, kernel } = cache;
+  const at = (o: number, n: number) => heap.subarray(o, o + n);
+  const [x, x1, ln, f] = [at(cache.oX, A * C), at(cache.oX1, A * C), at(cache.oLn, A * C), at(cache.oF, A * M)];
+  const [qkv, att] = [at(cache.oQkv, A * C3), at(cache.oAtt, A * C)];
   for (let i = 0; i < A; i++) {
     const to = tokens[i] * C;
     const po = positions[i] * C;
     for (let j = 0; j < C; j++) x[i * C + j] = w.tok[to + j] + w.pos[po + j];
   }
-  const ln = arena.get('dec1.ln', A * C);
-  const mean = arena.get('dec1.m', A);
-  const rstd = arena.get('dec1.r', A);
-  const qkv = heap.subarray(cache.oQkv, cache.oQkv + A * C3);
-  const att = heap.subarray(cache.oAtt, cache.oAtt + A * C);
-  const x1 = arena.get('dec1.x1', A * C);
-  const f = arena.get('dec1.f', A * M);
+  // layer norms, GELU and the residual adds: in place on the kernel's memory when there is one
+  // (the same kernels as ops.ts's, so the same bits, without copies in and out), else ops.ts
+  const norm = (from: number, g: Float32Array, b: Float32Array) => {
+    if (!kernel) return layerNormForward(ln, at(cache.oMean, A), at(cache.oRstd, A), at(from, A * C), g, b, A, C);
+    heap.set(g.subarray(0, C), cache.oNorm);
+    heap.set(b.subarray(0, C), cache.oNorm + C);
+    kernel.layerNorm(cache.oLn, cache.oMean, cache.oRstd, from, cache.oNorm, cache.oNorm + C, A, C, LN_EPS);
+  };
+  const residual = (to: number, from: number) => (kernel ? kernel.add(to, from, A * C) : addInto(at(to, A * C), at(from, A * C), A * C));
   // each open row's blocks and prefix length, the same for every layer
   writeRows(heap, cache, slots, C);
   w.decoder.forEach((bw, l) => {
-    layerNormForward(ln, mean, rstd, x, bw.ln1g, bw.ln1b, A, C);
+    norm(cache.oX, bw.ln1g, bw.ln1b);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    decodeAttention(heap, cache, cache.kernel, arena.helpers, H, D, l, t, A);
+    decodeAttention(heap, cache, kernel, arena.helpers, H, D, l, t, A);
     linearForward(x1, att, bw.outW, bw.outB, A, C, C);
-    addInto(x1, x, A * C);
-    layerNormForward(ln, mean, rstd, x1, bw.ln2g, bw.ln2b, A, C);
+    residual(cache.oX1, cache.oX);
+    norm(cache.oX1, bw.ln2g, bw.ln2b);
     linearForward(f, ln, bw.fcW, bw.fcB, A, C, M);
-    geluForward(f, f, A * M);
+    if (kernel) kernel.gelu(cache.oF, cache.oGate, A * M);
+    else geluForward(f, f, A * M);
     linearForward(x, f, bw.projW, bw.projB, A, M, C);
-    addInto(x, x1, A * C);
+    residual(cache.oX, cache.oX1);
   });
-  layerNormForward(ln, mean, rstd, x, w.lnfG, w.lnfB, A, C);
+  norm(cache.oX, w.lnfG, w.lnfB);
   const logits = arena.get('dec1.logits', A * V);
   gemm(false, false, A, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, logits, V);
   return logits;

@@ -8,6 +8,7 @@
 
 import { gemm } from './blas.ts';
 import { simdKernels } from './simd/simd.ts';
+import { expNonPos } from '../exp.ts';
 
 export const LN_EPS = 1e-5;
 
@@ -148,24 +149,6 @@ export function fastTanh(v: number): number {
   const x2 = x * x;
   const p = x * (A1 + x2 * (A3 + x2 * (A5 + x2 * (A7 + x2 * (A9 + x2 * (A11 + x2 * A13))))));
   return p / (B0 + x2 * (B2 + x2 * (B4 + x2 * B6)));
-}
-
-// e^x for x <= 0 (softmax after its max is subtracted): x = m ln2/64 + r with |r| <= ln2/128,
-// e^x = 2^-q 2^(j/64) e^r (m = j - 64 q), e^r by its Taylor polynomial of degree 5. Relative error
-// < 3e-11 against Math.exp, and the float32 it rounds to is the same in our checks; 1.8x faster
-// than Math.exp in V8 (which is not inlined; `npm run bench:kernels`), and the attention softmax is its largest user.
-const EXP_K = 64 / Math.LN2;
-const EXP_L = Math.LN2 / 64;
-const EXP_T64 = Float64Array.from({ length: 64 }, (_, j) => 2 ** (j / 64));
-const EXP_POW2 = Float64Array.from({ length: 1076 }, (_, q) => 2 ** -q);
-
-export function expNonPos(x: number): number {
-  if (!(x > -745)) return 0; // below e^-745 a double is 0 (and -Infinity, the masked score, is too)
-  const m = Math.floor(x * EXP_K + 0.5);
-  const r = x - m * EXP_L;
-  const q = (63 - m) >> 6;
-  const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
-  return p * EXP_T64[m + 64 * q] * EXP_POW2[q];
 }
 
 const GELU_K = Math.sqrt(2 / Math.PI);

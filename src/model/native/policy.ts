@@ -36,7 +36,8 @@ import { blas, blasSummary } from './blas.ts';
 import { simdKernels } from './simd/simd.ts';
 import { sharedHelpers } from './helper-threads.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
-import { expNonPos, linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
+import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
+import { expNonPos } from '../exp.ts';
 import { planBatches } from './plan.ts';
 import { decodeStep, prefill } from './decode.ts';
 

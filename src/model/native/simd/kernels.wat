@@ -56,6 +56,29 @@
         (local.set $gate (i32.add (local.get $gate) (i32.const 16)))
         (br $next))))
 
+  ;; a[i] += b[i] over n floats (n a multiple of 4): a decode step's residual adds, in place in the KV
+  ;; cache's memory (decode.ts); float32 sums, as a Float32Array's a[i] += b[i] rounds them. Four
+  ;; vectors a pass while sixteen floats remain (a loop's overhead in V8 is the body's size), then one.
+  (func (export "add_into") (param $a i32) (param $b i32) (param $n i32)
+    (local $end i32) (local $end16 i32)
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end16 (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $d4 (loop $l4
+      (br_if $d4 (i32.ge_u (local.get $a) (local.get $end16)))
+      (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (v128.store offset=16 (local.get $a) (f32x4.add (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b))))
+      (v128.store offset=32 (local.get $a) (f32x4.add (v128.load offset=32 (local.get $a)) (v128.load offset=32 (local.get $b))))
+      (v128.store offset=48 (local.get $a) (f32x4.add (v128.load offset=48 (local.get $a)) (v128.load offset=48 (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 64)))
+      (local.set $b (i32.add (local.get $b) (i32.const 64)))
+      (br $l4)))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $a) (local.get $end)))
+      (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $l1))))
+
   ;; Its backward from the gate: dx = dy (s + 2 v s (1 - s) k (1 + 3 c v^2)). dx may be dy.
   (func (export "gelu_bwd") (param $dx i32) (param $dy i32) (param $x i32) (param $gate i32) (param $n i32)
     (local $end i32) (local $v v128) (local $s v128)

@@ -37,6 +37,7 @@ interface Exports {
   attn_prefix_bwd(pp: number, dp: number, S: number, scr: number): void;
   attn_resp_bwd(sp: number, dsp: number, ss: number, dss: number, S: number, n: number, scr: number): void;
   decode_attn(qkv: number, att: number, rows: number, A: number, H: number, D: number, t: number, T: number, alpha: number, kbase: number, vbase: number, qs: number, sc: number, ls: number): void;
+  add_into(a: number, b: number, n: number): void;
 }
 
 /** Floats per chunk of the elementwise kernels. */
@@ -255,6 +256,24 @@ export class DecodeKernel {
   /** Bytes of its memory (the KV cache's, mostly). */
   bytes(): number {
     return (this.shared?.memory ?? this.k.memory).buffer.byteLength;
+  }
+
+  // A decode step's other elementwise work, in place on this memory (float offsets, decode.ts):
+  // the kernels SimdKernels runs on copies, so the same bits without the copies.
+
+  /** Layer norm of R rows of C (ln_fwd; g and b are offsets too). */
+  layerNorm(y: number, mean: number, rstd: number, x: number, g: number, b: number, R: number, C: number, eps: number): void {
+    this.k.ln_fwd(y * 4, mean * 4, rstd * 4, x * 4, g * 4, b * 4, R, C, eps);
+  }
+
+  /** GELU in place over n floats, n rounded up to 4 (both regions must hold that many); the gate goes to a scratch region. */
+  gelu(x: number, gate: number, n: number): void {
+    this.k.gelu_fwd(x * 4, x * 4, gate * 4, (n + 3) & ~3);
+  }
+
+  /** a[i] += b[i] over n floats, n a multiple of 4. */
+  add(a: number, b: number, n: number): void {
+    this.k.add_into(a * 4, b * 4, n);
   }
 
   /** decode.ts `decodeAttentionJs`'s arithmetic (see there), in float32. D must be a multiple of 16. */
