@@ -45,7 +45,7 @@ import type { HelperThreads } from './helper-threads.ts';
  *   norm's mean and rstd [Amax], the MLP's f [Amax, M] and GELU's unused gate, a layer norm's
  *   g | b [2C]: with the kernels, layer norms, GELU and residual adds run in place there), rows
  *   (three int32 per open row: its group's block, its response's block, its S), and per thread
- *   that runs a share of the rows (helper threads, PGPO_HELPERS=1: the memory is then shared)
+ *   that runs a share of the rows (helper threads: the memory is then shared)
  *   scratch qs [4 C] and sc [H ls + H]. Regions start at multiples of four floats.
  */
 export interface CacheLayout {

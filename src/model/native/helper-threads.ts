@@ -1,8 +1,8 @@
 /**
  * Helper threads for the native engine's attention. The weight products run on BLAS's own
  * threads, but attention is thousands of small per-(group, head) products and softmaxes that
- * BLAS runs on one thread: the other cores sit idle for about a third of a train step and half a
- * decode step. Attention's groups are independent (each reads and writes only its own rows), so
+ * BLAS runs on one thread: the other cores sit idle for about a third of a train step and of a
+ * decode step's attention. Attention's groups are independent (each reads and writes only its own rows), so
  * they are split between this thread and the helpers, one contiguous share each, balanced by
  * cost; each share is computed exactly as on one thread, so results do not depend on the split.
  *
@@ -12,11 +12,14 @@
  * synchronous). During a parallel section BLAS runs on one thread in every thread (blas.ts
  * `singleThreaded`): its own thread pool is not shared.
  *
- * HelperThreads: PGPO_THREADS (else the cores) minus one, none on one core, and only with
- * PGPO_HELPERS=1 (`sharedHelpers`). Workers are unref'd, so they should never keep the process
- * alive, and are stopped after 10 s without a parallel section (started again when needed).
+ * HelperThreads: PGPO_THREADS (else the cores) minus one, none on one core or with
+ * PGPO_HELPERS=0 (`sharedHelpers`). Workers run a bundle of plain JavaScript (`helperSource`),
+ * are unref'd, so they never keep the process alive, and are stopped after 10 s without a
+ * parallel section (started again when needed).
  */
 
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { blasThreads, singleThreaded } from './blas.ts';
 
@@ -51,7 +54,7 @@ export class HelperThreads {
     const helpers = this.started();
     this.touch();
     for (const since = Date.now(); Date.now() - since < timeoutMs;) {
-      if (this.disposed || helpers.some((h) => Atomics.load(h.flag, 1) === 1)) return false;
+      if (this.disposed || helpers.length === 0 || helpers.some((h) => Atomics.load(h.flag, 1) === 1)) return false;
       if (helpers.every((h) => Atomics.load(h.flag, 1) === 2)) return true;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -63,24 +66,35 @@ export class HelperThreads {
     return this.n + 1;
   }
 
-  /** The workers, started on first use (each loads the engine's modules: a few hundred ms, once). */
+  /**
+   * The workers, started on first use (each loads the bundled engine modules: tens of ms, once);
+   * none, and disposed, if the bundle could not be made (said once on stderr).
+   */
   private started(): Helper[] {
-    if (this.helpers.length === 0)
-      this.helpers = Array.from({ length: this.n }, () => {
-        const { port1, port2 } = new MessageChannel();
-        const flag = new Int32Array(new SharedArrayBuffer(8));
-        // no execArgv: the process's flags (--input-type, say) may not apply to a worker, and it
-        // needs none of them (it registers its own TypeScript loader)
-        const worker = new Worker(new URL('./helper-worker.mjs', import.meta.url), { workerData: { port: port2, flag }, transferList: [port2], execArgv: [] });
-        worker.on('error', (err) => {
-          // a failure outside the worker's own try (it could not even load its entry)
-          noteStartError(port1, err);
-          Atomics.store(flag, 1, 1);
-        });
-        worker.unref();
-        port1.unref();
-        return { worker, port: port1, flag };
+    if (this.helpers.length > 0 || this.disposed) return this.helpers;
+    let source: URL;
+    try {
+      source = helperSource();
+    } catch (err) {
+      process.stderr.write(`pgpo: native helper threads unavailable, attention runs on one thread (${err instanceof Error ? err.message : String(err)})\n`);
+      this.dispose();
+      return this.helpers;
+    }
+    this.helpers = Array.from({ length: this.n }, () => {
+      const { port1, port2 } = new MessageChannel();
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      // no execArgv: the process's flags (--import tsx, --input-type) are not the worker's; it
+      // runs plain JavaScript and needs none
+      const worker = new Worker(source, { workerData: { port: port2, flag }, transferList: [port2], execArgv: [] });
+      worker.on('error', (err) => {
+        // a failure outside the worker's own try (it could not even load its entry)
+        noteStartError(port1, err);
+        Atomics.store(flag, 1, 1);
       });
+      worker.unref();
+      port1.unref();
+      return { worker, port: port1, flag };
+    });
     return this.helpers;
   }
 
@@ -104,7 +118,7 @@ export class HelperThreads {
    */
   run(tasks: readonly HelperTask[], own: () => void): void {
     if (tasks.length > this.n) throw new Error(`${tasks.length} tasks for ${this.n} helpers`);
-    const helpers = this.disposed ? [] : this.started();
+    const helpers = this.started();
     this.touch();
     const failed = helpers.find((h) => Atomics.load(h.flag, 1) === 1);
     if (failed) {
@@ -114,7 +128,7 @@ export class HelperThreads {
       );
       this.dispose();
     }
-    if (this.disposed || !helpers.every((h) => Atomics.load(h.flag, 1) === 2)) {
+    if (this.disposed || helpers.length === 0 || !helpers.every((h) => Atomics.load(h.flag, 1) === 2)) {
       // still starting (they load in the background: waiting here could wait on this very thread,
       // which some module loaders need), or gone: every share on this thread, the same bits
       own();
@@ -196,6 +210,40 @@ const TASK_TIMEOUT_MS = 120_000;
 /** Idle helpers stop after this long (a trainer's steps use them every few seconds). */
 const IDLE_MS = 10_000;
 
+/**
+ * The helper's code: helper-worker.ts and the engine modules it imports, bundled into one plain
+ * JavaScript module by esbuild (once per process, ~0.1 s) and started from a data: URL. A worker
+ * then needs no TypeScript loader: registering one in each worker (as it did until 2026-12-07)
+ * gave every worker a module-hooks thread of its own, a part of Node that has had exit and
+ * shutdown deadlocks, and the prime suspect for a test process that once did not exit
+ * (docs/model.md, "Threads"). Two bundled modules resolve files from import.meta.url: simd.ts
+ * (kernels.wasm beside it) and blas.ts (koffi, from the project's node_modules); both resolve
+ * from simd.ts's own URL, which the bundle is given as its import.meta.url.
+ */
+let bundled: URL | Error | undefined;
+function helperSource(): URL {
+  if (bundled === undefined) {
+    try {
+      const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+      const out = esbuild.buildSync({
+        entryPoints: [fileURLToPath(new URL('./helper-worker.ts', import.meta.url))],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        write: false,
+        logLevel: 'silent',
+        define: { 'import.meta.url': JSON.stringify(new URL('./simd/simd.ts', import.meta.url).href) },
+      });
+      bundled = new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0].text)}`);
+    } catch (err) {
+      bundled = new Error(`could not bundle the helper's modules: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (bundled instanceof Error) throw bundled;
+  return bundled;
+}
+
 /** Keeps a worker's startup error where run() reads it (the failure message of its port). */
 const startErrors = new WeakMap<MessagePort, string>();
 function noteStartError(port: MessagePort, err: Error): void {
@@ -214,15 +262,13 @@ export interface HelperTask {
 let shared: HelperThreads | null | undefined;
 
 /**
- * The process's helpers when PGPO_HELPERS=1: PGPO_THREADS (else the cores) minus one, or null on
- * one thread. One set for every policy: parallel sections are synchronous, so two never overlap.
- * Off by default: in one full test run of 2026-12-06 a test process that had used them never
- * exited (idle, after its tests passed), a hang not reproduced or explained since (docs/model.md).
+ * The process's helpers: PGPO_THREADS (else the cores) minus one, or null on one thread or with
+ * PGPO_HELPERS=0. One set for every policy: parallel sections are synchronous, so two never overlap.
  */
 export function sharedHelpers(): HelperThreads | null {
   if (shared === undefined) {
     const threads = blasThreads();
-    shared = threads > 1 && process.env.PGPO_HELPERS === '1' ? new HelperThreads(threads - 1) : null;
+    shared = threads > 1 && process.env.PGPO_HELPERS !== '0' ? new HelperThreads(threads - 1) : null;
   }
   return shared;
 }

@@ -1,6 +1,7 @@
 /**
- * A helper thread's loop (helper-threads.ts): once loaded, say so (flag[1] = 2); then run each
- * task and raise flag[0] (1 done, 2 failed, the error on the port).
+ * A helper thread's entry and loop (helper-threads.ts runs it bundled with the modules it imports,
+ * as plain JavaScript): once loaded, say so (flag[1] = 2); then run each task and raise flag[0]
+ * (1 done, 2 failed, the error on the port).
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { helperThread } from './blas.ts';
