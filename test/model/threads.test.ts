@@ -1,6 +1,6 @@
 /**
  * The native engine's helper threads (helper-threads.ts): how groups are shared out, and that
- * sharing them changes nothing. Attention on helper threads gives the same bits as on one; and a
+ * sharing them changes nothing. Attention and GELU on helper threads give the same bits as on one; and a
  * whole policy (scoring in both modes, gradients, KV-cache sampling, whose attention then runs on
  * a shared WebAssembly memory) in a process with a helper (the default on 2 threads) gives the same bits as
  * one with none, in fresh processes.
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Rng } from '../../src/engine/rng.ts';
 import { HelperThreads, splitByCost } from '../../src/model/native/helper-threads.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout } from '../../src/model/native/attention.ts';
+import { geluForward, geluForwardSplit } from '../../src/model/native/ops.ts';
 
 test('splitByCost: contiguous shares ending at costs.length, balanced by cost, empty ones allowed', () => {
   assert.deepEqual(splitByCost([1, 1, 1, 1], 2), [2, 4]);
@@ -58,6 +59,30 @@ test('attention forward and backward on a helper thread: the same bits as on thi
     assert.deepEqual(two.out, one.out);
     assert.deepEqual(two.probs, one.probs);
     assert.deepEqual(two.dqkv, one.dqkv);
+  } finally {
+    helpers.dispose();
+  }
+});
+
+test('GELU split with a helper thread: the same bits (values and gate) as on this one', async () => {
+  const rng = Rng.seeded('threads.test gelu');
+  const n = 5 * 16384 + 123; // past the split threshold, the last chunk partial
+  const shared = (fill: boolean) => {
+    const a = new Float32Array(new SharedArrayBuffer(4 * n));
+    if (fill) for (let i = 0; i < n; i++) a[i] = 3 * rng.normal();
+    return a;
+  };
+  const x = shared(true);
+  const [y1, g1] = [new Float32Array(n), new Float32Array(n)];
+  geluForward(y1, x, n, g1);
+  const helpers = new HelperThreads(1);
+  try {
+    assert.ok(await helpers.whenReady(), 'the helper thread did not start');
+    const [y2, g2] = [shared(false), shared(false)];
+    geluForwardSplit(y2, x, n, g2, helpers);
+    assert.equal(helpers.sharedSections, 1, 'the GELU must have run on the helper too');
+    assert.deepEqual(y2, y1);
+    assert.deepEqual(g2, g1);
   } finally {
     helpers.dispose();
   }

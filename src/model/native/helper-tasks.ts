@@ -7,11 +7,13 @@
 
 import { type AttentionBackwardShare, type AttentionForwardShare, attentionBackwardGroups, attentionForwardGroups } from './attention.ts';
 import { type DecodeAttentionArgs, type SharedDecodeMemory, simdKernels } from './simd/simd.ts';
+import { geluRange } from './ops.ts';
 
 export type HelperMessage =
   | ({ readonly op: 'attentionForward' } & AttentionForwardShare)
   | ({ readonly op: 'attentionBackward' } & AttentionBackwardShare)
-  | { readonly op: 'decodeAttention'; readonly memory: SharedDecodeMemory; readonly args: DecodeAttentionArgs };
+  | { readonly op: 'decodeAttention'; readonly memory: SharedDecodeMemory; readonly args: DecodeAttentionArgs }
+  | { readonly op: 'gelu'; readonly y: Float32Array; readonly x: Float32Array; readonly gate: Float32Array | null; readonly i0: number; readonly i1: number };
 
 export function runTask(m: HelperMessage): void {
   switch (m.op) {
@@ -21,5 +23,7 @@ export function runTask(m: HelperMessage): void {
       return attentionBackwardGroups(m.dqkv, m.dout, m.probs, m.qkv, m.spec, m.g0, m.g1, m.scratch);
     case 'decodeAttention':
       return simdKernels()!.sharedDecodeKernel(m.memory).attend(m.args);
+    case 'gelu':
+      return geluRange(m.y, m.x, m.gate, m.i0, m.i1);
   }
 }

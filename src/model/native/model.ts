@@ -21,7 +21,7 @@ import { paramShapes } from '../params.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout } from './attention.ts';
 import { gemm } from './blas.ts';
 import type { HelperThreads } from './helper-threads.ts';
-import { addInto, geluBackward, geluForward, layerNormBackward, layerNormForward, linearBackward, linearForward } from './ops.ts';
+import { addInto, geluBackward, geluForwardSplit, layerNormBackward, layerNormForward, linearBackward, linearForward } from './ops.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters: one flat array, named views
@@ -226,9 +226,9 @@ function blockActs(arena: Arena, key: string, rows: number, t: TransformerConfig
     ln2: arena.get(`${key}.ln2`, rows * C),
     m2: arena.get(`${key}.m2`, rows),
     r2: arena.get(`${key}.r2`, rows),
-    f: arena.get(`${key}.f`, rows * M),
-    g: arena.get(`${key}.g`, rows * M),
-    gate: arena.get(`${key}.gate`, rows * M),
+    f: arena.shared(`${key}.f`, rows * M),
+    g: arena.shared(`${key}.g`, rows * M),
+    gate: arena.shared(`${key}.gate`, rows * M),
   };
 }
 
@@ -243,7 +243,7 @@ function blockForward(w: BlockW, a: BlockActs, x: Float32Array, y: Float32Array,
   addInto(a.x1, x, rows * C);
   layerNormForward(a.ln2, a.m2, a.r2, a.x1, w.ln2g, w.ln2b, rows, C);
   linearForward(a.f, a.ln2, w.fcW, w.fcB, rows, C, M);
-  geluForward(a.g, a.f, rows * M, a.gate);
+  geluForwardSplit(a.g, a.f, rows * M, a.gate, helpers);
   linearForward(y, a.g, w.projW, w.projB, rows, M, C);
   addInto(y, a.x1, rows * C);
 }

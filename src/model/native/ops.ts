@@ -9,6 +9,7 @@
 import { gemm } from './blas.ts';
 import { simdKernels } from './simd/simd.ts';
 import { expNonPos } from '../exp.ts';
+import type { HelperThreads } from './helper-threads.ts';
 
 export const LN_EPS = 1e-5;
 
@@ -164,6 +165,34 @@ export function geluForward(y: Float32Array, x: Float32Array, n: number, gate?: 
   if (simd) return simd.geluForward(y, x, n, gate);
   geluForwardJs(y, x, n, gate);
 }
+
+/**
+ * geluForward over n values split between this thread and the helper threads, in contiguous
+ * shares of whole chunks (helper-tasks.ts runs a helper's share): y, x and gate must then be
+ * shared buffers (the arena's `shared()`). Elementwise, so the same bits as on one thread; below
+ * GELU_SPLIT values (a decode step's) all on this thread.
+ */
+export function geluForwardSplit(y: Float32Array, x: Float32Array, n: number, gate: Float32Array | undefined, helpers: HelperThreads | null): void {
+  if (!helpers || n < GELU_SPLIT) return geluForward(y, x, n, gate);
+  const chunks = Math.ceil(n / GELU_CHUNK);
+  const range = (c0: number, c1: number) => [c0 * GELU_CHUNK, Math.min(n, c1 * GELU_CHUNK)] as const;
+  helpers.runShares(new Array<number>(chunks).fill(1), (c0, c1) => {
+    const [i0, i1] = range(c0, c1);
+    return {
+      message: { op: 'gelu', y, x, gate: gate ?? null, i0, i1 },
+      here: () => geluRange(y, x, gate ?? null, i0, i1),
+    };
+  });
+}
+
+/** geluForward over values [i0, i1) (a share of geluForwardSplit). */
+export function geluRange(y: Float32Array, x: Float32Array, gate: Float32Array | null, i0: number, i1: number): void {
+  geluForward(y.subarray(i0, i1), x.subarray(i0, i1), i1 - i0, gate?.subarray(i0, i1));
+}
+
+/** Shares of geluForwardSplit are whole chunks of this many values; fewer than GELU_SPLIT values run on one thread. */
+const GELU_CHUNK = 16384;
+const GELU_SPLIT = 4 * GELU_CHUNK;
 
 /** geluForward's JavaScript loop (reference and fallback). */
 export function geluForwardJs(y: Float32Array, x: Float32Array, n: number, gate?: Float32Array): void {
