@@ -31,6 +31,7 @@ export interface PickOptions {
  */
 export function pickToken(logits: Float32Array, off: number, V: number, o: PickOptions, rng: Rng, scratch: Float64Array = new Float64Array(V)): Pick {
   if (!o.greedy && !(o.temperature > 0)) throw new Error(`sampling temperature must be > 0, got ${o.temperature} (use greedy for argmax)`);
+  if (scratch.length < V) throw new Error(`pickToken: scratch holds ${scratch.length} floats, fewer than the ${V} logits`);
   // the distribution the token comes from; dividing by 1 is exact, so temperature 1 is unchanged
   const temp = o.greedy ? 1 : o.temperature;
   let max = -Infinity;

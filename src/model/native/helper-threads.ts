@@ -1,10 +1,11 @@
 /**
- * Helper threads for the native engine's attention. The weight products run on BLAS's own
- * threads, but attention is thousands of small per-(group, head) products and softmaxes that
- * BLAS runs on one thread: the other cores sit idle for about a third of a train step and of a
- * decode step's attention. Attention's groups are independent (each reads and writes only its own rows), so
- * they are split between this thread and the helpers, one contiguous share each, balanced by
- * cost; each share is computed exactly as on one thread, so results do not depend on the split.
+ * Helper threads for the native engine's attention and GELU. The weight products run on BLAS's
+ * own threads, but attention is thousands of small per-(group, head) products and softmaxes that
+ * BLAS runs on one thread, and GELU is a loop: the other cores would sit idle for about a third
+ * of a train step. Attention's groups are independent (each reads and writes only its own rows),
+ * and GELU is elementwise, so they are split between this thread and the helpers, one contiguous
+ * share each, balanced by cost; each share is computed exactly as on one thread, so results do
+ * not depend on the split.
  *
  * The buffers a share touches are the arena's, allocated on SharedArrayBuffers (model.ts
  * `Arena`), so a task message carries views, not copies. The caller posts the tasks, does its own
@@ -72,29 +73,32 @@ export class HelperThreads {
    */
   private started(): Helper[] {
     if (this.helpers.length > 0 || this.disposed) return this.helpers;
-    let source: URL;
+    const started: Helper[] = [];
     try {
-      source = helperSource();
+      const source = helperSource();
+      for (let i = 0; i < this.n; i++) {
+        const { port1, port2 } = new MessageChannel();
+        const flag = new Int32Array(new SharedArrayBuffer(8));
+        // no execArgv: the process's flags (--import tsx, --input-type) are not the worker's; it
+        // runs plain JavaScript and needs none
+        const worker = new Worker(source, { workerData: { port: port2, flag }, transferList: [port2], execArgv: [] });
+        worker.on('error', (err) => {
+          // a failure outside the worker's own try (it could not even load its entry)
+          noteStartError(port1, err);
+          Atomics.store(flag, 1, 1);
+        });
+        worker.unref();
+        port1.unref();
+        started.push({ worker, port: port1, flag });
+      }
     } catch (err) {
-      process.stderr.write(`pgpo: native helper threads unavailable, attention runs on one thread (${err instanceof Error ? err.message : String(err)})\n`);
+      // no bundle, or a worker that could not even be created: say why once, go on without
+      process.stderr.write(`pgpo: native helper threads unavailable, all work on one thread (${err instanceof Error ? err.message : String(err)})\n`);
+      for (const h of started) void h.worker.terminate();
       this.dispose();
       return this.helpers;
     }
-    this.helpers = Array.from({ length: this.n }, () => {
-      const { port1, port2 } = new MessageChannel();
-      const flag = new Int32Array(new SharedArrayBuffer(8));
-      // no execArgv: the process's flags (--import tsx, --input-type) are not the worker's; it
-      // runs plain JavaScript and needs none
-      const worker = new Worker(source, { workerData: { port: port2, flag }, transferList: [port2], execArgv: [] });
-      worker.on('error', (err) => {
-        // a failure outside the worker's own try (it could not even load its entry)
-        noteStartError(port1, err);
-        Atomics.store(flag, 1, 1);
-      });
-      worker.unref();
-      port1.unref();
-      return { worker, port: port1, flag };
-    });
+    this.helpers = started;
     return this.helpers;
   }
 
@@ -124,7 +128,7 @@ export class HelperThreads {
     if (failed) {
       // an optimisation that could not start is not worth a run: say why once, go on without
       process.stderr.write(
-        `pgpo: native helper thread unavailable, attention runs on one thread (${(receiveMessageOnPort(failed.port)?.message as string | undefined) ?? startErrors.get(failed.port) ?? 'could not start'})\n`,
+        `pgpo: native helper thread unavailable, all work on one thread (${(receiveMessageOnPort(failed.port)?.message as string | undefined) ?? startErrors.get(failed.port) ?? 'could not start'})\n`,
       );
       this.dispose();
     }
@@ -236,6 +240,8 @@ function helperSource(): URL {
         define: { 'import.meta.url': JSON.stringify(new URL('./simd/simd.ts', import.meta.url).href) },
       });
       bundled = new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0].text)}`);
+      // buildSync ran on a worker thread of esbuild's and its child process: end both now
+      void esbuild.stop();
     } catch (err) {
       bundled = new Error(`could not bundle the helper's modules: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -170,12 +170,12 @@ export function geluForward(y: Float32Array, x: Float32Array, n: number, gate?: 
  * geluForward over n values split between this thread and the helper threads, in contiguous
  * shares of whole chunks (helper-tasks.ts runs a helper's share): y, x and gate must then be
  * shared buffers (the arena's `shared()`). Elementwise, so the same bits as on one thread; below
- * GELU_SPLIT values (a decode step's) all on this thread.
+ * GELU_SPLIT values (a small micro-batch) all on this thread.
  */
 export function geluForwardSplit(y: Float32Array, x: Float32Array, n: number, gate: Float32Array | undefined, helpers: HelperThreads | null): void {
   if (!helpers || n < GELU_SPLIT) return geluForward(y, x, n, gate);
   const chunks = Math.ceil(n / GELU_CHUNK);
-  const range = (c0: number, c1: number) => [c0 * GELU_CHUNK, Math.min(n, c1 * GELU_CHUNK)] as const;
+  const range = (c0: number, c1: number) => [Math.min(n, c0 * GELU_CHUNK), Math.min(n, c1 * GELU_CHUNK)] as const;
   helpers.runShares(new Array<number>(chunks).fill(1), (c0, c1) => {
     const [i0, i1] = range(c0, c1);
     return {
