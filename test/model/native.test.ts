@@ -15,7 +15,7 @@ import { Rng } from '../../src/engine/rng.ts';
 import { VlmPolicy } from '../../src/model/index.ts';
 import { NativePolicy } from '../../src/model/native/policy.ts';
 import { gemm } from '../../src/model/native/blas.ts';
-import { fastTanh } from '../../src/model/native/ops.ts';
+import { fastTanh, logSoftmaxRow, logSumExpRow } from '../../src/model/native/ops.ts';
 import { expNonPos } from '../../src/model/exp.ts';
 import { fixtureItems, maxAbsDiff, randomPerToken } from './helpers.ts';
 
@@ -47,6 +47,19 @@ test('fastTanh is tanh to 3e-7 over the whole line, a few float32 ulps (GELU use
   for (let x = -20; x <= 20; x += 1e-3) worst = Math.max(worst, Math.abs(fastTanh(x) - Math.tanh(x)));
   assert.ok(worst < 3e-7, `max error ${worst}`);
   assert.equal(fastTanh(0), 0);
+});
+
+test("logSumExpRow is logSoftmaxRow's normaliser: z_y / T minus it gives the same bits as logSoftmaxRow's log-prob", () => {
+  const rng = Rng.seeded('native.test lse');
+  const V = 41;
+  const z = Float32Array.from({ length: 3 * V }, () => rng.normal() * 5);
+  const out = new Float64Array(V);
+  for (const inv of [1, 1 / 0.7, 1 / 1.3])
+    for (let r = 0; r < 3; r++) {
+      logSoftmaxRow(out, z, r * V, V, inv);
+      const lse = logSumExpRow(z, r * V, V, inv);
+      for (let y = 0; y < V; y++) assert.equal(z[r * V + y] * inv - lse, out[y]);
+    }
 });
 
 test('expNonPos is e^x to 3e-11 relative for x <= 0, rounds to the same float32 as Math.exp, and is 0 at and below e^-745', () => {

@@ -10,7 +10,18 @@ import { readFileSync } from 'node:fs';
 import { Rng } from '../../src/engine/rng.ts';
 import { simdKernels } from '../../src/model/native/simd/simd.ts';
 import { compileKernels } from '../../src/model/native/simd/compile.ts';
-import { LN_EPS, geluBackwardJs, geluForward, geluForwardJs, layerNormBackward, layerNormBackwardJs, layerNormForward, layerNormForwardJs } from '../../src/model/native/ops.ts';
+import {
+  LN_EPS,
+  addInto,
+  addLayerNormForward,
+  geluBackwardJs,
+  geluForward,
+  geluForwardJs,
+  layerNormBackward,
+  layerNormBackwardJs,
+  layerNormForward,
+  layerNormForwardJs,
+} from '../../src/model/native/ops.ts';
 import { softmaxBlockBackwardJs, softmaxBlockJs } from '../../src/model/native/attention.ts';
 import { attentionArgs, cacheLayout, decodeAttentionJs, writeRows } from '../../src/model/native/decode.ts';
 
@@ -88,6 +99,25 @@ test('layer norm forward and backward (dx set or accumulated, dg/db accumulated)
       assertClose(dg1, dg0, 1e-5, `ln dg ${R}x${C}`);
       assertClose(db1, db0, 1e-5, `ln db ${R}x${C}`);
     }
+  }
+});
+
+test('a residual add fused into the layer norm after it: the bits of addInto then layerNormForward, x written back', () => {
+  for (const [R, C] of [
+    [70, 128], // more rows than one chunk
+    [5, 12],
+    [3, 6], // C not a multiple of 4: the loops
+  ]) {
+    const [x, add, g, b] = [randn(R * C, 2), randn(R * C), randn(C), randn(C)];
+    const [x0, x1] = [Float32Array.from(x), Float32Array.from(x)];
+    const [y0, y1] = [new Float32Array(R * C), new Float32Array(R * C)];
+    const [m0, m1, r0, r1] = [R, R, R, R].map((n) => new Float32Array(n));
+    addInto(x0, add, R * C);
+    layerNormForward(y0, m0, r0, x0, g, b, R, C);
+    addLayerNormForward(y1, m1, r1, x1, add, g, b, R, C);
+    assert.deepEqual(x1, x0, `x ${R}x${C}`);
+    assert.deepEqual(y1, y0, `y ${R}x${C}`);
+    assert.deepEqual([m1, r1], [m0, r0], `mean, rstd ${R}x${C}`);
   }
 });
 

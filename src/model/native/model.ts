@@ -21,7 +21,7 @@ import { paramShapes } from '../params.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout } from './attention.ts';
 import { gemm } from './blas.ts';
 import type { HelperThreads } from './helper-threads.ts';
-import { addInto, geluBackward, geluForwardSplit, layerNormBackward, layerNormForward, linearBackward, linearForward } from './ops.ts';
+import { addInto, addLayerNormForward, geluBackward, geluForwardSplit, layerNormBackward, layerNormForward, linearBackward, linearForward } from './ops.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters: one flat array, named views
@@ -240,8 +240,7 @@ function blockForward(w: BlockW, a: BlockActs, x: Float32Array, y: Float32Array,
   linearForward(a.qkv, a.ln1, w.qkvW, w.qkvB, rows, C, 3 * C);
   attentionForward(a.att, a.probs, a.qkv, spec, helpers);
   linearForward(a.x1, a.att, w.outW, w.outB, rows, C, C);
-  addInto(a.x1, x, rows * C);
-  layerNormForward(a.ln2, a.m2, a.r2, a.x1, w.ln2g, w.ln2b, rows, C);
+  addLayerNormForward(a.ln2, a.m2, a.r2, a.x1, x, w.ln2g, w.ln2b, rows, C); // x1 += x, then its norm
   linearForward(a.f, a.ln2, w.fcW, w.fcB, rows, C, M);
   geluForwardSplit(a.g, a.f, rows * M, a.gate, helpers);
   linearForward(y, a.g, w.projW, w.projB, rows, M, C);

@@ -58,6 +58,14 @@ export function layerNormForward(y: Float32Array, mean: Float32Array, rstd: Floa
   layerNormForwardJs(y, mean, rstd, x, g, b, R, C);
 }
 
+/** x += add, then layerNormForward of x: a residual add and the norm after it, in one pass with the SIMD kernels (the same bits as addInto then layerNormForward). */
+export function addLayerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, add: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number): void {
+  const simd = C % 4 === 0 ? simdKernels() : null;
+  if (simd) return simd.layerNormForward(y, mean, rstd, x, g, b, R, C, LN_EPS, add);
+  addInto(x, add, R * C);
+  layerNormForwardJs(y, mean, rstd, x, g, b, R, C);
+}
+
 /** layerNormForward's JavaScript loop, in float64: the reference for the SIMD kernel, and the fallback. */
 export function layerNormForwardJs(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number): void {
   for (let r = 0; r < R; r++) {
@@ -226,16 +234,25 @@ export function addInto(a: Float32Array, b: Float32Array, n: number): void {
 }
 
 /**
- * Log-softmax of one row of V logits divided by a temperature, in float64: writes log-probs into
- * out[0..V) and returns the entropy of that distribution. Both exponentials have arguments <= 0
- * (expNonPos: relative error < 3e-11, far below the float32 logits').
+ * log sum_j exp(z_j / T) over one row of V logits (invTemp = 1 / T), in float64: logSoftmaxRow's
+ * normaliser, alone when only the chosen token's log-prob is wanted (z_y / T minus it, the same
+ * bits). The exponentials have arguments <= 0 (expNonPos: relative error < 3e-11, far below the
+ * float32 logits').
  */
-export function logSoftmaxRow(out: Float64Array, z: Float32Array, off: number, V: number, invTemp: number): number {
+export function logSumExpRow(z: Float32Array, off: number, V: number, invTemp: number): number {
   let max = -Infinity;
   for (let j = 0; j < V; j++) max = Math.max(max, z[off + j] * invTemp);
   let s = 0;
   for (let j = 0; j < V; j++) s += expNonPos(z[off + j] * invTemp - max);
-  const logZ = max + Math.log(s);
+  return max + Math.log(s);
+}
+
+/**
+ * Log-softmax of one row of V logits divided by a temperature, in float64: writes log-probs into
+ * out[0..V) and returns the entropy of that distribution.
+ */
+export function logSoftmaxRow(out: Float64Array, z: Float32Array, off: number, V: number, invTemp: number): number {
+  const logZ = logSumExpRow(z, off, V, invTemp);
   let ent = 0;
   for (let j = 0; j < V; j++) {
     const lp = z[off + j] * invTemp - logZ;

@@ -36,7 +36,7 @@ import { blas, blasSummary } from './blas.ts';
 import { simdKernels } from './simd/simd.ts';
 import { sharedHelpers } from './helper-threads.ts';
 import { Arena, ParamLayout, type Weights, decoderBackward, decoderForward, visionBackward, visionForward } from './model.ts';
-import { linearBackward, linearForward, logSoftmaxRow } from './ops.ts';
+import { linearBackward, linearForward, logSoftmaxRow, logSumExpRow } from './ops.ts';
 import { expNonPos } from '../exp.ts';
 import { planBatches } from './plan.ts';
 import { decodeStep, prefill } from './decode.ts';
@@ -160,8 +160,14 @@ export class NativePolicy implements Policy {
       for (const { item, logit0, length } of mb.members) {
         for (let k = 0; k < length; k++) {
           const i = logit0 + k;
+          const y = mb.plan.targets[i];
+          if (!entropy && !rows) {
+            // the chosen token's log-prob alone: its logit less the normaliser (logSoftmaxRow's bits, one exp pass)
+            logp[item][k] = run.logits[i * V + y] * inv - logSumExpRow(run.logits, i * V, V, inv);
+            continue;
+          }
           const ent = logSoftmaxRow(lsm, run.logits, i * V, V, inv);
-          logp[item][k] = lsm[mb.plan.targets[i]];
+          logp[item][k] = lsm[y];
           if (entropy) entropy[item][k] = ent;
           if (rows) rows[item].set(lsm, k * V);
         }

@@ -91,20 +91,30 @@ export class SimdKernels {
     }
   }
 
-  /** Layer norm of R rows of C (C a multiple of 4): ops.ts's layerNormForward. */
-  layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number, eps: number): void {
+  /**
+   * Layer norm of R rows of C (C a multiple of 4): ops.ts's layerNormForward. With `add`, first
+   * x += add (add_into, written back to x): a residual add and the norm after it in one pass over
+   * the data (ops.ts addLayerNormForward).
+   */
+  layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Array, x: Float32Array, g: Float32Array, b: Float32Array, R: number, C: number, eps: number, add?: Float32Array): void {
     const rc = Math.max(1, Math.floor(CHUNK / C)); // rows per chunk
-    // layout (floats): g [C] | b [C] | mean [rc] | rstd [rc] | x [rc C] | y [rc C]
+    // layout (floats): g [C] | b [C] | mean [rc] | rstd [rc] | x [rc C] | y [rc C] | add [rc C]
     const oM = 2 * C;
     const oR = oM + rc;
     const oX = (oR + rc + 3) & ~3;
     const oY = oX + rc * C;
-    const h = this.floats(oY + rc * C);
+    const oA = oY + rc * C;
+    const h = this.floats(oA + (add ? rc * C : 0));
     h.set(g.subarray(0, C), 0);
     h.set(b.subarray(0, C), C);
     for (let r = 0; r < R; r += rc) {
       const n = Math.min(rc, R - r);
       h.set(x.subarray(r * C, (r + n) * C), oX);
+      if (add) {
+        h.set(add.subarray(r * C, (r + n) * C), oA);
+        this.k.add_into(oX * 4, oA * 4, n * C);
+        x.set(h.subarray(oX, oX + n * C), r * C);
+      }
       this.k.ln_fwd(oY * 4, oM * 4, oR * 4, oX * 4, 0, C * 4, n, C, eps);
       y.set(h.subarray(oY, oY + n * C), r * C);
       mean.set(h.subarray(oM, oM + n), r);
