@@ -25,24 +25,15 @@ function reference(z: Float32Array, o: PickOptions, rng: Rng): { token: number; 
     const p = e.map((x) => x / sum);
     let ids = p.map((_, i) => i);
     if (o.topP < 1) {
+      // the most likely ids, up to the first whose running mass reaches topP
       const order = [...ids].sort((a, b) => p[b] - p[a] || a - b);
-      ids = [];
       let mass = 0;
-      for (const i of order) {
-        ids.push(i);
-        mass += p[i];
-        if (mass >= o.topP) break;
-      }
+      const cut = order.map((i) => (mass += p[i])).findIndex((m) => m >= o.topP);
+      ids = cut < 0 ? order : order.slice(0, cut + 1);
     }
     let u = rng.float() * ids.reduce((a, i) => a + p[i], 0);
-    token = ids[ids.length - 1];
-    for (const i of ids) {
-      u -= p[i];
-      if (u < 0) {
-        token = i;
-        break;
-      }
-    }
+    const k = ids.findIndex((i) => (u -= p[i]) < 0);
+    token = k < 0 ? ids[ids.length - 1] : ids[k];
   }
   return { token, logp: z[token] / temp - logZ, entropy: sum > 0 ? entropy : 0 };
 }
