@@ -4,6 +4,7 @@
  * so a faster backend could replace it later behind the same names.
  */
 
+import { readFileSync } from 'node:fs';
 import './worker-shim.ts';
 import { engineThreads } from './worker-shim.ts';
 import { init, defaultDevice, numpy as np } from '@jax-js/jax';
@@ -11,9 +12,11 @@ import { init, defaultDevice, numpy as np } from '@jax-js/jax';
 export { engineHeapBytes, engineThreads } from './worker-shim.ts';
 export * from '@jax-js/jax';
 
-/** What computes on this engine, for run records and benchmark headers (Policy.engine). */
+/** What computes on this engine, for run records and benchmark headers (Policy.engine): the installed jax-js version (read, so that an upgrade shows in a run's record) and its threads. */
 export function engineSummary(): string {
-  return `jax-js 0.1.25 wasm (${engineThreads()} threads)`;
+  // the package exports no package.json; it sits one folder above the entry point
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.resolve('@jax-js/jax')), 'utf8')) as { version: string };
+  return `jax-js ${pkg.version} wasm (${engineThreads()} threads)`;
 }
 
 let ready: Promise<void> | null = null;
