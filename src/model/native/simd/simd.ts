@@ -58,10 +58,9 @@ export class SimdKernels {
     this.heap = new Float32Array(k.memory.buffer);
   }
 
-  /** The memory as floats, at least n of them. */
+  /** The memory as floats, at least n of them (the view kept until the memory grows). */
   private floats(n: number): Float32Array {
-    const need = n * 4 - this.k.memory.buffer.byteLength;
-    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
+    growTo(this.k.memory, n);
     if (this.heap.buffer !== this.k.memory.buffer) this.heap = new Float32Array(this.k.memory.buffer);
     return this.heap;
   }
@@ -258,8 +257,7 @@ export class DecodeKernel {
   /** The memory as floats, at least n of them. Take it again after growing: earlier views are detached (a memory of its own) or keep the old length (a shared one). */
   floats(n: number): Float32Array {
     const memory = this.shared?.memory ?? this.k.memory;
-    const need = n * 4 - memory.buffer.byteLength;
-    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    growTo(memory, n);
     return new Float32Array(memory.buffer);
   }
 
@@ -313,6 +311,12 @@ export interface DecodeAttentionArgs {
   readonly qs: number;
   readonly sc: number;
   readonly ls: number;
+}
+
+/** Grows a WebAssembly memory (64 KiB pages) to hold at least n floats. */
+function growTo(memory: WasmMemory, n: number): void {
+  const need = n * 4 - memory.buffer.byteLength;
+  if (need > 0) memory.grow(Math.ceil(need / 65536));
 }
 
 let kernels: SimdKernels | null | undefined;
