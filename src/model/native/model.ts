@@ -158,7 +158,7 @@ export class Arena {
   }
 
   /**
-   * The same for a buffer helper threads read or write (attention's inputs, outputs and scratch):
+   * The same for a buffer helper threads read or write (attention's inputs, outputs and scratch; GELU's):
    * on a SharedArrayBuffer when there are helpers, so that their shares are views of it. Only
    * those: V8's JavaScript loops run about 3x slower over shared memory.
    */
