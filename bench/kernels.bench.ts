@@ -40,6 +40,9 @@ const fill = (a: Float32Array, k: number) => {
 };
 
 const [C, C3, D] = [128, 384, 32];
+/** A sample call's decode as bench:model's: 20 prompts x 8 rollouts, prefix 61, 64 new tokens, `small`'s 4 heads. */
+const DEC = { G: 20, R: 8, H: 4, Tmax: 64, S: 61 };
+
 const shapes: Array<{ what: string; M: number; N: number; K: number; transB: boolean; lda: number; ldb: number }> = [
   { what: 'train weight product (x W_fc)', M: 3784, N: 384, K: 128, transB: false, lda: 128, ldb: 384 },
   { what: 'decode weight product (x W_fc)', M: 160, N: 384, K: 128, transB: false, lda: 128, ldb: 384 },
@@ -158,11 +161,19 @@ else {
  * rollouts (prefix 61): the SIMD kernel in its memory against the JavaScript loops on a copy.
  */
 function decodeAttentionPiece(simd: SimdKernels): [string, string, () => void, () => void] {
-  const [G, R, H, Tmax, S, t] = [20, 8, 4, 64, 61, 32];
-  const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 3 * C, 1);
+  const t = 32;
+  const { c, A, kernel, heap } = decodeFixture(simd, 1, 1, false);
+  const args = attentionArgs(c, DEC.H, D, 0, t, 0, A, 0);
+  const copy = Float32Array.from(heap);
+  return ['decode attention, one layer (decode.ts)', `${A} rows, prefix ${DEC.S}, column ${t}`, () => decodeAttentionJs(copy, args), () => kernel.attend(args)];
+}
+
+/** A decode kernel whose cache (layers deep, scratch for `threads`) holds made-up keys, values and projections, every row open. */
+function decodeFixture(simd: SimdKernels, layers: number, threads: number, shared: boolean) {
+  const { G, R, H, Tmax, S } = DEC;
   const A = G * R;
-  const args = attentionArgs(c, H, D, 0, t, 0, A, 0);
-  const kernel = simd.decodeKernel();
+  const c = cacheLayout(Array<number>(G).fill(S), R, Tmax, H, D, 3 * C, layers, threads);
+  const kernel = simd.decodeKernel(shared);
   const heap = kernel.floats(c.total);
   fill(heap.subarray(0, c.oRows), 0.019);
   writeRows(
@@ -171,8 +182,7 @@ function decodeAttentionPiece(simd: SimdKernels): [string, string, () => void, (
     Array.from({ length: A }, (_, i) => i),
     C,
   );
-  const copy = Float32Array.from(heap);
-  return ['decode attention, one layer (decode.ts)', `${A} rows, prefix ${S}, column ${t}`, () => decodeAttentionJs(copy, args), () => kernel.attend(args)];
+  return { c, A, kernel, heap };
 }
 
 // ------------------------------------------------------------------ JavaScript loops over shared memory
@@ -216,20 +226,10 @@ if (b.threads > 1) {
     if (simd) {
       // a sample call's decode attention (64 steps x 4 layers, 160 rows) on the shared-memory
       // kernel, on this thread alone and with its rows split with a helper (decode.ts)
-      const [G, R, H, Tmax, S, L] = [20, 8, 4, 64, 61, 4];
-      const A = G * R;
-      const c = cacheLayout(Array(G).fill(S) as number[], R, Tmax, H, D, 3 * C, L, 2);
-      const kernel = simd.decodeKernel(true);
-      const heap = kernel.floats(c.total);
-      fill(heap.subarray(0, c.oRows), 0.019);
-      writeRows(
-        heap,
-        c,
-        Array.from({ length: A }, (_, i) => i),
-        C,
-      );
+      const L = 4;
+      const { c, A, kernel, heap } = decodeFixture(simd, L, 2, true);
       const sampleCall = (h: HelperThreads | null) => {
-        for (let t = 0; t < Tmax; t++) for (let l = 0; l < L; l++) decodeAttention(heap, c, kernel, h, H, D, l, t, A);
+        for (let t = 0; t < DEC.Tmax; t++) for (let l = 0; l < L; l++) decodeAttention(heap, c, kernel, h, DEC.H, D, l, t, A);
       };
       const [one, two] = [usPerCall(() => sampleCall(null), 1) / 1000, usPerCall(() => sampleCall(helpers), 1) / 1000];
       console.log(`| decode attention of a sample call (${A} rows, 64 steps x ${L} layers, decode.ts) | ${one.toFixed(1)} | ${two.toFixed(1)} | ${(one / two).toFixed(2)}x |`);
