@@ -1,7 +1,8 @@
 /**
  * The native engine against the jax-js policy on the same weights (both presets): log-probs and
  * entropies in both attention modes, full log-softmax rows, gradients of every parameter, sampled
- * tokens; and the native KV-cache decode against its own full forward pass, checkpoints in both
+ * tokens; and the native KV-cache decode against its own full forward pass (with the SIMD kernels
+ * and without), checkpoints in both
  * directions, the shipped base. Finite-difference checks of the native backward are in
  * gradients.test.ts (run there on both backends).
  */
@@ -141,6 +142,31 @@ test('native sampling: the KV-cache decode equals a full forward pass, and draws
     });
   }
   jax.dispose();
+});
+
+test('with the SIMD kernels off (PGPO_SIMD=0) the KV-cache decode, then all JavaScript loops, still equals a full forward pass', () => {
+  // simdKernels() is decided once per process: a fresh one with the kernels off
+  const root = join(import.meta.dirname, '..', '..');
+  const code = `
+    const { Rng } = await import(${JSON.stringify(join(root, 'src/engine/rng.ts'))});
+    const { NativePolicy } = await import(${JSON.stringify(join(root, 'src/model/native/policy.ts'))});
+    const { simdKernels } = await import(${JSON.stringify(join(root, 'src/model/native/simd/simd.ts'))});
+    const { fixtureItems, maxAbsDiff } = await import(${JSON.stringify(join(root, 'test/model/helpers.ts'))});
+    const nat = await NativePolicy.create('tiny', 4);
+    const items = fixtureItems(nat, Rng.seeded(9));
+    const prompts = [items[0], items[3]].map((it) => ({ image: it.image, prompt: it.prompt }));
+    const a = await nat.sample(prompts, { n: 3, maxNewTokens: 20, seed: 11, entropy: true, temperature: 1, topP: 1 });
+    const scored = await nat.score(a.map((r, i) => ({ ...prompts[Math.floor(i / 3)], response: r.tokens })), { mode: 'image', entropy: true });
+    const worst = (k) => Math.max(...a.map((r, i) => maxAbsDiff(r[k], scored[k][i])));
+    console.log(JSON.stringify({ simd: simdKernels() !== null, tokens: a.reduce((n, r) => n + r.tokens.length, 0), logp: worst('logp'), entropy: worst('entropy') }));
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, PGPO_SIMD: '0' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { simd: boolean; tokens: number; logp: number; entropy: number };
+  assert.equal(got.simd, false, 'the kernels were not off');
+  assert.ok(got.tokens > 6, `only ${got.tokens} tokens sampled`);
+  assert.ok(got.logp < 1e-5, `decode vs full forward: log-probs differ by ${got.logp}`);
+  assert.ok(got.entropy < 1e-4, `decode vs full forward: entropies differ by ${got.entropy}`);
 });
 
 test('native score with a temperature is the log-softmax of logits / T', async () => {
