@@ -110,7 +110,7 @@ export function responseBlock(c: CacheLayout, g: number, r: number, C: number): 
 }
 
 /** Each open row's group block, response block and prefix length into the layout's row table (`rows`): slot g R + r is group g's response r. */
-export function writeRows(heap: Float32Array, c: CacheLayout, slots: ArrayLike<number>, C: number): Int32Array {
+export function writeRows(heap: Float32Array, c: CacheLayout, slots: ArrayLike<number>, C: number): void {
   const rows = new Int32Array(heap.buffer, heap.byteOffset + c.oRows * 4, 3 * slots.length);
   for (let i = 0; i < slots.length; i++) {
     const g = Math.floor(slots[i] / c.R);
@@ -118,7 +118,6 @@ export function writeRows(heap: Float32Array, c: CacheLayout, slots: ArrayLike<n
     rows[3 * i + 1] = responseBlock(c, g, slots[i] - g * c.R, C);
     rows[3 * i + 2] = c.S[g];
   }
-  return rows;
 }
 
 /** Where layer l's attention at step t finds rows a0..a1 of the row table, on thread p's scratch. */

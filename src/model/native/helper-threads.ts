@@ -120,7 +120,7 @@ export class HelperThreads {
    * is done, rethrowing a helper's error. Until the helpers have started (and after dispose),
    * runs them all here.
    */
-  run(tasks: readonly HelperTask[], own: () => void): void {
+  private run(tasks: readonly HelperTask[], own: () => void): void {
     if (tasks.length > this.n) throw new Error(`${tasks.length} tasks for ${this.n} helpers`);
     const helpers = this.started();
     this.touch();
