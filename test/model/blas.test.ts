@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuFlags, kernelFor, kernelRank } from '../../src/model/native/blas.ts';
+import { cpuFlags, exactRowSplit, gemm, kernelFor, kernelRank } from '../../src/model/native/blas.ts';
 
 const AVX512 = ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'];
 
@@ -45,4 +45,30 @@ test('on this machine: never the Prescott fallback where the CPU runs better ker
   // obeyed, and where the CPU runs better kernels the note says so
   if (kernelFor(cpuFlags())) assert.match(kept.note ?? '', /OPENBLAS_CORETYPE=PRESCOTT is set in the environment and chose Prescott kernels/);
   else assert.equal(kept.note, null);
+});
+
+test('exactRowSplit: cutting a product at any multiple of the cut it finds gives the bits of one call (decode-sized products with bias, as a decode step runs them)', (t) => {
+  const g = exactRowSplit();
+  if (g === null) return t.skip('no row cut is exact with this BLAS (decode steps then run on one thread)');
+  let seed = 12345;
+  const random = (n: number) =>
+    Float32Array.from({ length: n }, () => {
+      seed = (Math.imul(seed, 69069) + 1) >>> 0;
+      return seed / 2 ** 32 - 0.5;
+    });
+  for (const [rows, K, N] of [
+    [160, 128, 384],
+    [100, 384, 128],
+    [57, 32, 96],
+  ]) {
+    const [a, b, bias] = [random(rows * K), random(K * N), random(rows * N)];
+    const whole = bias.slice();
+    gemm(false, false, rows, N, K, 1, a, K, b, N, 1, whole, N);
+    for (let r: number = g; r < rows; r += g) {
+      const cut = bias.slice();
+      gemm(false, false, r, N, K, 1, a, K, b, N, 1, cut, N);
+      gemm(false, false, rows - r, N, K, 1, a.subarray(r * K), K, b, N, 1, cut.subarray(r * N), N);
+      assert.deepEqual(new Int32Array(cut.buffer), new Int32Array(whole.buffer), `${rows} x ${K} x ${N} cut at row ${r}`);
+    }
+  }
 });

@@ -1,9 +1,9 @@
 /**
  * The native engine's helper threads (helper-threads.ts): how groups are shared out, and that
  * sharing them changes nothing. Attention and GELU on helper threads give the same bits as on one; and a
- * whole policy (scoring in both modes, gradients, KV-cache sampling, whose attention then runs on
- * a shared WebAssembly memory) in a process with a helper (the default on 2 threads) gives the same bits as
- * one with none, in fresh processes.
+ * whole policy (scoring in both modes, gradients, KV-cache sampling, whose decode steps then run
+ * on a shared WebAssembly memory, their rows split between the threads) in a process with a helper
+ * (the default on 2 threads) gives the same bits as one with none, in fresh processes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { Rng } from '../../src/engine/rng.ts';
 import { HelperThreads, splitByCost } from '../../src/model/native/helper-threads.ts';
 import { type AttnSpec, attentionBackward, attentionForward, probsLayout } from '../../src/model/native/attention.ts';
 import { geluForward, geluForwardSplit } from '../../src/model/native/ops.ts';
+import { exactRowSplit } from '../../src/model/native/blas.ts';
 
 test('splitByCost: contiguous shares ending at costs.length, balanced by cost, empty ones allowed', () => {
   assert.deepEqual(splitByCost([1, 1, 1, 1], 2), [2, 4]);
@@ -21,6 +22,12 @@ test('splitByCost: contiguous shares ending at costs.length, balanced by cost, e
   assert.deepEqual(splitByCost([5], 2), [1, 1]); // one item: one share is empty
   assert.deepEqual(splitByCost([], 2), [0, 0]);
   assert.deepEqual(splitByCost([1, 2, 3], 1), [3]);
+  // shares end at multiples of the step, or at the end
+  assert.deepEqual(splitByCost(new Array(28).fill(1), 2, 12), [12, 28]);
+  assert.deepEqual(splitByCost(new Array(30).fill(1), 2, 12), [12, 30]); // blocks 12 | 12 | 6: 12 is nearer half than 24
+  assert.deepEqual(splitByCost(new Array(40).fill(1), 2, 4), [20, 40]);
+  assert.deepEqual(splitByCost([9, 1, 1, 1, 1, 1, 1, 1], 2, 2), [2, 8]);
+  assert.deepEqual(splitByCost(new Array(10).fill(1), 2, 12), [10, 10]);
 });
 
 test('attention forward and backward on a helper thread: the same bits as on this one', async () => {
@@ -125,7 +132,7 @@ test('idle helpers stop after their idle time and start again when next needed, 
 });
 
 /** A fresh process's fingerprint of a policy's scores, gradients and samples. */
-function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number } {
+function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number; rowSplit: number } {
   const root = join(import.meta.dirname, '..', '..');
   const code = `
     const { createHash } = await import('node:crypto');
@@ -138,7 +145,7 @@ function fingerprint(env: Record<string, string>): { hash: string; shared: numbe
     const rng = Rng.seeded('threads.test');
     const pol = await NativePolicy.create('tiny', 3);
     const size = pol.config.image.size;
-    const prompts = Array.from({ length: 3 }, (_, p) => ({ image: makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256))), prompt: pol.encodePrompt('<image>\\nWhat is ' + p + ' plus 2?') }));
+    const prompts = Array.from({ length: 7 }, (_, p) => ({ image: makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256))), prompt: pol.encodePrompt('<image>\\nWhat is ' + p + ' plus 2?') }));
     const items = prompts.flatMap((p) => [0, 1].map(() => ({ ...p, response: Array.from({ length: 5 }, () => 4 + rng.int(pol.vocabSize - 4)) })));
     const h = createHash('sha256');
     for (const mode of ['image', 'text-only']) for (const l of (await pol.score(items, { mode })).logp) h.update(new Uint8Array(l.buffer, l.byteOffset, l.byteLength));
@@ -146,13 +153,14 @@ function fingerprint(env: Record<string, string>): { hash: string; shared: numbe
     const g = await pol.gradVector();
     h.update(new Uint8Array(g.buffer));
     const before = helpers?.sharedSections ?? 0;
-    for (const r of await pol.sample(prompts, { n: 3, temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
-    console.log(h.digest('hex'), helpers?.sharedSections ?? 0, (helpers?.sharedSections ?? 0) - before);
+    // 7 x 4 = 28 rows: enough for a step's rows to be cut between the threads at multiples of 12
+    for (const r of await pol.sample(prompts, { n: 4, temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
+    console.log(h.digest('hex'), helpers?.sharedSections ?? 0, (helpers?.sharedSections ?? 0) - before, helpers?.sectionsByOp.get('decodeRows') ?? 0);
     process.exit(0);`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const [hash, shared, sampling] = r.stdout.trim().split(' ');
-  return { hash, shared: Number(shared), sampling: Number(sampling) };
+  const [hash, shared, sampling, rowSplit] = r.stdout.trim().split(' ');
+  return { hash, shared: Number(shared), sampling: Number(sampling), rowSplit: Number(rowSplit) };
 }
 
 test('a policy with a helper thread gives the same scores, gradients and samples as one without', () => {
@@ -160,7 +168,8 @@ test('a policy with a helper thread gives the same scores, gradients and samples
   const without = fingerprint({ PGPO_THREADS: '2', PGPO_HELPERS: '0' });
   assert.match(withHelper.hash, /^[0-9a-f]{64}$/);
   assert.ok(withHelper.shared > 0, 'no parallel section ran on the helper');
-  assert.ok(withHelper.sampling > 0, "the decode's attention never ran on the helper");
+  assert.ok(withHelper.sampling > 0, 'no decode step ran on the helper');
+  if (exactRowSplit() !== null) assert.ok(withHelper.rowSplit > 0, "no decode step's rows were split between the threads");
   assert.equal(without.shared, 0);
   assert.equal(withHelper.hash, without.hash);
 });

@@ -285,3 +285,51 @@ export function gemm(
   }
   b.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+let rowSplit: number | null | undefined;
+
+/**
+ * The row counts at which a one-thread product may be cut into two calls (rows [0, r) and [r, M))
+ * with the same bits as one call: the smallest g of a few candidates such that every multiple of
+ * g cuts exactly, or null if none does. An sgemm kernel computes its rows in blocks (OpenBLAS's
+ * Haswell/Zen kernels twelve at a time, the last block narrower and summed in another order; its
+ * SkylakeX ones row by row), so a cut inside a block can change the last bits of its rows. Found
+ * once per thread by trying it on products with bias-filled outputs, as linearForward runs them,
+ * with odd inner sizes; decode.ts splits a step's rows between threads only at these cuts, so
+ * that a run's results do not depend on whether helper threads run.
+ */
+export function exactRowSplit(): number | null {
+  if (rowSplit !== undefined) return rowSplit;
+  const rows = 2 * 48 + 13;
+  const shapes = [
+    [67, 83],
+    [128, 40],
+  ] as const;
+  let seed = 0x2545f491;
+  const random = (n: number) =>
+    Float32Array.from({ length: n }, () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32 - 0.5;
+    });
+  const cases = shapes.map(([K, N]) => {
+    const [a, b, c] = [random(rows * K), random(K * N), random(rows * N)];
+    const whole = c.slice();
+    gemm(false, false, rows, N, K, 1, a, K, b, N, 1, whole, N);
+    return { K, N, a, b, c, whole };
+  });
+  const cutsExactly = (r: number) =>
+    cases.every(({ K, N, a, b, c, whole }) => {
+      const two = c.slice();
+      gemm(false, false, r, N, K, 1, a, K, b, N, 1, two, N);
+      gemm(false, false, rows - r, N, K, 1, a.subarray(r * K), K, b, N, 1, two.subarray(r * N), N);
+      const [x, y] = [new Int32Array(two.buffer), new Int32Array(whole.buffer)];
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+      return true;
+    });
+  for (const g of [1, 2, 4, 8, 12, 16, 24, 32, 48]) {
+    let exact = true;
+    for (let r = g; r < rows && exact; r += g) exact = cutsExactly(r);
+    if (exact) return (rowSplit = g);
+  }
+  return (rowSplit = null);
+}

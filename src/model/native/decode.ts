@@ -13,17 +13,20 @@
  *
  * Token choice is the host's (sampling.ts `pickToken`), from one seeded Rng, in the order the
  * jax-js policy uses: prompt by prompt, rollout by rollout, finished ones skipped.
+ *
+ * Rows are independent through a step, so with helper threads each thread runs every layer on a
+ * share of them (`decodeStep`), cut only where BLAS computes the same bits as one call.
  */
 
 import type { ModelConfig } from '../config.ts';
 import { dims } from '../config.ts';
 import type { ScoreItem } from '../../core/policy.ts';
-import { gemm } from './blas.ts';
-import { type Arena, type Weights, decoderForward, visionForward } from './model.ts';
+import { PARALLEL_MACS, exactRowSplit, gemm } from './blas.ts';
+import { type Arena, ParamLayout, type Weights, decoderForward, visionForward } from './model.ts';
 import { LN_EPS, addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { expNonPos } from '../exp.ts';
 import { planBatches } from './plan.ts';
-import { type DecodeAttentionArgs, type DecodeKernel, simdKernels } from './simd/simd.ts';
+import { type DecodeAttentionArgs, type DecodeKernel, type SharedDecodeMemory, simdKernels } from './simd/simd.ts';
 import type { HelperThreads } from './helper-threads.ts';
 
 /**
@@ -42,11 +45,13 @@ import type { HelperThreads } from './helper-threads.ts';
  *       measured ~15% slower: the cache is ~50 MB, so these reads come from memory).
  *   staging: qkv [Amax, 3C] (the step's projections, written there by BLAS), att [Amax, C] (the
  *   attention's output, read from there), the step's other activations (x, x1, ln [Amax, C], the
- *   norm's mean and rstd [Amax], the MLP's f [Amax, M] and GELU's unused gate, a layer norm's
- *   g | b [2C]: with the kernels, layer norms, GELU and residual adds run in place there), rows
- *   (three int32 per open row: its group's block, its response's block, its S), and per thread
- *   that runs a share of the rows (helper threads: the memory is then shared)
- *   scratch qs [4 C] and sc [H ls + H]. Regions start at multiples of four floats.
+ *   norm's mean and rstd [Amax], the MLP's f [Amax, M] and GELU's unused gate, the logits
+ *   [Amax, V]: with the kernels, layer norms, GELU and residual adds run in place there), a copy
+ *   of the parameters (ParamLayout's flat array: a helper thread reads the weights there, and the
+ *   kernels find the norms' g and b), rows (three int32 per open row: its group's block, its
+ *   response's block, its S), and per thread that runs a share of the rows (helper threads: the
+ *   memory is then shared) scratch qs [4 C] and sc [H ls + H]. Regions start at multiples of
+ *   four floats.
  */
 export interface CacheLayout {
   readonly R: number;
@@ -65,7 +70,10 @@ export interface CacheLayout {
   readonly oRstd: number;
   readonly oF: number;
   readonly oGate: number;
-  readonly oNorm: number;
+  readonly oLogits: number;
+  readonly oTheta: number;
+  /** The parameters' floats at oTheta. */
+  readonly params: number;
   readonly oRows: number;
   readonly oQs: number;
   readonly oSc: number;
@@ -74,8 +82,8 @@ export interface CacheLayout {
   readonly total: number;
 }
 
-/** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens (M: the MLP's width). */
-export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, M: number, layers: number, threads = 1): CacheLayout {
+/** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens (M: the MLP's width, V the vocabulary, params the parameters' floats). */
+export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, M: number, layers: number, threads = 1, V = 0, params = 0): CacheLayout {
   const C = H * D;
   const align4 = (n: number) => (n + 3) & ~3;
   const T = (Tmax + 15) & ~15;
@@ -95,13 +103,38 @@ export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: nu
   const oRstd = oMean + align4(Amax);
   const oF = oRstd + align4(Amax);
   const oGate = oF + align4(Amax * M);
-  const oNorm = oGate + align4(Amax * M);
-  const oRows = oNorm + align4(2 * C);
+  const oLogits = oGate + align4(Amax * M);
+  const oTheta = oLogits + align4(Amax * V);
+  const oRows = oTheta + align4(params);
   const oQs = align4(oRows + 3 * Amax);
   const oSc = oQs + 4 * C;
   const ls = (Math.max(...S) + T + 16 + 3) & ~3;
   const scratch = (4 * C + H * ls + H + 3) & ~3;
-  return { R, T, layerFloats: F, S: Int32Array.from(S), group, oQkv, oAtt, oX, oX1, oLn, oMean, oRstd, oF, oGate, oNorm, oRows, oQs, oSc, scratch, ls, total: oQs + threads * scratch };
+  return {
+    R,
+    T,
+    layerFloats: F,
+    S: Int32Array.from(S),
+    group,
+    oQkv,
+    oAtt,
+    oX,
+    oX1,
+    oLn,
+    oMean,
+    oRstd,
+    oF,
+    oGate,
+    oLogits,
+    oTheta,
+    params,
+    oRows,
+    oQs,
+    oSc,
+    scratch,
+    ls,
+    total: oQs + threads * scratch,
+  };
 }
 
 /** The first float of group g's response r's block within a layer's key (or value) region. */
@@ -149,10 +182,13 @@ export interface KvCache extends CacheLayout {
   readonly kernel: DecodeKernel | null;
   /** [G, V] logits of each prompt's first response token. */
   readonly first: Float32Array;
+  /** The weights the steps read: views of the parameters' copy in the heap. */
+  readonly w: Weights;
 }
 
-/** Runs every prompt's prefix once (image mode) and keeps its keys and values in a new cache. */
-export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly ScoreItem[], R: number, Tmax: number): KvCache {
+/** Runs every prompt's prefix once (image mode) and keeps its keys and values, and the parameters theta (laid out by `params`), in a new cache. */
+export function prefill(params: ParamLayout, theta: Float32Array, cfg: ModelConfig, V: number, arena: Arena, prompts: readonly ScoreItem[], R: number, Tmax: number): KvCache {
+  const w = params.weights(theta, cfg);
   const items = prompts.map((p) => ({ image: p.image, prompt: p.prompt, response: [0] }));
   const [mb] = planBatches(items, cfg, true, Number.MAX_SAFE_INTEGER, false); // one group per prompt, repeats included
   const vision = visionForward(w, cfg, arena, mb.patches!, mb.images);
@@ -170,12 +206,15 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
     cfg.decoder.mlp,
     run.acts.length,
     arena.helpers?.parts ?? 1,
+    V,
+    params.total,
   );
   const { group, layerFloats: F } = layout;
   const simd = D % 16 === 0 ? simdKernels() : null; // the kernel works sixteen floats of a head at a time
   const kernel = simd ? arena.keep('decode.kernel', () => simd.decodeKernel(arena.helpers !== null)) : null;
   // the same memory call after call (fresh buffers cost page faults on every first write)
   const heap = kernel ? kernel.floats(layout.total) : arena.get('decode.heap', layout.total);
+  heap.set(theta, layout.oTheta);
   run.acts.forEach((a, l) => {
     const K = 2 * l * F;
     groups.forEach((g, i) => {
@@ -193,56 +232,120 @@ export function prefill(w: Weights, cfg: ModelConfig, V: number, arena: Arena, p
       }
     });
   });
-  return { ...layout, heap, kernel, first: Float32Array.from(run.logits.subarray(0, groups.length * V)) };
+  const cached = params.weights(heap.subarray(layout.oTheta, layout.oTheta + params.total), cfg);
+  return { ...layout, heap, kernel, first: Float32Array.from(run.logits.subarray(0, groups.length * V)), w: cached };
 }
 
 /**
  * One step for the open responses `slots` (g * R + r, ascending), each fed `tokens[i]` at
  * position `positions[i]`, writing cache column t. Returns logits [A, V].
+ *
+ * With helper threads on a shared cache, the rows are split between the threads, each running
+ * every layer on its share (`decodeRows`): one parallel section per step. The cuts fall only
+ * where BLAS computes a product's rows with the same bits as one call (blas.ts `exactRowSplit`),
+ * and only when each of the step's products would run on one BLAS thread anyway (gemm's
+ * PARALLEL_MACS), so the results are those of one thread. Otherwise this thread runs every row,
+ * each layer's attention split between the threads.
  */
-export function decodeStep(w: Weights, cfg: ModelConfig, V: number, arena: Arena, cache: KvCache, slots: Int32Array, tokens: Int32Array, positions: Int32Array, t: number): Float32Array {
+export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvCache, slots: Int32Array, tokens: Int32Array, positions: Int32Array, t: number): Float32Array {
   const { C } = dims(cfg);
-  const { heads: H, mlp: M } = cfg.decoder;
-  const D = C / H;
-  const C3 = 3 * C;
+  const M = cfg.decoder.mlp;
   const A = slots.length;
-  const { heap, kernel } = cache;
-  const at = (o: number, n: number) => heap.subarray(o, o + n);
-  const [x, x1, ln, f] = [at(cache.oX, A * C), at(cache.oX1, A * C), at(cache.oLn, A * C), at(cache.oF, A * M)];
-  const [qkv, att] = [at(cache.oQkv, A * C3), at(cache.oAtt, A * C)];
+  const { heap, kernel, w } = cache;
+  writeRows(heap, cache, slots, C);
+  const x = heap.subarray(cache.oX, cache.oX + A * C);
   for (let i = 0; i < A; i++) {
     const to = tokens[i] * C;
     const po = positions[i] * C;
     for (let j = 0; j < C; j++) x[i * C + j] = w.tok[to + j] + w.pos[po + j];
   }
+  const helpers = arena.helpers;
+  const memory = kernel?.shared;
+  // GELU in place rounds a share's floats up to four: M % 4 keeps it inside the share
+  const step = helpers && memory && M % 4 === 0 && A * C * Math.max(3 * C, M, V) < PARALLEL_MACS ? exactRowSplit() : null;
+  if (helpers && memory && step !== null && A >= 2 * step) {
+    const { heap: _h, kernel: _k, first: _f, w: _w, ...layout } = cache; // the layout alone: plain data, for the messages
+    const rows = new Int32Array(heap.buffer, heap.byteOffset + cache.oRows * 4, 3 * A);
+    // a row's cost in multiply-adds: the weight products and the head, and per layer its attention
+    // over S + t + 1 keys (2C each, counted twice: it runs at about half BLAS's speed)
+    const L = w.decoder.length;
+    const products = L * (4 * C * C + 2 * C * M) + C * V;
+    helpers.runShares(
+      Array.from({ length: A }, (_, i) => products + L * 4 * C * (rows[3 * i + 2] + t + 1)),
+      (a0, a1, p) => ({ message: { op: 'decodeRows', memory, layout, cfg, V, t, a0, a1, p }, here: () => decodeRows(cfg, V, cache, null, t, a0, a1, p) }),
+      step,
+    );
+  } else decodeRows(cfg, V, cache, helpers, t, 0, A, 0);
+  const logits = arena.get('dec1.logits', A * V);
+  logits.set(heap.subarray(cache.oLogits, cache.oLogits + A * V));
+  return logits;
+}
+
+/**
+ * Rows a0..a1 of a decode step through every layer, the final norm and the head, on thread p's
+ * attention scratch; their inputs x (token + position embeddings) are in place, their logits go
+ * to the heap's logits region. helpers: the threads each layer's attention is split over, when
+ * this thread runs every row.
+ */
+export function decodeRows(cfg: ModelConfig, V: number, cache: KvCache, helpers: HelperThreads | null, t: number, a0: number, a1: number, p: number): void {
+  const n = a1 - a0;
+  if (n === 0) return;
+  if (helpers && (a0 !== 0 || p !== 0)) throw new Error('decodeRows: attention is split between threads only when this thread runs every row');
+  const { C } = dims(cfg);
+  const { heads: H, mlp: M } = cfg.decoder;
+  const D = C / H;
+  const C3 = 3 * C;
+  const { heap, kernel, w } = cache;
+  // rows a0..a1 of a region of rows `width` floats wide: their first float, their view
+  const off = (o: number, width: number) => o + a0 * width;
+  const at = (o: number, width: number) => heap.subarray(off(o, width), off(o, width) + n * width);
+  const [x, x1, ln, f] = [at(cache.oX, C), at(cache.oX1, C), at(cache.oLn, C), at(cache.oF, M)];
+  const [qkv, att] = [at(cache.oQkv, C3), at(cache.oAtt, C)];
+  // where a weight's copy starts in the heap (the kernels take offsets)
+  const inHeap = (v: Float32Array) => (v.byteOffset - heap.byteOffset) >> 2;
   // layer norms, GELU and the residual adds: in place on the kernel's memory when there is one
   // (the same kernels as ops.ts's, so the same bits, without copies in and out), else ops.ts
   const norm = (from: number, g: Float32Array, b: Float32Array) => {
-    if (!kernel) return layerNormForward(ln, at(cache.oMean, A), at(cache.oRstd, A), at(from, A * C), g, b, A, C);
-    heap.set(g.subarray(0, C), cache.oNorm);
-    heap.set(b.subarray(0, C), cache.oNorm + C);
-    kernel.layerNorm(cache.oLn, cache.oMean, cache.oRstd, from, cache.oNorm, cache.oNorm + C, A, C, LN_EPS);
+    if (!kernel) return layerNormForward(ln, at(cache.oMean, 1), at(cache.oRstd, 1), at(from, C), g, b, n, C);
+    kernel.layerNorm(off(cache.oLn, C), off(cache.oMean, 1), off(cache.oRstd, 1), off(from, C), inHeap(g), inHeap(b), n, C, LN_EPS);
   };
-  const residual = (to: number, from: number) => (kernel ? kernel.add(to, from, A * C) : addInto(at(to, A * C), at(from, A * C), A * C));
-  // each open row's blocks and prefix length, the same for every layer
-  writeRows(heap, cache, slots, C);
+  const residual = (to: number, from: number) => (kernel ? kernel.add(off(to, C), off(from, C), n * C) : addInto(at(to, C), at(from, C), n * C));
+  const attention = (l: number) => {
+    if (helpers) return decodeAttention(heap, cache, kernel, helpers, H, D, l, t, n);
+    const args = attentionArgs(cache, H, D, l, t, a0, a1, p);
+    return kernel ? kernel.attend(args) : decodeAttentionJs(heap, args);
+  };
   w.decoder.forEach((bw, l) => {
     norm(cache.oX, bw.ln1g, bw.ln1b);
-    linearForward(qkv, ln, bw.qkvW, bw.qkvB, A, C, C3);
-    decodeAttention(heap, cache, kernel, arena.helpers, H, D, l, t, A);
-    linearForward(x1, att, bw.outW, bw.outB, A, C, C);
+    linearForward(qkv, ln, bw.qkvW, bw.qkvB, n, C, C3);
+    attention(l);
+    linearForward(x1, att, bw.outW, bw.outB, n, C, C);
     residual(cache.oX1, cache.oX);
     norm(cache.oX1, bw.ln2g, bw.ln2b);
-    linearForward(f, ln, bw.fcW, bw.fcB, A, C, M);
-    if (kernel) kernel.gelu(cache.oF, cache.oGate, A * M);
-    else geluForward(f, f, A * M);
-    linearForward(x, f, bw.projW, bw.projB, A, M, C);
+    linearForward(f, ln, bw.fcW, bw.fcB, n, C, M);
+    if (kernel) kernel.gelu(off(cache.oF, M), off(cache.oGate, M), n * M);
+    else geluForward(f, f, n * M);
+    linearForward(x, f, bw.projW, bw.projB, n, M, C);
     residual(cache.oX, cache.oX1);
   });
   norm(cache.oX, w.lnfG, w.lnfB);
-  const logits = arena.get('dec1.logits', A * V);
-  gemm(false, false, A, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, logits, V);
-  return logits;
+  gemm(false, false, n, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, at(cache.oLogits, V), V);
+}
+
+/** A helper thread's share of a decode step (helper-tasks.ts): `decodeRows` on the cache's shared memory, its weights read from the parameters' copy there. */
+export function decodeRowsShared(memory: SharedDecodeMemory, layout: CacheLayout, cfg: ModelConfig, V: number, t: number, a0: number, a1: number, p: number): void {
+  const kernel = simdKernels()!.sharedDecodeKernel(memory);
+  const heap = new Float32Array(memory.memory.buffer);
+  const w = paramLayout(cfg, V).weights(heap.subarray(layout.oTheta, layout.oTheta + layout.params), cfg);
+  decodeRows(cfg, V, { ...layout, heap, kernel, w, first: new Float32Array(0) }, null, t, a0, a1, p);
+}
+
+// a helper's parameter layout, kept for the next step (the same model, step after step)
+let lastLayout: { key: string; layout: ParamLayout } | null = null;
+function paramLayout(cfg: ModelConfig, V: number): ParamLayout {
+  const key = JSON.stringify([cfg, V]);
+  if (lastLayout?.key !== key) lastLayout = { key, layout: new ParamLayout(cfg, V) };
+  return lastLayout.layout;
 }
 
 /**

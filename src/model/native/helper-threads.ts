@@ -47,6 +47,8 @@ export class HelperThreads {
 
   /** Parallel sections that ran on the helpers (not all on this thread): benches and tests. */
   sharedSections = 0;
+  /** Of those, how many by the op of their tasks (helper-tasks.ts): tests. */
+  readonly sectionsByOp = new Map<string, number>();
   /** Times the workers were stopped for being idle (tests). */
   idleStops = 0;
 
@@ -105,10 +107,11 @@ export class HelperThreads {
   /**
    * A parallel section over items with these costs: contiguous shares balanced by cost
    * (`splitByCost`), share(i0, i1, p) describing the items [i0, i1) of thread p: p = 0 runs here
-   * (its `here`), p >= 1 on helper p - 1 (its message).
+   * (its `here`), p >= 1 on helper p - 1 (its message). Shares end at multiples of `step` (or at
+   * the last item).
    */
-  runShares(costs: readonly number[], share: (i0: number, i1: number, p: number) => HelperTask): void {
-    const ends = splitByCost(costs, this.parts);
+  runShares(costs: readonly number[], share: (i0: number, i1: number, p: number) => HelperTask, step = 1): void {
+    const ends = splitByCost(costs, this.parts, step);
     this.run(
       ends.slice(1).map((i1, i) => share(ends[i], i1, i + 1)),
       share(0, ends[0], 0).here,
@@ -141,6 +144,8 @@ export class HelperThreads {
     }
     singleThreaded();
     this.sharedSections++;
+    const op = String((tasks[0]?.message as { op?: unknown } | undefined)?.op);
+    this.sectionsByOp.set(op, (this.sectionsByOp.get(op) ?? 0) + 1);
     tasks.forEach((task, i) => {
       const h = helpers[i];
       Atomics.store(h.flag, 0, 0);
@@ -281,9 +286,14 @@ export function sharedHelpers(): HelperThreads | null {
 
 /**
  * Contiguous shares of items with these costs, one per part, balanced by cost: the index where
- * each share ends (the last is costs.length). A share may be empty.
+ * each share ends (the last is costs.length), each a multiple of step or costs.length. A share may
+ * be empty.
  */
-export function splitByCost(costs: readonly number[], parts: number): number[] {
+export function splitByCost(costs: readonly number[], parts: number, step = 1): number[] {
+  if (step > 1) {
+    const blocks = Array.from({ length: Math.ceil(costs.length / step) }, (_, b) => costs.slice(b * step, (b + 1) * step).reduce((a, c) => a + c, 0));
+    return splitByCost(blocks, parts).map((e) => Math.min(e * step, costs.length));
+  }
   const total = costs.reduce((a, c) => a + c, 0);
   const ends: number[] = [];
   let acc = 0;

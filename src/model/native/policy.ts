@@ -369,7 +369,8 @@ export class NativePolicy implements Policy {
     const V = this.vocabSize;
     const R = o.n;
     const cache = prefill(
-      this.w,
+      this.layout,
+      this.theta,
       cfg,
       V,
       this.arena,
@@ -380,7 +381,7 @@ export class NativePolicy implements Policy {
     return rolloutLoop(prompts.length, V, cache.first, o, rng, async (open, tokens, t) => {
       const slots = Int32Array.from(open);
       const pos = Int32Array.from(open, (i) => N + prompts[Math.floor(i / R)].prompt.length + t);
-      const logits = decodeStep(this.w, cfg, V, this.arena, cache, slots, tokens, pos, t);
+      const logits = decodeStep(cfg, V, this.arena, cache, slots, tokens, pos, t);
       const row = new Map(open.map((s, a) => [s, a]));
       return { logits, rowOf: (slot: number) => row.get(slot)! };
     });
