@@ -8,7 +8,10 @@
  * reported apart. Options: --preset tiny|small (default small), --reps N (default 3, best is
  * reported), --backends jax,native. The native engine runs first: a one-off timing found its
  * sampling ~5% slower after jax-js in the same process (which keeps jax-js's 2 GiB heap) than
- * before it (docs/performance.md).
+ * before it (docs/performance.md). --paired (both backends): both policies stay loaded and each
+ * pass's calls alternate between them, and the speed-up is the median of the pairs' ratios (with
+ * their range), for machines whose speed drifts within a run: on a shared host the one-backend-
+ * after-the-other ratio can move 2x between runs (docs/performance.md).
  */
 import { cpus, totalmem } from 'node:os';
 import { initEngine, engineSummary } from '../src/engine/jax.ts';
@@ -29,20 +32,9 @@ const arg = (name: string, def: string) => {
 const preset = arg('preset', 'small') as PresetName;
 const reps = Number(arg('reps', '3'));
 const backends = arg('backends', 'jax,native').split(',') as Array<'jax' | 'native'>;
+const paired = process.argv.includes('--paired');
+if (paired && !(backends.includes('jax') && backends.includes('native'))) throw new Error('--paired needs both backends (--backends jax,native)');
 const cfg: ModelConfig = modelConfig(preset);
-
-async function best(fn: () => Promise<unknown>): Promise<{ first: number; best: number }> {
-  let t = performance.now();
-  await fn();
-  const first = performance.now() - t;
-  let b = Infinity;
-  for (let i = 0; i < reps; i++) {
-    t = performance.now();
-    await fn();
-    b = Math.min(b, performance.now() - t);
-  }
-  return { first, best: b };
-}
 
 // ------------------------------------------------------------------ inputs (the same for both)
 const rng = Rng.seeded('bench:model');
@@ -107,61 +99,130 @@ const boundRates = boundShapes.map(([m, n, k]) => ({ flops: 2 * m * n * k, rate:
 const bound = boundRates.reduce((a, r) => a + r.flops, 0) / boundRates.reduce((a, r) => a + r.flops / r.rate, 0);
 
 // ------------------------------------------------------------------ the passes, per backend
-type Row = { what: string; shape: string; flops: number | null; tokens: number; ms: Record<string, number>; first: Record<string, number> };
+type Row = { what: string; shape: string; flops: number | null; tokens: Record<string, number>; ms: Record<string, number>; first: Record<string, number>; ratios: number[] };
 const rows: Row[] = [
-  { what: 'train step (fwd+bwd+AdamW), image mode', shape: `128 seq (16 x 8), ${promptLen}+48 tok`, flops: 3 * forward(trainItems, true), tokens: trainItems.length * 48, ms: {}, first: {} },
-  { what: 'score, image mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forward(scoreItems, true), tokens: scoreItems.length * 48, ms: {}, first: {} },
-  { what: 'score, text-only mode', shape: `160 seq (20 x 8), ${promptLen}+48 tok`, flops: forward(scoreItems, false), tokens: scoreItems.length * 48, ms: {}, first: {} },
-  { what: 'sample, KV cache, top-p 1', shape: '160 rollouts (20 x 8) x 64 new tok', flops: null, tokens: 0, ms: {}, first: {} },
-  { what: 'sample, KV cache, top-p 1', shape: '128 rollouts (16 x 8) x 48 new tok', flops: null, tokens: 0, ms: {}, first: {} },
-  { what: 'SFT step (teacher forcing + AdamW)', shape: `32 examples, ${promptLen}+40 tok`, flops: 3 * forward(sftItems, true), tokens: sftItems.length, ms: {}, first: {} },
+  {
+    what: 'train step (fwd+bwd+AdamW), image mode',
+    shape: `128 seq (16 x 8), ${promptLen}+48 tok`,
+    flops: 3 * forward(trainItems, true),
+    tokens: { native: trainItems.length * 48, jax: trainItems.length * 48 },
+    ms: {},
+    first: {},
+    ratios: [],
+  },
+  {
+    what: 'score, image mode',
+    shape: `160 seq (20 x 8), ${promptLen}+48 tok`,
+    flops: forward(scoreItems, true),
+    tokens: { native: scoreItems.length * 48, jax: scoreItems.length * 48 },
+    ms: {},
+    first: {},
+    ratios: [],
+  },
+  {
+    what: 'score, text-only mode',
+    shape: `160 seq (20 x 8), ${promptLen}+48 tok`,
+    flops: forward(scoreItems, false),
+    tokens: { native: scoreItems.length * 48, jax: scoreItems.length * 48 },
+    ms: {},
+    first: {},
+    ratios: [],
+  },
+  { what: 'sample, KV cache, top-p 1', shape: '160 rollouts (20 x 8) x 64 new tok', flops: null, tokens: { native: 0, jax: 0 }, ms: {}, first: {}, ratios: [] },
+  { what: 'sample, KV cache, top-p 1', shape: '128 rollouts (16 x 8) x 48 new tok', flops: null, tokens: { native: 0, jax: 0 }, ms: {}, first: {}, ratios: [] },
+  {
+    what: 'SFT step (teacher forcing + AdamW)',
+    shape: `32 examples, ${promptLen}+40 tok`,
+    flops: 3 * forward(sftItems, true),
+    tokens: { native: sftItems.length, jax: sftItems.length },
+    ms: {},
+    first: {},
+    ratios: [],
+  },
 ];
 const rss: Record<string, number> = {};
 let nativeBuffers = 0;
-const runOrder = [...backends].sort((a, b) => Number(b === 'native') - Number(a === 'native'));
-for (const backend of runOrder) {
-  const before = process.resourceUsage().maxRSS;
+const opt = { lr: 1e-4, weightDecay: 0.01, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
+/** The passes in table order; a sample pass returns the tokens it generated (its throughput's numerator, per backend). */
+const passes: Array<(pol: Policy) => Promise<number | void>> = [
+  async (pol) => {
+    await pol.backward(trainItems, trainGrad, { mode: 'image' });
+    await pol.step(opt);
+  },
+  async (pol) => void (await pol.score(scoreItems, { mode: 'image' })),
+  async (pol) => void (await pol.score(scoreItems, { mode: 'text-only' })),
+  ...(
+    [
+      [sample160, 64],
+      [sample128, 48],
+    ] as const
+  ).map(
+    ([inputs, maxNew]) =>
+      async (pol: Policy) =>
+        (await pol.sample(inputs, { n: 8, temperature: 1, topP: 1, maxNewTokens: maxNew, seed: 7 })).reduce((s, r) => s + r.tokens.length, 0),
+  ),
+  async (pol) => {
+    await pol.sftBackward(sftItems, 1 / 32);
+    await pol.step(opt);
+  },
+];
+const makePolicy = async (backend: 'jax' | 'native'): Promise<Policy> => {
   if (backend === 'jax') await initEngine();
-  const pol: Policy = backend === 'jax' ? await VlmPolicy.create(preset, 1) : await NativePolicy.create(preset, 1);
-  const opt = { lr: 1e-4, weightDecay: 0.01, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
-  const timings = [
-    await best(async () => {
-      await pol.backward(trainItems, trainGrad, { mode: 'image' });
-      await pol.step(opt);
-    }),
-    await best(() => pol.score(scoreItems, { mode: 'image' })),
-    await best(() => pol.score(scoreItems, { mode: 'text-only' })),
-  ];
-  for (const [i, inputs, maxNew] of [
-    [3, sample160, 64],
-    [4, sample128, 48],
-  ] as const) {
-    let generated = 0;
-    timings.push(
-      await best(async () => {
-        const ro = await pol.sample(inputs, { n: 8, temperature: 1, topP: 1, maxNewTokens: maxNew, seed: 7 });
-        generated = ro.reduce((s, r) => s + r.tokens.length, 0);
-      }),
-    );
-    rows[i].tokens = generated; // random weights: every rollout runs to maxNew, on both backends alike
+  return backend === 'jax' ? VlmPolicy.create(preset, 1) : NativePolicy.create(preset, 1);
+};
+/** Times one call of pass i on a backend into its row. */
+async function timeCall(i: number, backend: 'jax' | 'native', pol: Policy): Promise<number> {
+  const t = performance.now();
+  const generated = await passes[i](pol);
+  const ms = performance.now() - t;
+  if (typeof generated === 'number') rows[i].tokens[backend] = generated;
+  return ms;
+}
+const runOrder = [...backends].sort((a, b) => Number(b === 'native') - Number(a === 'native'));
+if (!paired) {
+  for (const backend of runOrder) {
+    const before = process.resourceUsage().maxRSS;
+    const pol = await makePolicy(backend);
+    for (let i = 0; i < passes.length; i++) {
+      rows[i].first[backend] = await timeCall(i, backend, pol);
+      rows[i].ms[backend] = Infinity;
+      for (let r = 0; r < reps; r++) rows[i].ms[backend] = Math.min(rows[i].ms[backend], await timeCall(i, backend, pol));
+    }
+    if (pol instanceof NativePolicy) nativeBuffers = pol.bufferBytes() / 2 ** 20;
+    pol.dispose();
+    rss[backend] = (process.resourceUsage().maxRSS - before) / 1024;
+    process.stderr.write(`${backend} done\n`);
   }
-  timings.push(
-    await best(async () => {
-      await pol.sftBackward(sftItems, 1 / 32);
-      await pol.step(opt);
-    }),
-  );
-  timings.forEach((t, i) => {
-    rows[i].ms[backend] = t.best;
-    rows[i].first[backend] = t.first;
-  });
-  if (pol instanceof NativePolicy) nativeBuffers = pol.bufferBytes() / 2 ** 20;
-  pol.dispose();
-  rss[backend] = (process.resourceUsage().maxRSS - before) / 1024;
-  process.stderr.write(`${backend} done\n`);
+} else {
+  // both policies alive; each pass's calls alternate between them, so that a machine whose speed
+  // drifts (shared hosts) slows both sides of a pair alike: the pairs' ratios, not the bests, are compared
+  const pols = { native: await makePolicy('native'), jax: await makePolicy('jax') };
+  for (let i = 0; i < passes.length; i++) {
+    for (const k of runOrder) {
+      rows[i].first[k] = await timeCall(i, k, pols[k]);
+      rows[i].ms[k] = Infinity;
+    }
+    for (let r = 0; r < reps; r++) {
+      const pair: Record<string, number> = {};
+      for (const k of r % 2 === 0 ? runOrder : [...runOrder].reverse()) {
+        pair[k] = await timeCall(i, k, pols[k]);
+        rows[i].ms[k] = Math.min(rows[i].ms[k], pair[k]);
+      }
+      rows[i].ratios.push(pair.jax / pair.native);
+    }
+    process.stderr.write(`${rows[i].what}, ${rows[i].shape}: done\n`);
+  }
+  nativeBuffers = (pols.native as NativePolicy).bufferBytes() / 2 ** 20;
 }
 
 // ------------------------------------------------------------------ the table
+/** The median of a pass's pair ratios and their range, e.g. "5.1x (4.6-5.8x)". */
+function pairedRatio(ratios: readonly number[]): string {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return `${median.toFixed(1)}x (${sorted[0].toFixed(1)}-${sorted[sorted.length - 1].toFixed(1)}x)`;
+}
 const b = blas();
 console.log(`\n### ${preset}: ${probe.paramCount.toLocaleString('en-US')} parameters, vocabulary ${V}, ${cfg.image.size}x${cfg.image.size} images in ${dims(cfg).N} patches\n`);
 console.log(
@@ -172,20 +233,20 @@ console.log(
 );
 const has = (k: string) => backends.includes(k as 'jax');
 console.log(
-  `| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? 'speed-up | ' : ''}native throughput | native GFLOP/s | of sgemm bound | first call: ${backends.join(' / ')} |`,
+  `| pass | batch | ${backends.map((k) => `${k} (best of ${reps})`).join(' | ')} | ${has('jax') && has('native') ? (paired ? `speed-up (median of ${reps} pairs; range) | ` : 'speed-up | ') : ''}native throughput | native GFLOP/s | of sgemm bound | first call: ${backends.join(' / ')} |`,
 );
 console.log(`|---|---|${backends.map(() => '---:|').join('')}${has('jax') && has('native') ? '---:|' : ''}---:|---:|---:|---:|`);
 for (const r of rows) {
   const nat = r.ms.native;
   const cells = [r.what, r.shape, ...backends.map((k) => `${r.ms[k].toFixed(0)} ms`)];
-  if (has('jax') && has('native')) cells.push(`${(r.ms.jax / nat).toFixed(1)}x`);
-  cells.push(nat ? `${((r.tokens / nat) * 1000).toFixed(0)} ${r.what.startsWith('SFT') ? 'examples' : 'tok'}/s` : '-');
+  if (has('jax') && has('native')) cells.push(paired ? pairedRatio(r.ratios) : `${(r.ms.jax / nat).toFixed(1)}x`);
+  cells.push(nat ? `${((r.tokens.native / nat) * 1000).toFixed(0)} ${r.what.startsWith('SFT') ? 'examples' : 'tok'}/s` : '-');
   cells.push(nat && r.flops ? (r.flops / nat / 1e6).toFixed(0) : '-');
   cells.push(nat && r.flops ? `${((100 * r.flops) / nat / 1e6 / bound).toFixed(0)}%` : '-');
   cells.push(backends.map((k) => `${(r.first[k] / 1000).toFixed(1)} s`).join(' / '));
   console.log(`| ${cells.join(' | ')} |`);
 }
 console.log(
-  `\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB for the process; growth while each backend ran (in the order run): ${runOrder.map((k) => `${k} ${rss[k].toFixed(0)} MiB`).join(', ')}; native activation buffers ${nativeBuffers.toFixed(0)} MiB`,
+  `\npeak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB for the process${paired ? ' (both backends loaded at once)' : `; growth while each backend ran (in the order run): ${runOrder.map((k) => `${k} ${rss[k].toFixed(0)} MiB`).join(', ')}`}; native activation buffers ${nativeBuffers.toFixed(0)} MiB`,
 );
 process.exit(0);
