@@ -131,6 +131,31 @@ test('idle helpers stop after their idle time and start again when next needed, 
   }
 });
 
+test("a helper's failure comes back as an error naming the helper, with a short stack (not the bundle's data: URL)", async () => {
+  const helpers = new HelperThreads(1);
+  try {
+    assert.ok(await helpers.whenReady(), 'the helper thread did not start');
+    const y = new Float32Array(new SharedArrayBuffer(64));
+    assert.throws(
+      () =>
+        helpers.runShares([1, 1], (_i0, _i1, p) => ({
+          // a GELU share whose input is missing: the helper's geluRange throws
+          message: { op: 'gelu', y, x: null, gate: null, i0: 0, i1: 4 },
+          here: () => assert.equal(p, 0),
+        })),
+      (err: Error) => {
+        assert.match(err.message, /^native helper thread: TypeError/);
+        assert.match(err.message, /pgpo-helper\.js/);
+        assert.doesNotMatch(err.message, /data:text/);
+        assert.ok(err.message.length < 4000, `the message is ${err.message.length} characters long`);
+        return true;
+      },
+    );
+  } finally {
+    helpers.dispose();
+  }
+});
+
 /** A fresh process's fingerprint of a policy's scores, gradients and samples. */
 function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number; rowSplit: number } {
   const root = join(import.meta.dirname, '..', '..');

@@ -244,7 +244,8 @@ function helperSource(): URL {
         logLevel: 'silent',
         define: { 'import.meta.url': JSON.stringify(new URL('./simd/simd.ts', import.meta.url).href) },
       });
-      bundled = new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0].text)}`);
+      // named, so that a helper's stack traces say pgpo-helper.js instead of repeating the whole data: URL
+      bundled = new URL(`data:text/javascript,${encodeURIComponent(`${out.outputFiles[0].text}\n//# sourceURL=pgpo-helper.js\n`)}`);
       // buildSync ran on a worker thread of esbuild's and its child process: end both now
       void esbuild.stop();
     } catch (err) {
