@@ -336,16 +336,17 @@ export function decodeRows(cfg: ModelConfig, V: number, cache: KvCache, helpers:
 export function decodeRowsShared(memory: SharedDecodeMemory, layout: CacheLayout, cfg: ModelConfig, V: number, t: number, a0: number, a1: number, p: number): void {
   const kernel = simdKernels()!.sharedDecodeKernel(memory);
   const heap = new Float32Array(memory.memory.buffer);
-  const w = paramLayout(cfg, V).weights(heap.subarray(layout.oTheta, layout.oTheta + layout.params), cfg);
+  const w = helperWeights(memory, layout, cfg, V, heap);
   decodeRows(cfg, V, { ...layout, heap, kernel, w, first: new Float32Array(0) }, null, t, a0, a1, p);
 }
 
-// a helper's parameter layout, kept for the next step (the same model, step after step)
-let lastLayout: { key: string; layout: ParamLayout } | null = null;
-function paramLayout(cfg: ModelConfig, V: number): ParamLayout {
-  const key = JSON.stringify([cfg, V]);
-  if (lastLayout?.key !== key) lastLayout = { key, layout: new ParamLayout(cfg, V) };
-  return lastLayout.layout;
+// a helper's views of the weights in the cache it was last sent (the same step after step; a
+// shared memory keeps its place when it grows, so the views stay valid)
+let lastWeights: { id: number; oTheta: number; w: Weights } | null = null;
+function helperWeights(memory: SharedDecodeMemory, layout: CacheLayout, cfg: ModelConfig, V: number, heap: Float32Array): Weights {
+  if (lastWeights?.id !== memory.id || lastWeights.oTheta !== layout.oTheta)
+    lastWeights = { id: memory.id, oTheta: layout.oTheta, w: new ParamLayout(cfg, V).weights(heap.subarray(layout.oTheta, layout.oTheta + layout.params), cfg) };
+  return lastWeights.w;
 }
 
 /**

@@ -160,6 +160,9 @@ export class HelperThreads {
     tasks.forEach((_, i) => {
       const h = helpers[i];
       const since = Date.now();
+      // shares are balanced, so a helper is usually about to finish: poll first, since a thread
+      // asleep in Atomics.wait took ~0.5 ms to wake on a 2-vCPU VM (a decode step is ~10 ms)
+      for (const until = performance.now() + SPIN_MS; Atomics.load(h.flag, 0) === 0 && performance.now() < until;);
       // a task is one layer's attention (milliseconds); the timeout only guards against a thread
       // that died
       while (Atomics.load(h.flag, 0) === 0) {
@@ -216,6 +219,8 @@ export class HelperThreads {
 }
 
 const TASK_TIMEOUT_MS = 120_000;
+/** How long the caller polls a helper's flag before it sleeps on it. */
+const SPIN_MS = 2;
 /** Idle helpers stop after this long (a trainer's steps use them every few seconds). */
 const IDLE_MS = 10_000;
 
