@@ -1,5 +1,6 @@
 /**
- * Helper threads for the native engine's attention and GELU. The weight products run on BLAS's
+ * Helper threads for the native engine's attention and GELU, and a decode step's rows (decode.ts:
+ * each thread runs every layer on its share there). The weight products run on BLAS's
  * own threads, but attention is thousands of small per-(group, head) products and softmaxes that
  * BLAS runs on one thread, and GELU is a loop: the other cores would sit idle for about a third
  * of a train step. Attention's groups are independent (each reads and writes only its own rows),
@@ -9,8 +10,8 @@
  *
  * The buffers a share touches are the arena's, allocated on SharedArrayBuffers (model.ts
  * `Arena`), so a task message carries views, not copies. The caller posts the tasks, does its own
- * share, then blocks on an Atomics flag per helper until it is done (the engine's passes are
- * synchronous). During a parallel section BLAS runs on one thread in every thread (blas.ts
+ * share, then polls (briefly) and blocks on an Atomics flag per helper until it is done (the
+ * engine's passes are synchronous). During a parallel section BLAS runs on one thread in every thread (blas.ts
  * `singleThreaded`): its own thread pool is not shared.
  *
  * HelperThreads: PGPO_THREADS (else the cores) minus one, none on one core or with
