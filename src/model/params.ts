@@ -8,7 +8,6 @@
 import type { Rng } from '../engine/rng.ts';
 import type { numpy as np } from '../engine/jax.ts';
 import type { HostTensor } from '../engine/safetensors.ts';
-import { treeFromHost } from '../engine/tree.ts';
 import type { ModelConfig, TransformerConfig } from './config.ts';
 import { dims, OCR_OUTPUTS } from './config.ts';
 
@@ -92,11 +91,6 @@ export function initHostParams(cfg: ModelConfig, V: number, rng: Rng): [string, 
     out.push([name, { shape, data }]);
   }
   return out;
-}
-
-/** Fresh parameters for `cfg` with vocabulary size V (the jax-js tree of `initHostParams`). */
-export function initParams(cfg: ModelConfig, V: number, rng: Rng): PolicyParams {
-  return treeFromHost(initHostParams(cfg, V, rng)) as PolicyParams;
 }
 
 /** Every parameter's path and shape, computed from the config alone (checkpoint validation). */

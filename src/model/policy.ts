@@ -32,7 +32,7 @@ import type { HostTensor } from '../engine/safetensors.ts';
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { type ModelConfig, type PresetName, dims, gradTokens, modelConfig, OCR_OUTPUTS, validateConfig } from './config.ts';
 import { EOS, PAD, Tokenizer } from './tokenizer.ts';
-import { LOGIT_SCALE, type PolicyParams, initParams } from './params.ts';
+import { LOGIT_SCALE, type PolicyParams, initHostParams } from './params.ts';
 import { type BatchArrays, type ForwardMode, responseLogits, tempered, tokenStats, weightedObjective } from './forward.ts';
 import { type PrefixBatch, type PrefixState, decodeStep, prefill } from './decode.ts';
 import { type HostBatch, bucketFor, imagePatches, packBatches, slotWeights } from './batch.ts';
@@ -156,7 +156,7 @@ export class VlmPolicy implements Policy {
     await initEngine();
     const cfg = typeof preset === 'string' ? modelConfig(preset) : preset;
     const tok = Tokenizer.fromPieces(cfg.pieces);
-    return new VlmPolicy(cfg, tok, initParams(cfg, tok.size, Rng.seeded(seed)));
+    return new VlmPolicy(cfg, tok, treeFromHost(initHostParams(cfg, tok.size, Rng.seeded(seed))) as PolicyParams);
   }
 
   readonly logitScale = LOGIT_SCALE;

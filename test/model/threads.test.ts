@@ -156,6 +156,25 @@ test("a helper's failure comes back as an error naming the helper, with a short 
   }
 });
 
+test("the helper's bundle holds the native engine's modules only (jax-js would slow every helper's start)", async () => {
+  const esbuild = await import('esbuild');
+  const out = esbuild.buildSync({
+    entryPoints: [join(import.meta.dirname, '..', '..', 'src', 'model', 'native', 'helper-worker.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(out.metafile.inputs);
+  assert.ok(inputs.some((f) => f.endsWith('native/decode.ts')));
+  assert.deepEqual(
+    inputs.filter((f) => f.includes('node_modules') || f.includes('src/engine/')),
+    [],
+  );
+});
+
 /** A fresh process's fingerprint of a policy's scores, gradients and samples. */
 function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number; rowSplit: number } {
   const root = join(import.meta.dirname, '..', '..');
