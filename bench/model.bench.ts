@@ -10,8 +10,9 @@
  * sampling ~5% slower after jax-js in the same process (which keeps jax-js's 2 GiB heap) than
  * before it (docs/performance.md). --paired (both backends): both policies stay loaded and each
  * pass's calls alternate between them, and the speed-up is the median of the pairs' ratios (with
- * their range), for machines whose speed drifts within a run: on a shared host the one-backend-
- * after-the-other ratio can move 2x between runs (docs/performance.md).
+ * their range; per token for sampling), for machines whose speed drifts within a run: on a shared
+ * host the one-backend-after-the-other ratio can move 2x between runs (docs/performance.md). The
+ * native engine then always runs with jax-js's heap loaded (the ~5% above, against it).
  */
 import { cpus, totalmem } from 'node:os';
 import { initEngine, engineSummary } from '../src/engine/jax.ts';
@@ -208,7 +209,8 @@ if (!paired) {
         pair[k] = await timeCall(i, k, pols[k]);
         rows[i].ms[k] = Math.min(rows[i].ms[k], pair[k]);
       }
-      rows[i].ratios.push(pair.jax / pair.native);
+      // per token for the sample passes: the two backends' rollouts may end at different lengths
+      rows[i].ratios.push(pair.jax / rows[i].tokens.jax / (pair.native / rows[i].tokens.native));
     }
     process.stderr.write(`${rows[i].what}, ${rows[i].shape}: done\n`);
   }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuFlags, exactRowSplit, gemm, kernelFor, kernelRank } from '../../src/model/native/blas.ts';
+import { cpuFlags, exactRowSplit, gemm, kernelFor, kernelRank, splitIsExact } from '../../src/model/native/blas.ts';
 
 const AVX512 = ['avx512f', 'avx512cd', 'avx512bw', 'avx512dq', 'avx512vl'];
 
@@ -71,4 +71,42 @@ test('exactRowSplit: cutting a product at any multiple of the cut it finds gives
       assert.deepEqual(new Int32Array(cut.buffer), new Int32Array(whole.buffer), `${rows} x ${K} x ${N} cut at row ${r}`);
     }
   }
+});
+
+test("splitIsExact: its verdict (found once, on its own random values) holds for other values at other offsets, at sizes where BLAS may switch kernels (N = 162 is a head's width; shares under 10^6 multiply-adds)", (t) => {
+  let seed = 424242;
+  const random = (n: number, offset: number) => {
+    const a = new Float32Array(n + offset);
+    for (let i = 0; i < a.length; i++) {
+      seed = (Math.imul(seed, 69069) + 1) >>> 0;
+      a[i] = seed / 2 ** 32 - 0.5;
+    }
+    return a.subarray(offset);
+  };
+  let exact = 0;
+  let inexact = 0;
+  for (const [K, N] of [
+    [128, 162],
+    [128, 384],
+    [384, 128],
+    [32, 96],
+  ]) {
+    for (const M of [160, 96, 57]) {
+      for (const r of [4, 12, 24, 48, Math.floor(M / 2), M - 8]) {
+        const verdict = splitIsExact([{ K, N }], M, [r, M]);
+        const [a, w, bias] = [random(M * K, 3), random(K * N, 5), random(M * N, 0)];
+        const whole = bias.slice();
+        gemm(false, false, M, N, K, 1, a, K, w, N, 1, whole, N);
+        const cut = bias.slice();
+        gemm(false, false, r, N, K, 1, a, K, w, N, 1, cut, N);
+        gemm(false, false, M - r, N, K, 1, a.subarray(r * K), K, w, N, 1, cut.subarray(r * N), N);
+        const same = new Int32Array(cut.buffer).every((v, i) => v === new Int32Array(whole.buffer)[i]);
+        assert.equal(same, verdict, `${M} x ${K} x ${N} cut at ${r}: splitIsExact said ${verdict}`);
+        if (verdict) exact++;
+        else inexact++;
+      }
+    }
+  }
+  assert.ok(exact > 0, 'no cut was exact');
+  t.diagnostic(`${exact} exact, ${inexact} inexact cuts`);
 });

@@ -207,6 +207,40 @@ function fingerprint(env: Record<string, string>): { hash: string; shared: numbe
   return { hash, shared: Number(shared), sampling: Number(sampling), rowSplit: Number(rowSplit) };
 }
 
+/** A fresh process's samples of a `small` policy: 12 prompts x 8 rollouts that end at different steps, so that a step's rows (and their cut) change as they finish. */
+function smallSamples(env: Record<string, string>): { hash: string; rowSplit: number } {
+  const root = join(import.meta.dirname, '..', '..');
+  const code = `
+    const { createHash } = await import('node:crypto');
+    const { Rng } = await import(${JSON.stringify(join(root, 'src/engine/rng.ts'))});
+    const { makeRgbImage } = await import(${JSON.stringify(join(root, 'src/core/image.ts'))});
+    const { NativePolicy } = await import(${JSON.stringify(join(root, 'src/model/native/policy.ts'))});
+    const { sharedHelpers } = await import(${JSON.stringify(join(root, 'src/model/native/helper-threads.ts'))});
+    const helpers = sharedHelpers();
+    if (helpers && !(await helpers.whenReady())) throw new Error('the helper thread did not start');
+    const pol = await NativePolicy.create('small', 1);
+    const size = pol.config.image.size;
+    const rng = Rng.seeded('threads.test small');
+    const prompts = Array.from({ length: 12 }, (_, p) => ({ image: makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256))), prompt: pol.encodePrompt('<image>\\nWhat is ' + 7 * p + ' plus ' + (p + 3) + '?') }));
+    const h = createHash('sha256');
+    for (const r of await pol.sample(prompts, { n: 8, temperature: 1, topP: 1, maxNewTokens: 48, seed: 1 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
+    console.log(h.digest('hex'), helpers?.sectionsByOp.get('decodeRows') ?? 0);
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [hash, rowSplit] = r.stdout.trim().split(' ');
+  return { hash, rowSplit: Number(rowSplit) };
+}
+
+test("`small` samples with a helper thread equal those without, as rows finish and the cut moves (its products are large enough for other BLAS kernels than tiny's)", () => {
+  const withHelper = smallSamples({ PGPO_THREADS: '2', PGPO_HELPERS: '' });
+  const without = smallSamples({ PGPO_THREADS: '2', PGPO_HELPERS: '0' });
+  assert.match(withHelper.hash, /^[0-9a-f]{64}$/);
+  if (exactRowSplit() !== null) assert.ok(withHelper.rowSplit > 0, "no decode step's rows were split between the threads");
+  assert.equal(without.rowSplit, 0);
+  assert.equal(withHelper.hash, without.hash);
+});
+
 test('a policy with a helper thread gives the same scores, gradients and samples as one without', () => {
   const withHelper = fingerprint({ PGPO_THREADS: '2', PGPO_HELPERS: '' });
   const without = fingerprint({ PGPO_THREADS: '2', PGPO_HELPERS: '0' });

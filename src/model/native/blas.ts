@@ -333,3 +333,55 @@ export function exactRowSplit(): number | null {
   }
   return (rowSplit = null);
 }
+
+/** A weight product as linearForward runs it: C[M, N] = bias + A[M, K] W[K, N] (beta 1). */
+export interface BiasProduct {
+  readonly K: number;
+  readonly N: number;
+}
+
+const splitVerdicts = new Map<string, boolean>();
+let pool = new Float32Array(0);
+
+/**
+ * Whether each of these products, computed in calls of rows [ends[i - 1], ends[i]) (ends[0]'s
+ * share from row 0, the last ending at M), gives the bits of one call over all M rows.
+ * `exactRowSplit` says where to cut; this says whether the cut holds at the sizes at hand, since
+ * a BLAS can switch kernels with a call's size: OpenBLAS 0.3.21's SkylakeX kernels run products
+ * of at most 10^6 multiply-adds on other kernels, which round some values differently when N is
+ * not a multiple of 16 (a 48-row share of a 160-row head product: 78 values). Tried once per
+ * (products, M, ends) on random values and remembered (operand alignment made no difference in
+ * a check of six offsets); a few products' calls, ~0.5 ms, for each new row count.
+ */
+export function splitIsExact(products: readonly BiasProduct[], M: number, ends: readonly number[]): boolean {
+  const key = `${products.map((p) => `${p.K}x${p.N}`).join(',')}|${M}|${ends.join(',')}`;
+  const known = splitVerdicts.get(key);
+  if (known !== undefined) return known;
+  let exact = true;
+  for (const { K, N } of products) {
+    const need = M * K + K * N + 2 * M * N;
+    if (pool.length < need) {
+      let seed = 0x9e3779b9;
+      pool = Float32Array.from({ length: need }, () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed / 2 ** 32 - 0.5;
+      });
+    }
+    const a = pool.subarray(0, M * K);
+    const w = pool.subarray(M * K, M * K + K * N);
+    const bias = pool.subarray(M * K + K * N, M * K + K * N + M * N);
+    const whole = bias.slice();
+    gemm(false, false, M, N, K, 1, a, K, w, N, 1, whole, N);
+    const cut = bias.slice();
+    let r0 = 0;
+    for (const r1 of ends) {
+      gemm(false, false, r1 - r0, N, K, 1, a.subarray(r0 * K), K, w, N, 1, cut.subarray(r0 * N), N);
+      r0 = r1;
+    }
+    const [x, y] = [new Int32Array(cut.buffer), new Int32Array(whole.buffer)];
+    for (let i = 0; i < x.length && exact; i++) exact = x[i] === y[i];
+    if (!exact) break;
+  }
+  splitVerdicts.set(key, exact);
+  return exact;
+}

@@ -21,13 +21,13 @@
 import type { ModelConfig } from '../config.ts';
 import { dims } from '../config.ts';
 import type { ScoreItem } from '../../core/policy.ts';
-import { PARALLEL_MACS, exactRowSplit, gemm } from './blas.ts';
+import { PARALLEL_MACS, exactRowSplit, gemm, splitIsExact } from './blas.ts';
 import { type Arena, ParamLayout, type Weights, decoderForward, visionForward } from './model.ts';
 import { LN_EPS, addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { expNonPos } from '../exp.ts';
 import { planBatches } from './plan.ts';
 import { type DecodeAttentionArgs, type DecodeKernel, type SharedDecodeMemory, simdKernels } from './simd/simd.ts';
-import type { HelperThreads } from './helper-threads.ts';
+import { type HelperThreads, splitByCost } from './helper-threads.ts';
 
 /**
  * Every key and value a decode step attends to, per layer, and the step's staging, in one float
@@ -45,8 +45,8 @@ import type { HelperThreads } from './helper-threads.ts';
  *       measured ~15% slower: the cache is ~50 MB, so these reads come from memory).
  *   staging: qkv [Amax, 3C] (the step's projections, written there by BLAS), att [Amax, C] (the
  *   attention's output, read from there), the step's other activations (x, x1, ln [Amax, C], the
- *   norm's mean and rstd [Amax], the MLP's f [Amax, M] and GELU's unused gate, the logits
- *   [Amax, V]: with the kernels, layer norms, GELU and residual adds run in place there), a copy
+ *   norm's mean and rstd [Amax], the MLP's f [Amax, M] and GELU's unused gate: with the kernels,
+ *   layer norms, GELU and residual adds run in place there), a copy
  *   of the parameters (ParamLayout's flat array: a helper thread reads the weights there, and the
  *   kernels find the norms' g and b), rows (three int32 per open row: its group's block, its
  *   response's block, its S), and per thread that runs a share of the rows (helper threads: the
@@ -70,7 +70,6 @@ export interface CacheLayout {
   readonly oRstd: number;
   readonly oF: number;
   readonly oGate: number;
-  readonly oLogits: number;
   readonly oTheta: number;
   /** The parameters' floats at oTheta. */
   readonly params: number;
@@ -82,8 +81,8 @@ export interface CacheLayout {
   readonly total: number;
 }
 
-/** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens (M: the MLP's width, V the vocabulary, params the parameters' floats). */
-export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, M: number, layers: number, threads = 1, V = 0, params = 0): CacheLayout {
+/** Where everything goes for groups with prefixes S, R responses each of up to Tmax tokens (M: the MLP's width, params the parameters' floats). */
+export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: number, D: number, M: number, layers: number, threads = 1, params = 0): CacheLayout {
   const C = H * D;
   const align4 = (n: number) => (n + 3) & ~3;
   const T = (Tmax + 15) & ~15;
@@ -103,8 +102,7 @@ export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: nu
   const oRstd = oMean + align4(Amax);
   const oF = oRstd + align4(Amax);
   const oGate = oF + align4(Amax * M);
-  const oLogits = oGate + align4(Amax * M);
-  const oTheta = oLogits + align4(Amax * V);
+  const oTheta = oGate + align4(Amax * M);
   const oRows = oTheta + align4(params);
   const oQs = align4(oRows + 3 * Amax);
   const oSc = oQs + 4 * C;
@@ -125,7 +123,6 @@ export function cacheLayout(S: readonly number[], R: number, Tmax: number, H: nu
     oRstd,
     oF,
     oGate,
-    oLogits,
     oTheta,
     params,
     oRows,
@@ -206,7 +203,6 @@ export function prefill(params: ParamLayout, theta: Float32Array, cfg: ModelConf
     cfg.decoder.mlp,
     run.acts.length,
     arena.helpers?.parts ?? 1,
-    V,
     params.total,
   );
   const { group, layerFloats: F } = layout;
@@ -241,15 +237,15 @@ export function prefill(params: ParamLayout, theta: Float32Array, cfg: ModelConf
  * position `positions[i]`, writing cache column t. Returns logits [A, V].
  *
  * With helper threads on a shared cache, the rows are split between the threads, each running
- * every layer on its share (`decodeRows`): one parallel section per step. The cuts fall only
- * where BLAS computes a product's rows with the same bits as one call (blas.ts `exactRowSplit`),
- * and only when each of the step's products would run on one BLAS thread anyway (gemm's
- * PARALLEL_MACS), so the results are those of one thread. Otherwise this thread runs every row,
- * each layer's attention split between the threads.
+ * every layer and the final norm on its share (`decodeRows`): one parallel section per step; the
+ * head then runs here on every row. The cuts fall where BLAS computes a product's rows as one call
+ * would (blas.ts: `exactRowSplit` says where to cut, `splitIsExact` checks the step's products
+ * at the sizes at hand), and only when each of the step's products would run on one BLAS thread
+ * anyway (gemm's PARALLEL_MACS), so the results are those of one thread. Otherwise this thread
+ * runs every row, each layer's attention split between the threads.
  */
 export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvCache, slots: Int32Array, tokens: Int32Array, positions: Int32Array, t: number): Float32Array {
   const { C } = dims(cfg);
-  const M = cfg.decoder.mlp;
   const A = slots.length;
   const { heap, kernel, w } = cache;
   writeRows(heap, cache, slots, C);
@@ -261,33 +257,60 @@ export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvC
   }
   const helpers = arena.helpers;
   const memory = kernel?.shared;
-  // GELU in place rounds a share's floats up to four: M % 4 keeps it inside the share
-  const step = helpers && memory && M % 4 === 0 && A * C * Math.max(3 * C, M, V) < PARALLEL_MACS ? exactRowSplit() : null;
-  if (helpers && memory && step !== null && A >= 2 * step) {
+  const ends = helpers && memory ? rowShares(cfg, cache, helpers.parts, A, t) : null;
+  if (helpers && memory && ends) {
     const { heap: _h, kernel: _k, first: _f, w: _w, ...layout } = cache; // the layout alone: plain data, for the messages
-    const rows = new Int32Array(heap.buffer, heap.byteOffset + cache.oRows * 4, 3 * A);
-    // a row's cost in multiply-adds: the weight products and the head, and per layer its attention
-    // over S + t + 1 keys (2C each, counted twice: it runs at about half BLAS's speed)
-    const L = w.decoder.length;
-    const products = L * (4 * C * C + 2 * C * M) + C * V;
-    helpers.runShares(
-      Array.from({ length: A }, (_, i) => products + L * 4 * C * (rows[3 * i + 2] + t + 1)),
-      (a0, a1, p) => ({ message: { op: 'decodeRows', memory, layout, cfg, V, t, a0, a1, p }, here: () => decodeRows(cfg, V, cache, null, t, a0, a1, p) }),
-      step,
+    // both sides poll between steps (the helper its port, helper-worker.ts): waking a sleeping
+    // thread cost a few percent of a step on a 2-vCPU VM
+    helpers.runSharesAt(
+      ends,
+      (a0, a1, p) => ({
+        message: { op: 'decodeRows', memory, layout, cfg, V, t, a0, a1, p },
+        here: () => decodeRows(cfg, cache, null, t, a0, a1, p),
+      }),
+      2,
     );
-  } else decodeRows(cfg, V, cache, helpers, t, 0, A, 0);
+  } else decodeRows(cfg, cache, helpers, t, 0, A, 0);
   const logits = arena.get('dec1.logits', A * V);
-  logits.set(heap.subarray(cache.oLogits, cache.oLogits + A * V));
+  gemm(false, false, A, V, C, w.scale[0], heap.subarray(cache.oLn, cache.oLn + A * C), C, w.head, w.head.length / C, 0, logits, V);
   return logits;
 }
 
 /**
- * Rows a0..a1 of a decode step through every layer, the final norm and the head, on thread p's
- * attention scratch; their inputs x (token + position embeddings) are in place, their logits go
- * to the heap's logits region. helpers: the threads each layer's attention is split over, when
- * this thread runs every row.
+ * Where a step's A rows are cut between `parts` threads (the end of each share), or null where
+ * they are not: unless every cut keeps the bits of one thread (`decodeStep`), and GELU in place,
+ * which rounds a share's floats up to four, stays inside its share (M % 4).
  */
-export function decodeRows(cfg: ModelConfig, V: number, cache: KvCache, helpers: HelperThreads | null, t: number, a0: number, a1: number, p: number): void {
+function rowShares(cfg: ModelConfig, cache: KvCache, parts: number, A: number, t: number): number[] | null {
+  const { C } = dims(cfg);
+  const M = cfg.decoder.mlp;
+  if (M % 4 !== 0 || A * C * Math.max(3 * C, M) >= PARALLEL_MACS) return null;
+  const step = exactRowSplit();
+  if (step === null || A < 2 * step) return null;
+  // a row's cost in multiply-adds: the weight products, and per layer its attention over S + t + 1
+  // keys (2C each, counted twice: it runs at about half BLAS's speed)
+  const rows = new Int32Array(cache.heap.buffer, cache.heap.byteOffset + cache.oRows * 4, 3 * A);
+  const products = 4 * C * C + 2 * C * M;
+  const ends = splitByCost(
+    Array.from({ length: A }, (_, i) => products + 4 * C * (rows[3 * i + 2] + t + 1)),
+    parts,
+    step,
+  );
+  const shapes = [
+    { K: C, N: 3 * C },
+    { K: C, N: C },
+    { K: C, N: M },
+    { K: M, N: C },
+  ];
+  return splitIsExact(shapes, A, ends) ? ends : null;
+}
+
+/**
+ * Rows a0..a1 of a decode step through every layer and the final norm (into the ln rows), on
+ * thread p's attention scratch; their inputs x (token + position embeddings) are in place.
+ * helpers: the threads each layer's attention is split over, when this thread runs every row.
+ */
+export function decodeRows(cfg: ModelConfig, cache: KvCache, helpers: HelperThreads | null, t: number, a0: number, a1: number, p: number): void {
   const n = a1 - a0;
   if (n === 0) return;
   if (helpers && (a0 !== 0 || p !== 0)) throw new Error('decodeRows: attention is split between threads only when this thread runs every row');
@@ -329,7 +352,6 @@ export function decodeRows(cfg: ModelConfig, V: number, cache: KvCache, helpers:
     residual(cache.oX, cache.oX1);
   });
   norm(cache.oX, w.lnfG, w.lnfB);
-  gemm(false, false, n, V, C, w.scale[0], ln, C, w.head, w.head.length / C, 0, at(cache.oLogits, V), V);
 }
 
 /** A helper thread's share of a decode step (helper-tasks.ts): `decodeRows` on the cache's shared memory, its weights read from the parameters' copy there. */
@@ -337,15 +359,18 @@ export function decodeRowsShared(memory: SharedDecodeMemory, layout: CacheLayout
   const kernel = simdKernels()!.sharedDecodeKernel(memory);
   const heap = new Float32Array(memory.memory.buffer);
   const w = helperWeights(memory, layout, cfg, V, heap);
-  decodeRows(cfg, V, { ...layout, heap, kernel, w, first: new Float32Array(0) }, null, t, a0, a1, p);
+  decodeRows(cfg, { ...layout, heap, kernel, w, first: new Float32Array(0) }, null, t, a0, a1, p);
 }
 
 // a helper's views of the weights in the cache it was last sent (the same step after step; a
 // shared memory keeps its place when it grows, so the views stay valid)
 let lastWeights: { id: number; oTheta: number; w: Weights } | null = null;
 function helperWeights(memory: SharedDecodeMemory, layout: CacheLayout, cfg: ModelConfig, V: number, heap: Float32Array): Weights {
-  if (lastWeights?.id !== memory.id || lastWeights.oTheta !== layout.oTheta)
-    lastWeights = { id: memory.id, oTheta: layout.oTheta, w: new ParamLayout(cfg, V).weights(heap.subarray(layout.oTheta, layout.oTheta + layout.params), cfg) };
+  if (lastWeights?.id !== memory.id || lastWeights.oTheta !== layout.oTheta) {
+    const params = new ParamLayout(cfg, V);
+    if (params.total !== layout.params) throw new Error(`decode: the cache holds ${layout.params} parameters, the model has ${params.total}`);
+    lastWeights = { id: memory.id, oTheta: layout.oTheta, w: params.weights(heap.subarray(layout.oTheta, layout.oTheta + layout.params), cfg) };
+  }
   return lastWeights.w;
 }
 

@@ -112,10 +112,20 @@ export class HelperThreads {
    * the last item).
    */
   runShares(costs: readonly number[], share: (i0: number, i1: number, p: number) => HelperTask, step = 1): void {
-    const ends = splitByCost(costs, this.parts, step);
+    this.runSharesAt(splitByCost(costs, this.parts, step), share);
+  }
+
+  /**
+   * The same with the shares' ends given (one per part, the last the item count). pollMs: how
+   * long this thread polls a helper's flag before it sleeps on it, for sections that come every
+   * few milliseconds (decode steps): a thread asleep in Atomics.wait is slow to wake on a VM.
+   */
+  runSharesAt(ends: readonly number[], share: (i0: number, i1: number, p: number) => HelperTask, pollMs = 0): void {
+    if (ends.length !== this.parts) throw new Error(`${ends.length} shares for ${this.parts} threads`);
     this.run(
       ends.slice(1).map((i1, i) => share(ends[i], i1, i + 1)),
       share(0, ends[0], 0).here,
+      pollMs,
     );
   }
 
@@ -124,7 +134,7 @@ export class HelperThreads {
    * is done, rethrowing a helper's error. Until the helpers have started (and after dispose),
    * runs them all here.
    */
-  private run(tasks: readonly HelperTask[], own: () => void): void {
+  private run(tasks: readonly HelperTask[], own: () => void, pollMs: number): void {
     if (tasks.length > this.n) throw new Error(`${tasks.length} tasks for ${this.n} helpers`);
     const helpers = this.started();
     this.touch();
@@ -161,11 +171,9 @@ export class HelperThreads {
     tasks.forEach((_, i) => {
       const h = helpers[i];
       const since = Date.now();
-      // shares are balanced, so a helper is usually about to finish: poll first, since a thread
-      // asleep in Atomics.wait took ~0.5 ms to wake on a 2-vCPU VM (a decode step is ~10 ms)
-      for (const until = performance.now() + SPIN_MS; Atomics.load(h.flag, 0) === 0 && performance.now() < until;);
-      // a task is one layer's attention (milliseconds); the timeout only guards against a thread
-      // that died
+      for (const until = performance.now() + pollMs; Atomics.load(h.flag, 0) === 0 && performance.now() < until;);
+      // a task takes milliseconds (a layer's attention, a decode step's share); the timeout only
+      // guards against a thread that died
       while (Atomics.load(h.flag, 0) === 0) {
         if (Date.now() - since > TASK_TIMEOUT_MS) {
           failure ??= new Error(`native helper thread: no answer within ${TASK_TIMEOUT_MS / 1000} s`);
@@ -220,8 +228,6 @@ export class HelperThreads {
 }
 
 const TASK_TIMEOUT_MS = 120_000;
-/** How long the caller polls a helper's flag before it sleeps on it. */
-const SPIN_MS = 2;
 /** Idle helpers stop after this long (a trainer's steps use them every few seconds). */
 const IDLE_MS = 10_000;
 

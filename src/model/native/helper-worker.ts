@@ -23,10 +23,10 @@ parentPort!.on('message', (first: HelperMessage) => {
 });
 
 /**
- * After a decode step's share, the next one comes within a millisecond (the caller picks the
- * step's tokens meanwhile), but a worker back in its event loop sleeps, and waking it took ~0.7 ms a
- * message on a 2-vCPU VM (more than a tenth of a 160-row step): so it polls its port for this long
- * first, on a core that would otherwise idle.
+ * After a decode step's share, the next one comes within a millisecond or two (the caller picks
+ * the step's tokens meanwhile), but a worker back in its event loop sleeps, and waking it cost
+ * ~0.7 ms a message on a 2-vCPU VM (cross-thread timestamps; a 160-row step is ~8 ms): so it
+ * polls its port for this long first, on a core that would otherwise idle.
  */
 const DECODE_POLL_MS = 5;
 
