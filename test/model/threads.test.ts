@@ -175,17 +175,34 @@ test("the helper's bundle holds the native engine's modules only (jax-js would s
   );
 });
 
-/** A fresh process's fingerprint of a policy's scores, gradients and samples. */
-function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number; rowSplit: number } {
+/**
+ * Runs `body` in a fresh process with these environment variables (helpers are decided once per
+ * process), after a preamble that imports what the bodies use and waits for the helpers; returns
+ * the words the body printed.
+ */
+function inFreshProcess(env: Record<string, string>, body: string): string[] {
   const root = join(import.meta.dirname, '..', '..');
+  const from = (path: string) => JSON.stringify(join(root, path));
   const code = `
     const { createHash } = await import('node:crypto');
-    const { Rng } = await import(${JSON.stringify(join(root, 'src/engine/rng.ts'))});
-    const { makeRgbImage } = await import(${JSON.stringify(join(root, 'src/core/image.ts'))});
-    const { NativePolicy } = await import(${JSON.stringify(join(root, 'src/model/native/policy.ts'))});
-    const { sharedHelpers } = await import(${JSON.stringify(join(root, 'src/model/native/helper-threads.ts'))});
+    const { Rng } = await import(${from('src/engine/rng.ts')});
+    const { makeRgbImage } = await import(${from('src/core/image.ts')});
+    const { NativePolicy } = await import(${from('src/model/native/policy.ts')});
+    const { sharedHelpers } = await import(${from('src/model/native/helper-threads.ts')});
     const helpers = sharedHelpers();
     if (helpers && !(await helpers.whenReady())) throw new Error('the helper thread did not start');
+    ${body}
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split(' ');
+}
+
+/** A fresh process's fingerprint of a `tiny` policy's scores, gradients and samples. */
+function fingerprint(env: Record<string, string>): { hash: string; shared: number; sampling: number; rowSplit: number } {
+  const [hash, shared, sampling, rowSplit] = inFreshProcess(
+    env,
+    `
     const rng = Rng.seeded('threads.test');
     const pol = await NativePolicy.create('tiny', 3);
     const size = pol.config.image.size;
@@ -199,36 +216,24 @@ function fingerprint(env: Record<string, string>): { hash: string; shared: numbe
     const before = helpers?.sharedSections ?? 0;
     // 7 x 4 = 28 rows: enough for a step's rows to be cut between the threads at multiples of 12
     for (const r of await pol.sample(prompts, { n: 4, temperature: 1, topP: 1, maxNewTokens: 8, seed: 5 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
-    console.log(h.digest('hex'), helpers?.sharedSections ?? 0, (helpers?.sharedSections ?? 0) - before, helpers?.sectionsByOp.get('decodeRows') ?? 0);
-    process.exit(0);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const [hash, shared, sampling, rowSplit] = r.stdout.trim().split(' ');
+    console.log(h.digest('hex'), helpers?.sharedSections ?? 0, (helpers?.sharedSections ?? 0) - before, helpers?.sectionsByOp.get('decodeRows') ?? 0);`,
+  );
   return { hash, shared: Number(shared), sampling: Number(sampling), rowSplit: Number(rowSplit) };
 }
 
 /** A fresh process's samples of a `small` policy: 12 prompts x 8 rollouts that end at different steps, so that a step's rows (and their cut) change as they finish. */
 function smallSamples(env: Record<string, string>): { hash: string; rowSplit: number } {
-  const root = join(import.meta.dirname, '..', '..');
-  const code = `
-    const { createHash } = await import('node:crypto');
-    const { Rng } = await import(${JSON.stringify(join(root, 'src/engine/rng.ts'))});
-    const { makeRgbImage } = await import(${JSON.stringify(join(root, 'src/core/image.ts'))});
-    const { NativePolicy } = await import(${JSON.stringify(join(root, 'src/model/native/policy.ts'))});
-    const { sharedHelpers } = await import(${JSON.stringify(join(root, 'src/model/native/helper-threads.ts'))});
-    const helpers = sharedHelpers();
-    if (helpers && !(await helpers.whenReady())) throw new Error('the helper thread did not start');
+  const [hash, rowSplit] = inFreshProcess(
+    env,
+    `
     const pol = await NativePolicy.create('small', 1);
     const size = pol.config.image.size;
     const rng = Rng.seeded('threads.test small');
     const prompts = Array.from({ length: 12 }, (_, p) => ({ image: makeRgbImage(size, size, Uint8Array.from({ length: size * size * 3 }, () => rng.int(256))), prompt: pol.encodePrompt('<image>\\nWhat is ' + 7 * p + ' plus ' + (p + 3) + '?') }));
     const h = createHash('sha256');
     for (const r of await pol.sample(prompts, { n: 8, temperature: 1, topP: 1, maxNewTokens: 48, seed: 1 })) h.update(JSON.stringify([r.tokens, Array.from(r.logp)]));
-    console.log(h.digest('hex'), helpers?.sectionsByOp.get('decodeRows') ?? 0);
-    process.exit(0);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const [hash, rowSplit] = r.stdout.trim().split(' ');
+    console.log(h.digest('hex'), helpers?.sectionsByOp.get('decodeRows') ?? 0);`,
+  );
   return { hash, rowSplit: Number(rowSplit) };
 }
 
