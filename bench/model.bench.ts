@@ -100,73 +100,49 @@ const boundRates = boundShapes.map(([m, n, k]) => ({ flops: 2 * m * n * k, rate:
 const bound = boundRates.reduce((a, r) => a + r.flops, 0) / boundRates.reduce((a, r) => a + r.flops / r.rate, 0);
 
 // ------------------------------------------------------------------ the passes, per backend
-type Row = { what: string; shape: string; flops: number | null; tokens: Record<string, number>; ms: Record<string, number>; first: Record<string, number>; ratios: number[] };
+const opt = { lr: 1e-4, weightDecay: 0.01, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
+/** One pass: its table cells, the call timed, and what it times per backend. */
+type Row = {
+  what: string;
+  shape: string;
+  flops: number | null;
+  /** The call; a sample call returns the tokens it generated (its throughput's numerator). */
+  run: (pol: Policy) => Promise<number | void>;
+  tokens: Record<string, number>;
+  ms: Record<string, number>;
+  first: Record<string, number>;
+  ratios: number[];
+};
+const pass = (what: string, shape: string, flops: number | null, tokens: number, run: Row['run']): Row => ({
+  what,
+  shape,
+  flops,
+  run,
+  tokens: { native: tokens, jax: tokens },
+  ms: {},
+  first: {},
+  ratios: [],
+});
+const samplePass = (inputs: typeof sample160, maxNew: number, shape: string) =>
+  pass('sample, KV cache, top-p 1', shape, null, 0, async (pol) =>
+    (await pol.sample(inputs, { n: 8, temperature: 1, topP: 1, maxNewTokens: maxNew, seed: 7 })).reduce((s, r) => s + r.tokens.length, 0),
+  );
 const rows: Row[] = [
-  {
-    what: 'train step (fwd+bwd+AdamW), image mode',
-    shape: `128 seq (16 x 8), ${promptLen}+48 tok`,
-    flops: 3 * forward(trainItems, true),
-    tokens: { native: trainItems.length * 48, jax: trainItems.length * 48 },
-    ms: {},
-    first: {},
-    ratios: [],
-  },
-  {
-    what: 'score, image mode',
-    shape: `160 seq (20 x 8), ${promptLen}+48 tok`,
-    flops: forward(scoreItems, true),
-    tokens: { native: scoreItems.length * 48, jax: scoreItems.length * 48 },
-    ms: {},
-    first: {},
-    ratios: [],
-  },
-  {
-    what: 'score, text-only mode',
-    shape: `160 seq (20 x 8), ${promptLen}+48 tok`,
-    flops: forward(scoreItems, false),
-    tokens: { native: scoreItems.length * 48, jax: scoreItems.length * 48 },
-    ms: {},
-    first: {},
-    ratios: [],
-  },
-  { what: 'sample, KV cache, top-p 1', shape: '160 rollouts (20 x 8) x 64 new tok', flops: null, tokens: { native: 0, jax: 0 }, ms: {}, first: {}, ratios: [] },
-  { what: 'sample, KV cache, top-p 1', shape: '128 rollouts (16 x 8) x 48 new tok', flops: null, tokens: { native: 0, jax: 0 }, ms: {}, first: {}, ratios: [] },
-  {
-    what: 'SFT step (teacher forcing + AdamW)',
-    shape: `32 examples, ${promptLen}+40 tok`,
-    flops: 3 * forward(sftItems, true),
-    tokens: { native: sftItems.length, jax: sftItems.length },
-    ms: {},
-    first: {},
-    ratios: [],
-  },
+  pass('train step (fwd+bwd+AdamW), image mode', `128 seq (16 x 8), ${promptLen}+48 tok`, 3 * forward(trainItems, true), trainItems.length * 48, async (pol) => {
+    await pol.backward(trainItems, trainGrad, { mode: 'image' });
+    await pol.step(opt);
+  }),
+  pass('score, image mode', `160 seq (20 x 8), ${promptLen}+48 tok`, forward(scoreItems, true), scoreItems.length * 48, async (pol) => void (await pol.score(scoreItems, { mode: 'image' }))),
+  pass('score, text-only mode', `160 seq (20 x 8), ${promptLen}+48 tok`, forward(scoreItems, false), scoreItems.length * 48, async (pol) => void (await pol.score(scoreItems, { mode: 'text-only' }))),
+  samplePass(sample160, 64, '160 rollouts (20 x 8) x 64 new tok'),
+  samplePass(sample128, 48, '128 rollouts (16 x 8) x 48 new tok'),
+  pass('SFT step (teacher forcing + AdamW)', `32 examples, ${promptLen}+40 tok`, 3 * forward(sftItems, true), sftItems.length, async (pol) => {
+    await pol.sftBackward(sftItems, 1 / 32);
+    await pol.step(opt);
+  }),
 ];
 const rss: Record<string, number> = {};
 let nativeBuffers = 0;
-const opt = { lr: 1e-4, weightDecay: 0.01, betas: [0.9, 0.999] as const, eps: 1e-8, maxGradNorm: 1 };
-/** The passes in table order; a sample pass returns the tokens it generated (its throughput's numerator, per backend). */
-const passes: Array<(pol: Policy) => Promise<number | void>> = [
-  async (pol) => {
-    await pol.backward(trainItems, trainGrad, { mode: 'image' });
-    await pol.step(opt);
-  },
-  async (pol) => void (await pol.score(scoreItems, { mode: 'image' })),
-  async (pol) => void (await pol.score(scoreItems, { mode: 'text-only' })),
-  ...(
-    [
-      [sample160, 64],
-      [sample128, 48],
-    ] as const
-  ).map(
-    ([inputs, maxNew]) =>
-      async (pol: Policy) =>
-        (await pol.sample(inputs, { n: 8, temperature: 1, topP: 1, maxNewTokens: maxNew, seed: 7 })).reduce((s, r) => s + r.tokens.length, 0),
-  ),
-  async (pol) => {
-    await pol.sftBackward(sftItems, 1 / 32);
-    await pol.step(opt);
-  },
-];
 const makePolicy = async (backend: 'jax' | 'native'): Promise<Policy> => {
   if (backend === 'jax') await initEngine();
   return backend === 'jax' ? VlmPolicy.create(preset, 1) : NativePolicy.create(preset, 1);
@@ -174,7 +150,7 @@ const makePolicy = async (backend: 'jax' | 'native'): Promise<Policy> => {
 /** Times one call of pass i on a backend into its row. */
 async function timeCall(i: number, backend: 'jax' | 'native', pol: Policy): Promise<number> {
   const t = performance.now();
-  const generated = await passes[i](pol);
+  const generated = await rows[i].run(pol);
   const ms = performance.now() - t;
   if (typeof generated === 'number') rows[i].tokens[backend] = generated;
   return ms;
@@ -184,7 +160,7 @@ if (!paired) {
   for (const backend of runOrder) {
     const before = process.resourceUsage().maxRSS;
     const pol = await makePolicy(backend);
-    for (let i = 0; i < passes.length; i++) {
+    for (let i = 0; i < rows.length; i++) {
       rows[i].first[backend] = await timeCall(i, backend, pol);
       rows[i].ms[backend] = Infinity;
       for (let r = 0; r < reps; r++) rows[i].ms[backend] = Math.min(rows[i].ms[backend], await timeCall(i, backend, pol));
@@ -198,7 +174,7 @@ if (!paired) {
   // both policies alive; each pass's calls alternate between them, so that a machine whose speed
   // drifts (shared hosts) slows both sides of a pair alike: the pairs' ratios, not the bests, are compared
   const pols = { native: await makePolicy('native'), jax: await makePolicy('jax') };
-  for (let i = 0; i < passes.length; i++) {
+  for (let i = 0; i < rows.length; i++) {
     for (const k of runOrder) {
       rows[i].first[k] = await timeCall(i, k, pols[k]);
       rows[i].ms[k] = Infinity;
