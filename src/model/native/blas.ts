@@ -286,102 +286,99 @@ export function gemm(
   b.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Where a product may be cut into row shares with the bits of one call (decode.ts splits a decode
+// step's rows between threads only there, so that a run's results do not depend on whether
+// helper threads run). Found by trying, once per process (per thread), on fixed random values:
+// what a BLAS does depends on the sizes of its calls, not on the values.
+// ---------------------------------------------------------------------------------------------
+
 let rowSplit: number | null | undefined;
 
 /**
- * The row counts at which a one-thread product may be cut into two calls (rows [0, r) and [r, M))
- * with the same bits as one call: the smallest g of a few candidates such that every multiple of
- * g cuts exactly, or null if none does. An sgemm kernel computes its rows in blocks (OpenBLAS's
- * Haswell/Zen kernels twelve at a time, the last block narrower and summed in another order; its
- * SkylakeX ones row by row), so a cut inside a block can change the last bits of its rows. Found
- * once per thread by trying it on products with bias-filled outputs, as linearForward runs them,
- * with odd inner sizes; decode.ts splits a step's rows between threads only at these cuts, so
- * that a run's results do not depend on whether helper threads run.
+ * The cut width g: the smallest of a few candidates such that a 109-row product (two, with odd
+ * inner sizes) cut at any multiple of g gives the bits of one call, or null if none does. An sgemm
+ * kernel computes its rows in blocks and sums a block's rows in one order, a narrower last block
+ * in another (OpenBLAS's Haswell/Zen kernels: blocks of twelve), so a cut inside a block can
+ * change the last bits of its rows.
  */
 export function exactRowSplit(): number | null {
   if (rowSplit !== undefined) return rowSplit;
   const rows = 2 * 48 + 13;
-  const shapes = [
+  const products = [
     [67, 83],
     [128, 40],
   ] as const;
-  let seed = 0x2545f491;
-  const random = (n: number) =>
-    Float32Array.from({ length: n }, () => {
+  const cutsAt = (r: number) =>
+    products.every(([K, N]) => {
+      const two = new Float32Array(rows * N);
+      two.set(probeProduct(K, N, rows, 0, r));
+      two.set(probeProduct(K, N, rows, r, rows), r * N);
+      return sameBits(two, probeProduct(K, N, rows, 0, rows));
+    });
+  const everyCut = (g: number) => {
+    for (let r = g; r < rows; r += g) if (!cutsAt(r)) return false;
+    return true;
+  };
+  return (rowSplit = [1, 2, 4, 8, 12, 16, 24, 32, 48].find(everyCut) ?? null);
+}
+
+const shareFloors = new Map<string, number>();
+
+/**
+ * The fewest rows a share of a weight product (C[M, N] = bias + A[M, K] W[K, N], as linearForward
+ * runs it) may have for its cut at a multiple of `exactRowSplit()` to keep the bits of one call of
+ * up to `rows` rows (rounded up to a power of two; at most what runs on one BLAS thread, below
+ * PARALLEL_MACS); Infinity when none may be cut.
+ * A BLAS can switch kernels with a call's size: OpenBLAS 0.3.21's SkylakeX kernels run products
+ * of at most 10^6 multiply-adds on other kernels, which round some values differently when N is
+ * not a multiple of 16 (a one-off check: 78 values of a 48-row share of a 160-row, 162-column
+ * product). So an n-row call is compared with the first n rows of the largest one-thread call,
+ * for n from the largest multiple of g down, and the floor is where they first differ (one switch,
+ * at a size, is assumed; operand alignment made no difference in a check of six offsets).
+ */
+export function exactShareRows(K: number, N: number, rows: number): number {
+  const rowsMax = Math.min(2 ** Math.ceil(Math.log2(Math.max(rows, 1))), Math.floor((PARALLEL_MACS - 1) / (K * N)));
+  const key = `${K}x${N}x${rowsMax}`;
+  const known = shareFloors.get(key);
+  if (known !== undefined) return known;
+  const g = exactRowSplit();
+  let floor = Infinity;
+  if (g !== null && rowsMax >= 2 * g) {
+    const whole = probeProduct(K, N, rowsMax, 0, rowsMax);
+    floor = g;
+    for (let n = rowsMax - (rowsMax % g); n >= g; n -= g)
+      if (!sameBits(probeProduct(K, N, rowsMax, 0, n), whole.subarray(0, n * N))) {
+        floor = n + g;
+        break;
+      }
+  }
+  shareFloors.set(key, floor);
+  return floor;
+}
+
+let probe = new Float32Array(0);
+
+/**
+ * Rows [r0, r1) of bias + a w in one call, a [rows, K], w [K, N] and the bias [rows, N] fixed
+ * random values (the same for every call with these sizes).
+ */
+function probeProduct(K: number, N: number, rows: number, r0: number, r1: number): Float32Array {
+  const [oW, oB] = [rows * K, rows * K + K * N];
+  if (probe.length < oB + rows * N) {
+    let seed = 0x9e3779b9;
+    probe = Float32Array.from({ length: oB + rows * N }, () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed / 2 ** 32 - 0.5;
     });
-  const cases = shapes.map(([K, N]) => {
-    const [a, b, c] = [random(rows * K), random(K * N), random(rows * N)];
-    const whole = c.slice();
-    gemm(false, false, rows, N, K, 1, a, K, b, N, 1, whole, N);
-    return { K, N, a, b, c, whole };
-  });
-  const cutsExactly = (r: number) =>
-    cases.every(({ K, N, a, b, c, whole }) => {
-      const two = c.slice();
-      gemm(false, false, r, N, K, 1, a, K, b, N, 1, two, N);
-      gemm(false, false, rows - r, N, K, 1, a.subarray(r * K), K, b, N, 1, two.subarray(r * N), N);
-      const [x, y] = [new Int32Array(two.buffer), new Int32Array(whole.buffer)];
-      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-      return true;
-    });
-  for (const g of [1, 2, 4, 8, 12, 16, 24, 32, 48]) {
-    let exact = true;
-    for (let r = g; r < rows && exact; r += g) exact = cutsExactly(r);
-    if (exact) return (rowSplit = g);
   }
-  return (rowSplit = null);
+  const c = probe.slice(oB + r0 * N, oB + r1 * N);
+  gemm(false, false, r1 - r0, N, K, 1, probe.subarray(r0 * K, r1 * K), K, probe.subarray(oW, oW + K * N), N, 1, c, N);
+  return c;
 }
 
-/** A weight product as linearForward runs it: C[M, N] = bias + A[M, K] W[K, N] (beta 1). */
-export interface BiasProduct {
-  readonly K: number;
-  readonly N: number;
-}
-
-const splitVerdicts = new Map<string, boolean>();
-let pool = new Float32Array(0);
-
-/**
- * Whether each of these products, computed in calls of rows [ends[i - 1], ends[i]) (ends[0]'s
- * share from row 0, the last ending at M), gives the bits of one call over all M rows.
- * `exactRowSplit` says where to cut; this says whether the cut holds at the sizes at hand, since
- * a BLAS can switch kernels with a call's size: OpenBLAS 0.3.21's SkylakeX kernels run products
- * of at most 10^6 multiply-adds on other kernels, which round some values differently when N is
- * not a multiple of 16 (a 48-row share of a 160-row head product: 78 values). Tried once per
- * (products, M, ends) on random values and remembered (operand alignment made no difference in
- * a check of six offsets); a few products' calls, ~0.5 ms, for each new row count.
- */
-export function splitIsExact(products: readonly BiasProduct[], M: number, ends: readonly number[]): boolean {
-  const key = `${products.map((p) => `${p.K}x${p.N}`).join(',')}|${M}|${ends.join(',')}`;
-  const known = splitVerdicts.get(key);
-  if (known !== undefined) return known;
-  let exact = true;
-  for (const { K, N } of products) {
-    const need = M * K + K * N + 2 * M * N;
-    if (pool.length < need) {
-      let seed = 0x9e3779b9;
-      pool = Float32Array.from({ length: need }, () => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return seed / 2 ** 32 - 0.5;
-      });
-    }
-    const a = pool.subarray(0, M * K);
-    const w = pool.subarray(M * K, M * K + K * N);
-    const bias = pool.subarray(M * K + K * N, M * K + K * N + M * N);
-    const whole = bias.slice();
-    gemm(false, false, M, N, K, 1, a, K, w, N, 1, whole, N);
-    const cut = bias.slice();
-    let r0 = 0;
-    for (const r1 of ends) {
-      gemm(false, false, r1 - r0, N, K, 1, a.subarray(r0 * K), K, w, N, 1, cut.subarray(r0 * N), N);
-      r0 = r1;
-    }
-    const [x, y] = [new Int32Array(cut.buffer), new Int32Array(whole.buffer)];
-    for (let i = 0; i < x.length && exact; i++) exact = x[i] === y[i];
-    if (!exact) break;
-  }
-  splitVerdicts.set(key, exact);
-  return exact;
+function sameBits(x: Float32Array, y: Float32Array): boolean {
+  const [a, b] = [new Int32Array(x.buffer, x.byteOffset, x.length), new Int32Array(y.buffer, y.byteOffset, y.length)];
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -21,7 +21,7 @@
 import type { ModelConfig } from '../config.ts';
 import { dims } from '../config.ts';
 import type { ScoreItem } from '../../core/policy.ts';
-import { PARALLEL_MACS, exactRowSplit, gemm, splitIsExact } from './blas.ts';
+import { PARALLEL_MACS, exactRowSplit, exactShareRows, gemm } from './blas.ts';
 import { type Arena, ParamLayout, type Weights, decoderForward, visionForward } from './model.ts';
 import { LN_EPS, addInto, geluForward, layerNormForward, linearForward } from './ops.ts';
 import { expNonPos } from '../exp.ts';
@@ -239,8 +239,8 @@ export function prefill(params: ParamLayout, theta: Float32Array, cfg: ModelConf
  * With helper threads on a shared cache, the rows are split between the threads, each running
  * every layer and the final norm on its share (`decodeRows`): one parallel section per step; the
  * head then runs here on every row. The cuts fall where BLAS computes a product's rows as one call
- * would (blas.ts: `exactRowSplit` says where to cut, `splitIsExact` checks the step's products
- * at the sizes at hand), and only when each of the step's products would run on one BLAS thread
+ * would (blas.ts: at multiples of `exactRowSplit`, into shares of at least `exactShareRows` of the
+ * step's products), and only when each of the step's products would run on one BLAS thread
  * anyway (gemm's PARALLEL_MACS), so the results are those of one thread. Otherwise this thread
  * runs every row, each layer's attention split between the threads.
  */
@@ -296,13 +296,10 @@ function rowShares(cfg: ModelConfig, cache: KvCache, parts: number, A: number, t
     parts,
     step,
   );
-  const shapes = [
-    { K: C, N: 3 * C },
-    { K: C, N: C },
-    { K: C, N: M },
-    { K: M, N: C },
-  ];
-  return splitIsExact(shapes, A, ends) ? ends : null;
+  // every share (an empty one aside) large enough for BLAS to compute its rows as the whole call does
+  const Amax = cache.S.length * cache.R;
+  const floor = Math.max(exactShareRows(C, 3 * C, Amax), exactShareRows(C, C, Amax), exactShareRows(C, M, Amax), exactShareRows(M, C, Amax));
+  return ends.every((e, i) => e === (ends[i - 1] ?? 0) || e - (ends[i - 1] ?? 0) >= floor) ? ends : null;
 }
 
 /**
