@@ -260,15 +260,15 @@ export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvC
   const ends = helpers && memory ? rowShares(cfg, cache, helpers.parts, A, t) : null;
   if (helpers && memory && ends) {
     const { heap: _h, kernel: _k, first: _f, w: _w, ...layout } = cache; // the layout alone: plain data, for the messages
-    // both sides poll between steps (the helper its port, helper-worker.ts): waking a sleeping
-    // thread cost a few percent of a step on a 2-vCPU VM
+    // steps come every few milliseconds: both sides poll for 5 ms instead of sleeping between them
+    // (waking a sleeping thread cost a few percent of a step on a 2-vCPU VM)
     helpers.runSharesAt(
       ends,
       (a0, a1, p) => ({
         message: { op: 'decodeRows', memory, layout, cfg, V, t, a0, a1, p },
         here: () => decodeRows(cfg, cache, null, t, a0, a1, p),
       }),
-      2,
+      5,
     );
   } else decodeRows(cfg, cache, helpers, t, 0, A, 0);
   const logits = arena.get('dec1.logits', A * V);

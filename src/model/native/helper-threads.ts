@@ -46,10 +46,15 @@ export class HelperThreads {
     this.idleMs = idleMs;
   }
 
-  /** Parallel sections that ran on the helpers (not all on this thread): benches and tests. */
-  sharedSections = 0;
-  /** Of those, how many by the op of their tasks (helper-tasks.ts): tests. */
+  /** Parallel sections that ran on the helpers (not all on this thread), by the op of their tasks (helper-tasks.ts): benches and tests. */
   readonly sectionsByOp = new Map<string, number>();
+
+  /** All of them. */
+  get sharedSections(): number {
+    let n = 0;
+    for (const k of this.sectionsByOp.values()) n += k;
+    return n;
+  }
   /** Times the workers were stopped for being idle (tests). */
   idleStops = 0;
 
@@ -116,9 +121,10 @@ export class HelperThreads {
   }
 
   /**
-   * The same with the shares' ends given (one per part, the last the item count). pollMs: how
-   * long this thread polls a helper's flag before it sleeps on it, for sections that come every
-   * few milliseconds (decode steps): a thread asleep in Atomics.wait is slow to wake on a VM.
+   * The same with the shares' ends given (one per part, the last the item count). pollMs, for
+   * sections that come every few milliseconds (decode steps): how long this thread polls a
+   * helper's flag before it sleeps on it, and a helper its port for the next task after this one
+   * (helper-worker.ts): a thread asleep is slow to wake on a VM.
    */
   runSharesAt(ends: readonly number[], share: (i0: number, i1: number, p: number) => HelperTask, pollMs = 0): void {
     if (ends.length !== this.parts) throw new Error(`${ends.length} shares for ${this.parts} threads`);
@@ -154,13 +160,12 @@ export class HelperThreads {
       return;
     }
     singleThreaded();
-    this.sharedSections++;
     const op = String((tasks[0]?.message as { op?: unknown } | undefined)?.op);
     this.sectionsByOp.set(op, (this.sectionsByOp.get(op) ?? 0) + 1);
     tasks.forEach((task, i) => {
       const h = helpers[i];
       Atomics.store(h.flag, 0, 0);
-      h.worker.postMessage(task.message);
+      h.worker.postMessage({ task: task.message, pollMs } satisfies HelperPost);
     });
     let failure: unknown = null;
     try {
@@ -272,6 +277,12 @@ function helperSource(): URL {
 const startErrors = new WeakMap<MessagePort, string>();
 function noteStartError(port: MessagePort, err: Error): void {
   startErrors.set(port, err.message);
+}
+
+/** What a helper is posted (helper-worker.ts): a task (helper-tasks.ts), and how long to poll for the next one after it. */
+export interface HelperPost {
+  readonly task: unknown;
+  readonly pollMs: number;
 }
 
 /**
