@@ -173,7 +173,9 @@ export function attentionArgs(c: CacheLayout, H: number, D: number, l: number, t
 }
 
 /** The layout, the memory it lives in, and what prefill leaves for the first step. */
-export interface KvCache extends CacheLayout {
+export interface KvCache {
+  /** Plain data, so a helper thread is sent it as it is (decodeRows's messages). */
+  readonly layout: CacheLayout;
   readonly heap: Float32Array;
   /** The WebAssembly instance the heap belongs to, or null (the JavaScript loops, `decodeAttentionJs`). */
   readonly kernel: DecodeKernel | null;
@@ -229,7 +231,7 @@ export function prefill(params: ParamLayout, theta: Float32Array, cfg: ModelConf
     });
   });
   const cached = params.weights(heap.subarray(layout.oTheta, layout.oTheta + params.total), cfg);
-  return { ...layout, heap, kernel, first: Float32Array.from(run.logits.subarray(0, groups.length * V)), w: cached };
+  return { layout, heap, kernel, first: Float32Array.from(run.logits.subarray(0, groups.length * V)), w: cached };
 }
 
 /**
@@ -247,9 +249,9 @@ export function prefill(params: ParamLayout, theta: Float32Array, cfg: ModelConf
 export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvCache, slots: Int32Array, tokens: Int32Array, positions: Int32Array, t: number): Float32Array {
   const { C } = dims(cfg);
   const A = slots.length;
-  const { heap, kernel, w } = cache;
-  writeRows(heap, cache, slots, C);
-  const x = heap.subarray(cache.oX, cache.oX + A * C);
+  const { layout, heap, kernel, w } = cache;
+  writeRows(heap, layout, slots, C);
+  const x = heap.subarray(layout.oX, layout.oX + A * C);
   for (let i = 0; i < A; i++) {
     const to = tokens[i] * C;
     const po = positions[i] * C;
@@ -259,7 +261,6 @@ export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvC
   const memory = kernel?.shared;
   const ends = helpers && memory ? rowShares(cfg, cache, helpers.parts, A, t) : null;
   if (helpers && memory && ends) {
-    const { heap: _h, kernel: _k, first: _f, w: _w, ...layout } = cache; // the layout alone: plain data, for the messages
     // steps come every few milliseconds: both sides poll for 5 ms instead of sleeping between them
     // (waking a sleeping thread cost a few percent of a step on a 2-vCPU VM)
     helpers.runSharesAt(
@@ -272,7 +273,7 @@ export function decodeStep(cfg: ModelConfig, V: number, arena: Arena, cache: KvC
     );
   } else decodeRows(cfg, cache, helpers, t, 0, A, 0);
   const logits = arena.get('dec1.logits', A * V);
-  gemm(false, false, A, V, C, w.scale[0], heap.subarray(cache.oLn, cache.oLn + A * C), C, w.head, w.head.length / C, 0, logits, V);
+  gemm(false, false, A, V, C, w.scale[0], heap.subarray(layout.oLn, layout.oLn + A * C), C, w.head, w.head.length / C, 0, logits, V);
   return logits;
 }
 
@@ -289,7 +290,7 @@ function rowShares(cfg: ModelConfig, cache: KvCache, parts: number, A: number, t
   if (step === null || A < 2 * step) return null;
   // a row's cost in multiply-adds: the weight products, and per layer its attention over S + t + 1
   // keys (2C each, counted twice: it runs at about half BLAS's speed)
-  const rows = new Int32Array(cache.heap.buffer, cache.heap.byteOffset + cache.oRows * 4, 3 * A);
+  const rows = new Int32Array(cache.heap.buffer, cache.heap.byteOffset + cache.layout.oRows * 4, 3 * A);
   const products = 4 * C * C + 2 * C * M;
   const ends = splitByCost(
     Array.from({ length: A }, (_, i) => products + 4 * C * (rows[3 * i + 2] + t + 1)),
@@ -297,7 +298,7 @@ function rowShares(cfg: ModelConfig, cache: KvCache, parts: number, A: number, t
     step,
   );
   // every share (an empty one aside) large enough for BLAS to compute its rows as the whole call does
-  const Amax = cache.S.length * cache.R;
+  const Amax = cache.layout.S.length * cache.layout.R;
   const floor = Math.max(exactShareRows(C, 3 * C, Amax), exactShareRows(C, C, Amax), exactShareRows(C, M, Amax), exactShareRows(M, C, Amax));
   return ends.every((e, i) => e === (ends[i - 1] ?? 0) || e - (ends[i - 1] ?? 0) >= floor) ? ends : null;
 }
@@ -315,40 +316,40 @@ export function decodeRows(cfg: ModelConfig, cache: KvCache, helpers: HelperThre
   const { heads: H, mlp: M } = cfg.decoder;
   const D = C / H;
   const C3 = 3 * C;
-  const { heap, kernel, w } = cache;
+  const { layout, heap, kernel, w } = cache;
   // rows a0..a1 of a region of rows `width` floats wide: their first float, their view
   const off = (o: number, width: number) => o + a0 * width;
   const at = (o: number, width: number) => heap.subarray(off(o, width), off(o, width) + n * width);
-  const [x, x1, ln, f] = [at(cache.oX, C), at(cache.oX1, C), at(cache.oLn, C), at(cache.oF, M)];
-  const [qkv, att] = [at(cache.oQkv, C3), at(cache.oAtt, C)];
+  const [x, x1, ln, f] = [at(layout.oX, C), at(layout.oX1, C), at(layout.oLn, C), at(layout.oF, M)];
+  const [qkv, att] = [at(layout.oQkv, C3), at(layout.oAtt, C)];
   // where a weight's copy starts in the heap (the kernels take offsets)
   const inHeap = (v: Float32Array) => (v.byteOffset - heap.byteOffset) >> 2;
   // layer norms, GELU and the residual adds: in place on the kernel's memory when there is one
   // (the same kernels as ops.ts's, so the same bits, without copies in and out), else ops.ts
   const norm = (from: number, g: Float32Array, b: Float32Array) => {
-    if (!kernel) return layerNormForward(ln, at(cache.oMean, 1), at(cache.oRstd, 1), at(from, C), g, b, n, C);
-    kernel.layerNorm(off(cache.oLn, C), off(cache.oMean, 1), off(cache.oRstd, 1), off(from, C), inHeap(g), inHeap(b), n, C, LN_EPS);
+    if (!kernel) return layerNormForward(ln, at(layout.oMean, 1), at(layout.oRstd, 1), at(from, C), g, b, n, C);
+    kernel.layerNorm(off(layout.oLn, C), off(layout.oMean, 1), off(layout.oRstd, 1), off(from, C), inHeap(g), inHeap(b), n, C, LN_EPS);
   };
   const residual = (to: number, from: number) => (kernel ? kernel.add(off(to, C), off(from, C), n * C) : addInto(at(to, C), at(from, C), n * C));
   const attention = (l: number) => {
-    if (helpers) return decodeAttention(heap, cache, kernel, helpers, H, D, l, t, n);
-    const args = attentionArgs(cache, H, D, l, t, a0, a1, p);
+    if (helpers) return decodeAttention(heap, layout, kernel, helpers, H, D, l, t, n);
+    const args = attentionArgs(layout, H, D, l, t, a0, a1, p);
     return kernel ? kernel.attend(args) : decodeAttentionJs(heap, args);
   };
   w.decoder.forEach((bw, l) => {
-    norm(cache.oX, bw.ln1g, bw.ln1b);
+    norm(layout.oX, bw.ln1g, bw.ln1b);
     linearForward(qkv, ln, bw.qkvW, bw.qkvB, n, C, C3);
     attention(l);
     linearForward(x1, att, bw.outW, bw.outB, n, C, C);
-    residual(cache.oX1, cache.oX);
-    norm(cache.oX1, bw.ln2g, bw.ln2b);
+    residual(layout.oX1, layout.oX);
+    norm(layout.oX1, bw.ln2g, bw.ln2b);
     linearForward(f, ln, bw.fcW, bw.fcB, n, C, M);
-    if (kernel) kernel.gelu(off(cache.oF, M), off(cache.oGate, M), n * M);
+    if (kernel) kernel.gelu(off(layout.oF, M), off(layout.oGate, M), n * M);
     else geluForward(f, f, n * M);
     linearForward(x, f, bw.projW, bw.projB, n, M, C);
-    residual(cache.oX, cache.oX1);
+    residual(layout.oX, layout.oX1);
   });
-  norm(cache.oX, w.lnfG, w.lnfB);
+  norm(layout.oX, w.lnfG, w.lnfB);
 }
 
 /** A helper thread's share of a decode step (helper-tasks.ts): `decodeRows` on the cache's shared memory, its weights read from the parameters' copy there. */
@@ -356,7 +357,7 @@ export function decodeRowsShared(memory: SharedDecodeMemory, layout: CacheLayout
   const kernel = simdKernels()!.sharedDecodeKernel(memory);
   const heap = new Float32Array(memory.memory.buffer);
   const w = helperWeights(memory, layout, cfg, V, heap);
-  decodeRows(cfg, { ...layout, heap, kernel, w, first: new Float32Array(0) }, null, t, a0, a1, p);
+  decodeRows(cfg, { layout, heap, kernel, w, first: new Float32Array(0) }, null, t, a0, a1, p);
 }
 
 // a helper's views of the weights in the cache it was last sent (the same step after step; a

@@ -160,7 +160,7 @@ export class HelperThreads {
       return;
     }
     singleThreaded();
-    const op = String((tasks[0]?.message as { op?: unknown } | undefined)?.op);
+    const op = tasks[0]?.message.op ?? 'none';
     this.sectionsByOp.set(op, (this.sectionsByOp.get(op) ?? 0) + 1);
     tasks.forEach((task, i) => {
       const h = helpers[i];
@@ -281,7 +281,7 @@ function noteStartError(port: MessagePort, err: Error): void {
 
 /** What a helper is posted (helper-worker.ts): a task (helper-tasks.ts), and how long to poll for the next one after it. */
 export interface HelperPost {
-  readonly task: unknown;
+  readonly task: HelperTask['message'];
   readonly pollMs: number;
 }
 
@@ -290,7 +290,7 @@ export interface HelperPost {
  * data, typed arrays on SharedArrayBuffers), and the same work as a call on this thread.
  */
 export interface HelperTask {
-  readonly message: unknown;
+  readonly message: { readonly op: string };
   readonly here: () => void;
 }
 
