@@ -1,6 +1,6 @@
 #!/bin/sh
 # `npm start`: the shortest honest version of the ladder-world experiment (issue 21; docs/results.md,
-# "Does RL learn to look? The ladder world"), about 5-7 minutes on 2 cores. From the shipped base that
+# "Does RL learn to look? The ladder world"), about 4-7 minutes on 2 cores. From the shipped base that
 # reads (models/ladder-reader, configs/ladder-reader.yaml; made by scripts/exp-ladder.sh with
 # LADDER_BASE=ladder-reader), on 256 test problems of rung 3, avg@8 under 3 sampling seeds, pooled:
 #   - the base at temperature 1, and at 0.1, its best temperature on a validation stream (chosen
